@@ -1,0 +1,223 @@
+"""Settings: the one place configuration is read, in layers (defaults, .env, environment, overrides).
+
+Every other module receives a ``Settings`` object; nothing else reads ``os.environ``.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from urllib.parse import quote_plus
+
+from finlib.errors import ConfigError
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_HOME = PROJECT_ROOT / ".finlib"
+DEFAULT_LLM_MODEL = "gemini/gemini-2.5-flash-lite"
+SALT_FILE_NAME = "alias_salt"
+SALT_BYTES = 32
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Validated configuration of one finlib process."""
+
+    home: Path = DEFAULT_HOME
+    database_url: str = ""
+    aws_s3_bucket: str | None = None
+    aws_region: str = "us-east-1"
+    aws_access_key_id: str | None = field(default=None, repr=False)
+    aws_secret_access_key: str | None = field(default=None, repr=False)
+    aws_endpoint_url: str | None = None
+    s3_allowed_buckets: tuple[str, ...] = ()
+    s3_upload_prefix: str = "uploads/"
+    llm_api_key: str | None = field(default=None, repr=False)
+    llm_model: str = DEFAULT_LLM_MODEL
+    llm_api_base: str | None = None
+    llm_timeout_s: float = 30.0
+    llm_max_retries: int = 2
+    alias_salt: bytes = field(default=b"", repr=False)
+    alias_length: int = 8
+    moving_avg_window: int = 3
+    trend_threshold: float = 0.05
+    default_terms_days: int = 30
+    max_file_mb: int = 400
+    parse_timeout_s: float = 180.0
+    parse_memory_mb: int = 6144
+
+    def __post_init__(self) -> None:
+        _require(self.alias_length >= 2, "ALIAS_LENGTH", "must be a whole number of at least 2")
+        _require(self.alias_length <= 40, "ALIAS_LENGTH", "must be at most 40")
+        _require(self.moving_avg_window >= 1, "MOVING_AVG_WINDOW", "must be a whole number of at least 1")
+        _require(0 <= self.trend_threshold < 1, "TREND_THRESHOLD", "must be a fraction between 0 and 1")
+        _require(self.llm_timeout_s > 0, "LITE_LLM_TIMEOUT", "must be a positive number of seconds")
+        _require(self.llm_max_retries >= 0, "LITE_LLM_MAX_RETRIES", "must be 0 or more")
+        _require(self.max_file_mb > 0, "MAX_FILE_MB", "must be a positive number of megabytes")
+        _require(self.parse_timeout_s > 0, "PARSE_TIMEOUT_S", "must be a positive number of seconds")
+        _require(self.parse_memory_mb >= 256, "PARSE_MEMORY_MB", "must be at least 256")
+
+    @property
+    def database_backend(self) -> str:
+        """'postgresql' or 'sqlite', for the status block."""
+        return "postgresql" if self.database_url.startswith("postgresql") else "sqlite"
+
+    @property
+    def storage_backend(self) -> str:
+        """'s3' when a bucket is configured, else 'local' (a folder under the data home)."""
+        return "s3" if self.aws_s3_bucket else "local"
+
+    @property
+    def allowed_buckets(self) -> frozenset[str]:
+        """Buckets a source URL may name: AWS_S3_BUCKET plus S3_ALLOWED_BUCKETS."""
+        named = set(self.s3_allowed_buckets)
+        if self.aws_s3_bucket:
+            named.add(self.aws_s3_bucket)
+        return frozenset(named)
+
+    @property
+    def llm_enabled(self) -> bool:
+        """True when a model can be called (a key, or a self-hosted API base)."""
+        return bool(self.llm_api_key or self.llm_api_base)
+
+    @property
+    def store_dir(self) -> Path:
+        """Local object store used when no S3 bucket is configured."""
+        return self.home / "store"
+
+    @property
+    def cache_dir(self) -> Path:
+        """Downloads and parsed ledgers, keyed by ETag."""
+        return self.home / "cache"
+
+    def with_overrides(self, **changes: object) -> Settings:
+        """A copy with some fields replaced (validated again)."""
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+def _require(condition: bool, variable: str, message: str) -> None:
+    if not condition:
+        raise ConfigError(f"{variable} {message}.")
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}.") from None
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, got {raw!r}.") from None
+
+
+def _text(env: Mapping[str, str], name: str) -> str | None:
+    value = env.get(name, "").strip()
+    return value or None
+
+
+def resolve_database_url(env: Mapping[str, str], home: Path) -> str:
+    """DATABASE_URL, else the original DB_* variables (PostgreSQL), else SQLite in the data home."""
+    url = _text(env, "DATABASE_URL")
+    if url:
+        if url.startswith("postgres://"):
+            url = "postgresql://" + url[len("postgres://") :]
+        # SQLAlchemy 2.1 maps a bare postgresql:// to psycopg 3, which we do not ship.
+        if url.startswith("postgresql://"):
+            url = "postgresql+psycopg2://" + url[len("postgresql://") :]
+        return url
+    host = _text(env, "DB_HOST")
+    if host:
+        name = _text(env, "DB_NAME")
+        if not name:
+            raise ConfigError("DB_NAME must be set when DB_HOST is set.")
+        user = _text(env, "DB_USER") or "postgres"
+        password = env.get("DB_PASSWORD", "")
+        port = _int(env, "DB_PORT", 5432)
+        auth = quote_plus(user) + (":" + quote_plus(password) if password else "")
+        return f"postgresql+psycopg2://{auth}@{host}:{port}/{name}"
+    return f"sqlite:///{home / 'finlib.db'}"
+
+
+def resolve_alias_salt(configured: str | None, home: Path) -> bytes:
+    """ALIAS_SALT when set; else a random salt generated once and kept in the data home (mode 0600)."""
+    if configured:
+        return configured.encode("utf-8")
+    path = home / SALT_FILE_NAME
+    if path.exists():
+        salt = path.read_text(encoding="ascii").strip()
+        if not salt:
+            raise ConfigError(f"The alias salt file {path} is empty; restore it from a backup or set ALIAS_SALT.")
+        return salt.encode("ascii")
+    home.mkdir(parents=True, exist_ok=True)
+    salt = secrets.token_hex(SALT_BYTES)
+    # O_EXCL: two processes starting together must not write two different salts.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return resolve_alias_salt(None, home)
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(salt + "\n")
+    return salt.encode("ascii")
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None,
+    *,
+    dotenv_path: Path | None = PROJECT_ROOT / ".env",
+    **overrides: object,
+) -> Settings:
+    """Build Settings from defaults, then ``.env``, then the environment, then ``overrides``.
+
+    Tests pass ``environ`` as a plain dict and ``dotenv_path=None`` to stay independent of the machine.
+    """
+    env: dict[str, str] = {}
+    if dotenv_path is not None and dotenv_path.exists():
+        from dotenv import dotenv_values
+
+        env.update({k: v for k, v in dotenv_values(dotenv_path).items() if v is not None})
+    env.update(os.environ if environ is None else environ)
+
+    home = Path(_text(env, "FINLIB_HOME") or DEFAULT_HOME).expanduser().resolve()
+    allowed = tuple(b.strip() for b in env.get("S3_ALLOWED_BUCKETS", "").split(",") if b.strip())
+    prefix = env.get("S3_UPLOAD_PREFIX", "uploads/").strip().lstrip("/")
+    if prefix and not prefix.endswith("/"):
+        prefix += "/"
+    values: dict[str, object] = dict(
+        home=home,
+        database_url=resolve_database_url(env, home),
+        aws_s3_bucket=_text(env, "AWS_S3_BUCKET"),
+        aws_region=_text(env, "AWS_REGION") or _text(env, "AWS_DEFAULT_REGION") or "us-east-1",
+        aws_access_key_id=_text(env, "AWS_ACCESS_KEY_ID"),
+        aws_secret_access_key=_text(env, "AWS_SECRET_ACCESS_KEY"),
+        aws_endpoint_url=_text(env, "AWS_ENDPOINT_URL"),
+        s3_allowed_buckets=allowed,
+        s3_upload_prefix=prefix,
+        llm_api_key=_text(env, "LITE_LLM_API_KEY"),
+        llm_model=_text(env, "LITE_LLM_MODEL") or DEFAULT_LLM_MODEL,
+        llm_api_base=_text(env, "LITE_LLM_API_BASE"),
+        llm_timeout_s=_float(env, "LITE_LLM_TIMEOUT", 30.0),
+        llm_max_retries=_int(env, "LITE_LLM_MAX_RETRIES", 2),
+        alias_length=_int(env, "ALIAS_LENGTH", 8),
+        moving_avg_window=_int(env, "MOVING_AVG_WINDOW", 3),
+        trend_threshold=_float(env, "TREND_THRESHOLD", 0.05),
+        default_terms_days=_int(env, "DEFAULT_TERMS_DAYS", 30),
+        max_file_mb=_int(env, "MAX_FILE_MB", 400),
+        parse_timeout_s=_float(env, "PARSE_TIMEOUT_S", 180.0),
+        parse_memory_mb=_int(env, "PARSE_MEMORY_MB", 6144),
+    )
+    values.update(overrides)
+    if "alias_salt" not in overrides:
+        values["alias_salt"] = resolve_alias_salt(_text(env, "ALIAS_SALT"), Path(str(values["home"])))
+    return Settings(**values)  # type: ignore[arg-type]

@@ -1,0 +1,100 @@
+"""The exceptions finlib raises: every message says what happened and what to do.
+
+    FinlibError
+    ├── ConfigError              a setting is invalid (the message names the variable)
+    ├── ParseError               a file cannot be read as an invoice ledger
+    │   ├── MissingColumnsError  no customer, invoice-date or amount column
+    │   └── FileRejectedError    too large, wrong type, or the parser died or ran out of time/memory
+    ├── StorageError             the object store (S3 or local) failed
+    │   ├── SourceNotAllowedError  a source URL refused before any request was made
+    │   └── ObjectNotFoundError    the object or file does not exist
+    ├── DatabaseError            the database cannot be reached or a write failed
+    ├── ProjectError             a project-level problem
+    │   └── ProjectNotFoundError
+    ├── AliasError               aliases cannot be derived or stored
+    └── LLMError                 the language model could not answer
+        ├── PrivacyBlockedError  a payload contained a real name and was not sent
+        └── LLMUnavailableError  timeouts, rate limits or server errors after retries
+
+Third-party exceptions are wrapped with context (``raise StorageError(...) from exc``);
+the UI and the CLI translate ``FinlibError`` once, at the boundary.
+"""
+
+from __future__ import annotations
+
+
+class FinlibError(Exception):
+    """Base of every error a user should see as a message rather than a traceback."""
+
+
+class ConfigError(FinlibError):
+    """A configuration value is invalid; the message names the variable."""
+
+
+class ParseError(FinlibError):
+    """A file could not be read as an invoice ledger."""
+
+
+class MissingColumnsError(ParseError):
+    """The ledger lacks a required column; lists what was found and what is needed."""
+
+    def __init__(self, found: list[str], missing: list[str]) -> None:
+        self.found = list(found)
+        self.missing = list(missing)
+        found_text = ", ".join(repr(c) for c in self.found) or "none"
+        super().__init__(
+            f"The file has no column for {', '.join(self.missing)}. "
+            f"Columns found: {found_text}. "
+            "Rename a column in the file, or set the column mapping for this project."
+        )
+
+
+class FileRejectedError(ParseError):
+    """The file was refused before or during parsing (size, type, limits)."""
+
+
+class StorageError(FinlibError):
+    """Reading from or writing to the object store failed."""
+
+
+class SourceNotAllowedError(StorageError):
+    """A source location is not an allowed S3 bucket or is not a supported URL."""
+
+
+class ObjectNotFoundError(StorageError):
+    """The object or file named by a source does not exist."""
+
+
+class DatabaseError(FinlibError):
+    """The database could not be reached or a transaction failed."""
+
+
+class ProjectError(FinlibError):
+    """A project operation cannot be done as asked."""
+
+
+class ProjectNotFoundError(ProjectError):
+    """No project has that name."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__(
+            f"There is no project named {name!r}. "
+            "List projects with `python -m finlib projects` or register one first."
+        )
+
+
+class AliasError(FinlibError):
+    """Aliases could not be derived or stored."""
+
+
+class LLMError(FinlibError):
+    """The language model could not produce an answer."""
+
+
+class PrivacyBlockedError(LLMError):
+    """A payload bound for the model contained a real name; nothing was sent."""
+
+
+class LLMUnavailableError(LLMError):
+    """The model timed out, was rate limited or failed after retries."""

@@ -1,0 +1,111 @@
+"""Shared fixtures: isolated settings, real databases (SQLite and PostgreSQL), a real S3 endpoint over HTTP."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+# Keep LiteLLM offline and deaf to .env files in every test process, before anything can import it.
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+os.environ.setdefault("LITELLM_MODE", "PRODUCTION")
+
+from finlib.config import Settings, load_settings  # noqa: E402
+
+TEST_SALT = "test-salt-not-secret"
+DEFAULT_PG_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/test"
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path) -> Callable[..., Settings]:
+    """Settings factory over a temporary data home; keyword arguments are environment variables."""
+
+    def factory(**env: str) -> Settings:
+        environ = {"FINLIB_HOME": str(tmp_path / "home"), "ALIAS_SALT": TEST_SALT}
+        environ.update(env)
+        return load_settings(environ, dotenv_path=None)
+
+    return factory
+
+
+@pytest.fixture
+def settings(make_settings: Callable[..., Settings]) -> Settings:
+    """Default settings: SQLite and the local object store inside a temporary data home."""
+    return make_settings()
+
+
+def _postgres_base_url() -> str | None:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        return url
+    try:
+        import psycopg2
+
+        psycopg2.connect("host=127.0.0.1 port=5432 user=postgres dbname=test", connect_timeout=2).close()
+    except Exception:
+        return None
+    return DEFAULT_PG_URL
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database: a SQLite file, then a private schema on the machine's PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'test.db'}"
+        return
+    base = _postgres_base_url()
+    if base is None:
+        pytest.skip("PostgreSQL not reachable: set TEST_DATABASE_URL or start it on 127.0.0.1:5432")
+    import sqlalchemy as sa
+
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(base)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    separator = "&" if "?" in base else "?"
+    try:
+        yield f"{base}{separator}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """A real S3-compatible HTTP endpoint on 127.0.0.1 (moto's threaded server)."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def s3_settings(make_settings: Callable[..., Settings], s3_endpoint: str) -> Settings:
+    """Settings pointing at the moto endpoint with a fresh bucket created for this test."""
+    import boto3
+
+    bucket = f"ledgers-{uuid.uuid4().hex[:10]}"
+    credentials = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+    client = boto3.client(
+        "s3",
+        endpoint_url=s3_endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    client.create_bucket(Bucket=bucket)
+    return make_settings(
+        AWS_S3_BUCKET=bucket,
+        AWS_ENDPOINT_URL=s3_endpoint,
+        AWS_REGION="us-east-1",
+        **credentials,
+    )
