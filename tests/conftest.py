@@ -58,7 +58,10 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         return
     base = _postgres_base_url()
     if base is None:
-        pytest.skip("PostgreSQL not reachable: set TEST_DATABASE_URL or start it on 127.0.0.1:5432")
+        reason = "PostgreSQL not reachable: set TEST_DATABASE_URL or start it on 127.0.0.1:5432"
+        if os.environ.get("FINLIB_REQUIRE_POSTGRES"):
+            pytest.fail(reason)
+        pytest.skip(reason)
     import sqlalchemy as sa
 
     schema = f"t_{uuid.uuid4().hex[:12]}"

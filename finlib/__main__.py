@@ -1,0 +1,5 @@
+"""Entry point for `python -m finlib`."""
+
+from finlib.cli import main
+
+raise SystemExit(main())
