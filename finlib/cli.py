@@ -1,0 +1,293 @@
+"""The command line: a thin face over finlib's service layer (`python -m finlib ...`)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+import pandas as pd
+
+from finlib import projects
+from finlib.config import Settings, load_settings
+from finlib.errors import FinlibError, ProjectError
+from finlib.names import normalise_name
+
+log = logging.getLogger("finlib")
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+TEXT_COLUMNS = [
+    "customer",
+    "alias",
+    "invoice_count",
+    "total_amount",
+    "moving_average",
+    "trend",
+    "avg_payment_delay_days",
+    "last_payment_date",
+    "predicted_next_payment_date",
+]
+
+
+def configure_logging(settings: Settings, *, debug: bool = False) -> None:
+    """Log to `app.log` in the data home (and to stderr with --debug); never names at INFO or above."""
+    settings.home.mkdir(parents=True, exist_ok=True)
+    root = logging.getLogger()
+    if any(getattr(h, "_finlib", False) for h in root.handlers):
+        return
+    handler = logging.FileHandler(settings.home / "app.log", encoding="utf-8")
+    handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    handler._finlib = True  # type: ignore[attr-defined]
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG if debug else logging.INFO)
+    if debug:
+        stream = logging.StreamHandler(sys.stderr)
+        stream.setFormatter(logging.Formatter(LOG_FORMAT))
+        root.addHandler(stream)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with one subcommand per action."""
+    parser = argparse.ArgumentParser(prog="python -m finlib", description="Invoice ledger analytics with aliased names.")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    commands.add_parser("init-db", help="create the database tables")
+    demo = commands.add_parser("demo", help="create the 'demo' project from the bundled sample ledger")
+    demo.add_argument("--force", action="store_true", help="re-create it even if projects exist")
+
+    register = commands.add_parser("register", help="register a ledger from S3 or a local file")
+    register.add_argument("name")
+    register.add_argument("source", help="s3://bucket/key, an S3 https URL, or a local path")
+    register.add_argument("--mapping", help='explicit column mapping as JSON: {"Source header": "customer_name"}')
+
+    upload = commands.add_parser("upload", help="store a local file in the object store, then register it")
+    upload.add_argument("name")
+    upload.add_argument("path", type=Path)
+
+    refresh = commands.add_parser("refresh", help="re-fetch a project's source when it changed")
+    refresh.add_argument("name")
+
+    listing = commands.add_parser("projects", help="list projects")
+    listing.add_argument("--json", action="store_true")
+
+    stats = commands.add_parser("stats", help="portfolio and per-customer statistics and forecasts")
+    stats.add_argument("name")
+    stats.add_argument("--customer", help="only this customer (name as in the ledger, any case)")
+    stats.add_argument("--as-of", help="date for overdue amounts (YYYY-MM-DD); default: latest date in the ledger")
+    stats.add_argument("--json", action="store_true")
+
+    delete = commands.add_parser("delete", help="delete a project and its aliases")
+    delete.add_argument("name")
+
+    ask = commands.add_parser("ask", help="ask a question about a project in plain language")
+    ask.add_argument("name")
+    ask.add_argument("question")
+    ask.add_argument("--json", action="store_true")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, *, environ: dict[str, str] | None = None) -> int:
+    """Run one command; 0 on success, 1 with one line on stderr on a known failure, 2 on bad usage."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings(environ) if environ is not None else load_settings()
+        configure_logging(settings, debug=args.debug)
+        return COMMANDS[args.command](args, settings, sys.stdout)
+    except FinlibError as exc:
+        if args.debug:
+            raise
+        log.debug("command failed", exc_info=True)
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # the last line of defence: one line, details in app.log
+        if args.debug:
+            raise
+        log.exception("unexpected failure in %s", args.command)
+        print(f"error: unexpected {type(exc).__name__}; details are in app.log (rerun with --debug)", file=sys.stderr)
+        return 1
+
+
+def _services(settings: Settings) -> projects.Services:
+    return projects.Services(settings)
+
+
+def _init_db(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+    _services(settings)
+    print(f"database ready ({settings.database_backend})", file=out)
+    return 0
+
+
+def _demo(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+    info = projects.ensure_demo_project(_services(settings), force=args.force)
+    if info is None:
+        print("projects exist already; use --force to (re)create the demo project", file=out)
+    else:
+        _print_registered(info, out)
+    return 0
+
+
+def _register(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+    mapping = _parse_mapping(args.mapping) if args.mapping else None
+    info = projects.register_project(
+        _services(settings), args.name, args.source, mapping=mapping, allow_local_paths=True
+    )
+    _print_registered(info, out)
+    return 0
+
+
+def _upload(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+    try:
+        data = args.path.read_bytes()
+    except OSError as exc:
+        raise ProjectError(f"Cannot read {args.path}: {exc.strerror}. Check the path.") from exc
+    info = projects.upload_project(_services(settings), args.name, args.path.name, data)
+    _print_registered(info, out)
+    return 0
+
+
+def _refresh(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+    info, changed = projects.refresh_project(_services(settings), args.name)
+    if changed:
+        _print_registered(info, out)
+    else:
+        print(f"{info.name}: unchanged (ETag {info.etag})", file=out)
+    return 0
+
+
+def _projects(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+    infos = projects.list_projects(_services(settings))
+    if args.json:
+        json.dump([info.to_dict() for info in infos], out, indent=2)
+        out.write("\n")
+        return 0
+    if not infos:
+        print("no projects yet: try `python -m finlib demo`", file=out)
+        return 0
+    for info in infos:
+        state = f"  [{info.status}]" if info.status else ""
+        print(
+            f"{info.name}\t{info.row_count} rows\t{info.customer_count} customers\t"
+            f"{info.rejected_count} rejected\t{info.source}{state}",
+            file=out,
+        )
+    return 0
+
+
+def _stats(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+    from finlib import analytics, forecast
+
+    loaded = projects.load_project(_services(settings), args.name)
+    as_of = _parse_date(args.as_of) if args.as_of else None
+    stats = forecast.compute_customer_stats(
+        loaded.ledger,
+        window=settings.moving_avg_window,
+        trend_threshold=settings.trend_threshold,
+        as_of=as_of,
+    )
+    if args.customer:
+        stats = _select_customer(stats, args.customer)
+    portfolio = analytics.compute_portfolio(loaded.ledger, as_of=as_of)
+    payload = {
+        "project": loaded.info.name,
+        "as_of": _json_value(portfolio.get("as_of")),
+        "portfolio": {k: _json_value(v) for k, v in portfolio.items()},
+        "customers": forecast.customer_stats_records(stats),
+    }
+    if args.json:
+        json.dump(payload, out, indent=2, ensure_ascii=False)
+        out.write("\n")
+        return 0
+    print(f"project {payload['project']} as of {payload['as_of']}", file=out)
+    for key, value in payload["portfolio"].items():
+        print(f"  {key}: {value}", file=out)
+    if not stats.empty:
+        table = pd.DataFrame(payload["customers"])[TEXT_COLUMNS]
+        print(table.to_string(index=False), file=out)
+    return 0
+
+
+def _delete(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+    projects.delete_project(_services(settings), args.name)
+    print(f"deleted project {args.name}", file=out)
+    return 0
+
+
+def _ask(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+    from finlib import chat
+
+    return chat.run_cli_question(_services(settings), args.name, args.question, as_json=args.json, out=out)
+
+
+def _select_customer(stats: pd.DataFrame, wanted: str) -> pd.DataFrame:
+    key = normalise_name(wanted)
+    match = stats[stats["customer_key"] == key]
+    if not match.empty:
+        return match
+    close = stats[stats["customer_key"].str.contains(key, regex=False, na=False)]["customer"].head(5).tolist()
+    hint = f" Did you mean: {', '.join(close)}?" if close else " List customers with `stats NAME`."
+    raise ProjectError(f"No customer named {wanted!r} in this project.{hint}")
+
+
+def _parse_mapping(text: str) -> dict[str, str]:
+    try:
+        mapping = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ProjectError(f"--mapping is not valid JSON ({exc.msg}); write it as '{{\"Header\": \"field\"}}'.") from exc
+    if not isinstance(mapping, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in mapping.items()):
+        raise ProjectError('--mapping must be a JSON object of strings: {"Source header": "canonical_field"}.')
+    return mapping
+
+
+def _parse_date(text: str) -> pd.Timestamp:
+    try:
+        return pd.Timestamp(text).normalize()
+    except ValueError as exc:
+        raise ProjectError(f"--as-of must be a date like 2026-03-31, got {text!r}.") from exc
+
+
+def _json_value(value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, pd.Timestamp):
+        return None if pd.isna(value) else value.strftime("%Y-%m-%d")
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, float) and value != value:
+        return None
+    if hasattr(value, "item"):
+        return value.item()
+    return value
+
+
+def _print_registered(info: projects.ProjectInfo, out: TextIO) -> None:
+    print(
+        f"{info.name}: {info.row_count} rows, {info.customer_count} customers, "
+        f"{info.rejected_count} rejected rows ({info.format}, ETag {info.etag})",
+        file=out,
+    )
+    for example in info.report.rejected_examples[:5]:
+        print(f"  rejected row {example['row']}: {example['reason']}", file=out)
+    for warning in info.report.warnings:
+        print(f"  warning: {warning}", file=out)
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace, Settings, TextIO], int]] = {
+    "init-db": _init_db,
+    "demo": _demo,
+    "register": _register,
+    "upload": _upload,
+    "refresh": _refresh,
+    "projects": _projects,
+    "stats": _stats,
+    "delete": _delete,
+    "ask": _ask,
+}

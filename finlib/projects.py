@@ -1,0 +1,378 @@
+"""Projects: the service layer that registers, refreshes, loads and deletes invoice ledgers.
+
+A project is a named ledger source (an S3 object, an object in the local store, or, from the CLI, a local
+file). Registration fetches and parses the file, then stores the project row and its aliases in one
+transaction, so a failed re-registration leaves the previous one intact. Parsed ledgers are cached on disk
+keyed by (source, ETag, mapping), so an unchanged file is never fetched or parsed twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+
+from finlib import aliasing, db, storage
+from finlib.config import Settings
+from finlib.errors import FinlibError, ObjectNotFoundError, ParseError, ProjectError, ProjectNotFoundError
+from finlib.names import display_names
+from finlib.parsing import ParseReport
+from finlib.sandbox import parse_ledger_isolated
+
+log = logging.getLogger(__name__)
+
+PROJECT_NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
+DEMO_PROJECT = "demo"
+DEMO_FILENAME = "demo-invoice-register.xlsx"
+PARSED_CACHE_VERSION = "1"
+
+
+@dataclass(frozen=True)
+class ProjectInfo:
+    """What the app and the CLI show about a registered project."""
+
+    name: str
+    source: str
+    format: str
+    etag: str
+    size_bytes: int
+    registered_at: datetime
+    updated_at: datetime
+    refreshed_at: datetime | None
+    row_count: int
+    rejected_count: int
+    customer_count: int
+    column_mapping: dict[str, str] | None
+    report: ParseReport
+    status: str | None = None
+    last_error: str | None = None
+
+    @classmethod
+    def from_row(cls, row: db.Project) -> ProjectInfo:
+        """Build from a database row."""
+        return cls(
+            name=row.name,
+            source=row.source,
+            format=row.format,
+            etag=row.etag,
+            size_bytes=row.size_bytes or 0,
+            registered_at=row.registered_at,
+            updated_at=row.updated_at,
+            refreshed_at=getattr(row, "refreshed_at", None),
+            row_count=row.row_count or 0,
+            rejected_count=row.rejected_count or 0,
+            customer_count=row.customer_count or 0,
+            column_mapping=dict(row.column_mapping) if row.column_mapping else None,
+            report=ParseReport.from_dict(row.parse_report or {}),
+            status=row.status,
+            last_error=row.last_error,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe summary (the `projects --json` entries)."""
+        return {
+            "name": self.name,
+            "source": self.source,
+            "format": self.format,
+            "etag": self.etag,
+            "size_bytes": self.size_bytes,
+            "registered_at": self.registered_at.isoformat(),
+            "updated_at": self.updated_at.isoformat(),
+            "rows": self.row_count,
+            "rejected_rows": self.rejected_count,
+            "customers": self.customer_count,
+            "column_mapping": self.column_mapping,
+            "warnings": list(self.report.warnings),
+            "status": self.status,
+            "last_error": self.last_error,
+        }
+
+
+@dataclass(frozen=True)
+class LoadedProject:
+    """A project's parsed ledger with alias columns, its alias book and its parse report."""
+
+    info: ProjectInfo
+    ledger: pd.DataFrame = field(repr=False)
+    aliases: aliasing.AliasBook = field(repr=False)
+    report: ParseReport
+
+
+class Services:
+    """The process-wide services finlib needs: settings, a database engine and a lazy S3 client."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        engine: Engine | None = None,
+        s3_client_factory: Callable[[], Any] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.engine = engine if engine is not None else db.create_engine_for(settings)
+        self._s3_client_factory = s3_client_factory or (lambda: storage.make_s3_client(settings))
+        self._s3_client: Any = None
+        db.init_db(self.engine)
+
+    def s3_client(self) -> Any:
+        """The boto3 client, created on first use."""
+        if self._s3_client is None:
+            self._s3_client = self._s3_client_factory()
+        return self._s3_client
+
+
+def validate_project_name(name: str) -> str:
+    """Return the trimmed name, or raise ProjectError saying what a valid name looks like."""
+    name = (name or "").strip()
+    if not PROJECT_NAME_PATTERN.match(name):
+        raise ProjectError(
+            f"{name!r} is not a valid project name: use 1-63 letters, digits, '-', '_' or '.', "
+            "starting with a letter or digit."
+        )
+    return name
+
+
+def list_projects(services: Services) -> list[ProjectInfo]:
+    """All projects, by name."""
+    with db.session_scope(services.engine) as session:
+        rows = session.scalars(select(db.Project).order_by(db.Project.name)).all()
+        return [ProjectInfo.from_row(row) for row in rows]
+
+
+def get_project(services: Services, name: str) -> ProjectInfo:
+    """One project, or ProjectNotFoundError."""
+    with db.session_scope(services.engine) as session:
+        return ProjectInfo.from_row(_require_row(session, name))
+
+
+def register_project(
+    services: Services,
+    name: str,
+    source: str,
+    *,
+    mapping: dict[str, str] | None = None,
+    allow_local_paths: bool = False,
+) -> ProjectInfo:
+    """Fetch, parse and store a ledger as project `name`, replacing a previous registration atomically."""
+    name = validate_project_name(name)
+    location = storage.parse_source(source, services.settings, allow_local_paths=allow_local_paths)
+    fetched = storage.fetch_source(location, services.settings, services.s3_client)
+    ledger, report = _parse_cached(services.settings, storage.source_uri(location), fetched, mapping)
+    info = _store_registration(services, name, storage.source_uri(location), fetched, ledger, report, mapping)
+    log.info("registered project %s: %d rows, %d rejected", name, report.rows_loaded, report.rejected_count)
+    return info
+
+
+def upload_project(services: Services, name: str, filename: str, data: bytes) -> ProjectInfo:
+    """Store an uploaded file in the object store, then register it; the stored copy is removed on failure."""
+    name = validate_project_name(name)
+    store = storage.open_store(services.settings, services.s3_client)
+    return _register_stored(services, store, name, filename, data)
+
+
+def refresh_project(services: Services, name: str) -> tuple[ProjectInfo, bool]:
+    """Re-fetch and re-parse when the source's ETag changed; returns (info, whether it changed)."""
+    current = get_project(services, name)
+    location = storage.parse_source(current.source, services.settings, allow_local_paths=True)
+    try:
+        fetched = storage.fetch_source(location, services.settings, services.s3_client)
+    except ObjectNotFoundError as exc:
+        _record_status(services, name, "source missing", str(exc))
+        raise ObjectNotFoundError(
+            f"The source of project {name!r} ({current.source}) is gone: {exc} "
+            "Restore the file, or delete the project."
+        ) from exc
+    if fetched.etag == current.etag and current.status is None:
+        _record_status(services, name, None, None)
+        return get_project(services, name), False
+    ledger, report = _parse_cached(services.settings, current.source, fetched, current.column_mapping)
+    info = _store_registration(services, name, current.source, fetched, ledger, report, current.column_mapping)
+    return info, True
+
+
+def save_mapping(services: Services, name: str, mapping: dict[str, str]) -> ProjectInfo:
+    """Re-parse a project with an explicit column mapping and keep the mapping for later refreshes."""
+    current = get_project(services, name)
+    location = storage.parse_source(current.source, services.settings, allow_local_paths=True)
+    fetched = storage.fetch_source(location, services.settings, services.s3_client)
+    ledger, report = _parse_cached(services.settings, current.source, fetched, mapping)
+    return _store_registration(services, name, current.source, fetched, ledger, report, mapping)
+
+
+def delete_project(services: Services, name: str) -> None:
+    """Delete a project with its aliases and audit log (the source file itself is left alone)."""
+    with db.session_scope(services.engine) as session:
+        row = _require_row(session, name)
+        session.delete(row)
+    log.info("deleted project %s", name)
+
+
+def load_project(services: Services, name: str) -> LoadedProject:
+    """The project's ledger (from the parse cache when the ETag is unchanged) with alias columns."""
+    with db.session_scope(services.engine) as session:
+        row = _require_row(session, name)
+        info = ProjectInfo.from_row(row)
+        book = aliasing.load_alias_book(session, row.id)
+    cached = _read_parsed(services.settings, info.source, info.etag, info.column_mapping)
+    if cached is None:
+        location = storage.parse_source(info.source, services.settings, allow_local_paths=True)
+        fetched = storage.fetch_source(location, services.settings, services.s3_client)
+        if fetched.etag != info.etag:
+            raise ProjectError(
+                f"The source of project {name!r} changed since it was registered. Refresh the project to load it."
+            )
+        cached = _parse_cached(services.settings, info.source, fetched, info.column_mapping)
+    ledger, report = cached
+    ledger = ledger.assign(
+        customer_alias=book.alias_series(ledger["customer_key"], "customer"),
+        sales_manager_alias=book.alias_series(ledger["sales_manager_key"], "person"),
+    )
+    return LoadedProject(info=info, ledger=ledger, aliases=book, report=report)
+
+
+def ensure_demo_project(services: Services, *, force: bool = False) -> ProjectInfo | None:
+    """Register the bundled demo ledger as project 'demo' when no project exists yet (or when forced)."""
+    from finlib.demo import generate_demo_ledger
+
+    existing = {p.name for p in list_projects(services)}
+    if existing and not force:
+        return None
+    with tempfile.TemporaryDirectory() as folder:
+        path = generate_demo_ledger(Path(folder) / DEMO_FILENAME)
+        store = storage.LocalStore(services.settings.store_dir)
+        return _register_stored(services, store, DEMO_PROJECT, DEMO_FILENAME, path.read_bytes())
+
+
+def _register_stored(services: Services, store: Any, name: str, filename: str, data: bytes) -> ProjectInfo:
+    digest = hashlib.sha256(data).hexdigest()[:16]
+    key = f"{services.settings.s3_upload_prefix}{name}/{digest}-{storage.safe_filename(filename)}"
+    location = store.put(key, data, filename)
+    try:
+        return register_project(services, name, storage.source_uri(location))
+    except FinlibError:
+        if not _source_in_use(services, storage.source_uri(location)):
+            store.delete(location)
+        raise
+
+
+def _source_in_use(services: Services, source: str) -> bool:
+    with db.session_scope(services.engine) as session:
+        return session.scalar(select(db.Project.id).where(db.Project.source == source)) is not None
+
+
+def _require_row(session: Any, name: str) -> db.Project:
+    row = session.scalar(select(db.Project).where(db.Project.name == name))
+    if row is None:
+        raise ProjectNotFoundError(name)
+    return row
+
+
+def _record_status(services: Services, name: str, status: str | None, error: str | None) -> None:
+    with db.session_scope(services.engine) as session:
+        row = _require_row(session, name)
+        row.status = status
+        row.last_error = error
+        row.refreshed_at = _now()
+
+
+def _store_registration(
+    services: Services,
+    name: str,
+    source: str,
+    fetched: storage.FetchedFile,
+    ledger: pd.DataFrame,
+    report: ParseReport,
+    mapping: dict[str, str] | None,
+) -> ProjectInfo:
+    settings = services.settings
+    customers = display_names(ledger["customer_name"], ledger["customer_key"])
+    people = display_names(ledger["sales_manager"], ledger["sales_manager_key"])
+    now = _now()
+    with db.session_scope(services.engine) as session:
+        row = session.scalar(select(db.Project).where(db.Project.name == name))
+        if row is None:
+            row = db.Project(name=name, registered_at=now)
+            session.add(row)
+        row.source = source
+        row.format = report.format
+        row.etag = fetched.etag
+        row.size_bytes = fetched.size
+        row.updated_at = now
+        row.refreshed_at = now
+        row.column_mapping = mapping
+        row.detected_mapping = report.mapping
+        row.row_count = report.rows_loaded
+        row.rejected_count = report.rejected_count
+        row.customer_count = int(customers.size)
+        row.parse_report = report.to_dict()
+        row.status = None
+        row.last_error = None
+        session.flush()
+        for kind, names in (("customer", customers), ("person", people)):
+            aliasing.assign_aliases(
+                session, row.id, name, kind, names, salt=settings.alias_salt, length=settings.alias_length
+            )
+        session.flush()
+        return ProjectInfo.from_row(row)
+
+
+def _parsed_cache_key(source: str, etag: str, mapping: dict[str, str] | None) -> str:
+    material = json.dumps([PARSED_CACHE_VERSION, source, etag, mapping or {}], sort_keys=True)
+    return hashlib.sha256(material.encode("utf-8")).hexdigest()[:32]
+
+
+def _read_parsed(
+    settings: Settings, source: str, etag: str, mapping: dict[str, str] | None
+) -> tuple[pd.DataFrame, ParseReport] | None:
+    base = settings.cache_dir / "parsed" / _parsed_cache_key(source, etag, mapping)
+    frame_path, report_path = base.with_suffix(".parquet"), base.with_suffix(".json")
+    if not (frame_path.exists() and report_path.exists()):
+        return None
+    try:
+        report = ParseReport.from_dict(json.loads(report_path.read_text(encoding="utf-8")))
+        return pd.read_parquet(frame_path), report
+    except (OSError, ValueError) as exc:
+        log.warning("ignoring unreadable parse cache %s: %s", frame_path.name, exc)
+        return None
+
+
+def _parse_cached(
+    settings: Settings, source: str, fetched: storage.FetchedFile, mapping: dict[str, str] | None
+) -> tuple[pd.DataFrame, ParseReport]:
+    cached = _read_parsed(settings, source, fetched.etag, mapping)
+    if cached is not None:
+        return cached
+    ledger, report = parse_ledger_isolated(fetched.path, settings=settings, filename=fetched.filename, mapping=mapping)
+    if report.rows_loaded == 0:
+        raise ParseError(
+            f"No invoice rows could be read from {fetched.filename}: {report.rejected_count} rows were rejected "
+            f"(e.g. {_describe_examples(report)}). Check the file's dates and amounts, or fix the column mapping."
+        )
+    base = settings.cache_dir / "parsed" / _parsed_cache_key(source, fetched.etag, mapping)
+    base.parent.mkdir(parents=True, exist_ok=True)
+    # Write to temporary names and rename, so a crash never leaves a half-written cache entry.
+    frame_tmp, report_tmp = base.with_suffix(".parquet.tmp"), base.with_suffix(".json.tmp")
+    ledger.to_parquet(frame_tmp, index=False)
+    report_tmp.write_text(json.dumps(report.to_dict()), encoding="utf-8")
+    frame_tmp.replace(base.with_suffix(".parquet"))
+    report_tmp.replace(base.with_suffix(".json"))
+    return ledger, report
+
+
+def _describe_examples(report: ParseReport) -> str:
+    examples = report.rejected_examples[:3]
+    return "; ".join(f"row {e['row']}: {e['reason']}" for e in examples) or "no examples"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
