@@ -1,0 +1,130 @@
+"""The command line: each command's output, exit codes, and one clear line on failure."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from finlib.cli import main
+
+from .test_projects import LEDGER_CSV
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def environ(tmp_path: Path) -> dict[str, str]:
+    return {"FINLIB_HOME": str(tmp_path / "home"), "ALIAS_SALT": "cli-test-salt"}
+
+
+@pytest.fixture
+def ledger(tmp_path: Path) -> Path:
+    path = tmp_path / "march.csv"
+    path.write_text(LEDGER_CSV, encoding="utf-8")
+    return path
+
+
+def run(environ: dict[str, str], *argv: str) -> int:
+    return main(list(argv), environ=environ)
+
+
+def test_register_then_stats_json_gives_the_formulas_results(environ, ledger, capsys) -> None:
+    assert run(environ, "register", "local2", str(ledger)) == 0
+    capsys.readouterr()
+    assert run(environ, "stats", "local2", "--json") == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["project"] == "local2"
+    customers = {c["customer"]: c for c in payload["customers"]}
+    acme = customers["ACME Corp"]
+    assert acme["invoice_count"] == 3
+    assert acme["total_amount"] == pytest.approx(3600.0)
+    assert acme["moving_average"] == pytest.approx(1200.0)
+    assert acme["predicted_next_amount"] == pytest.approx(1200.0)
+    assert acme["trend"] == "stable"
+    assert acme["avg_payment_delay_days"] == pytest.approx(31.5)  # 30 and 33 days
+    assert acme["last_payment_date"] == "2026-03-10"
+    assert acme["predicted_next_payment_date"] == "2026-04-11"  # + 32 days
+    assert acme["alias"].startswith("CUST-")
+    beta = customers["Beta LLC"]
+    assert beta["total_amount"] == pytest.approx(450.0)  # the credit note (50.00) stays negative
+    assert payload["portfolio"]["invoice_count"] == 5
+    assert payload["portfolio"]["outstanding"] == pytest.approx(1400.0)
+
+
+def test_stats_for_one_customer_matches_any_spelling(environ, ledger, capsys) -> None:
+    run(environ, "register", "local2", str(ledger))
+    capsys.readouterr()
+    assert run(environ, "stats", "local2", "--customer", "  acme   CORP", "--json") == 0
+    customers = json.loads(capsys.readouterr().out)["customers"]
+    assert [c["customer"] for c in customers] == ["ACME Corp"]
+
+
+def test_stats_for_an_unknown_customer_fails_with_a_hint(environ, ledger, capsys) -> None:
+    run(environ, "register", "local2", str(ledger))
+    capsys.readouterr()
+    assert run(environ, "stats", "local2", "--customer", "acme") == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "Did you mean: ACME Corp" in err[0]
+
+
+def test_projects_json_lists_registered_projects(environ, ledger, capsys) -> None:
+    run(environ, "register", "local2", str(ledger))
+    capsys.readouterr()
+    assert run(environ, "projects", "--json") == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert [(p["name"], p["rows"], p["customers"]) for p in listed] == [("local2", 5, 2)]
+
+
+def test_delete_removes_the_project(environ, ledger, capsys) -> None:
+    run(environ, "register", "local2", str(ledger))
+    assert run(environ, "delete", "local2") == 0
+    capsys.readouterr()
+    run(environ, "projects", "--json")
+    assert json.loads(capsys.readouterr().out) == []
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["stats", "nope"], "no project named 'nope'"),
+        (["register", "x", "/does/not/exist.csv"], "does not exist"),
+        (["register", "x", "http://169.254.169.254/latest/meta-data"], "not"),
+        (["register", "x", "s3://not-allowed/ledger.csv"], "not-allowed"),
+        (["register", "x", "./ledger.csv", "--mapping", "{not json"], "not valid JSON"),
+        (["stats", "nope", "--as-of", "yesterday-ish"], "no project named 'nope'"),
+    ],
+)
+def test_failures_exit_non_zero_with_one_line_on_stderr(environ, capsys, argv, message) -> None:
+    assert run(environ, *argv) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert err[0].startswith("error: ")
+    assert message.lower() in err[0].lower()
+
+
+def test_python_dash_m_finlib_prints_no_traceback_on_failure(environ) -> None:
+    env = {**os.environ, **environ}
+    result = subprocess.run(
+        [sys.executable, "-m", "finlib", "stats", "missing"], cwd=REPO, env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith("error: ")
+
+
+def test_python_dash_m_finlib_demo_creates_the_demo_project(environ) -> None:
+    env = {**os.environ, **environ}
+    result = subprocess.run(
+        [sys.executable, "-m", "finlib", "demo"], cwd=REPO, env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("demo: ")
+    listed = subprocess.run(
+        [sys.executable, "-m", "finlib", "projects", "--json"], cwd=REPO, env=env, capture_output=True, text=True
+    )
+    assert [p["name"] for p in json.loads(listed.stdout)] == ["demo"]

@@ -1,0 +1,193 @@
+"""The service layer: registering, refreshing, loading and deleting projects, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import boto3
+import pytest
+from sqlalchemy import func, select
+
+from finlib import db, projects
+from finlib.config import Settings
+from finlib.errors import (
+    MissingColumnsError,
+    ObjectNotFoundError,
+    ProjectError,
+    ProjectNotFoundError,
+    SourceNotAllowedError,
+)
+
+LEDGER_CSV = """Customer Name,Invoice Date,Invoice No,Total Amount,Payment Date,Sales Manager
+ACME Corp,2026-01-05,INV-1,"1,000.00",2026-02-04,Jane Doe
+acme corp ,2026-02-05,INV-2,"1,200.00",2026-03-10,Jane Doe
+ACME Corp,2026-03-05,INV-3,"1,400.00",,Jane Doe
+Beta LLC,2026-01-20,INV-4,500.00,2026-01-30,Omar Khan
+Beta LLC,2026-02-20,INV-5,(50.00),2026-02-25,Omar Khan
+"""
+
+CHANGED_CSV = LEDGER_CSV + "Gamma Ltd,2026-03-20,INV-6,900.00,,Omar Khan\n"
+BROKEN_CSV = "Foo,Bar\n1,2\n"
+
+
+@pytest.fixture
+def write_file(tmp_path: Path) -> Callable[[str, str], Path]:
+    def write(name: str, text: str) -> Path:
+        path = tmp_path / "files" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    return write
+
+
+@pytest.fixture
+def services(make_settings: Callable[..., Settings], database_url: str) -> projects.Services:
+    return projects.Services(make_settings(DATABASE_URL=database_url))
+
+
+def _alias_count(services: projects.Services) -> int:
+    with db.session_scope(services.engine) as session:
+        return session.scalar(select(func.count()).select_from(db.Alias)) or 0
+
+
+def test_registering_a_local_csv_stores_the_project_and_aliases_every_name(services, write_file) -> None:
+    info = projects.register_project(
+        services, "local2", str(write_file("march.csv", LEDGER_CSV)), allow_local_paths=True
+    )
+    assert (info.name, info.format, info.row_count, info.customer_count) == ("local2", "csv", 5, 2)
+    loaded = projects.load_project(services, "local2")
+    assert set(loaded.ledger["customer_name"]) == {"ACME Corp", "Beta LLC"}
+    assert loaded.ledger["customer_alias"].str.match(r"^CUST-[0-9A-Z]{8}$").all()
+    assert loaded.ledger["sales_manager_alias"].str.match(r"^PERS-[0-9A-Z]{8}$").all()
+    assert sorted(loaded.aliases.real_names()) == ["ACME Corp", "Beta LLC", "Jane Doe", "Omar Khan"]
+
+
+def test_local_paths_are_refused_unless_the_caller_allows_them(services, write_file) -> None:
+    with pytest.raises(SourceNotAllowedError):
+        projects.register_project(services, "web", str(write_file("march.csv", LEDGER_CSV)))
+    assert projects.list_projects(services) == []
+
+
+@pytest.mark.parametrize("bad_name", ["", " ", "../etc", "a b", "-dash", "x" * 70])
+def test_invalid_project_names_are_refused_with_a_hint(services, write_file, bad_name: str) -> None:
+    with pytest.raises(ProjectError, match="letters, digits"):
+        projects.register_project(services, bad_name, str(write_file("a.csv", LEDGER_CSV)), allow_local_paths=True)
+
+
+def test_a_failed_reregistration_leaves_the_previous_one_intact(services, write_file) -> None:
+    good = projects.register_project(services, "acme", str(write_file("good.csv", LEDGER_CSV)), allow_local_paths=True)
+    aliases_before = _alias_count(services)
+    with pytest.raises(MissingColumnsError):
+        projects.register_project(services, "acme", str(write_file("broken.csv", BROKEN_CSV)), allow_local_paths=True)
+    after = projects.get_project(services, "acme")
+    assert (after.source, after.etag, after.row_count) == (good.source, good.etag, good.row_count)
+    assert _alias_count(services) == aliases_before
+    assert len(projects.load_project(services, "acme").ledger) == 5
+
+
+def test_reregistering_keeps_existing_aliases_and_adds_new_customers(services, write_file) -> None:
+    path = write_file("ledger.csv", LEDGER_CSV)
+    projects.register_project(services, "acme", str(path), allow_local_paths=True)
+    first = projects.load_project(services, "acme").aliases
+    path.write_text(CHANGED_CSV, encoding="utf-8")
+    info, changed = projects.refresh_project(services, "acme")
+    second = projects.load_project(services, "acme").aliases
+    assert changed and info.customer_count == 3
+    assert second.alias_for("ACME Corp") == first.alias_for("ACME Corp")
+    assert second.alias_for("Gamma Ltd") is not None
+
+
+def test_refresh_of_an_unchanged_source_does_not_reparse(services, write_file) -> None:
+    projects.register_project(services, "acme", str(write_file("ledger.csv", LEDGER_CSV)), allow_local_paths=True)
+    info, changed = projects.refresh_project(services, "acme")
+    assert not changed
+    assert info.row_count == 5
+
+
+def test_refresh_of_a_vanished_source_says_so_and_marks_the_project(services, write_file) -> None:
+    path = write_file("ledger.csv", LEDGER_CSV)
+    projects.register_project(services, "acme", str(path), allow_local_paths=True)
+    path.unlink()
+    with pytest.raises(ObjectNotFoundError, match="delete the project"):
+        projects.refresh_project(services, "acme")
+    assert projects.get_project(services, "acme").status == "source missing"
+
+
+def test_deleting_a_project_deletes_its_aliases(services, write_file) -> None:
+    projects.register_project(services, "acme", str(write_file("ledger.csv", LEDGER_CSV)), allow_local_paths=True)
+    projects.delete_project(services, "acme")
+    assert _alias_count(services) == 0
+    with pytest.raises(ProjectNotFoundError):
+        projects.get_project(services, "acme")
+
+
+def test_deleting_an_unknown_project_says_how_to_list_projects(services) -> None:
+    with pytest.raises(ProjectNotFoundError, match="python -m finlib projects"):
+        projects.delete_project(services, "nope")
+
+
+def test_upload_without_s3_goes_to_the_local_store_under_the_prefix(services) -> None:
+    info = projects.upload_project(services, "acme2", "ledger.csv", LEDGER_CSV.encode())
+    assert info.source.startswith("store://uploads/acme2/")
+    assert info.row_count == 5
+
+
+def test_a_failed_upload_leaves_no_stored_file_and_no_project(services) -> None:
+    with pytest.raises(MissingColumnsError):
+        projects.upload_project(services, "acme2", "broken.csv", BROKEN_CSV.encode())
+    assert projects.list_projects(services) == []
+    assert not any(p.is_file() for p in services.settings.store_dir.rglob("*"))
+
+
+def test_demo_project_is_created_once_when_there_are_no_projects(services) -> None:
+    info = projects.ensure_demo_project(services)
+    assert info is not None and info.name == "demo"
+    assert 20 <= info.customer_count <= 40
+    assert info.rejected_count == 0
+    assert projects.ensure_demo_project(services) is None
+
+
+def _s3(settings: Settings):
+    return boto3.client(
+        "s3",
+        endpoint_url=settings.aws_endpoint_url,
+        region_name=settings.aws_region,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+
+
+def test_registering_from_s3_records_the_etag_and_loads_from_cache_afterwards(s3_settings: Settings) -> None:
+    services = projects.Services(s3_settings)
+    client = _s3(s3_settings)
+    bucket = s3_settings.aws_s3_bucket
+    client.put_object(Bucket=bucket, Key="exports/ar-2025.csv", Body=LEDGER_CSV.encode())
+    info = projects.register_project(services, "acme", f"s3://{bucket}/exports/ar-2025.csv")
+    assert info.etag == client.head_object(Bucket=bucket, Key="exports/ar-2025.csv")["ETag"].strip('"')
+    client.delete_object(Bucket=bucket, Key="exports/ar-2025.csv")
+    # The parse cache is keyed by ETag: loading needs neither the object nor a parse.
+    assert len(projects.load_project(services, "acme").ledger) == 5
+
+
+def test_registering_a_missing_s3_object_is_a_clear_error_and_stores_nothing(s3_settings: Settings) -> None:
+    services = projects.Services(s3_settings)
+    with pytest.raises(ObjectNotFoundError):
+        projects.register_project(services, "acme", f"s3://{s3_settings.aws_s3_bucket}/missing.xlsx")
+    assert projects.list_projects(services) == []
+
+
+def test_a_bucket_outside_the_allow_list_is_refused(s3_settings: Settings) -> None:
+    services = projects.Services(s3_settings)
+    with pytest.raises(SourceNotAllowedError):
+        projects.register_project(services, "acme", "s3://someone-elses-bucket/ledger.csv")
+
+
+def test_upload_with_s3_configured_stores_the_file_in_the_bucket(s3_settings: Settings) -> None:
+    services = projects.Services(s3_settings)
+    info = projects.upload_project(services, "acme2", "ledger.csv", LEDGER_CSV.encode())
+    bucket = s3_settings.aws_s3_bucket
+    keys = [o["Key"] for o in _s3(s3_settings).list_objects_v2(Bucket=bucket).get("Contents", [])]
+    assert len(keys) == 1 and keys[0].startswith("uploads/acme2/")
+    assert info.source == f"s3://{bucket}/{keys[0]}"
