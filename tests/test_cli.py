@@ -12,7 +12,7 @@ import pytest
 
 from finlib.cli import main
 
-from .test_projects import LEDGER_CSV
+from test_projects import LEDGER_CSV
 
 REPO = Path(__file__).resolve().parents[1]
 
