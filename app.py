@@ -1,0 +1,43 @@
+"""The frame of the dashboard: page config, navigation, the shared sidebar; then the selected page runs."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from finlib.errors import FinlibError
+from ui.data import ensure_demo
+from ui.errors import stop_with_error
+from ui.services import get_services, get_settings, settings_fingerprint
+from ui.sidebar import render_sidebar
+
+st.set_page_config(
+    page_title="Invoice analytics",
+    page_icon=":material/receipt_long:",
+    layout="wide",
+    initial_sidebar_state="expanded",
+)
+
+PAGES = {
+    "Analysis": [
+        st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
+        st.Page("pages/customers.py", title="Customers", icon=":material/group:"),
+        st.Page("pages/chat.py", title="Chat", icon=":material/forum:"),
+    ],
+    "Data": [
+        st.Page("pages/projects.py", title="Projects", icon=":material/folder_open:"),
+        st.Page("pages/privacy.py", title="Privacy", icon=":material/shield_lock:"),
+    ],
+}
+
+page = st.navigation(PAGES)
+
+try:
+    settings = get_settings()
+    fingerprint = settings_fingerprint(settings)
+    services = get_services(settings, fingerprint)
+    ensure_demo(services, fingerprint)
+except FinlibError as error:
+    stop_with_error(error, context="The app cannot start")
+
+render_sidebar(settings, services, fingerprint)
+page.run()

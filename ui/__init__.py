@@ -1,0 +1,1 @@
+"""The Streamlit face of finlib: cached services and data, the shared sidebar, charts and formatting."""

@@ -1,0 +1,84 @@
+"""Project actions shared by the Projects page and every page's "cannot load" banner: refresh and delete."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from finlib import projects
+from finlib.errors import FinlibError
+from finlib.projects import Services
+from ui.errors import render_error
+from ui.sidebar import AppContext, PROJECT_KEY
+
+FLASH_STATE = "flash_message"
+
+
+def flash(message: str, icon: str = ":material/check_circle:") -> None:
+    """Keep a message to show once, after the rerun an action triggers."""
+    st.session_state[FLASH_STATE] = (message, icon)
+
+
+def render_flash() -> None:
+    """Show (and forget) the message an action left for this run."""
+    kept = st.session_state.pop(FLASH_STATE, None)
+    if kept:
+        message, icon = kept
+        st.success(message, icon=icon)
+
+
+def refresh(services: Services, name: str) -> None:
+    """Re-fetch a project's source; the message says whether anything changed."""
+    try:
+        with st.spinner(f"Checking the source of {name}…"):
+            info, changed = projects.refresh_project(services, name)
+    except FinlibError as error:
+        render_error(error, context=f"Refreshing {name} failed")
+        return
+    if changed:
+        flash(f"{name} reloaded: {info.row_count:,} invoices, {info.customer_count:,} customers.")
+    else:
+        flash(f"{name} is up to date: the source has not changed.", icon=":material/done_all:")
+    st.rerun()
+
+
+@st.dialog("Delete project")
+def confirm_delete(services: Services, name: str, prefix: str) -> None:
+    """Ask before deleting; the source file itself is kept."""
+    st.markdown(
+        f"Delete **{name}**? Its aliases and chat audit log are removed. "
+        "The source file stays where it is, so you can register it again later."
+    )
+    left, right = st.columns(2)
+    if left.button("Cancel", key=f"{prefix}_delete_cancel", width="stretch"):
+        st.rerun()
+    if right.button("Delete", key=f"{prefix}_delete_confirm", type="primary", width="stretch"):
+        try:
+            projects.delete_project(services, name)
+        except FinlibError as error:
+            render_error(error)
+            return
+        if st.session_state.get(PROJECT_KEY) == name:
+            st.session_state.pop(PROJECT_KEY, None)
+        flash(f"Project {name} deleted.", icon=":material/delete:")
+        st.rerun()
+
+
+def require_ready(context: AppContext, prefix: str) -> None:
+    """Guard clause for analysis pages: a designed empty state when there is no project or it cannot load."""
+    if context.project is None:
+        st.info(
+            "No ledger yet. Upload an invoice export or register an S3 file to see KPIs, customers and forecasts.",
+            icon=":material/upload_file:",
+        )
+        st.page_link("pages/projects.py", label="Go to Projects", icon=":material/folder_open:")
+        st.stop()
+    if context.load_error is not None:
+        name = context.project.name
+        render_error(context.load_error, context=f"Project {name} cannot be loaded")
+        st.caption("If the file was moved or changed, refresh the project; if it is gone for good, delete it.")
+        left, right, _ = st.columns([1, 1, 4])
+        if left.button("Refresh", key=f"{prefix}_failed_refresh", icon=":material/refresh:"):
+            refresh(context.services, name)
+        if right.button("Delete…", key=f"{prefix}_failed_delete", icon=":material/delete:"):
+            confirm_delete(context.services, name, prefix)
+        st.stop()

@@ -1,0 +1,162 @@
+"""Plotly figures for the dashboard, built from frames finlib computed; no numbers are computed here."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from ui.format import format_compact
+
+INVOICED_COLOR = "#1f5fa8"
+COLLECTED_COLOR = "#2ca58d"
+AVERAGE_COLOR = "#f2a541"
+FORECAST_COLOR = "#d1495b"
+AGING_COLORS = ("#2ca58d", "#f2c14e", "#f2a541", "#e0703a", "#d1495b")
+CHART_HEIGHT_PX = 340
+AMOUNT_HOVER = "%{y:,.0f}"
+
+
+def _layout(figure: go.Figure, *, height: int = CHART_HEIGHT_PX, y_title: str | None = None) -> go.Figure:
+    figure.update_layout(
+        height=height,
+        margin=dict(l=8, r=8, t=36, b=8),
+        legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="left", x=0, title_text=""),
+        hovermode="x unified",
+        bargap=0.25,
+    )
+    figure.update_yaxes(title_text=y_title, exponentformat="B", separatethousands=True, rangemode="tozero")
+    figure.update_xaxes(title_text=None)
+    return figure
+
+
+def monthly_figure(monthly: pd.DataFrame) -> go.Figure:
+    """Invoiced and collected per month as grouped bars, with the moving average of invoiced as a line.
+
+    ``monthly`` has ``month`` (timestamp of the month start), ``invoiced``, ``collected``, ``moving_average``.
+    """
+    figure = go.Figure()
+    figure.add_bar(
+        x=monthly["month"], y=monthly["invoiced"], name="Invoiced", marker_color=INVOICED_COLOR,
+        hovertemplate=AMOUNT_HOVER,
+    )
+    figure.add_bar(
+        x=monthly["month"], y=monthly["collected"], name="Collected", marker_color=COLLECTED_COLOR,
+        hovertemplate=AMOUNT_HOVER,
+    )
+    figure.add_scatter(
+        x=monthly["month"], y=monthly["moving_average"], name="Invoiced, moving average", mode="lines",
+        line=dict(color=AVERAGE_COLOR, width=3), hovertemplate=AMOUNT_HOVER,
+    )
+    figure.update_xaxes(dtick="M1" if len(monthly) <= 18 else "M3", tickformat="%b %Y")
+    return _layout(figure, y_title="Amount")
+
+
+def delay_histogram_figure(delays: pd.Series, average: float | None) -> go.Figure:
+    """Distribution of days from invoice to payment over paid invoices, with the average marked."""
+    figure = go.Figure()
+    figure.add_histogram(
+        x=delays, nbinsx=30, marker_color=INVOICED_COLOR, name="Paid invoices",
+        hovertemplate="%{x} days: %{y:,} invoices<extra></extra>",
+    )
+    if average is not None and not pd.isna(average):
+        figure.add_vline(
+            x=average, line=dict(color=FORECAST_COLOR, dash="dash", width=2),
+            annotation_text=f"average {average:.0f} days", annotation_position="top right",
+        )
+    figure.update_xaxes(title_text="Days from invoice to payment")
+    _layout(figure, y_title="Invoices")
+    figure.update_layout(hovermode="closest", showlegend=False, bargap=0.05)
+    figure.update_xaxes(title_text="Days from invoice to payment")
+    return figure
+
+
+def aging_figure(aging: pd.DataFrame) -> go.Figure:
+    """Open amount per aging bucket (current, 1–30, …, 90+ days past due), greener to redder.
+
+    ``aging`` has ``bucket`` (label, in order), ``amount`` and ``count``.
+    """
+    colors = list(AGING_COLORS[: len(aging)]) + [AGING_COLORS[-1]] * max(0, len(aging) - len(AGING_COLORS))
+    figure = go.Figure(
+        go.Bar(
+            x=aging["bucket"], y=aging["amount"], marker_color=colors, customdata=aging["count"],
+            hovertemplate="%{x}: %{y:,.0f} in %{customdata:,} invoices<extra></extra>",
+            text=[format_compact(v) for v in aging["amount"]], textposition="outside", cliponaxis=False,
+        )
+    )
+    _layout(figure, y_title="Open amount")
+    figure.update_layout(hovermode="closest", showlegend=False)
+    figure.update_xaxes(type="category", title_text="Days past due")
+    return figure
+
+
+def ranking_figure(ranking: pd.DataFrame, *, value_label: str, days: bool = False) -> go.Figure:
+    """Horizontal bars, largest at the top. ``ranking`` has ``name`` and ``value``."""
+    ordered = ranking.iloc[::-1]
+    hover = "%{y}: %{x:,.1f} days<extra></extra>" if days else "%{y}: %{x:,.0f}<extra></extra>"
+    labels = [f"{v:,.0f} d" if days else format_compact(v) for v in ordered["value"]]
+    figure = go.Figure(
+        go.Bar(
+            x=ordered["value"], y=ordered["name"], orientation="h", marker_color=INVOICED_COLOR,
+            hovertemplate=hover, text=labels, textposition="outside", cliponaxis=False,
+        )
+    )
+    height = max(CHART_HEIGHT_PX, 28 * len(ordered) + 60)
+    _layout(figure, height=height)
+    figure.update_layout(hovermode="closest", showlegend=False)
+    figure.update_xaxes(title_text=value_label, exponentformat="B", rangemode="tozero")
+    figure.update_yaxes(title_text=None, automargin=True, rangemode=None)
+    return figure
+
+
+def customer_amounts_figure(
+    invoices: pd.DataFrame,
+    *,
+    predicted_date: date | pd.Timestamp | None,
+    predicted_amount: float | None,
+) -> go.Figure:
+    """A customer's invoice amounts over time with their moving average and the predicted next amount.
+
+    ``invoices`` has ``invoice_date``, ``amount`` and ``moving_average`` (computed by finlib), in date order.
+    """
+    figure = go.Figure()
+    figure.add_scatter(
+        x=invoices["invoice_date"], y=invoices["amount"], name="Invoice amount", mode="markers+lines",
+        line=dict(color=INVOICED_COLOR, width=1), marker=dict(size=7), hovertemplate=AMOUNT_HOVER,
+    )
+    figure.add_scatter(
+        x=invoices["invoice_date"], y=invoices["moving_average"], name="Moving average", mode="lines",
+        line=dict(color=AVERAGE_COLOR, width=3), hovertemplate=AMOUNT_HOVER,
+    )
+    if predicted_amount is not None and not pd.isna(predicted_amount) and predicted_date is not None:
+        last = invoices.iloc[-1]
+        figure.add_scatter(
+            x=[last["invoice_date"], predicted_date], y=[last["moving_average"], predicted_amount],
+            mode="lines", line=dict(color=FORECAST_COLOR, dash="dot", width=2), showlegend=False, hoverinfo="skip",
+        )
+        figure.add_scatter(
+            x=[predicted_date], y=[predicted_amount], name="Predicted next", mode="markers",
+            marker=dict(color=FORECAST_COLOR, size=14, symbol="star"), hovertemplate=AMOUNT_HOVER,
+        )
+    return _layout(figure, y_title="Amount")
+
+
+def customer_delays_figure(paid: pd.DataFrame, average: float | None) -> go.Figure:
+    """Days to pay for each paid invoice of a customer, with the average as a line.
+
+    ``paid`` has ``invoice_date`` and ``delay_days``.
+    """
+    figure = go.Figure()
+    figure.add_bar(
+        x=paid["invoice_date"], y=paid["delay_days"], name="Days to pay", marker_color=COLLECTED_COLOR,
+        hovertemplate="%{y:,.0f} days",
+    )
+    if average is not None and not pd.isna(average):
+        figure.add_hline(
+            y=average, line=dict(color=FORECAST_COLOR, dash="dash", width=2),
+            annotation_text=f"average {average:.0f} days", annotation_position="top left",
+        )
+    _layout(figure, y_title="Days to pay")
+    figure.update_layout(showlegend=False)
+    return figure

@@ -1,0 +1,51 @@
+"""Long-lived objects of the app process: Settings, the database engine and the finlib Services, cached once."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import TYPE_CHECKING
+
+import streamlit as st
+
+from finlib.config import Settings, load_settings
+
+if TYPE_CHECKING:
+    from finlib.projects import Services
+
+
+def settings_fingerprint(settings: Settings) -> str:
+    """Short stable digest of everything in Settings that changes results (the salt included, never shown)."""
+    digest = hashlib.sha256(repr(settings).encode("utf-8"))
+    digest.update(b"\0" + settings.alias_salt)
+    return digest.hexdigest()[:16]
+
+
+@st.cache_resource(show_spinner=False)
+def get_settings() -> Settings:
+    """Settings of this process: defaults, .env, the environment and top-level ``st.secrets`` values.
+
+    Raises:
+        ConfigError: a variable is invalid; the message names it.
+    """
+    # Streamlit copies top-level string secrets into the environment when it loads them,
+    # so load_settings sees them like any other variable.
+    try:
+        st.secrets.load_if_toml_exists()
+    except Exception:  # noqa: BLE001 - a malformed secrets.toml must not hide a working environment
+        pass
+    return load_settings()
+
+
+@st.cache_resource(show_spinner=False)
+def get_services(_settings: Settings, fingerprint: str) -> Services:
+    """The finlib service bundle (engine, object store client factory), built once per settings."""
+    from finlib.projects import Services
+
+    return Services(_settings)
+
+
+def current_services() -> tuple[Services, str]:
+    """Services and the settings fingerprint used as a cache key by ``ui.data``."""
+    settings = get_settings()
+    fingerprint = settings_fingerprint(settings)
+    return get_services(settings, fingerprint), fingerprint

@@ -1,0 +1,172 @@
+"""The shared sidebar: project selector (kept in the URL), global filters, presentation mode and backend status."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+from finlib.config import Settings
+from finlib.errors import FinlibError
+from finlib.projects import LoadedProject, ProjectInfo, Services
+from ui import data
+from ui.data import LedgerFilters
+from ui.errors import render_error
+
+PROJECT_KEY = "sidebar_project"
+DATE_RANGE_KEY = "sidebar_date_range"
+SERVICE_TYPE_KEY = "sidebar_service_type"
+LOCATION_KEY = "sidebar_location"
+SALES_MANAGER_KEY = "sidebar_sales_manager"
+PRESENTATION_KEY = "sidebar_presentation_mode"
+PRESENTATION_STATE = "presentation_mode"
+CONTEXT_STATE = "app_context"
+FILTER_KEYS = (DATE_RANGE_KEY, SERVICE_TYPE_KEY, LOCATION_KEY, SALES_MANAGER_KEY)
+QUERY_PROJECT = "project"
+
+
+@dataclass(frozen=True)
+class AppContext:
+    """What the frame decided for this run, handed to the page that runs inside it."""
+
+    settings: Settings
+    services: Services
+    fingerprint: str
+    projects: tuple[ProjectInfo, ...]
+    project: ProjectInfo | None
+    load_error: FinlibError | None
+    filters: LedgerFilters
+    presentation: bool
+
+    @property
+    def ready(self) -> bool:
+        """A project is selected and its ledger loads."""
+        return self.project is not None and self.load_error is None
+
+    def loaded(self) -> LoadedProject:
+        """The selected project's ledger (cached)."""
+        assert self.project is not None
+        return data.load_project(self.services, self.project.name, self.project.etag, self.fingerprint)
+
+
+def page_context() -> AppContext:
+    """The context the frame stored for this run (pages call this first)."""
+    return st.session_state[CONTEXT_STATE]
+
+
+def presentation_enabled() -> bool:
+    """Whether real names are replaced by aliases everywhere."""
+    return bool(st.session_state.get(PRESENTATION_STATE, False))
+
+
+def sync_presentation(widget_key: str) -> None:
+    """Callback of every presentation-mode toggle: copy its value to the one shared flag."""
+    st.session_state[PRESENTATION_STATE] = bool(st.session_state[widget_key])
+
+
+def _reset_filters() -> None:
+    for key in FILTER_KEYS:
+        st.session_state.pop(key, None)
+
+
+def _choose_project(names: list[str]) -> str | None:
+    """Selected project: the widget's value, else the URL's, else the demo, else the first."""
+    if not names:
+        return None
+    current = st.session_state.get(PROJECT_KEY)
+    if current in names:
+        return current
+    wanted = st.query_params.get(QUERY_PROJECT)
+    if wanted in names:
+        return wanted
+    return "demo" if "demo" in names else names[0]
+
+
+def render_sidebar(settings: Settings, services: Services, fingerprint: str) -> AppContext:
+    """Draw the sidebar and return the context the page runs in."""
+    infos = data.list_project_infos(services)
+    names = [info.name for info in infos]
+    selected = _choose_project(names)
+    project: ProjectInfo | None = None
+    load_error: FinlibError | None = None
+    filters = LedgerFilters()
+    presentation = presentation_enabled()
+
+    with st.sidebar:
+        if selected is None:
+            st.caption("No project yet.")
+            st.page_link("pages/projects.py", label="Add a ledger", icon=":material/add_circle:")
+        else:
+            st.session_state[PROJECT_KEY] = selected
+            st.selectbox(
+                "Project", names, key=PROJECT_KEY, on_change=_reset_filters,
+                help="The ledger every page shows. The choice is kept in the page address, so a link opens it.",
+            )
+            st.query_params[QUERY_PROJECT] = selected
+            project = next(info for info in infos if info.name == selected)
+            try:
+                data.load_project(services, project.name, project.etag, fingerprint)
+                options = data.compute_filter_options(services, project.name, project.etag, fingerprint, presentation)
+            except FinlibError as error:
+                load_error = error
+                st.warning("This project cannot be loaded. See the page for what to do.", icon=":material/warning:")
+            else:
+                filters = _render_filters(options)
+
+        st.session_state[PRESENTATION_KEY] = presentation
+        st.toggle(
+            "Presentation mode", key=PRESENTATION_KEY, on_change=sync_presentation, args=(PRESENTATION_KEY,),
+            help="Replace every customer and person name with its alias on every page, for screen sharing.",
+        )
+        _render_status(settings)
+
+    context = AppContext(
+        settings=settings, services=services, fingerprint=fingerprint, projects=tuple(infos), project=project,
+        load_error=load_error, filters=filters, presentation=presentation,
+    )
+    st.session_state[CONTEXT_STATE] = context
+    return context
+
+
+def _render_filters(options: data.FilterOptions) -> LedgerFilters:
+    st.subheader("Filters", divider="gray")
+    start, end = options.first_date, options.last_date
+    stored = st.session_state.get(DATE_RANGE_KEY)
+    if stored and any(not (start <= day <= end) for day in stored):
+        # A refreshed file can cover fewer dates than the range chosen before.
+        del st.session_state[DATE_RANGE_KEY]
+    chosen = st.date_input(
+        "Invoice dates", value=(start, end), min_value=start, max_value=end, key=DATE_RANGE_KEY,
+        format="DD/MM/YYYY", help="Invoices dated in this range. KPIs compare it with the period just before.",
+    )
+    if isinstance(chosen, tuple) and len(chosen) == 2:
+        start, end = chosen
+    service_types = locations = managers = ()
+    if options.service_types:
+        service_types = tuple(
+            st.multiselect("Service type", options.service_types, key=SERVICE_TYPE_KEY, placeholder="All")
+        )
+    if options.locations:
+        locations = tuple(st.multiselect("Location", options.locations, key=LOCATION_KEY, placeholder="All"))
+    if options.sales_managers:
+        labels = options.sales_managers
+        managers = tuple(
+            st.multiselect(
+                "Sales manager", list(labels), key=SALES_MANAGER_KEY, placeholder="All",
+                format_func=lambda key: labels.get(key, key),
+            )
+        )
+    return LedgerFilters(
+        start=start, end=end, service_types=service_types, locations=locations, sales_manager_keys=managers
+    )
+
+
+def _render_status(settings: Settings) -> None:
+    database = "PostgreSQL" if settings.database_backend == "postgresql" else "SQLite"
+    storage = "S3" if settings.storage_backend == "s3" else "local folder"
+    model = settings.llm_model if settings.llm_enabled else "offline answers"
+    st.caption(
+        f":material/database: Database: **{database}**  \n"
+        f":material/cloud: Storage: **{storage}**  \n"
+        f":material/smart_toy: Chat: **{model}**"
+    )
