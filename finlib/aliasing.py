@@ -1,0 +1,213 @@
+"""Aliasing: HMAC aliases of real names, deterministic collision re-derivation, bulk persistence, the AliasBook.
+
+An alias is a kind prefix and the Crockford base32 (upper case, no I L O U) of
+HMAC-SHA256(salt, project + "\\0" + key [+ "\\0" + attempt]) cut to the alias length. Lookups of an alias
+upper-case it first, so a model that changes letter case cannot break de-aliasing.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import re
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from finlib.db import ALIAS_KINDS, Alias
+from finlib.errors import AliasError
+from finlib.names import normalise_name
+
+CROCKFORD_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+PREFIXES = {"customer": "CUST-", "person": "PERS-"}
+MAX_ATTEMPTS = 10_000
+ENTRY_COLUMNS = ["kind", "real_name", "key", "alias"]
+
+# RFC 4648 base32 and Crockford's both take 5 bits at a time from the left; only the symbols differ.
+_TO_CROCKFORD = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", CROCKFORD_ALPHABET.encode("ascii"))
+
+
+def encode_crockford(digest: bytes) -> str:
+    """Crockford base32 of some bytes, upper case, without padding."""
+    return base64.b32encode(digest).rstrip(b"=").translate(_TO_CROCKFORD).decode("ascii")
+
+
+def _prefix(kind: str) -> str:
+    try:
+        return PREFIXES[kind]
+    except KeyError:
+        raise AliasError(f"Unknown alias kind {kind!r}; use one of {', '.join(ALIAS_KINDS)}.") from None
+
+
+def derive_alias(salt: bytes, project: str, key: str, length: int, kind: str, attempt: int = 0) -> str:
+    """The alias of one normalised key; ``attempt`` > 0 re-derives after a collision."""
+    message = project + "\0" + key + ("\0" + str(attempt) if attempt > 0 else "")
+    digest = hmac.new(salt, message.encode("utf-8"), hashlib.sha256).digest()
+    return _prefix(kind) + encode_crockford(digest)[:length]
+
+
+def alias_pattern(length: int) -> re.Pattern[str]:
+    """Regex finding aliases of this length in text, whatever their letter case."""
+    return re.compile(rf"(?i)\b(?:CUST|PERS)-[0-9A-Z]{{{length}}}\b")
+
+
+def derive_aliases(
+    keys: Iterable[str], *, salt: bytes, project: str, length: int, kind: str, taken: Iterable[str] = ()
+) -> dict[str, str]:
+    """Aliases of new keys, unique among themselves and against ``taken``.
+
+    Keys are handled in sorted order and a colliding key tries attempt 1, 2, ... until its alias is free, so
+    the result depends only on the keys, the salt and the aliases already taken.
+
+    Raises:
+        AliasError: the alias length leaves too few aliases for this many names.
+    """
+    prefix = _prefix(kind)
+    used = {alias.upper() for alias in taken}
+    new_keys = sorted(set(keys))
+    capacity = len(CROCKFORD_ALPHABET) ** length
+    if sum(alias.startswith(prefix) for alias in used) + len(new_keys) > capacity:
+        raise AliasError(
+            f"ALIAS_LENGTH={length} allows {capacity} aliases per kind, fewer than the names to alias; raise it."
+        )
+    result: dict[str, str] = {}
+    for key in new_keys:
+        attempt = 0
+        alias = derive_alias(salt, project, key, length, kind)
+        while alias in used:
+            attempt += 1
+            if attempt > MAX_ATTEMPTS:
+                raise AliasError(
+                    f"Could not find a free alias for a name after {MAX_ATTEMPTS} tries; raise ALIAS_LENGTH."
+                )
+            alias = derive_alias(salt, project, key, length, kind, attempt)
+        used.add(alias)
+        result[key] = alias
+    return result
+
+
+def assign_aliases(
+    session: Session,
+    project_id: int,
+    project_name: str,
+    kind: str,
+    names: pd.Series,
+    *,
+    salt: bytes,
+    length: int,
+) -> dict[str, str]:
+    """Aliases of ``names`` (display names indexed by normalised key), reusing stored ones and storing new ones.
+
+    One query loads the project's aliases, one bulk INSERT stores the new ones; existing rows get the current
+    display spelling. Runs inside the caller's transaction.
+    """
+    _prefix(kind)
+    wanted = names[names.index.notna()]
+    wanted = wanted[~wanted.index.duplicated()]
+    display = {str(key): str(name) for key, name in wanted.items()}
+    rows = session.execute(
+        sa.select(Alias.id, Alias.kind, Alias.key, Alias.alias, Alias.real_name).where(Alias.project_id == project_id)
+    ).all()
+    existing = {row.key: row for row in rows if row.kind == kind}
+    renamed = [
+        {"id": existing[key].id, "real_name": name}
+        for key, name in display.items()
+        if key in existing and existing[key].real_name != name
+    ]
+    if renamed:
+        session.execute(sa.update(Alias), renamed)
+    new = derive_aliases(
+        (key for key in display if key not in existing),
+        salt=salt,
+        project=project_name,
+        length=length,
+        kind=kind,
+        taken=(row.alias for row in rows),
+    )
+    if new:
+        values = [
+            {"project_id": project_id, "kind": kind, "real_name": display[key], "key": key, "alias": alias}
+            for key, alias in new.items()
+        ]
+        # One multi-row INSERT: psycopg2 interpolates client side, so the page can hold every row.
+        statement = sa.insert(Alias).execution_options(insertmanyvalues_page_size=max(len(values), 1))
+        session.execute(statement, values)
+    return {key: existing[key].alias if key in existing else new[key] for key in display}
+
+
+class AliasBook:
+    """Immutable two-way lookup between a project's real names and their aliases."""
+
+    __slots__ = ("_entries", "_by_key", "_by_alias")
+
+    def __init__(self, entries: pd.DataFrame) -> None:
+        missing = [column for column in ENTRY_COLUMNS if column not in entries.columns]
+        if missing:
+            raise AliasError(f"An alias table needs the columns {', '.join(missing)}.")
+        frame = entries[ENTRY_COLUMNS].astype("str").sort_values(["kind", "alias"], kind="stable")
+        frame = frame.reset_index(drop=True)
+        object.__setattr__(self, "_entries", frame)
+        by_key = {
+            (kind, key): alias for kind, key, alias in zip(frame["kind"], frame["key"], frame["alias"], strict=True)
+        }
+        by_alias = {alias.upper(): name for alias, name in zip(frame["alias"], frame["real_name"], strict=True)}
+        object.__setattr__(self, "_by_key", MappingProxyType(by_key))
+        object.__setattr__(self, "_by_alias", MappingProxyType(by_alias))
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("AliasBook is immutable")
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __reduce__(self) -> tuple[type[AliasBook], tuple[pd.DataFrame]]:
+        return (AliasBook, (self._entries,))  # pickles (st.cache_data) without going through __setattr__
+
+    def __repr__(self) -> str:
+        return f"AliasBook({len(self)} aliases)"  # never the real names
+
+    @classmethod
+    def empty(cls) -> AliasBook:
+        """A book with no aliases."""
+        return cls(pd.DataFrame(columns=ENTRY_COLUMNS))
+
+    @property
+    def entries(self) -> pd.DataFrame:
+        """A copy of the table: ``kind, real_name, key, alias``."""
+        return self._entries.copy()
+
+    def alias_for(self, name: str, kind: str = "customer") -> str | None:
+        """The alias of a real name (any spelling with the same normalised key)."""
+        return self._by_key.get((kind, normalise_name(name)))
+
+    def real_for(self, alias: str) -> str | None:
+        """The real name behind an alias, whatever its letter case."""
+        return self._by_alias.get(alias.strip().upper())
+
+    def real_names(self, kind: str | None = None) -> list[str]:
+        """Every real name in the book (optionally of one kind), sorted."""
+        frame = self._entries if kind is None else self._entries[self._entries["kind"] == kind]
+        return sorted(set(frame["real_name"]))
+
+    def aliases(self, kind: str | None = None) -> list[str]:
+        """Every alias in the book (optionally of one kind), sorted."""
+        frame = self._entries if kind is None else self._entries[self._entries["kind"] == kind]
+        return sorted(frame["alias"])
+
+    def alias_series(self, keys: pd.Series, kind: str = "customer") -> pd.Series:
+        """Vectorised alias lookup of normalised keys (missing where a key has no alias)."""
+        of_kind = self._entries[self._entries["kind"] == kind]
+        mapping: Mapping[str, str] = dict(zip(of_kind["key"], of_kind["alias"], strict=True))
+        return keys.map(mapping).astype("object").where(keys.notna())
+
+
+def load_alias_book(session: Session, project_id: int) -> AliasBook:
+    """The AliasBook of one project, in one query."""
+    rows = session.execute(
+        sa.select(Alias.kind, Alias.real_name, Alias.key, Alias.alias).where(Alias.project_id == project_id)
+    ).all()
+    return AliasBook(pd.DataFrame([tuple(row) for row in rows], columns=ENTRY_COLUMNS))

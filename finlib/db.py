@@ -1,0 +1,231 @@
+"""Database: the SQLAlchemy models (projects, aliases, chat audit), engines, table creation and transactions.
+
+Every write runs in one ``session_scope`` transaction; SQLAlchemy failures leave it as ``DatabaseError`` with a
+message that says what to check and never shows a password.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event, exc
+from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
+
+from finlib.config import Settings
+from finlib.errors import ConfigError, DatabaseError
+
+ALIAS_KINDS = ("customer", "person")
+AUDIT_VERDICTS = ("sent", "blocked", "offline", "error")
+PG_CONNECT_TIMEOUT_S = 5
+SQLITE_BUSY_TIMEOUT_S = 30
+
+
+class UTCDateTime(sa.TypeDecorator[datetime]):
+    """Timestamps stored in UTC and always read back tz-aware (SQLite keeps no zone of its own)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column; use datetime.now(UTC)")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utc_now() -> datetime:
+    """The current time, tz-aware UTC."""
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base of finlib's tables."""
+
+    type_annotation_map = {dict[str, Any]: sa.JSON, datetime: UTCDateTime}
+
+
+class Project(Base):
+    """A registered ledger: where it lives, the version last read, and what parsing found."""
+
+    __tablename__ = "projects"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(200), unique=True)
+    source: Mapped[str] = mapped_column(sa.Text)
+    format: Mapped[str | None] = mapped_column(sa.String(16))
+    etag: Mapped[str | None] = mapped_column(sa.String(200))
+    size_bytes: Mapped[int | None] = mapped_column(sa.BigInteger)
+    registered_at: Mapped[datetime] = mapped_column(default=utc_now)
+    updated_at: Mapped[datetime] = mapped_column(default=utc_now, onupdate=utc_now)
+    column_mapping: Mapped[dict[str, Any] | None] = mapped_column(comment="explicit override of detection")
+    detected_mapping: Mapped[dict[str, Any] | None]
+    row_count: Mapped[int] = mapped_column(default=0)
+    rejected_count: Mapped[int] = mapped_column(default=0)
+    customer_count: Mapped[int] = mapped_column(default=0)
+    parse_report: Mapped[dict[str, Any] | None]
+    status: Mapped[str | None] = mapped_column(sa.Text)
+    last_error: Mapped[str | None] = mapped_column(sa.Text)
+
+    aliases: Mapped[list[Alias]] = relationship(
+        back_populates="project", cascade="all, delete-orphan", passive_deletes=True
+    )
+    audit_entries: Mapped[list[AuditEntry]] = relationship(
+        back_populates="project", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class Alias(Base):
+    """The alias of one real name (a customer or a person) within one project."""
+
+    __tablename__ = "aliases"
+    __table_args__ = (
+        sa.UniqueConstraint("project_id", "alias", name="uq_aliases_project_alias"),
+        sa.UniqueConstraint("project_id", "kind", "key", name="uq_aliases_project_kind_key"),
+        sa.CheckConstraint(f"kind IN {ALIAS_KINDS!r}", name="ck_aliases_kind"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(sa.ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(sa.String(16))
+    real_name: Mapped[str] = mapped_column(sa.Text)
+    key: Mapped[str] = mapped_column(sa.Text)
+    alias: Mapped[str] = mapped_column(sa.String(64))
+
+    project: Mapped[Project] = relationship(back_populates="aliases")
+
+
+class AuditEntry(Base):
+    """One chat question: exactly what was (or would have been) sent to the model, and what came back."""
+
+    __tablename__ = "audit_entries"
+    __table_args__ = (sa.CheckConstraint(f"verdict IN {AUDIT_VERDICTS!r}", name="ck_audit_entries_verdict"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(sa.ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    question_aliased: Mapped[str] = mapped_column(sa.Text)
+    messages: Mapped[list[dict[str, Any]]] = mapped_column(sa.JSON)
+    model: Mapped[str] = mapped_column(sa.String(200))
+    prompt_tokens: Mapped[int | None]
+    completion_tokens: Mapped[int | None]
+    cost_usd: Mapped[float | None] = mapped_column(sa.Float)
+    latency_ms: Mapped[int | None]
+    verdict: Mapped[str] = mapped_column(sa.String(16))
+    detail: Mapped[str | None] = mapped_column(sa.Text)
+    answer_aliased: Mapped[str | None] = mapped_column(sa.Text)
+
+    project: Mapped[Project] = relationship(back_populates="audit_entries")
+
+
+def _enable_sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def _describe(url: URL) -> str:
+    if url.get_backend_name() == "sqlite":
+        return f"the SQLite file {url.database or ':memory:'}"
+    return f"{url.host or 'localhost'}:{url.port or 5432}/{url.database or ''}"
+
+
+def _hint(url: URL) -> str:
+    if url.get_backend_name() == "sqlite":
+        return "check FINLIB_HOME / DATABASE_URL and that the folder is writable"
+    return (
+        "check DATABASE_URL or DB_HOST/DB_PORT/DB_NAME/DB_USER/DB_PASSWORD, "
+        "that the server is running and that it accepts this user"
+    )
+
+
+def create_engine_for(settings_or_url: Settings | str) -> Engine:
+    """An Engine with pre-ping; for SQLite the parent folder is created and foreign keys are enforced.
+
+    Raises:
+        ConfigError: the URL is malformed or names a driver that is not installed.
+        DatabaseError: the SQLite folder cannot be created.
+    """
+    raw = settings_or_url.database_url if isinstance(settings_or_url, Settings) else settings_or_url
+    try:
+        url = make_url(raw)
+    except exc.ArgumentError as error:
+        raise ConfigError("DATABASE_URL is not a valid database URL (e.g. postgresql+psycopg2://...).") from error
+    kwargs: dict[str, Any] = {"pool_pre_ping": True}
+    if url.get_backend_name() == "sqlite":
+        kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_S}
+        if url.database and url.database != ":memory:":
+            try:
+                Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            except OSError as error:
+                raise DatabaseError(f"Cannot create the folder for {_describe(url)} ({_hint(url)}).") from error
+    elif url.get_driver_name() == "psycopg2" and "connect_timeout" not in url.query:
+        kwargs["connect_args"] = {"connect_timeout": PG_CONNECT_TIMEOUT_S}
+    try:
+        engine = sa.create_engine(url, **kwargs)
+    except (exc.ArgumentError, exc.NoSuchModuleError, ImportError) as error:
+        raise ConfigError(f"DATABASE_URL names a database driver that is not available ({url.drivername}).") from error
+    if url.get_backend_name() == "sqlite":
+        event.listen(engine, "connect", _enable_sqlite_foreign_keys)
+    return engine
+
+
+def translate_error(error: BaseException, engine: Engine) -> DatabaseError:
+    """A DatabaseError that says what failed and what to check, for a SQLAlchemy or driver failure."""
+    url = engine.url
+    detail = str(getattr(error, "orig", None) or error).strip().splitlines()
+    first_line = detail[0] if detail else type(error).__name__
+    if url.password:
+        first_line = first_line.replace(str(url.password), "***")
+    if isinstance(error, exc.IntegrityError):
+        # Only the first line: PostgreSQL's DETAIL line repeats the conflicting values, which may be real names.
+        return DatabaseError(f"The database refused a write that conflicts with existing data ({first_line}).")
+    if isinstance(error, exc.OperationalError | exc.InterfaceError | exc.TimeoutError):
+        return DatabaseError(f"Cannot reach the database at {_describe(url)}: {first_line} ({_hint(url)}).")
+    return DatabaseError(f"A database operation on {_describe(url)} failed: {first_line}.")
+
+
+_WRAPPED = (exc.DBAPIError, exc.TimeoutError)
+
+
+def init_db(engine: Engine) -> None:
+    """Create the tables that do not exist yet (safe to call on every start)."""
+    try:
+        Base.metadata.create_all(engine)
+    except _WRAPPED as error:
+        raise translate_error(error, engine) from error
+
+
+@contextmanager
+def session_scope(engine: Engine) -> Iterator[Session]:
+    """One transaction: committed when the block ends, rolled back (and re-raised as DatabaseError) on failure."""
+    session = Session(engine, expire_on_commit=False)
+    try:
+        yield session
+        session.commit()
+    except _WRAPPED as error:
+        _rollback_quietly(session)
+        raise translate_error(error, engine) from error
+    except BaseException:
+        _rollback_quietly(session)
+        raise
+    finally:
+        session.close()
+
+
+def _rollback_quietly(session: Session) -> None:
+    try:
+        session.rollback()
+    except _WRAPPED:
+        pass  # the connection is gone; the server discards the transaction anyway

@@ -1,0 +1,451 @@
+"""Storage: source strings → allowed locations, the S3 and local object stores, the ETag-keyed download cache.
+
+A source is never handed to pandas or to an HTTP client: it is parsed into a bucket and a key, checked against the
+allowed buckets, and only then fetched with boto3 (or read from the local store / a CLI path).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import tempfile
+import unicodedata
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import quote, unquote, urlsplit
+
+from finlib.config import Settings
+from finlib.errors import ObjectNotFoundError, SourceNotAllowedError, StorageError
+
+S3Client = Any  # boto3 clients are generated at run time; stubs are not a dependency
+
+STORE_SCHEME = "store"
+DOWNLOADS_DIR = "downloads"
+CHUNK_BYTES = 1024 * 1024
+S3_CONNECT_TIMEOUT_S = 5.0
+S3_READ_TIMEOUT_S = 60.0
+S3_MAX_ATTEMPTS = 3
+MAX_FILENAME_CHARS = 120
+
+# bucket.s3.amazonaws.com, bucket.s3.REGION.amazonaws.com, bucket.s3-REGION.amazonaws.com, and the bucketless
+# s3[.REGION].amazonaws.com used by path-style URLs.
+_AWS_HOST = re.compile(r"^(?:(?P<bucket>[a-z0-9][a-z0-9.\-]*)\.)?s3(?:[.\-](?P<region>[a-z0-9\-]+))?\.amazonaws\.com$")
+_BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")
+_UNSAFE_FILENAME_CHARS = re.compile(r"[^A-Za-z0-9._\- ]+")
+
+
+@dataclass(frozen=True)
+class S3Location:
+    """An object in an allowed S3 bucket."""
+
+    bucket: str
+    key: str
+
+    @property
+    def filename(self) -> str:
+        """Last segment of the key (the query string was dropped when parsing)."""
+        return self.key.rsplit("/", 1)[-1]
+
+    @property
+    def uri(self) -> str:
+        """Canonical ``s3://bucket/key``; parsing it gives this location back."""
+        return f"s3://{self.bucket}/{quote(self.key, safe='/')}"
+
+
+@dataclass(frozen=True)
+class LocalStoreKey:
+    """An object in the local store (uploads kept under the data home when no S3 bucket is configured)."""
+
+    key: str
+
+    @property
+    def filename(self) -> str:
+        """Last segment of the key."""
+        return self.key.rsplit("/", 1)[-1]
+
+    @property
+    def uri(self) -> str:
+        """Canonical ``store://key``; parsing it gives this location back."""
+        return f"{STORE_SCHEME}://{quote(self.key, safe='/')}"
+
+
+Location = S3Location | LocalStoreKey
+Source = S3Location | LocalStoreKey | Path
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    """What a HEAD tells us about an object."""
+
+    etag: str
+    size: int
+
+
+@dataclass(frozen=True)
+class FetchedFile:
+    """A source available as a local file, with the version it was read at."""
+
+    path: Path
+    etag: str
+    size: int
+    filename: str
+
+
+class ObjectStore(Protocol):
+    """The object store uploads go to and sources are read from."""
+
+    def head(self, location: Any) -> ObjectInfo:
+        """ETag and size of an object; ObjectNotFoundError when missing."""
+
+    def download(self, location: Any, dest: Path, etag: str | None = None) -> None:
+        """Write the object's bytes to ``dest``."""
+
+    def put(self, key: str, data: bytes | Path, filename: str) -> Location:
+        """Store bytes (or a file's bytes) under ``key`` and return its location."""
+
+
+def _refuse(source: str, settings: Settings, reason: str) -> SourceNotAllowedError:
+    shown = re.split(r"[?#]", source, maxsplit=1)[0][:200]  # never echo a presigned signature
+    allowed = ", ".join(sorted(settings.allowed_buckets)) or "none configured"
+    return SourceNotAllowedError(
+        f"Source {shown!r} refused: {reason}. Allowed: s3:// or https:// URLs of these buckets: {allowed}. "
+        "To allow another bucket, add it to S3_ALLOWED_BUCKETS (comma-separated) or set AWS_S3_BUCKET."
+    )
+
+
+def _checked_key(raw_key: str, source: str, settings: Settings) -> str:
+    key = unquote(raw_key)
+    segments = key.split("/")
+    if not key or key.endswith("/"):
+        raise _refuse(source, settings, "it names no object (the key is empty or a folder)")
+    if any(segment in ("", ".", "..") for segment in segments) or "\\" in key:
+        raise _refuse(source, settings, "the key contains empty, '.' or '..' segments")
+    if any(unicodedata.category(char) == "Cc" for char in key):
+        raise _refuse(source, settings, "the key contains control characters")
+    return key
+
+
+def _checked_bucket(raw_bucket: str, source: str, settings: Settings) -> str:
+    bucket = unquote(raw_bucket)
+    if not bucket:
+        raise _refuse(source, settings, "it names no bucket")
+    if not _BUCKET_NAME.match(bucket) or ".." in bucket:
+        raise _refuse(source, settings, f"{bucket[:70]!r} is not a valid bucket name")
+    if bucket not in settings.allowed_buckets:
+        raise _refuse(source, settings, f"bucket {bucket!r} is not in the allowed list")
+    return bucket
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _endpoint_netloc(settings: Settings) -> tuple[str, int | None] | None:
+    if not settings.aws_endpoint_url:
+        return None
+    endpoint = urlsplit(settings.aws_endpoint_url)
+    scheme = endpoint.scheme.lower()
+    return (endpoint.hostname or "").lower(), endpoint.port or _DEFAULT_PORTS.get(scheme)
+
+
+def parse_source(source: str, settings: Settings, *, allow_local_paths: bool = False) -> Source:
+    """Turn a user's source string into a location, refusing anything outside the allowed buckets.
+
+    Raises:
+        SourceNotAllowedError: before any request, for other hosts, schemes, buckets or malformed keys.
+    """
+    text = source.strip()
+    if not text:
+        raise _refuse(source, settings, "it is empty")
+    parts = urlsplit(text)
+    scheme = parts.scheme.lower()
+    # A one-letter "scheme" is a Windows drive (C:\ledgers\a.csv), not a URL.
+    if not scheme or (len(scheme) == 1 and allow_local_paths):
+        if not allow_local_paths:
+            raise _refuse(source, settings, "server paths are not accepted here; upload the file instead")
+        return Path(text).expanduser().resolve()
+    if parts.username is not None or parts.password is not None:
+        raise _refuse(source, settings, "URLs with user information are not accepted")
+    if scheme == "s3":
+        bucket = _checked_bucket(parts.netloc, source, settings)
+        return S3Location(bucket, _checked_key(parts.path.lstrip("/"), source, settings))
+    if scheme == STORE_SCHEME:
+        return LocalStoreKey(_checked_key(parts.netloc + parts.path, source, settings))
+    if scheme not in ("http", "https"):
+        raise _refuse(source, settings, f"the {scheme}:// scheme is not supported")
+    try:
+        host, port = (parts.hostname or "").lower(), parts.port
+    except ValueError:
+        raise _refuse(source, settings, "the URL has an invalid port") from None
+    path, port = parts.path, port or _DEFAULT_PORTS[scheme]
+    aws = _AWS_HOST.match(host) if port == _DEFAULT_PORTS[scheme] else None
+    if aws and aws.group("bucket"):
+        bucket_part, key_part = aws.group("bucket"), path.lstrip("/")
+    elif aws or (host, port) == _endpoint_netloc(settings):
+        bucket_part, _, key_part = path.lstrip("/").partition("/")
+    else:
+        raise _refuse(source, settings, f"host {host!r} is not S3 or the configured AWS_ENDPOINT_URL")
+    bucket = _checked_bucket(bucket_part, source, settings)
+    return S3Location(bucket, _checked_key(key_part, source, settings))
+
+
+def safe_filename(name: str) -> str:
+    """A file name safe as the last segment of an object key (no folders, no odd characters)."""
+    base = unicodedata.normalize("NFKC", name).replace("\\", "/").rsplit("/", 1)[-1]
+    cleaned = _UNSAFE_FILENAME_CHARS.sub("_", base).strip(" .")
+    if len(cleaned) > MAX_FILENAME_CHARS:
+        stem, dot, suffix = cleaned.rpartition(".")
+        keep = MAX_FILENAME_CHARS - len(suffix) - 1
+        cleaned = stem[:keep] + dot + suffix if dot and 0 < len(suffix) <= 10 else cleaned[:MAX_FILENAME_CHARS]
+    return cleaned or "upload"
+
+
+def upload_key(settings: Settings, project: str, filename: str) -> str:
+    """Object key of an upload: ``S3_UPLOAD_PREFIX`` + project name + "/" + a safe file name."""
+    return f"{settings.s3_upload_prefix}{safe_filename(project)}/{safe_filename(filename)}"
+
+
+def make_s3_client(
+    settings: Settings,
+    *,
+    connect_timeout_s: float = S3_CONNECT_TIMEOUT_S,
+    read_timeout_s: float = S3_READ_TIMEOUT_S,
+    max_attempts: int = S3_MAX_ATTEMPTS,
+) -> S3Client:
+    """A boto3 S3 client for the configured endpoint, region and credentials, with standard retries."""
+    import boto3
+    from botocore.config import Config
+
+    config = Config(
+        retries={"mode": "standard", "max_attempts": max_attempts},
+        connect_timeout=connect_timeout_s,
+        read_timeout=read_timeout_s,
+    )
+    return boto3.client(
+        "s3",
+        endpoint_url=settings.aws_endpoint_url,
+        region_name=settings.aws_region,
+        aws_access_key_id=settings.aws_access_key_id,
+        aws_secret_access_key=settings.aws_secret_access_key,
+        config=config,
+    )
+
+
+@contextmanager
+def _s3_errors(action: str, location: S3Location, endpoint: str) -> Iterator[None]:
+    from botocore.exceptions import (
+        BotoCoreError,
+        ClientError,
+        ConnectionError,
+        HTTPClientError,
+        NoCredentialsError,
+        PartialCredentialsError,
+    )
+
+    try:
+        yield
+    except ClientError as exc:
+        error = exc.response.get("Error", {})
+        code = str(error.get("Code", ""))
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        if code in ("404", "NoSuchKey", "NotFound", "NoSuchBucket") or status == 404:
+            raise ObjectNotFoundError(
+                f"{location.uri} does not exist (bucket {location.bucket!r}, key {location.key!r}). "
+                "Check the bucket and key, or upload the file again."
+            ) from exc
+        if code in ("403", "AccessDenied", "Forbidden", "InvalidAccessKeyId", "SignatureDoesNotMatch") or (
+            status == 403
+        ):
+            raise StorageError(
+                f"Access denied while trying to {action} {location.uri} ({code or status}). Check "
+                "AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY and that they may read (and write) this bucket."
+            ) from exc
+        if code in ("412", "PreconditionFailed") or status == 412:
+            raise StorageError(f"{location.uri} changed while it was being read; try again.") from exc
+        raise StorageError(f"S3 refused to {action} {location.uri}: {code or status}.") from exc
+    except (NoCredentialsError, PartialCredentialsError) as exc:
+        raise StorageError(
+            f"No usable AWS credentials to {action} {location.uri}: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY."
+        ) from exc
+    except (ConnectionError, HTTPClientError) as exc:
+        raise StorageError(
+            f"Cannot reach the S3 endpoint {endpoint} to {action} {location.uri}. "
+            "Check AWS_ENDPOINT_URL / AWS_REGION and the network, then try again."
+        ) from exc
+    except BotoCoreError as exc:
+        raise StorageError(f"S3 failed to {action} {location.uri}: {exc}.") from exc
+
+
+def _md5_of_file(path: Path) -> str:
+    digest = hashlib.md5(usedforsecurity=False)
+    with path.open("rb") as handle:
+        while chunk := handle.read(CHUNK_BYTES):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _write_atomically(dest: Path, write: Callable[[Any], None]) -> None:
+    """Write through a temporary file in the same folder, so readers never see half a file."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    handle = tempfile.NamedTemporaryFile(dir=dest.parent, prefix=".part-", delete=False)
+    try:
+        with handle:
+            write(handle)
+        os.replace(handle.name, dest)
+    except BaseException:
+        Path(handle.name).unlink(missing_ok=True)
+        raise
+
+
+class S3Store:
+    """Objects in S3 (or an S3-compatible endpoint); uploads go to ``bucket``."""
+
+    def __init__(self, client: S3Client, bucket: str) -> None:
+        self.client = client
+        self.bucket = bucket
+        self.endpoint = str(getattr(client.meta, "endpoint_url", "S3"))
+
+    def head(self, location: S3Location) -> ObjectInfo:
+        """ETag and size from a HEAD request."""
+        with _s3_errors("read", location, self.endpoint):
+            response = self.client.head_object(Bucket=location.bucket, Key=location.key)
+        return ObjectInfo(etag=str(response["ETag"]).strip('"'), size=int(response["ContentLength"]))
+
+    def download(self, location: S3Location, dest: Path, etag: str | None = None) -> None:
+        """Stream the object to ``dest``; with ``etag``, only that version."""
+        extra = {"IfMatch": f'"{etag}"'} if etag else {}
+
+        def write(handle: Any) -> None:
+            response = self.client.get_object(Bucket=location.bucket, Key=location.key, **extra)
+            shutil.copyfileobj(response["Body"], handle, CHUNK_BYTES)
+
+        with _s3_errors("download", location, self.endpoint):
+            _write_atomically(dest, write)
+
+    def put(self, key: str, data: bytes | Path, filename: str) -> S3Location:
+        """Upload bytes or a file to ``bucket/key``."""
+        location = S3Location(self.bucket, key)
+        with _s3_errors("upload", location, self.endpoint):
+            body = data if isinstance(data, bytes) else data.read_bytes()
+            self.client.put_object(
+                Bucket=self.bucket, Key=key, Body=body, Metadata={"filename": quote(safe_filename(filename))}
+            )
+        return location
+
+
+class LocalStore:
+    """Objects as files under ``root`` (the data home's store folder); ETag = MD5 of the content."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def path_for(self, location: LocalStoreKey) -> Path:
+        """File holding the object; refuses keys that would leave the store folder."""
+        root = self.root.resolve()
+        path = (root / location.key).resolve()
+        if not path.is_relative_to(root) or path == root:
+            raise SourceNotAllowedError(f"{location.uri} points outside the local store; upload the file again.")
+        return path
+
+    def head(self, location: LocalStoreKey) -> ObjectInfo:
+        """ETag (MD5) and size of a stored file."""
+        path = self.path_for(location)
+        if not path.is_file():
+            raise ObjectNotFoundError(
+                f"{location.uri} is not in the local store at {self.root}; upload the file again."
+            )
+        try:
+            return ObjectInfo(etag=_md5_of_file(path), size=path.stat().st_size)
+        except OSError as exc:
+            raise StorageError(f"Cannot read {path}: {exc.strerror}. Check the permissions of FINLIB_HOME.") from exc
+
+    def download(self, location: LocalStoreKey, dest: Path, etag: str | None = None) -> None:
+        """Copy the stored file to ``dest``."""
+        source = self.path_for(location)
+        if etag is not None and self.head(location).etag != etag:
+            raise StorageError(f"{location.uri} changed while it was being read; try again.")
+        try:
+            with source.open("rb") as reader:
+                _write_atomically(dest, lambda handle: shutil.copyfileobj(reader, handle, CHUNK_BYTES))
+        except OSError as exc:
+            raise StorageError(f"Cannot copy {source} to {dest}: {exc.strerror}.") from exc
+
+    def put(self, key: str, data: bytes | Path, filename: str) -> LocalStoreKey:
+        """Write bytes or a file's bytes under ``key``."""
+        location = LocalStoreKey(key)
+        path = self.path_for(location)
+        body = data if isinstance(data, bytes) else data.read_bytes()
+        try:
+            _write_atomically(path, lambda handle: handle.write(body))
+        except OSError as exc:
+            raise StorageError(f"Cannot write {path}: {exc.strerror}. Check the permissions of FINLIB_HOME.") from exc
+        return location
+
+
+ClientFactory = Callable[[Settings], S3Client]
+
+
+def open_store(settings: Settings, client_factory: ClientFactory = make_s3_client) -> S3Store | LocalStore:
+    """The store uploads go to: S3 when AWS_S3_BUCKET is set, else the local store under the data home."""
+    if settings.aws_s3_bucket:
+        return S3Store(client_factory(settings), settings.aws_s3_bucket)
+    return LocalStore(settings.store_dir)
+
+
+def upload_object(
+    settings: Settings, project: str, filename: str, data: bytes | Path, client_factory: ClientFactory = make_s3_client
+) -> Location:
+    """Store an uploaded file under the project's upload prefix and return its location."""
+    return open_store(settings, client_factory).put(upload_key(settings, project, filename), data, filename)
+
+
+def _fetch_local_path(path: Path) -> FetchedFile:
+    if not path.is_file():
+        raise ObjectNotFoundError(f"No file at {path}; check the path.")
+    try:
+        return FetchedFile(path=path, etag=_md5_of_file(path), size=path.stat().st_size, filename=path.name)
+    except OSError as exc:
+        raise StorageError(f"Cannot read {path}: {exc.strerror}.") from exc
+
+
+def fetch_source(
+    source: str | Source,
+    settings: Settings,
+    client_factory: ClientFactory = make_s3_client,
+    *,
+    allow_local_paths: bool = False,
+) -> FetchedFile:
+    """Make a source available as a local file, downloading it only when this version is not cached yet.
+
+    Raises:
+        SourceNotAllowedError: the source is refused (nothing was requested).
+        ObjectNotFoundError: the object or file does not exist.
+        StorageError: the store could not be reached or refused access.
+    """
+    location = (
+        parse_source(source, settings, allow_local_paths=allow_local_paths) if isinstance(source, str) else source
+    )
+    if isinstance(location, Path):
+        if not allow_local_paths:
+            raise _refuse(str(location), settings, "server paths are not accepted here; upload the file instead")
+        return _fetch_local_path(location)
+    if isinstance(location, LocalStoreKey):
+        # The local store is already on this disk: hand out its file rather than a copy. Puts replace files
+        # atomically, so a reader holding the old file keeps reading the old version.
+        local = LocalStore(settings.store_dir)
+        info = local.head(location)
+        return FetchedFile(path=local.path_for(location), etag=info.etag, size=info.size, filename=location.filename)
+    store = S3Store(client_factory(settings), location.bucket)
+    info = store.head(location)
+    cache_key = hashlib.sha256(f"{location.uri}\0{info.etag}".encode()).hexdigest()[:32]
+    dest = settings.cache_dir / DOWNLOADS_DIR / f"{cache_key}{Path(location.filename).suffix.lower()}"
+    if not (dest.is_file() and dest.stat().st_size == info.size):
+        try:
+            store.download(location, dest, etag=info.etag)
+        except OSError as exc:
+            raise StorageError(f"Cannot write the download cache at {dest.parent}: {exc.strerror}.") from exc
+    return FetchedFile(path=dest, etag=info.etag, size=info.size, filename=location.filename)
