@@ -133,7 +133,8 @@ def assign_aliases(
             {"project_id": project_id, "kind": kind, "real_name": display[key], "key": key, "alias": alias}
             for key, alias in new.items()
         ]
-        # One multi-row INSERT: psycopg2 interpolates client side, so the page can hold every row.
+        # Multi-row INSERTs as large as SQLAlchemy's bound-parameter cap allows (not its default 1,000 rows):
+        # 20,000 names are one executemany on SQLite and four statements on PostgreSQL, never one per name.
         statement = sa.insert(Alias).execution_options(insertmanyvalues_page_size=max(len(values), 1))
         session.execute(statement, values)
     return {key: existing[key].alias if key in existing else new[key] for key in display}
