@@ -1,0 +1,242 @@
+"""Per-customer (and per-manager) statistics and forecasts: the formulas behind ``stats`` and the chat's facts.
+
+The customer computation is one sort and a handful of ``numpy.bincount`` passes over integer group codes: no
+Python loop per customer or per row, so a million invoices take a fraction of a second.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from finlib.analytics import breakdown, invoice_number_rank, resolve_as_of
+
+NANOSECONDS_PER_DAY = 86_400 * 10**9
+_NAT = np.iinfo(np.int64).min
+_ALIAS_COLUMNS = {"customer_key": "customer_alias", "sales_manager_key": "sales_manager_alias"}
+TRENDS = ("increasing", "decreasing", "stable")
+STATS_COLUMNS = (
+    "customer", "customer_key", "alias", "invoice_count", "total_amount", "average_amount", "moving_average",
+    "trend", "avg_payment_delay_days", "last_payment_date", "predicted_next_payment_date", "predicted_next_amount",
+    "first_invoice_date", "last_invoice_date", "paid_count", "unpaid_count", "outstanding_amount",
+    "overdue_amount", "delay_std_days", "on_time_share",
+)  # fmt: skip
+DATE_COLUMNS = ("last_payment_date", "predicted_next_payment_date", "first_invoice_date", "last_invoice_date")
+MANAGER_COLUMNS = (
+    "sales_manager", "sales_manager_key", "alias", "invoice_count", "customer_count", "total_invoiced",
+    "total_collected", "outstanding", "overdue", "avg_payment_delay_days",
+)  # fmt: skip
+
+
+def compute_customer_stats(
+    ledger: pd.DataFrame,
+    *,
+    window: int = 3,
+    trend_threshold: float = 0.05,
+    as_of: pd.Timestamp | None = None,
+    group_key: str = "customer_key",
+    name_column: str = "customer_name",
+) -> pd.DataFrame:
+    """One row per customer (``STATS_COLUMNS``), sorted by key; formulas as in the README.
+
+    - Invoices are ordered by invoice date, ties by invoice number in natural order ("INV-9" before "INV-10").
+    - ``moving_average`` = ``predicted_next_amount`` = mean of the last ``window`` amounts (all of them when
+      fewer); ``average_amount`` = mean of all amounts.
+    - ``trend`` compares the moving average with the average by a margin of ``trend_threshold * |average|``:
+      increasing above ``average + margin``, decreasing below ``average - margin``, else stable. For a positive
+      average this is exactly "more than 5% above/below"; taking the absolute value keeps the direction right
+      when credit notes make the average negative, and with a zero average any positive moving average is
+      increasing and any negative one decreasing.
+    - Delays are payment date - invoice date in days over paid invoices; ``delay_std_days`` is the sample
+      standard deviation (null below two paid invoices); ``on_time_share`` = share of paid invoices with a due
+      date paid on or before it.
+    - ``predicted_next_payment_date`` = ``last_payment_date`` + the average delay rounded to whole days, halves
+      away from zero (2.5 days -> 3).
+    - ``outstanding_amount`` / ``overdue_amount`` use the open/overdue rules of ``analytics`` at ``as_of``
+      (default: latest invoice or payment date). ``alias`` comes from ``customer_alias`` when present.
+
+    Output names are the customer contract's whatever ``group_key`` / ``name_column`` group by.
+    """
+    rows = ledger[ledger[group_key].notna()]
+    as_of = resolve_as_of(rows) if as_of is None else pd.Timestamp(as_of)
+    if rows.empty or as_of is None:
+        return _empty_stats()
+
+    codes, keys = pd.factorize(rows[group_key])
+    invoice_ns = _nanoseconds(rows["invoice_date"])
+    order = _invoice_order(codes, invoice_ns, rows["invoice_number"])
+    code = codes[order]
+    invoice_ns = invoice_ns[order]
+    payment_ns = _nanoseconds(rows["payment_date"])[order]
+    due_ns = _nanoseconds(rows["due_date"])[order]
+    amount = rows["amount"].to_numpy(dtype="float64")[order]
+    groups = len(keys)
+
+    def group_sum(mask: np.ndarray, values: np.ndarray | None = None) -> np.ndarray:
+        weights = None if values is None else values[mask]
+        return np.bincount(code[mask], weights=weights, minlength=groups).astype("float64")
+
+    everything = np.ones(len(code), dtype=bool)
+    invoice_count = np.bincount(code, minlength=groups)
+    ends = np.cumsum(invoice_count)
+    starts = ends - invoice_count
+    in_window = ends[code] - np.arange(len(code)) <= window
+    total_amount = group_sum(everything, amount)
+    average_amount = total_amount / invoice_count
+    moving_average = group_sum(in_window, amount) / np.minimum(invoice_count, window)
+
+    as_of_ns = pd.Timestamp(as_of).as_unit("ns").value
+    paid = payment_ns != _NAT
+    delay_days = (payment_ns - invoice_ns) / NANOSECONDS_PER_DAY
+    paid_count = np.bincount(code[paid], minlength=groups)
+    avg_delay = _divide(group_sum(paid, delay_days), paid_count)
+    deviation = np.where(paid, delay_days - avg_delay[code], 0.0)
+    delay_std = np.sqrt(_divide(group_sum(paid, deviation**2), paid_count - 1))
+    last_payment_ns = np.full(groups, _NAT, dtype=np.int64)
+    np.maximum.at(last_payment_ns, code[paid], payment_ns[paid])
+    rounded_delay = np.where(paid_count > 0, _round_half_away(np.nan_to_num(avg_delay)), 0).astype(np.int64)
+    next_payment_ns = np.where(paid_count > 0, last_payment_ns + rounded_delay * NANOSECONDS_PER_DAY, _NAT)
+
+    has_due = due_ns != _NAT
+    on_time_share = _divide(group_sum(paid & has_due & (payment_ns <= due_ns)), group_sum(paid & has_due))
+    is_open = (invoice_ns <= as_of_ns) & (~paid | (payment_ns > as_of_ns))
+    is_overdue = is_open & has_due & (due_ns < as_of_ns)
+
+    first_rows = order[starts]
+    stats = pd.DataFrame(
+        {
+            "customer": rows[name_column].iloc[first_rows].to_numpy(dtype=object),
+            "customer_key": np.asarray(keys, dtype=object),
+            "alias": _aliases(rows, group_key, first_rows),
+            "invoice_count": invoice_count.astype("int64"),
+            "total_amount": total_amount,
+            "average_amount": average_amount,
+            "moving_average": moving_average,
+            "trend": _trend(moving_average, average_amount, trend_threshold),
+            "avg_payment_delay_days": avg_delay,
+            "last_payment_date": _datetimes(last_payment_ns),
+            "predicted_next_payment_date": _datetimes(next_payment_ns),
+            "predicted_next_amount": moving_average,
+            "first_invoice_date": _datetimes(invoice_ns[starts]),
+            "last_invoice_date": _datetimes(invoice_ns[ends - 1]),
+            "paid_count": paid_count.astype("int64"),
+            "unpaid_count": (invoice_count - paid_count).astype("int64"),
+            "outstanding_amount": group_sum(is_open, amount),
+            "overdue_amount": group_sum(is_overdue, amount),
+            "delay_std_days": delay_std,
+            "on_time_share": on_time_share,
+        }
+    )
+    return stats.sort_values("customer_key", kind="stable").reset_index(drop=True)
+
+
+def _invoice_order(codes: np.ndarray, invoice_ns: np.ndarray, numbers: pd.Series) -> np.ndarray:
+    """Row positions by group, invoice date, invoice number (``invoice_number_rank``), then file order."""
+    rows = len(codes)
+    date_rank, _ = pd.factorize(invoice_ns, sort=True)
+    row_bits = rows.bit_length()
+    date_bits = int(date_rank.max() + 1).bit_length()
+    if int(codes.max() + 1).bit_length() + date_bits + row_bits <= 63:
+        # Sorting one packed int64 key (group, date, row) is several times faster than an argsort or lexsort.
+        packed = (codes.astype(np.int64) << (date_bits + row_bits)) | (date_rank.astype(np.int64) << row_bits)
+        packed |= np.arange(rows, dtype=np.int64)
+        packed.sort()
+        order = packed & ((1 << row_bits) - 1)
+    else:
+        order = np.lexsort((invoice_ns, codes))
+    same_as_next = (codes[order][1:] == codes[order][:-1]) & (invoice_ns[order][1:] == invoice_ns[order][:-1])
+    if same_as_next.any():
+        tied = np.zeros(rows, dtype=bool)
+        tied[1:] |= same_as_next
+        tied[:-1] |= same_as_next
+        subset = order[tied]
+        ranks = invoice_number_rank(numbers.iloc[subset])
+        order[tied] = subset[np.lexsort((ranks, invoice_ns[subset], codes[subset]))]
+    return order
+
+
+def _nanoseconds(dates: pd.Series) -> np.ndarray:
+    return dates.to_numpy(dtype="datetime64[ns]").view(np.int64)
+
+
+def _datetimes(nanoseconds: np.ndarray) -> np.ndarray:
+    return np.asarray(nanoseconds, dtype=np.int64).view("datetime64[ns]")
+
+
+def _divide(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+    """Element-wise division with NaN where the denominator is not positive."""
+    denominator = np.asarray(denominator, dtype="float64")
+    result = np.full(len(numerator), np.nan)
+    np.divide(numerator, denominator, out=result, where=denominator > 0)
+    return result
+
+
+def _round_half_away(values: np.ndarray) -> np.ndarray:
+    return np.sign(values) * np.floor(np.abs(values) + 0.5)
+
+
+def _trend(moving_average: np.ndarray, average: np.ndarray, threshold: float) -> np.ndarray:
+    margin = threshold * np.abs(average)
+    difference = moving_average - average
+    return np.select([difference > margin, difference < -margin], TRENDS[:2], default=TRENDS[2])
+
+
+def _aliases(rows: pd.DataFrame, group_key: str, first_rows: np.ndarray) -> np.ndarray:
+    column = _ALIAS_COLUMNS.get(group_key)
+    if column is None or column not in rows.columns:
+        return np.full(len(first_rows), None, dtype=object)
+    values = rows[column].iloc[first_rows].to_numpy(dtype=object)
+    return np.where(pd.isna(values), None, values)
+
+
+def _empty_stats() -> pd.DataFrame:
+    frame = pd.DataFrame({column: pd.Series(dtype="float64") for column in STATS_COLUMNS})
+    types: dict[str, Any] = {column: "datetime64[ns]" for column in DATE_COLUMNS}
+    types.update({c: object for c in ("customer", "customer_key", "alias", "trend")})
+    types.update({c: "int64" for c in ("invoice_count", "paid_count", "unpaid_count")})
+    return frame.astype(types)
+
+
+def compute_manager_stats(ledger: pd.DataFrame, *, as_of: pd.Timestamp | None = None) -> pd.DataFrame:
+    """One row per sales manager (``MANAGER_COLUMNS``), largest invoiced first; rows without a manager are left out.
+
+    Totals follow ``analytics.breakdown``; ``alias`` comes from ``sales_manager_alias`` when present.
+    """
+    rows = ledger[ledger["sales_manager_key"].notna()]
+    if rows.empty:
+        return pd.DataFrame(columns=list(MANAGER_COLUMNS))
+    totals = breakdown(rows, by="sales_manager_key", as_of=as_of)
+    people = rows.drop_duplicates("sales_manager_key").set_index("sales_manager_key")
+    totals["sales_manager"] = totals["sales_manager_key"].map(people["sales_manager"])
+    alias_column = _ALIAS_COLUMNS["sales_manager_key"]
+    if alias_column in people.columns:
+        totals["alias"] = totals["sales_manager_key"].map(people[alias_column]).astype(object)
+    else:
+        totals["alias"] = None
+    totals["alias"] = totals["alias"].where(totals["alias"].notna(), None)
+    return totals[list(MANAGER_COLUMNS)]
+
+
+def customer_stats_records(stats: pd.DataFrame) -> list[dict[str, Any]]:
+    """JSON-safe dicts of a stats frame: dates as ``YYYY-MM-DD``, numbers as int/float, ``None`` for missing."""
+    columns: dict[str, list[Any]] = {}
+    for name in stats.columns:
+        values = stats[name]
+        if pd.api.types.is_datetime64_any_dtype(values):
+            columns[name] = [None if pd.isna(v) else v for v in values.dt.strftime("%Y-%m-%d")]
+        else:
+            columns[name] = [_json_scalar(v) for v in values.tolist()]
+    return [dict(zip(columns, row, strict=True)) for row in zip(*columns.values(), strict=True)]
+
+
+def _json_scalar(value: Any) -> Any:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, float):
+        return None if math.isnan(value) or math.isinf(value) else value
+    if isinstance(value, np.generic):
+        return _json_scalar(value.item())
+    return value
