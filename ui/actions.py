@@ -8,7 +8,7 @@ from finlib import projects
 from finlib.errors import FinlibError
 from finlib.projects import Services
 from ui.errors import render_error
-from ui.sidebar import AppContext, PROJECT_KEY
+from ui.sidebar import AppContext
 
 FLASH_STATE = "flash_message"
 
@@ -57,8 +57,6 @@ def confirm_delete(services: Services, name: str, prefix: str) -> None:
         except FinlibError as error:
             render_error(error)
             return
-        if st.session_state.get(PROJECT_KEY) == name:
-            st.session_state.pop(PROJECT_KEY, None)
         flash(f"Project {name} deleted.", icon=":material/delete:")
         st.rerun()
 

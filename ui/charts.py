@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -14,6 +12,7 @@ COLLECTED_COLOR = "#2ca58d"
 AVERAGE_COLOR = "#f2a541"
 FORECAST_COLOR = "#d1495b"
 AGING_COLORS = ("#2ca58d", "#f2c14e", "#f2a541", "#e0703a", "#d1495b")
+AGING_LABELS = {"current": "Not yet due", "1-30": "1–30", "31-60": "31–60", "61-90": "61–90", "90+": "Over 90"}
 CHART_HEIGHT_PX = 340
 AMOUNT_HOVER = "%{y:,.0f}"
 
@@ -34,7 +33,7 @@ def _layout(figure: go.Figure, *, height: int = CHART_HEIGHT_PX, y_title: str | 
 def monthly_figure(monthly: pd.DataFrame) -> go.Figure:
     """Invoiced and collected per month as grouped bars, with the moving average of invoiced as a line.
 
-    ``monthly`` has ``month`` (timestamp of the month start), ``invoiced``, ``collected``, ``moving_average``.
+    ``monthly`` is ``analytics.monthly_series``: ``month``, ``invoiced``, ``collected``, ``invoiced_moving_average``.
     """
     figure = go.Figure()
     figure.add_bar(
@@ -46,7 +45,7 @@ def monthly_figure(monthly: pd.DataFrame) -> go.Figure:
         hovertemplate=AMOUNT_HOVER,
     )
     figure.add_scatter(
-        x=monthly["month"], y=monthly["moving_average"], name="Invoiced, moving average", mode="lines",
+        x=monthly["month"], y=monthly["invoiced_moving_average"], name="Invoiced, moving average", mode="lines",
         line=dict(color=AVERAGE_COLOR, width=3), hovertemplate=AMOUNT_HOVER,
     )
     figure.update_xaxes(dtick="M1" if len(monthly) <= 18 else "M3", tickformat="%b %Y")
@@ -75,12 +74,13 @@ def delay_histogram_figure(delays: pd.Series, average: float | None) -> go.Figur
 def aging_figure(aging: pd.DataFrame) -> go.Figure:
     """Open amount per aging bucket (current, 1–30, …, 90+ days past due), greener to redder.
 
-    ``aging`` has ``bucket`` (label, in order), ``amount`` and ``count``.
+    ``aging`` is ``analytics.aging_buckets``: ``bucket`` (in order), ``invoice_count`` and ``amount``.
     """
+    labels = [AGING_LABELS.get(bucket, bucket) for bucket in aging["bucket"]]
     colors = list(AGING_COLORS[: len(aging)]) + [AGING_COLORS[-1]] * max(0, len(aging) - len(AGING_COLORS))
     figure = go.Figure(
         go.Bar(
-            x=aging["bucket"], y=aging["amount"], marker_color=colors, customdata=aging["count"],
+            x=labels, y=aging["amount"], marker_color=colors, customdata=aging["invoice_count"],
             hovertemplate="%{x}: %{y:,.0f} in %{customdata:,} invoices<extra></extra>",
             text=[format_compact(v) for v in aging["amount"]], textposition="outside", cliponaxis=False,
         )
@@ -110,15 +110,11 @@ def ranking_figure(ranking: pd.DataFrame, *, value_label: str, days: bool = Fals
     return figure
 
 
-def customer_amounts_figure(
-    invoices: pd.DataFrame,
-    *,
-    predicted_date: date | pd.Timestamp | None,
-    predicted_amount: float | None,
-) -> go.Figure:
+def customer_amounts_figure(invoices: pd.DataFrame, *, predicted_amount: float | None) -> go.Figure:
     """A customer's invoice amounts over time with their moving average and the predicted next amount.
 
     ``invoices`` has ``invoice_date``, ``amount`` and ``moving_average`` (computed by finlib), in date order.
+    The prediction has no date of its own; it is drawn one typical invoice gap after the last invoice.
     """
     figure = go.Figure()
     figure.add_scatter(
@@ -129,15 +125,19 @@ def customer_amounts_figure(
         x=invoices["invoice_date"], y=invoices["moving_average"], name="Moving average", mode="lines",
         line=dict(color=AVERAGE_COLOR, width=3), hovertemplate=AMOUNT_HOVER,
     )
-    if predicted_amount is not None and not pd.isna(predicted_amount) and predicted_date is not None:
+    if predicted_amount is not None and not pd.isna(predicted_amount) and len(invoices):
         last = invoices.iloc[-1]
+        gaps = invoices["invoice_date"].diff().dropna()
+        gap = gaps.median() if len(gaps) and gaps.median() > pd.Timedelta(0) else pd.Timedelta(days=30)
+        placed_at = last["invoice_date"] + gap
         figure.add_scatter(
-            x=[last["invoice_date"], predicted_date], y=[last["moving_average"], predicted_amount],
+            x=[last["invoice_date"], placed_at], y=[last["moving_average"], predicted_amount],
             mode="lines", line=dict(color=FORECAST_COLOR, dash="dot", width=2), showlegend=False, hoverinfo="skip",
         )
         figure.add_scatter(
-            x=[predicted_date], y=[predicted_amount], name="Predicted next", mode="markers",
-            marker=dict(color=FORECAST_COLOR, size=14, symbol="star"), hovertemplate=AMOUNT_HOVER,
+            x=[placed_at], y=[predicted_amount], name="Predicted next invoice", mode="markers",
+            marker=dict(color=FORECAST_COLOR, size=15, symbol="star"),
+            hovertemplate="Predicted next invoice: %{y:,.0f}<extra></extra>",
         )
     return _layout(figure, y_title="Amount")
 

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import pandas as pd
 import streamlit as st
 
-from finlib import projects
+from finlib import analytics, forecast, projects
+from finlib.presentation import present_ledger
 from finlib.projects import LoadedProject, ProjectInfo, Services
 
 CACHE_TTL_S = 6 * 3600
@@ -70,11 +72,10 @@ def compute_filter_options(
     _services: Services, name: str, etag: str, fingerprint: str, presentation: bool
 ) -> FilterOptions:
     """Distinct values of the filterable columns of a project's ledger."""
-    ledger = load_project(_services, name, etag, fingerprint).ledger
+    ledger = load_view_ledger(_services, name, etag, fingerprint, presentation)
     dates = ledger["invoice_date"]
     managers = ledger.dropna(subset=["sales_manager_key"]).drop_duplicates("sales_manager_key")
-    label_column = "sales_manager_alias" if presentation else "sales_manager"
-    labels = dict(zip(managers["sales_manager_key"], managers[label_column].fillna("—"), strict=True))
+    labels = dict(zip(managers["sales_manager_key"], managers["sales_manager"].fillna("—"), strict=True))
     return FilterOptions(
         first_date=dates.min().date(),
         last_date=dates.max().date(),
@@ -86,3 +87,148 @@ def compute_filter_options(
 
 def _distinct(values: pd.Series) -> tuple[str, ...]:
     return tuple(sorted(values.dropna().astype(str).unique(), key=str.casefold))
+
+
+@st.cache_data(ttl=CACHE_TTL_S, max_entries=LEDGER_CACHE_ENTRIES, show_spinner=False)
+def load_view_ledger(_services: Services, name: str, etag: str, fingerprint: str, presentation: bool) -> pd.DataFrame:
+    """The ledger the pages show: as loaded, or with every name replaced by its alias in presentation mode."""
+    loaded = load_project(_services, name, etag, fingerprint)
+    if not presentation:
+        return loaded.ledger
+    return present_ledger(loaded.ledger, loaded.aliases)
+
+
+def _category_filtered(ledger: pd.DataFrame, filters: LedgerFilters) -> pd.DataFrame:
+    return analytics.filter_ledger(
+        ledger,
+        service_types=filters.service_types or None,
+        locations=filters.locations or None,
+        managers=filters.sales_manager_keys or None,
+    )
+
+
+@dataclass(frozen=True)
+class OverviewData:
+    """Everything the Overview page draws, computed by finlib for one project, filter set and naming mode."""
+
+    kpis: dict[str, dict[str, Any]]
+    monthly: pd.DataFrame
+    delays: pd.DataFrame
+    aging: pd.DataFrame
+    top_by_revenue: pd.DataFrame
+    top_by_delay: pd.DataFrame
+    invoice_count: int
+
+
+@st.cache_data(ttl=CACHE_TTL_S, max_entries=RESULT_CACHE_ENTRIES, show_spinner=False)
+def compute_overview(
+    _services: Services, name: str, etag: str, fingerprint: str, presentation: bool, filters: LedgerFilters,
+    window: int, trend_threshold: float, top_n: int = 10,
+) -> OverviewData:
+    """KPIs with deltas vs the period before, monthly series, delays, aging and rankings of the filtered ledger."""
+    ledger = _category_filtered(load_view_ledger(_services, name, etag, fingerprint, presentation), filters)
+    start = pd.Timestamp(filters.start) if filters.start else ledger["invoice_date"].min()
+    end = pd.Timestamp(filters.end) if filters.end else ledger["invoice_date"].max()
+    if ledger.empty:
+        start = end = pd.Timestamp.today().normalize()
+    kpis = analytics.compute_kpi_deltas(ledger, start, end)
+    in_range = analytics.filter_ledger(ledger, start, end)
+    as_of = kpis["current"]["as_of"]
+    stats = forecast.compute_customer_stats(in_range, window=window, trend_threshold=trend_threshold, as_of=as_of)
+    return OverviewData(
+        kpis=kpis,
+        monthly=analytics.monthly_series(in_range, window=window),
+        delays=analytics.delay_distribution(in_range),
+        aging=analytics.aging_buckets(in_range, as_of=as_of),
+        top_by_revenue=analytics.top_customers(stats, by="total_amount", n=top_n),
+        top_by_delay=analytics.top_customers(stats, by="avg_payment_delay_days", n=top_n),
+        invoice_count=len(in_range),
+    )
+
+
+@st.cache_data(ttl=CACHE_TTL_S, max_entries=RESULT_CACHE_ENTRIES, show_spinner=False)
+def compute_stats(
+    _services: Services, name: str, etag: str, fingerprint: str, presentation: bool, filters: LedgerFilters,
+    window: int, trend_threshold: float,
+) -> pd.DataFrame:
+    """Per-customer stats and forecasts (the ``stats`` contract) of the filtered ledger, by customer name."""
+    ledger = analytics.filter_ledger(
+        _category_filtered(load_view_ledger(_services, name, etag, fingerprint, presentation), filters),
+        filters.start, filters.end,
+    )
+    stats = forecast.compute_customer_stats(ledger, window=window, trend_threshold=trend_threshold)
+    return stats.sort_values("customer", key=lambda names: names.str.casefold(), kind="stable").reset_index(drop=True)
+
+
+@st.cache_data(ttl=CACHE_TTL_S, max_entries=RESULT_CACHE_ENTRIES, show_spinner=False)
+def compute_customer_invoices(
+    _services: Services, name: str, etag: str, fingerprint: str, presentation: bool, filters: LedgerFilters,
+    customer_key: str, window: int,
+) -> pd.DataFrame:
+    """One customer's invoices in forecast order with delay, status and the running moving average."""
+    ledger = analytics.filter_ledger(
+        _category_filtered(load_view_ledger(_services, name, etag, fingerprint, presentation), filters),
+        filters.start, filters.end,
+    )
+    invoices = analytics.customer_invoices(ledger, customer_key)
+    invoices["moving_average"] = invoices["amount"].rolling(window, min_periods=1).mean()
+    return invoices
+
+
+KIND_LABELS = {"customer": "Customer", "person": "Person"}
+HIDDEN_NAME = "hidden (presentation mode)"
+
+
+@st.cache_data(ttl=CACHE_TTL_S, max_entries=RESULT_CACHE_ENTRIES, show_spinner=False)
+def alias_table(_services: Services, name: str, etag: str, fingerprint: str, presentation: bool) -> pd.DataFrame:
+    """The project's alias table for display: Kind, Real name (hidden in presentation mode), Alias."""
+    entries = load_project(_services, name, etag, fingerprint).aliases.entries
+    table = pd.DataFrame(
+        {
+            "Kind": entries["kind"].map(KIND_LABELS).fillna(entries["kind"]),
+            "Real name": HIDDEN_NAME if presentation else entries["real_name"],
+            "Alias": entries["alias"],
+        }
+    )
+    if presentation:
+        table = table.drop(columns=["Real name"])
+    return table.sort_values(["Kind", "Alias"], kind="stable").reset_index(drop=True)
+
+
+def search_aliases(table: pd.DataFrame, text: str) -> pd.DataFrame:
+    """Rows whose name or alias contains ``text`` (case-insensitive); all rows for empty text."""
+    needle = (text or "").strip().casefold()
+    if not needle:
+        return table
+    columns = [column for column in ("Real name", "Alias") if column in table.columns]
+    hit = pd.Series(False, index=table.index)
+    for column in columns:
+        hit |= table[column].astype(str).str.casefold().str.contains(needle, regex=False)
+    return table[hit]
+
+
+AUDIT_COLUMNS = {
+    "id": "Id", "created_at": "When", "verdict": "Verdict", "model": "Model", "question_aliased": "Question (aliased)",
+    "prompt_tokens": "Prompt tokens", "completion_tokens": "Answer tokens", "cost_usd": "Cost (USD)",
+    "latency_ms": "Latency (ms)", "detail": "Detail",
+}
+
+
+def load_audit_log(services: Services, name: str, limit: int = 200) -> pd.DataFrame:
+    """The newest chat audit entries of a project (aliased text only), not cached: the chat adds to it."""
+    from sqlalchemy import select
+
+    from finlib import db
+
+    with db.session_scope(services.engine) as session:
+        project_id = session.scalar(select(db.Project.id).where(db.Project.name == name))
+        rows = session.scalars(
+            select(db.AuditEntry).where(db.AuditEntry.project_id == project_id)
+            .order_by(db.AuditEntry.created_at.desc()).limit(limit)
+        ).all()
+        records = [{**{column: getattr(row, column) for column in AUDIT_COLUMNS}, "messages": row.messages}
+                   for row in rows]
+    frame = pd.DataFrame.from_records(records, columns=[*AUDIT_COLUMNS, "messages"]).rename(columns=AUDIT_COLUMNS)
+    if not frame.empty:
+        frame["When"] = pd.to_datetime(frame["When"], utc=True).dt.tz_localize(None)
+    return frame

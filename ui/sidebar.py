@@ -21,6 +21,7 @@ SALES_MANAGER_KEY = "sidebar_sales_manager"
 PRESENTATION_KEY = "sidebar_presentation_mode"
 PRESENTATION_STATE = "presentation_mode"
 CONTEXT_STATE = "app_context"
+PENDING_PROJECT_STATE = "pending_project"
 FILTER_KEYS = (DATE_RANGE_KEY, SERVICE_TYPE_KEY, LOCATION_KEY, SALES_MANAGER_KEY)
 QUERY_PROJECT = "project"
 
@@ -73,6 +74,11 @@ def _choose_project(names: list[str]) -> str | None:
     """Selected project: the widget's value, else the URL's, else the demo, else the first."""
     if not names:
         return None
+    # Actions on other pages ask for a project here, since the selector may already be drawn when they run.
+    pending = st.session_state.pop(PENDING_PROJECT_STATE, None)
+    if pending in names:
+        _reset_filters()
+        return pending
     current = st.session_state.get(PROJECT_KEY)
     if current in names:
         return current

@@ -1,0 +1,100 @@
+"""Customers: one customer's invoices, moving average, forecast of the next invoice and payment, and steadiness."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from finlib.export import export_csv
+from ui import charts, data, tables
+from ui.actions import require_ready
+from ui.format import format_amount, format_compact, format_count, format_date, format_days, format_share
+from ui.sidebar import page_context
+
+TREND_ICONS = {"increasing": ":material/trending_up:", "decreasing": ":material/trending_down:",
+               "stable": ":material/trending_flat:"}
+
+context = page_context()
+st.title("Customers")
+require_ready(context, "customers")
+project = context.project
+settings = context.settings
+cache_key = (context.services, project.name, project.etag, context.fingerprint, context.presentation, context.filters)
+
+stats = data.compute_stats(*cache_key, settings.moving_avg_window, settings.trend_threshold)
+if stats.empty:
+    st.info("No invoices match the filters. Widen the date range or clear a filter in the sidebar.",
+            icon=":material/filter_alt_off:")
+    st.stop()
+
+labels = dict(zip(stats["customer_key"], stats["customer"], strict=True))
+chosen = st.session_state.get("customers_select")
+if chosen not in labels:
+    # The top customer by revenue is the most useful first view; keys survive presentation mode.
+    st.session_state["customers_select"] = stats.sort_values("total_amount", ascending=False)["customer_key"].iloc[0]
+customer_key = st.selectbox(
+    f"Customer ({format_count(len(labels))} in this selection; type to search)", list(labels),
+    format_func=lambda key: labels.get(key, "?"), key="customers_select",
+)
+row = stats.loc[stats["customer_key"] == customer_key].iloc[0]
+invoices = data.compute_customer_invoices(*cache_key, customer_key, settings.moving_avg_window)
+
+trend = row["trend"]
+st.subheader(row["customer"])
+st.caption(
+    f"{TREND_ICONS.get(trend, '')} Trend **{trend}** · {format_count(row['invoice_count'])} invoices from "
+    f"{format_date(row['first_invoice_date'])} to {format_date(row['last_invoice_date'])} · "
+    f"{format_count(row['paid_count'])} paid, {format_count(row['unpaid_count'])} unpaid"
+)
+
+cards = st.columns(6)
+cards[0].metric("Total invoiced", format_compact(row["total_amount"]), border=True,
+                help=f"Exactly {format_amount(row['total_amount'], decimals=2)}.")
+cards[1].metric("Average invoice", format_compact(row["average_amount"]), border=True)
+cards[2].metric("Predicted next amount", format_compact(row["predicted_next_amount"]), border=True,
+                help=f"Mean of the last {settings.moving_avg_window} invoices (the moving average).")
+cards[3].metric("Predicted payment date", format_date(row["predicted_next_payment_date"]), border=True,
+                help="Last payment date plus the average days to pay, rounded to whole days.")
+cards[4].metric("Avg days to pay", format_days(row["avg_payment_delay_days"]), border=True)
+cards[5].metric("Outstanding", format_compact(row["outstanding_amount"]), border=True,
+                help=f"Of which overdue: {format_amount(row['overdue_amount'])}.")
+
+if row["paid_count"] == 0:
+    st.info("No paid invoice yet, so there is no payment pattern and no predicted payment date.",
+            icon=":material/hourglass_empty:")
+elif pd.isna(row["delay_std_days"]):
+    st.caption(
+        f"Steadiness: one paid invoice so far ({format_days(row['avg_payment_delay_days'])} to pay); "
+        "a spread needs at least two."
+    )
+else:
+    st.caption(
+        f"Steadiness: usually pays within ±{format_days(row['delay_std_days'])} of the average "
+        f"(standard deviation), and pays {format_share(row['on_time_share'])} of invoices by the due date."
+    )
+
+left, right = st.columns(2)
+with left:
+    st.markdown("**Invoice amounts**")
+    if len(invoices) == 1:
+        st.caption("One invoice so far: the moving average and the prediction are that invoice's amount.")
+    st.plotly_chart(
+        charts.customer_amounts_figure(invoices, predicted_amount=row["predicted_next_amount"]),
+        key="customers_amounts_chart",
+    )
+with right:
+    st.markdown("**Days to pay, per invoice**")
+    paid = invoices[invoices["delay_days"].notna()]
+    if paid.empty:
+        st.info("Nothing paid yet.", icon=":material/hourglass_empty:")
+    else:
+        st.plotly_chart(charts.customer_delays_figure(paid, row["avg_payment_delay_days"]),
+                        key="customers_delays_chart")
+
+st.markdown("**Invoices**")
+table = tables.invoice_table(invoices)
+st.dataframe(table, column_config=tables.invoice_column_config(table), hide_index=True, key="customers_invoices")
+st.download_button(
+    "Download invoices (CSV)", export_csv(table), file_name=f"{project.name}-customer-invoices.csv",
+    mime="text/csv", icon=":material/download:", key="customers_download",
+)

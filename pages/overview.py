@@ -1,0 +1,103 @@
+"""Overview: the portfolio's KPIs with deltas, monthly invoicing and collections, delays, aging, top customers."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ui import charts, data
+from ui.actions import require_ready
+from ui.format import (
+    format_compact,
+    format_count,
+    format_date,
+    format_days,
+    format_delta_amount,
+    format_delta_days,
+)
+from ui.sidebar import page_context
+
+context = page_context()
+st.title("Overview")
+require_ready(context, "overview")
+project = context.project
+settings = context.settings
+
+overview = data.compute_overview(
+    context.services, project.name, project.etag, context.fingerprint, context.presentation, context.filters,
+    settings.moving_avg_window, settings.trend_threshold,
+)
+current, previous = overview.kpis["current"], overview.kpis["previous"]
+if overview.invoice_count == 0:
+    st.info("No invoices match the filters. Widen the date range or clear a filter in the sidebar.",
+            icon=":material/filter_alt_off:")
+    st.stop()
+
+compare = previous["invoice_count"] > 0
+period = f"{format_date(current['first_invoice_date'])} – {format_date(current['last_invoice_date'])}"
+st.caption(
+    f"{format_count(current['invoice_count'])} invoices from {format_count(current['customer_count'])} customers, "
+    f"{period}; balances as of {format_date(current['as_of'])}. "
+    + ("Changes are against the period of the same length just before." if compare
+       else "Pick a shorter date range in the sidebar to compare with the period before.")
+)
+
+
+def amount_delta(key: str) -> str | None:
+    return format_delta_amount(current[key], previous[key]) if compare else None
+
+
+def days_delta(key: str) -> str | None:
+    return format_delta_days(current[key], previous[key]) if compare else None
+
+
+cards = st.columns(6)
+cards[0].metric("Invoiced", format_compact(current["total_invoiced"]), amount_delta("total_invoiced"),
+                help="Total of invoice amounts (including tax; credit notes negative) in the period.", border=True)
+cards[1].metric("Collected", format_compact(current["total_collected"]), amount_delta("total_collected"),
+                help="Amount of the period's invoices paid by the balance date.", border=True)
+cards[2].metric("Outstanding", format_compact(current["outstanding"]), amount_delta("outstanding"),
+                delta_color="inverse", help="Invoices not paid by the balance date.", border=True)
+cards[3].metric("Overdue", format_compact(current["overdue"]), amount_delta("overdue"), delta_color="inverse",
+                help=f"Unpaid and past due at the balance date ({format_count(current['overdue_count'])} invoices).",
+                border=True)
+cards[4].metric("Avg days to pay", format_days(current["avg_payment_delay_days"]),
+                days_delta("avg_payment_delay_days"), delta_color="inverse",
+                help="Mean days from invoice date to payment date over paid invoices.", border=True)
+cards[5].metric("DSO", format_days(current["dso"]), days_delta("dso"), delta_color="inverse",
+                help="Days sales outstanding: outstanding ÷ amount invoiced in the last 90 days × 90.", border=True)
+
+st.subheader("Invoiced and collected per month")
+st.plotly_chart(charts.monthly_figure(overview.monthly), key="overview_monthly_chart")
+st.caption(f"Moving average over {settings.moving_avg_window} months. Collected is counted in the month paid.")
+
+left, right = st.columns(2)
+with left:
+    st.subheader("Days to pay")
+    if overview.delays.empty:
+        st.info("No paid invoices in this selection yet, so there are no payment delays to show.",
+                icon=":material/hourglass_empty:")
+    else:
+        st.plotly_chart(
+            charts.delay_histogram_figure(overview.delays["delay_days"], current["avg_payment_delay_days"]),
+            key="overview_delay_chart",
+        )
+with right:
+    st.subheader("Aging of open invoices")
+    if overview.aging["invoice_count"].sum() == 0:
+        st.success("Nothing is open: every invoice in this selection is paid.", icon=":material/task_alt:")
+    else:
+        st.plotly_chart(charts.aging_figure(overview.aging), key="overview_aging_chart")
+
+left, right = st.columns(2)
+with left:
+    st.subheader("Top customers by revenue")
+    ranking = overview.top_by_revenue.rename(columns={"customer": "name", "total_amount": "value"})
+    st.plotly_chart(charts.ranking_figure(ranking, value_label="Invoiced"), key="overview_top_revenue_chart")
+with right:
+    st.subheader("Slowest payers")
+    if overview.top_by_delay.empty:
+        st.info("No paid invoices yet, so no customer has a payment delay.", icon=":material/hourglass_empty:")
+    else:
+        ranking = overview.top_by_delay.rename(columns={"customer": "name", "avg_payment_delay_days": "value"})
+        st.plotly_chart(charts.ranking_figure(ranking, value_label="Average days to pay", days=True),
+                        key="overview_top_delay_chart")

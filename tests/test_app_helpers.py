@@ -1,0 +1,189 @@
+"""The dashboard's pure helpers: number formats, CSV escaping, presentation mode and chart builders."""
+
+from __future__ import annotations
+
+import io
+
+import pandas as pd
+import plotly.graph_objects as go
+import pytest
+
+from finlib.aliasing import AliasBook
+from finlib.export import escape_formula, export_csv
+from finlib.presentation import present_ledger
+from ui import charts
+from ui.format import (
+    format_amount,
+    format_compact,
+    format_date,
+    format_days,
+    format_delta_amount,
+    format_delta_days,
+    format_share,
+)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (950, "950"),
+        (12_400, "12.4K"),
+        (3_254_000, "3.25M"),
+        (-1_500_000, "-1.50M"),
+        (1_100_000_000, "1.10B"),
+        (None, "—"),
+        (float("nan"), "—"),
+    ],
+)
+def test_compact_amounts_read_like_a_finance_report(value: float | None, expected: str) -> None:
+    assert format_compact(value) == expected
+
+
+def test_full_amounts_have_thousands_separators() -> None:
+    assert format_amount(1234567.891, decimals=2) == "1,234,567.89"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"), [(1, "1 day"), (23.0, "23 days"), (23.44, "23.4 days"), (None, "—")]
+)
+def test_days_are_counted_in_words(value: float | None, expected: str) -> None:
+    assert format_days(value) == expected
+
+
+def test_dates_are_unambiguous_for_day_first_and_month_first_readers() -> None:
+    assert format_date(pd.Timestamp("2025-03-04")) == "4 Mar 2025"
+    assert format_date(pd.NaT) == "—"
+
+
+def test_shares_are_percentages() -> None:
+    assert format_share(0.825) == "82.5%"
+
+
+def test_deltas_show_the_change_and_the_percentage() -> None:
+    assert format_delta_amount(1_200_000, 1_000_000) == "+200K (+20.0%)"
+    assert format_delta_amount(900, None) is None
+    assert format_delta_days(30.0, 32.5) == "-2.5 days"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"),
+        ("+1+1", "'+1+1"),
+        ("-2+3", "'-2+3"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("ACME Ltd", "ACME Ltd"),
+        (-42.0, -42.0),
+    ],
+)
+def test_text_that_a_spreadsheet_would_run_is_escaped(value: object, expected: object) -> None:
+    assert escape_formula(value) == expected
+
+
+def test_exported_csv_escapes_formulas_but_keeps_numbers_numeric() -> None:
+    frame = pd.DataFrame({"Customer": ["=cmd|' /C calc'!A0", "Fine Co"], "Amount": [-10.5, 20.0]})
+    text = export_csv(frame).decode("utf-8-sig")
+    back = pd.read_csv(io.StringIO(text))
+    assert back["Customer"].tolist() == ["'=cmd|' /C calc'!A0", "Fine Co"]
+    assert back["Amount"].tolist() == [-10.5, 20.0]
+
+
+def _ledger() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "customer_name": ["Acme Corp", "Müller & Söhne GmbH"],
+            "customer_key": ["acme corp", "müller & söhne gmbh"],
+            "customer_alias": ["CUST-AAAAAAAA", "CUST-BBBBBBBB"],
+            "sales_manager": ["Jane Doe", None],
+            "sales_manager_key": ["jane doe", None],
+            "sales_manager_alias": ["PERS-CCCCCCCC", None],
+            "service_type": ["Support for Acme Corp", "Consulting"],
+            "location": ["Berlin", None],
+            "pay_terms": [None, None],
+            "invoice_number": ["INV-1", "INV-2"],
+            "sales_order_number": [None, None],
+        }
+    )
+
+
+def _book() -> AliasBook:
+    return AliasBook(
+        pd.DataFrame(
+            {
+                "kind": ["customer", "customer", "person"],
+                "real_name": ["Acme Corp", "Müller & Söhne GmbH", "Jane Doe"],
+                "key": ["acme corp", "müller & söhne gmbh", "jane doe"],
+                "alias": ["CUST-AAAAAAAA", "CUST-BBBBBBBB", "PERS-CCCCCCCC"],
+            }
+        )
+    )
+
+
+def test_presentation_mode_replaces_names_and_names_inside_free_text() -> None:
+    presented = present_ledger(_ledger(), _book())
+    assert presented["customer_name"].tolist() == ["CUST-AAAAAAAA", "CUST-BBBBBBBB"]
+    assert presented["sales_manager"].tolist()[0] == "PERS-CCCCCCCC"
+    assert pd.isna(presented["sales_manager"].tolist()[1])
+    assert presented["service_type"].tolist() == ["Support for CUST-AAAAAAAA", "Consulting"]
+    text = presented.drop(columns=["customer_key", "sales_manager_key"]).astype(str).to_string()
+    for name in ("Acme", "Müller", "Jane"):
+        assert name not in text
+
+
+def test_presentation_mode_leaves_the_original_ledger_alone() -> None:
+    ledger = _ledger()
+    present_ledger(ledger, _book())
+    assert ledger["customer_name"].tolist()[0] == "Acme Corp"
+
+
+def test_monthly_figure_has_invoiced_and_collected_bars_and_the_moving_average_line() -> None:
+    monthly = pd.DataFrame(
+        {
+            "month": pd.to_datetime(["2025-01-01", "2025-02-01", "2025-03-01"]),
+            "invoiced": [100.0, 200.0, 300.0],
+            "collected": [50.0, 150.0, 250.0],
+            "invoice_count": [1, 2, 3],
+            "invoiced_moving_average": [100.0, 150.0, 200.0],
+        }
+    )
+    figure = charts.monthly_figure(monthly)
+    assert [trace.type for trace in figure.data] == ["bar", "bar", "scatter"]
+    assert list(figure.data[2].y) == [100.0, 150.0, 200.0]
+
+
+def test_aging_figure_labels_buckets_in_words_and_in_order() -> None:
+    aging = pd.DataFrame(
+        {"bucket": ["current", "1-30", "31-60", "61-90", "90+"], "invoice_count": [1, 0, 2, 0, 1],
+         "amount": [10.0, 0.0, 20.0, 0.0, 5.0]}
+    )
+    figure = charts.aging_figure(aging)
+    assert list(figure.data[0].x) == ["Not yet due", "1–30", "31–60", "61–90", "Over 90"]
+
+
+def test_ranking_figure_puts_the_largest_value_at_the_top() -> None:
+    ranking = pd.DataFrame({"name": ["Big", "Small"], "value": [100.0, 10.0]})
+    figure = charts.ranking_figure(ranking, value_label="Invoiced")
+    assert list(figure.data[0].y) == ["Small", "Big"]  # plotly draws the last category at the top
+
+
+def test_customer_amounts_figure_marks_the_predicted_next_invoice() -> None:
+    invoices = pd.DataFrame(
+        {
+            "invoice_date": pd.to_datetime(["2025-01-01", "2025-02-01", "2025-03-01"]),
+            "amount": [100.0, 200.0, 300.0],
+            "moving_average": [100.0, 150.0, 200.0],
+        }
+    )
+    figure = charts.customer_amounts_figure(invoices, predicted_amount=200.0)
+    names = [trace.name for trace in figure.data]
+    assert "Predicted next invoice" in names
+    star = figure.data[names.index("Predicted next invoice")]
+    assert list(star.y) == [200.0]
+    assert pd.Timestamp(star.x[0]) > pd.Timestamp("2025-03-01")
+
+
+def test_customer_with_one_invoice_still_gets_a_chart() -> None:
+    invoices = pd.DataFrame(
+        {"invoice_date": pd.to_datetime(["2025-01-01"]), "amount": [100.0], "moving_average": [100.0]}
+    )
+    assert isinstance(charts.customer_amounts_figure(invoices, predicted_amount=100.0), go.Figure)
