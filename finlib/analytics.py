@@ -53,8 +53,8 @@ def days_past_due(ledger: pd.DataFrame, as_of: pd.Timestamp) -> pd.Series:
 def invoice_number_rank(numbers: pd.Series) -> np.ndarray:
     """Integer ranks of invoice numbers: shorter first, then text order; missing last.
 
-    For numbers that share a prefix this is their natural order ("INV-999" before "INV-1000"), without a
-    regular expression per row (which costs seconds at a million rows).
+    For numbers that share a prefix and a padding style this is their natural order ("INV-999" before
+    "INV-1000"), without a regular expression per row (which costs seconds at a million rows).
     """
     codes, uniques = pd.factorize(numbers, sort=True)
     lengths = pd.Series(uniques).astype("str").str.len().to_numpy()
@@ -100,8 +100,8 @@ def compute_portfolio(ledger: pd.DataFrame, as_of: pd.Timestamp | None = None) -
         "avg_payment_delay_days": _mean_or_none(payment_delay_days(ledger)[paid]),
         "dso": outstanding / recent_invoiced * DSO_WINDOW_DAYS if recent_invoiced > 0 else None,
         "paid_on_time_share": _on_time_share(ledger[paid]),
-        "first_invoice_date": pd.Timestamp(ledger["invoice_date"].min()),
-        "last_invoice_date": pd.Timestamp(ledger["invoice_date"].max()),
+        "first_invoice_date": _timestamp_or_none(ledger["invoice_date"].min()),
+        "last_invoice_date": _timestamp_or_none(ledger["invoice_date"].max()),
     }
 
 
@@ -110,6 +110,10 @@ def _empty_portfolio() -> dict[str, Any]:
     counts = dict.fromkeys(("invoice_count", "customer_count", "overdue_count"), 0)
     unknown = dict.fromkeys(("avg_payment_delay_days", "dso", "paid_on_time_share"), None)
     return {"as_of": None, **counts, **numbers, **unknown, "first_invoice_date": None, "last_invoice_date": None}
+
+
+def _timestamp_or_none(value: Any) -> pd.Timestamp | None:
+    return None if pd.isna(value) else pd.Timestamp(value)
 
 
 def _mean_or_none(values: pd.Series) -> float | None:
