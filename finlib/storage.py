@@ -29,7 +29,7 @@ DOWNLOADS_DIR = "downloads"
 CHUNK_BYTES = 1024 * 1024
 S3_CONNECT_TIMEOUT_S = 5.0
 S3_READ_TIMEOUT_S = 60.0
-S3_MAX_ATTEMPTS = 3
+S3_MAX_RETRIES = 3  # botocore's retries max_attempts: retries after the first attempt
 MAX_FILENAME_CHARS = 120
 
 # bucket.s3.amazonaws.com, bucket.s3.REGION.amazonaws.com, bucket.s3-REGION.amazonaws.com, and the bucketless
@@ -214,14 +214,14 @@ def make_s3_client(
     *,
     connect_timeout_s: float = S3_CONNECT_TIMEOUT_S,
     read_timeout_s: float = S3_READ_TIMEOUT_S,
-    max_attempts: int = S3_MAX_ATTEMPTS,
+    max_retries: int = S3_MAX_RETRIES,
 ) -> S3Client:
     """A boto3 S3 client for the configured endpoint, region and credentials, with standard retries."""
     import boto3
     from botocore.config import Config
 
     config = Config(
-        retries={"mode": "standard", "max_attempts": max_attempts},
+        retries={"mode": "standard", "max_attempts": max_retries},
         connect_timeout=connect_timeout_s,
         read_timeout=read_timeout_s,
     )
