@@ -1,0 +1,231 @@
+"""The dashboard in AppTest: every page renders for the demo project, and the widgets do what they say."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import streamlit as st
+from google.protobuf.json_format import MessageToDict
+from streamlit.testing.v1 import AppTest
+
+from finlib import analytics, projects
+from finlib.config import load_settings
+from finlib.privacy import find_real_names
+from ui.format import format_compact
+
+APP = Path(__file__).parents[1] / "app.py"
+PAGES = ("pages/overview.py", "pages/customers.py", "pages/chat.py", "pages/projects.py", "pages/privacy.py")
+TIMEOUT_S = 90
+# Everything that could point the app at machine-wide services is blanked, so the app uses the temporary home.
+ISOLATING_VARIABLES = (
+    "DATABASE_URL", "DB_HOST", "AWS_S3_BUCKET", "S3_ALLOWED_BUCKETS", "AWS_ENDPOINT_URL",
+    "LITE_LLM_API_KEY", "LITE_LLM_API_BASE",
+)  # fmt: skip
+SMALL_CSV = (
+    b"Customer,Invoice Date,Invoice No,Amount,Payment Date,Location\n"
+    b"Zephyr Widgets,2025-01-05,Z-1,1200.00,2025-02-01,Oslo\n"
+    b"Zephyr Widgets,2025-02-05,Z-2,1300.00,2025-03-10,Oslo\n"
+    b"Quasar Foods,2025-01-20,Q-1,800.00,,Bergen\n"
+)
+
+
+@pytest.fixture
+def app_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A fresh data home for the app, with Streamlit's caches emptied before and after."""
+    home = tmp_path / "home"
+    monkeypatch.setenv("FINLIB_HOME", str(home))
+    monkeypatch.setenv("ALIAS_SALT", "app-test-salt")
+    for variable in ISOLATING_VARIABLES:
+        monkeypatch.setenv(variable, "")
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield home
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+def run_app(page: str | None = None) -> AppTest:
+    """The app after its first run, optionally switched to a page."""
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT_S)
+    at.run()
+    if page is not None:
+        at.switch_page(page).run()
+    return at
+
+
+def services() -> projects.Services:
+    return projects.Services(load_settings())
+
+
+def page_strings(at: AppTest) -> list[str]:
+    """Every string the page sends to the browser: text, labels, options, table cells and chart specs."""
+    found: list[str] = []
+
+    def collect(value: object) -> None:
+        if isinstance(value, str):
+            found.append(value)
+            if value[:1] in "{[":
+                try:
+                    collect(json.loads(value))
+                except ValueError:
+                    pass
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                collect(key)
+                collect(item)
+        elif isinstance(value, list):
+            for item in value:
+                collect(item)
+
+    def walk(node: object) -> None:
+        if type(node).__name__ == "Dataframe":
+            frame = node.value  # type: ignore[attr-defined]
+            found.extend(map(str, frame.columns))
+            found.append(frame.astype(str).to_csv(index=False))
+        else:
+            proto = getattr(node, "proto", None)
+            if proto is not None and hasattr(proto, "DESCRIPTOR"):
+                collect(MessageToDict(proto))
+        for child in getattr(node, "children", {}).values():
+            walk(child)
+
+    walk(at._tree)
+    return found
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders_for_the_demo_project_without_an_error(app_home: Path, page: str) -> None:
+    at = run_app(page)
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    assert at.selectbox(key="sidebar_project").value == "demo"
+
+
+def test_overview_shows_six_kpis_and_its_charts(app_home: Path) -> None:
+    at = run_app()
+    labels = [metric.label for metric in at.metric]
+    assert labels == ["Invoiced", "Collected", "Outstanding", "Overdue", "Avg days to pay", "DSO"]
+    charts = [node for node in at.get("plotly_chart")]
+    assert len(charts) == 5
+
+
+def test_registering_a_url_outside_the_allowed_buckets_shows_the_error_and_stores_nothing(app_home: Path) -> None:
+    at = run_app("pages/projects.py")
+    at.text_input(key="projects_s3_name").input("metadata")
+    at.text_input(key="projects_s3_url").input("http://169.254.169.254/latest/meta-data/ledger.csv")
+    at.button(key="projects_s3_register").click().run()
+    assert not at.exception
+    assert at.error, "the refusal is shown"
+    assert [info.name for info in projects.list_projects(services())] == ["demo"]
+
+
+def test_registering_without_a_name_says_so_inline(app_home: Path) -> None:
+    at = run_app("pages/projects.py")
+    at.text_input(key="projects_s3_url").input("s3://somewhere/ledger.xlsx")
+    at.button(key="projects_s3_register").click().run()
+    assert any("project name" in error.value for error in at.error)
+    assert [info.name for info in projects.list_projects(services())] == ["demo"]
+
+
+def test_uploading_a_small_csv_creates_a_project_and_opens_it(app_home: Path) -> None:
+    at = run_app("pages/projects.py")
+    at.file_uploader(key="projects_upload_file").upload("zephyr.csv", SMALL_CSV, "text/csv")
+    at.run()
+    at.text_input(key="projects_upload_name").input("zephyr")
+    at.button(key="projects_upload_submit").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    stored = {info.name: info for info in projects.list_projects(services())}
+    assert stored["zephyr"].row_count == 3
+    assert stored["zephyr"].customer_count == 2
+    assert at.selectbox(key="sidebar_project").value == "zephyr"
+    assert at.query_params.get("project") in ("zephyr", ["zephyr"])
+
+
+def test_a_filter_changes_the_kpis_to_what_finlib_computes_for_the_filtered_ledger(app_home: Path) -> None:
+    at = run_app()
+    before = at.metric[0].value
+    ledger = projects.load_project(services(), "demo").ledger
+    filters = [
+        (key, column) for key, column in
+        (("sidebar_location", "location"), ("sidebar_service_type", "service_type"))
+        if ledger[column].notna().any()
+    ]
+    assert filters, "the demo ledger has a location or service type column"
+    key, column = filters[0]
+    choice = sorted(ledger[column].dropna().unique(), key=str.casefold)[0]
+    at.multiselect(key=key).select(choice).run()
+    assert not at.exception
+
+    narrowed = analytics.filter_ledger(ledger, **{f"{column}s": [choice]})
+    start, end = ledger["invoice_date"].min(), ledger["invoice_date"].max()
+    expected = analytics.compute_kpi_deltas(narrowed, start, end)["current"]
+    values = {metric.label: metric.value for metric in at.metric}
+    assert values["Invoiced"] == format_compact(expected["total_invoiced"])
+    assert values["Collected"] == format_compact(expected["total_collected"])
+    assert values["Outstanding"] == format_compact(expected["outstanding"])
+    assert values["Overdue"] == format_compact(expected["overdue"])
+    assert values["Invoiced"] != before
+
+
+def test_a_date_range_compares_the_kpis_with_the_period_before(app_home: Path) -> None:
+    at = run_app()
+    ledger = projects.load_project(services(), "demo").ledger
+    end = ledger["invoice_date"].max().date()
+    start = (pd.Timestamp(end) - pd.Timedelta(days=89)).date()
+    at.date_input(key="sidebar_date_range").set_value((start, end)).run()
+    assert not at.exception
+    expected = analytics.compute_kpi_deltas(ledger, start, end)
+    invoiced = at.metric[0]
+    assert invoiced.value == format_compact(expected["current"]["total_invoiced"])
+    assert invoiced.delta, "a delta against the 90 days before"
+
+
+def test_presentation_mode_removes_every_real_name_from_every_page(app_home: Path) -> None:
+    at = run_app()
+    book = projects.load_project(services(), "demo").aliases
+    assert find_real_names("\n".join(page_strings(at)), book), "names are shown before the switch"
+    at.toggle(key="sidebar_presentation_mode").set_value(True).run()
+    for page in PAGES:
+        at.switch_page(page).run()
+        assert not at.exception, (page, [e.value for e in at.exception])
+        leaked = find_real_names("\n".join(page_strings(at)), book)
+        assert not leaked, (page, leaked)
+
+
+def test_presentation_mode_can_be_switched_on_from_the_privacy_page(app_home: Path) -> None:
+    at = run_app("pages/privacy.py")
+    at.toggle(key="privacy_presentation_mode").set_value(True).run()
+    assert at.toggle(key="sidebar_presentation_mode").value is True
+    aliases = next(frame.value for frame in at.dataframe if "Alias" in frame.value.columns)
+    assert "Real name" not in aliases.columns
+
+
+def test_customers_page_shows_the_forecast_of_the_chosen_customer(app_home: Path) -> None:
+    at = run_app("pages/customers.py")
+    picker = at.selectbox(key="customers_select")
+    assert len(picker.options) > 1
+    picker.select_index(1).run()
+    assert not at.exception
+    labels = [metric.label for metric in at.metric]
+    assert "Predicted next amount" in labels and "Predicted payment date" in labels
+
+
+def test_a_project_whose_source_vanished_says_so_and_offers_refresh_and_delete(app_home: Path) -> None:
+    run_app()
+    st.cache_data.clear()
+    for path in (app_home / "store").rglob("*"):
+        if path.is_file():
+            path.unlink()
+    for path in (app_home / "cache").rglob("*"):
+        if path.is_file():
+            path.unlink()
+    at = run_app()
+    assert not at.exception
+    assert at.error
+    assert at.button(key="overview_failed_refresh")
+    assert at.button(key="overview_failed_delete")

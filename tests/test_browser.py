@@ -1,0 +1,193 @@
+"""A real-browser journey: streamlit run on 127.0.0.1, driven by Debian's headless Chromium through Playwright.
+
+Open the app, switch project, see the Overview charts render, open a customer, switch presentation mode on;
+a screenshot of every page is saved under ``artifacts/`` (git-ignored) for a human to look at.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from finlib import projects
+from finlib.aliasing import AliasBook
+from finlib.config import load_settings
+from finlib.privacy import find_real_names
+
+ROOT = Path(__file__).parents[1]
+ARTIFACTS = ROOT / "artifacts"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+SERVER_START_TIMEOUT_S = 90
+STEP_TIMEOUT_MS = 60_000
+SALT = "browser-test-salt"
+SECOND_PROJECT_CSV = (
+    b"Customer,Invoice Date,Invoice No,Amount,Payment Date,Location\n"
+    b"Zephyr Widgets,2025-01-05,Z-1,1200.00,2025-02-01,Oslo\n"
+    b"Zephyr Widgets,2025-02-05,Z-2,1300.00,2025-03-10,Oslo\n"
+    b"Zephyr Widgets,2025-03-07,Z-3,1250.00,2025-04-02,Oslo\n"
+    b"Quasar Foods,2025-01-20,Q-1,800.00,,Bergen\n"
+    b"Quasar Foods,2025-03-20,Q-2,950.00,2025-05-02,Bergen\n"
+)
+
+
+def _require_chromium() -> None:
+    if CHROMIUM.exists():
+        return
+    reason = f"{CHROMIUM} is missing: install Debian's chromium package (apt-get install -y chromium)"
+    if os.environ.get("FINLIB_REQUIRE_BROWSER"):
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class Server:
+    """The running app and the demo project's aliases (to check presentation mode against)."""
+
+    url: str
+    aliases: AliasBook
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The app under ``streamlit run`` with a fresh data home holding the demo and a second project."""
+    _require_chromium()
+    home = tmp_path_factory.mktemp("browser") / "home"
+    environ = {
+        **os.environ, "FINLIB_HOME": str(home), "ALIAS_SALT": SALT, "DATABASE_URL": "", "DB_HOST": "",
+        "AWS_S3_BUCKET": "", "LITE_LLM_API_KEY": "", "LITE_LLM_API_BASE": "",
+    }  # fmt: skip
+    services = projects.Services(load_settings(environ, dotenv_path=None))
+    projects.ensure_demo_project(services)
+    projects.upload_project(services, "zephyr", "zephyr.csv", SECOND_PROJECT_CSV)
+    aliases = projects.load_project(services, "demo").aliases
+    services.engine.dispose()
+
+    port = _free_port()
+    log = (tmp_path_factory.mktemp("browser-log") / "streamlit.log").open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1",
+         "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env=environ, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"streamlit did not start; see {log.name}")
+            time.sleep(0.5)
+        yield Server(base, aliases)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser_page(server: Server) -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        page = browser.new_page(viewport={"width": 1440, "height": 1000})
+        page.set_default_timeout(STEP_TIMEOUT_MS)
+        try:
+            yield page
+        finally:
+            browser.close()
+
+
+def _settle(page: object) -> None:
+    """Wait until the script has finished running and the page stopped changing."""
+    page.wait_for_timeout(300)  # type: ignore[attr-defined]
+    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]')  # type: ignore[attr-defined]
+    page.wait_for_load_state("networkidle")  # type: ignore[attr-defined]
+    page.wait_for_timeout(500)  # type: ignore[attr-defined]
+
+
+def _shoot(page: object, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)  # type: ignore[attr-defined]
+
+
+def _go_to(page: object, title: str) -> None:
+    page.locator('[data-testid="stSidebarNav"] a', has_text=title).first.click()  # type: ignore[attr-defined]
+    _settle(page)
+
+
+def _choose(page: object, container: str, label: str, option: str) -> None:
+    box = page.locator(f'{container} [data-testid="stSelectbox"]', has_text=label).first  # type: ignore[attr-defined]
+    box.locator('div[data-baseweb="select"]').click()
+    page.locator('[role="option"]', has_text=option).first.click()  # type: ignore[attr-defined]
+    _settle(page)
+
+
+def _main_text(page: object) -> str:
+    return page.locator('[data-testid="stApp"]').inner_text()  # type: ignore[attr-defined]
+
+
+def test_journey_through_every_page(server: Server, browser_page: object) -> None:
+    page = browser_page
+    page.goto(server.url)  # type: ignore[attr-defined]
+    _settle(page)
+    page.wait_for_selector('[data-testid="stPlotlyChart"] svg.main-svg')  # type: ignore[attr-defined]
+    assert "Overview" in _main_text(page)
+    _shoot(page, "01-overview-demo")
+
+    _choose(page, '[data-testid="stSidebar"]', "Project", "zephyr")
+    assert "project=zephyr" in page.url  # type: ignore[attr-defined]
+    page.wait_for_selector('[data-testid="stPlotlyChart"] svg.main-svg')  # type: ignore[attr-defined]
+    assert "Zephyr" in _main_text(page) or page.locator('[data-testid="stMetricValue"]').count() == 6  # type: ignore[attr-defined]
+    _shoot(page, "02-overview-zephyr")
+
+    _choose(page, '[data-testid="stSidebar"]', "Project", "demo")
+    _go_to(page, "Customers")
+    page.wait_for_selector('[data-testid="stPlotlyChart"] svg.main-svg')  # type: ignore[attr-defined]
+    assert page.locator('[data-testid="stMetricValue"]').count() >= 6  # type: ignore[attr-defined]
+    _shoot(page, "03-customers")
+
+    for title, name in (("Chat", "04-chat"), ("Projects", "05-projects"), ("Privacy", "06-privacy")):
+        _go_to(page, title)
+        assert "Traceback" not in _main_text(page)
+        _shoot(page, name)
+
+    page.locator('[data-testid="stSidebar"] label', has_text="Presentation mode").click()  # type: ignore[attr-defined]
+    _settle(page)
+    _go_to(page, "Overview")
+    page.wait_for_selector('[data-testid="stPlotlyChart"] svg.main-svg')  # type: ignore[attr-defined]
+    _shoot(page, "07-overview-presentation")
+    assert not find_real_names(_main_text(page), server.aliases)
+    _go_to(page, "Customers")
+    page.wait_for_selector('[data-testid="stPlotlyChart"] svg.main-svg')  # type: ignore[attr-defined]
+    _shoot(page, "08-customers-presentation")
+    text = _main_text(page)
+    assert "CUST-" in text
+    assert not find_real_names(text, server.aliases)
