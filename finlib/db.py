@@ -69,6 +69,7 @@ class Project(Base):
     size_bytes: Mapped[int | None] = mapped_column(sa.BigInteger)
     registered_at: Mapped[datetime] = mapped_column(default=utc_now)
     updated_at: Mapped[datetime] = mapped_column(default=utc_now, onupdate=utc_now)
+    refreshed_at: Mapped[datetime | None] = mapped_column(comment="last time the source was fetched and parsed")
     column_mapping: Mapped[dict[str, Any] | None] = mapped_column(comment="explicit override of detection")
     detected_mapping: Mapped[dict[str, Any] | None]
     row_count: Mapped[int] = mapped_column(default=0)

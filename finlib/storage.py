@@ -1,7 +1,6 @@
-"""Storage: source strings → allowed locations, the S3 and local object stores, the ETag-keyed download cache.
+"""Storage: the S3 and local object stores, uploads, and the ETag-keyed download cache behind ``fetch_source``.
 
-A source is never handed to pandas or to an HTTP client: it is parsed into a bucket and a key, checked against the
-allowed buckets, and only then fetched with boto3 (or read from the local store / a CLI path).
+Which source strings are accepted is decided in ``finlib.sources`` (re-exported here, so callers need one import).
 """
 
 from __future__ import annotations
@@ -17,14 +16,44 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import quote
 
 from finlib.config import Settings
 from finlib.errors import ObjectNotFoundError, SourceNotAllowedError, StorageError
+from finlib.sources import (
+    STORE_SCHEME,
+    LocalStoreKey,
+    Location,
+    S3Location,
+    Source,
+    parse_source,
+    refuse_source,
+    source_uri,
+)
+
+__all__ = [
+    "STORE_SCHEME",
+    "FetchedFile",
+    "LocalStore",
+    "LocalStoreKey",
+    "Location",
+    "ObjectInfo",
+    "ObjectStore",
+    "S3Location",
+    "S3Store",
+    "Source",
+    "fetch_source",
+    "make_s3_client",
+    "open_store",
+    "parse_source",
+    "safe_filename",
+    "source_uri",
+    "upload_key",
+    "upload_object",
+]
 
 S3Client = Any  # boto3 clients are generated at run time; stubs are not a dependency
 
-STORE_SCHEME = "store"
 DOWNLOADS_DIR = "downloads"
 CHUNK_BYTES = 1024 * 1024
 S3_CONNECT_TIMEOUT_S = 5.0
@@ -32,50 +61,7 @@ S3_READ_TIMEOUT_S = 60.0
 S3_MAX_RETRIES = 3  # botocore's retries max_attempts: retries after the first attempt
 MAX_FILENAME_CHARS = 120
 
-# bucket.s3.amazonaws.com, bucket.s3.REGION.amazonaws.com, bucket.s3-REGION.amazonaws.com, and the bucketless
-# s3[.REGION].amazonaws.com used by path-style URLs.
-_AWS_HOST = re.compile(r"^(?:(?P<bucket>[a-z0-9][a-z0-9.\-]*)\.)?s3(?:[.\-](?P<region>[a-z0-9\-]+))?\.amazonaws\.com$")
-_BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")
 _UNSAFE_FILENAME_CHARS = re.compile(r"[^A-Za-z0-9._\- ]+")
-
-
-@dataclass(frozen=True)
-class S3Location:
-    """An object in an allowed S3 bucket."""
-
-    bucket: str
-    key: str
-
-    @property
-    def filename(self) -> str:
-        """Last segment of the key (the query string was dropped when parsing)."""
-        return self.key.rsplit("/", 1)[-1]
-
-    @property
-    def uri(self) -> str:
-        """Canonical ``s3://bucket/key``; parsing it gives this location back."""
-        return f"s3://{self.bucket}/{quote(self.key, safe='/')}"
-
-
-@dataclass(frozen=True)
-class LocalStoreKey:
-    """An object in the local store (uploads kept under the data home when no S3 bucket is configured)."""
-
-    key: str
-
-    @property
-    def filename(self) -> str:
-        """Last segment of the key."""
-        return self.key.rsplit("/", 1)[-1]
-
-    @property
-    def uri(self) -> str:
-        """Canonical ``store://key``; parsing it gives this location back."""
-        return f"{STORE_SCHEME}://{quote(self.key, safe='/')}"
-
-
-Location = S3Location | LocalStoreKey
-Source = S3Location | LocalStoreKey | Path
 
 
 @dataclass(frozen=True)
@@ -108,89 +94,8 @@ class ObjectStore(Protocol):
     def put(self, key: str, data: bytes | Path, filename: str) -> Location:
         """Store bytes (or a file's bytes) under ``key`` and return its location."""
 
-
-def _refuse(source: str, settings: Settings, reason: str) -> SourceNotAllowedError:
-    shown = re.split(r"[?#]", source, maxsplit=1)[0][:200]  # never echo a presigned signature
-    allowed = ", ".join(sorted(settings.allowed_buckets)) or "none configured"
-    return SourceNotAllowedError(
-        f"Source {shown!r} refused: {reason}. Allowed: s3:// or https:// URLs of these buckets: {allowed}. "
-        "To allow another bucket, add it to S3_ALLOWED_BUCKETS (comma-separated) or set AWS_S3_BUCKET."
-    )
-
-
-def _checked_key(raw_key: str, source: str, settings: Settings) -> str:
-    key = unquote(raw_key)
-    segments = key.split("/")
-    if not key or key.endswith("/"):
-        raise _refuse(source, settings, "it names no object (the key is empty or a folder)")
-    if any(segment in ("", ".", "..") for segment in segments) or "\\" in key:
-        raise _refuse(source, settings, "the key contains empty, '.' or '..' segments")
-    if any(unicodedata.category(char) == "Cc" for char in key):
-        raise _refuse(source, settings, "the key contains control characters")
-    return key
-
-
-def _checked_bucket(raw_bucket: str, source: str, settings: Settings) -> str:
-    bucket = unquote(raw_bucket)
-    if not bucket:
-        raise _refuse(source, settings, "it names no bucket")
-    if not _BUCKET_NAME.match(bucket) or ".." in bucket:
-        raise _refuse(source, settings, f"{bucket[:70]!r} is not a valid bucket name")
-    if bucket not in settings.allowed_buckets:
-        raise _refuse(source, settings, f"bucket {bucket!r} is not in the allowed list")
-    return bucket
-
-
-_DEFAULT_PORTS = {"http": 80, "https": 443}
-
-
-def _endpoint_netloc(settings: Settings) -> tuple[str, int | None] | None:
-    if not settings.aws_endpoint_url:
-        return None
-    endpoint = urlsplit(settings.aws_endpoint_url)
-    scheme = endpoint.scheme.lower()
-    return (endpoint.hostname or "").lower(), endpoint.port or _DEFAULT_PORTS.get(scheme)
-
-
-def parse_source(source: str, settings: Settings, *, allow_local_paths: bool = False) -> Source:
-    """Turn a user's source string into a location, refusing anything outside the allowed buckets.
-
-    Raises:
-        SourceNotAllowedError: before any request, for other hosts, schemes, buckets or malformed keys.
-    """
-    text = source.strip()
-    if not text:
-        raise _refuse(source, settings, "it is empty")
-    parts = urlsplit(text)
-    scheme = parts.scheme.lower()
-    # A one-letter "scheme" is a Windows drive (C:\ledgers\a.csv), not a URL.
-    if not scheme or (len(scheme) == 1 and allow_local_paths):
-        if not allow_local_paths:
-            raise _refuse(source, settings, "server paths are not accepted here; upload the file instead")
-        return Path(text).expanduser().resolve()
-    if parts.username is not None or parts.password is not None:
-        raise _refuse(source, settings, "URLs with user information are not accepted")
-    if scheme == "s3":
-        bucket = _checked_bucket(parts.netloc, source, settings)
-        return S3Location(bucket, _checked_key(parts.path.lstrip("/"), source, settings))
-    if scheme == STORE_SCHEME:
-        return LocalStoreKey(_checked_key(parts.netloc + parts.path, source, settings))
-    if scheme not in ("http", "https"):
-        raise _refuse(source, settings, f"the {scheme}:// scheme is not supported")
-    try:
-        host, port = (parts.hostname or "").lower(), parts.port
-    except ValueError:
-        raise _refuse(source, settings, "the URL has an invalid port") from None
-    path, port = parts.path, port or _DEFAULT_PORTS[scheme]
-    aws = _AWS_HOST.match(host) if port == _DEFAULT_PORTS[scheme] else None
-    if aws and aws.group("bucket"):
-        bucket_part, key_part = aws.group("bucket"), path.lstrip("/")
-    elif aws or (host, port) == _endpoint_netloc(settings):
-        bucket_part, _, key_part = path.lstrip("/").partition("/")
-    else:
-        raise _refuse(source, settings, f"host {host!r} is not S3 or the configured AWS_ENDPOINT_URL")
-    bucket = _checked_bucket(bucket_part, source, settings)
-    return S3Location(bucket, _checked_key(key_part, source, settings))
+    def delete(self, location: Any) -> None:
+        """Remove an object; a missing object is not an error."""
 
 
 def safe_filename(name: str) -> str:
@@ -237,18 +142,11 @@ def make_s3_client(
 
 @contextmanager
 def _s3_errors(action: str, location: S3Location, endpoint: str) -> Iterator[None]:
-    from botocore.exceptions import (
-        BotoCoreError,
-        ClientError,
-        ConnectionError,
-        HTTPClientError,
-        NoCredentialsError,
-        PartialCredentialsError,
-    )
+    from botocore import exceptions as boto_errors
 
     try:
         yield
-    except ClientError as exc:
+    except boto_errors.ClientError as exc:
         error = exc.response.get("Error", {})
         code = str(error.get("Code", ""))
         status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
@@ -267,16 +165,16 @@ def _s3_errors(action: str, location: S3Location, endpoint: str) -> Iterator[Non
         if code in ("412", "PreconditionFailed") or status == 412:
             raise StorageError(f"{location.uri} changed while it was being read; try again.") from exc
         raise StorageError(f"S3 refused to {action} {location.uri}: {code or status}.") from exc
-    except (NoCredentialsError, PartialCredentialsError) as exc:
+    except (boto_errors.NoCredentialsError, boto_errors.PartialCredentialsError) as exc:
         raise StorageError(
             f"No usable AWS credentials to {action} {location.uri}: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY."
         ) from exc
-    except (ConnectionError, HTTPClientError) as exc:
+    except (boto_errors.ConnectionError, boto_errors.HTTPClientError) as exc:
         raise StorageError(
             f"Cannot reach the S3 endpoint {endpoint} to {action} {location.uri}. "
             "Check AWS_ENDPOINT_URL / AWS_REGION and the network, then try again."
         ) from exc
-    except BotoCoreError as exc:
+    except boto_errors.BotoCoreError as exc:
         raise StorageError(f"S3 failed to {action} {location.uri}: {exc}.") from exc
 
 
@@ -329,12 +227,19 @@ class S3Store:
     def put(self, key: str, data: bytes | Path, filename: str) -> S3Location:
         """Upload bytes or a file to ``bucket/key``."""
         location = S3Location(self.bucket, key)
+        metadata = {"filename": quote(safe_filename(filename))}
         with _s3_errors("upload", location, self.endpoint):
-            body = data if isinstance(data, bytes) else data.read_bytes()
-            self.client.put_object(
-                Bucket=self.bucket, Key=key, Body=body, Metadata={"filename": quote(safe_filename(filename))}
-            )
+            if isinstance(data, bytes):
+                self.client.put_object(Bucket=self.bucket, Key=key, Body=data, Metadata=metadata)
+            else:
+                with data.open("rb") as body:  # streamed, not read into memory
+                    self.client.put_object(Bucket=self.bucket, Key=key, Body=body, Metadata=metadata)
         return location
+
+    def delete(self, location: S3Location) -> None:
+        """Delete the object (S3 answers success for a missing key too)."""
+        with _s3_errors("delete", location, self.endpoint):
+            self.client.delete_object(Bucket=location.bucket, Key=location.key)
 
 
 class LocalStore:
@@ -378,26 +283,42 @@ class LocalStore:
         """Write bytes or a file's bytes under ``key``."""
         location = LocalStoreKey(key)
         path = self.path_for(location)
-        body = data if isinstance(data, bytes) else data.read_bytes()
         try:
-            _write_atomically(path, lambda handle: handle.write(body))
+            if isinstance(data, bytes):
+                _write_atomically(path, lambda handle: handle.write(data))
+            else:
+                with data.open("rb") as reader:
+                    _write_atomically(path, lambda handle: shutil.copyfileobj(reader, handle, CHUNK_BYTES))
         except OSError as exc:
             raise StorageError(f"Cannot write {path}: {exc.strerror}. Check the permissions of FINLIB_HOME.") from exc
         return location
 
+    def delete(self, location: LocalStoreKey) -> None:
+        """Delete the stored file, if it is there."""
+        path = self.path_for(location)
+        try:
+            path.unlink(missing_ok=True)
+        except OSError as exc:
+            raise StorageError(f"Cannot delete {path}: {exc.strerror}. Check the permissions of FINLIB_HOME.") from exc
 
-ClientFactory = Callable[[Settings], S3Client]
+
+# A zero-argument callable returning a boto3 S3 client (the Services' lazy client); None means make_s3_client.
+ClientFactory = Callable[[], S3Client]
 
 
-def open_store(settings: Settings, client_factory: ClientFactory = make_s3_client) -> S3Store | LocalStore:
+def _client(settings: Settings, client_factory: ClientFactory | None) -> S3Client:
+    return client_factory() if client_factory is not None else make_s3_client(settings)
+
+
+def open_store(settings: Settings, client_factory: ClientFactory | None = None) -> S3Store | LocalStore:
     """The store uploads go to: S3 when AWS_S3_BUCKET is set, else the local store under the data home."""
     if settings.aws_s3_bucket:
-        return S3Store(client_factory(settings), settings.aws_s3_bucket)
+        return S3Store(_client(settings, client_factory), settings.aws_s3_bucket)
     return LocalStore(settings.store_dir)
 
 
 def upload_object(
-    settings: Settings, project: str, filename: str, data: bytes | Path, client_factory: ClientFactory = make_s3_client
+    settings: Settings, project: str, filename: str, data: bytes | Path, client_factory: ClientFactory | None = None
 ) -> Location:
     """Store an uploaded file under the project's upload prefix and return its location."""
     return open_store(settings, client_factory).put(upload_key(settings, project, filename), data, filename)
@@ -415,7 +336,7 @@ def _fetch_local_path(path: Path) -> FetchedFile:
 def fetch_source(
     source: str | Source,
     settings: Settings,
-    client_factory: ClientFactory = make_s3_client,
+    client_factory: ClientFactory | None = None,
     *,
     allow_local_paths: bool = False,
 ) -> FetchedFile:
@@ -431,7 +352,7 @@ def fetch_source(
     )
     if isinstance(location, Path):
         if not allow_local_paths:
-            raise _refuse(str(location), settings, "server paths are not accepted here; upload the file instead")
+            raise refuse_source(str(location), settings, "server paths are not accepted here; upload the file instead")
         return _fetch_local_path(location)
     if isinstance(location, LocalStoreKey):
         # The local store is already on this disk: hand out its file rather than a copy. Puts replace files
@@ -439,7 +360,7 @@ def fetch_source(
         local = LocalStore(settings.store_dir)
         info = local.head(location)
         return FetchedFile(path=local.path_for(location), etag=info.etag, size=info.size, filename=location.filename)
-    store = S3Store(client_factory(settings), location.bucket)
+    store = S3Store(_client(settings, client_factory), location.bucket)
     info = store.head(location)
     cache_key = hashlib.sha256(f"{location.uri}\0{info.etag}".encode()).hexdigest()[:32]
     dest = settings.cache_dir / DOWNLOADS_DIR / f"{cache_key}{Path(location.filename).suffix.lower()}"

@@ -24,7 +24,6 @@ from finlib.storage import (
     fetch_source,
     make_s3_client,
     open_store,
-    parse_source,
     safe_filename,
     upload_key,
     upload_object,
@@ -40,14 +39,14 @@ def allow_ledgers(make_settings: Callable[..., Settings]) -> Settings:
     return make_settings(AWS_S3_BUCKET="ledgers", S3_ALLOWED_BUCKETS="exports.archive", AWS_ENDPOINT_URL=ENDPOINT)
 
 
-def refuse_requests(settings: Settings) -> Any:
+def refuse_requests() -> Any:
     raise AssertionError("a refused source must not create a client or make a request")
 
 
-def counting_client_factory(calls: list[str], **client_options: Any) -> Callable[[Settings], Any]:
+def counting_client_factory(settings: Settings, calls: list[str], **client_options: Any) -> Callable[[], Any]:
     """make_s3_client, recording the name of every S3 operation the client calls."""
 
-    def factory(settings: Settings) -> Any:
+    def factory() -> Any:
         client = make_s3_client(settings, **client_options)
         client.meta.events.register("before-call.s3.*", lambda model, **_: calls.append(model.name))
         return client
@@ -66,126 +65,12 @@ def raw_client(settings: Settings) -> Any:
 
 
 @pytest.mark.parametrize(
-    ("source", "expected"),
-    [
-        ("s3://ledgers/exports/ar-2025.xlsx", S3Location("ledgers", "exports/ar-2025.xlsx")),
-        ("  s3://ledgers/ar.csv  ", S3Location("ledgers", "ar.csv")),
-        ("s3://exports.archive/2025/ar.xls", S3Location("exports.archive", "2025/ar.xls")),
-        ("https://ledgers.s3.amazonaws.com/exports/ar.xlsx", S3Location("ledgers", "exports/ar.xlsx")),
-        ("https://ledgers.s3.eu-west-1.amazonaws.com/ar%202025.xlsx", S3Location("ledgers", "ar 2025.xlsx")),
-        ("https://ledgers.s3-eu-west-1.amazonaws.com/ar.csv", S3Location("ledgers", "ar.csv")),
-        ("https://s3.eu-west-1.amazonaws.com/ledgers/exports/ar.csv", S3Location("ledgers", "exports/ar.csv")),
-        ("https://s3.amazonaws.com/ledgers/ar.csv", S3Location("ledgers", "ar.csv")),
-        ("https://exports.archive.s3.amazonaws.com/ar.csv", S3Location("exports.archive", "ar.csv")),
-        ("HTTPS://LEDGERS.S3.AMAZONAWS.COM/Ar.CSV", S3Location("ledgers", "Ar.CSV")),
-        (f"{ENDPOINT}/ledgers/exports/ar.xlsx", S3Location("ledgers", "exports/ar.xlsx")),
-        ("http://127.0.0.1:9000/ledgers/ar.xlsx?X-Amz-Signature=abc", S3Location("ledgers", "ar.xlsx")),
-        ("store://uploads/acme/ledger.xlsx", LocalStoreKey("uploads/acme/ledger.xlsx")),
-    ],
-)
-def test_supported_source_forms_parse_into_bucket_and_key(
-    allow_ledgers: Settings, source: str, expected: S3Location | LocalStoreKey
-) -> None:
-    assert parse_source(source, allow_ledgers) == expected
-
-
-@pytest.mark.parametrize(
-    ("source", "filename"),
-    [
-        ("https://ledgers.s3.amazonaws.com/exports/ar.csv?response-content-type=application/xlsx", "ar.csv"),
-        ("https://ledgers.s3.amazonaws.com/exports/ar.xlsx?name=x.csv#sheet.csv", "ar.xlsx"),
-        ("s3://ledgers/folder/ar%20march.xls", "ar march.xls"),
-        ("store://uploads/acme/ledger.csv", "ledger.csv"),
-    ],
-)
-def test_query_strings_and_fragments_never_change_the_file_name(
-    allow_ledgers: Settings, source: str, filename: str
-) -> None:
-    location = parse_source(source, allow_ledgers)
-    assert isinstance(location, S3Location | LocalStoreKey)
-    assert location.filename == filename
-
-
-@pytest.mark.parametrize(
-    "location",
-    [
-        S3Location("ledgers", "exports/ar 2025 (final).xlsx"),
-        S3Location("ledgers", "a/b%20c?.csv"),
-        S3Location("exports.archive", "été/ä#1.csv"),
-        LocalStoreKey("uploads/acme/my ledger.xlsx"),
-    ],
-)
-def test_a_locations_uri_parses_back_to_the_same_location(
-    allow_ledgers: Settings, location: S3Location | LocalStoreKey
-) -> None:
-    assert parse_source(location.uri, allow_ledgers) == location
-
-
-@pytest.mark.parametrize(
     "source",
-    [
-        "",
-        "s3://other-bucket/ar.csv",
-        "https://other-bucket.s3.amazonaws.com/ar.csv",
-        "https://s3.amazonaws.com/other-bucket/ar.csv",
-        "http://169.254.169.254/latest/meta-data/iam/security-credentials/",
-        "http://169.254.169.254/ledgers/ar.csv",
-        "file:///etc/passwd",
-        "file://ledgers/ar.csv",
-        "ftp://ledgers/ar.csv",
-        "javascript:alert(1)",
-        "s3:///ar.csv",
-        "s3://ledgers",
-        "s3://ledgers/",
-        "s3://ledgers/exports/",
-        "s3://ledgers/../other-bucket/ar.csv",
-        "s3://ledgers/exports/%2e%2e/%2e%2e/ar.csv",
-        "s3://ledgers/a//b.csv",
-        "s3://ledgers/a%00.csv",
-        "https://s3.amazonaws.com/ledgers%2F..%2Fother-bucket/ar.csv",
-        "https://ledgers.s3.amazonaws.com@evil.example/ar.csv",
-        "https://user:pw@ledgers.s3.amazonaws.com/ar.csv",
-        "https://ledgers.s3.amazonaws.com.evil.example/ar.csv",
-        "https://evil.example/ledgers/ar.csv",
-        "https://ledgers.s3.amazonaws.com:8443/ar.csv",
-        "http://127.0.0.1:9001/ledgers/ar.csv",
-        "http://localhost:9000/ledgers/ar.csv",
-        "http://127.0.0.1:notaport/ledgers/ar.csv",
-        "store://../secrets.txt",
-        "store:///etc/passwd",
-        "/etc/passwd",
-        "./ledgers/march.csv",
-        "C:\\ledgers\\march.csv",
-    ],
+    ["s3://other-bucket/ar.csv", "http://169.254.169.254/latest/meta-data/", "file:///etc/passwd", "/etc/passwd"],
 )
-def test_anything_outside_the_allowed_buckets_is_refused_before_any_request(
-    allow_ledgers: Settings, source: str
-) -> None:
-    with pytest.raises(SourceNotAllowedError) as refused:
+def test_fetch_source_refuses_a_source_before_creating_a_client(allow_ledgers: Settings, source: str) -> None:
+    with pytest.raises(SourceNotAllowedError, match="S3_ALLOWED_BUCKETS"):
         fetch_source(source, allow_ledgers, refuse_requests)
-    message = str(refused.value)
-    assert "S3_ALLOWED_BUCKETS" in message
-    assert "exports.archive, ledgers" in message
-
-
-def test_the_refusal_never_echoes_a_query_string(allow_ledgers: Settings) -> None:
-    with pytest.raises(SourceNotAllowedError) as refused:
-        parse_source("https://other.s3.amazonaws.com/ar.csv?X-Amz-Credential=AKIASECRET", allow_ledgers)
-    assert "AKIASECRET" not in str(refused.value)
-
-
-def test_with_no_bucket_configured_the_refusal_says_none_are_allowed(settings: Settings) -> None:
-    with pytest.raises(SourceNotAllowedError, match="none configured"):
-        parse_source("s3://ledgers/ar.csv", settings)
-
-
-def test_local_paths_are_accepted_only_when_the_caller_allows_them(settings: Settings, tmp_path: Path) -> None:
-    ledger = tmp_path / "ledgers" / "march.csv"
-    assert parse_source(str(ledger), settings, allow_local_paths=True) == ledger
-    with pytest.raises(SourceNotAllowedError, match="upload"):
-        parse_source(str(ledger), settings)
-    with pytest.raises(SourceNotAllowedError):
-        parse_source(f"file://{ledger}", settings, allow_local_paths=True)
 
 
 @pytest.mark.parametrize(
@@ -243,7 +128,7 @@ def test_an_upload_to_s3_can_be_fetched_back_with_its_etag(s3_settings: Settings
 def test_an_unchanged_object_is_downloaded_only_once(s3_settings: Settings) -> None:
     location = upload_object(s3_settings, "acme", "ledger.csv", LEDGER)
     calls: list[str] = []
-    factory = counting_client_factory(calls)
+    factory = counting_client_factory(s3_settings, calls)
 
     first = fetch_source(location.uri, s3_settings, factory)
     second = fetch_source(location, s3_settings, factory)
@@ -265,7 +150,7 @@ def test_a_changed_object_is_downloaded_again(s3_settings: Settings) -> None:
 
 
 def test_an_https_url_on_the_configured_endpoint_is_fetched_with_boto3(s3_settings: Settings) -> None:
-    location = upload_object(s3_settings, "acme", "ledger.csv", LEDGER, make_s3_client)
+    location = upload_object(s3_settings, "acme", "ledger.csv", LEDGER, lambda: make_s3_client(s3_settings))
     url = f"{s3_settings.aws_endpoint_url}/{location.bucket}/{location.key}?ignored=1"
     assert fetch_source(url, s3_settings).path.read_bytes() == LEDGER
 
@@ -301,7 +186,7 @@ def test_an_endpoint_that_is_down_is_a_quick_storage_error_saying_what_to_check(
     settings = make_settings(
         AWS_S3_BUCKET="ledgers", AWS_ENDPOINT_URL=endpoint, AWS_ACCESS_KEY_ID="k", AWS_SECRET_ACCESS_KEY="s"
     )
-    factory = counting_client_factory([], connect_timeout_s=1, max_retries=0)
+    factory = counting_client_factory(settings, [], connect_timeout_s=1, max_retries=0)
 
     started = time.monotonic()
     with pytest.raises(StorageError) as failed:
@@ -428,3 +313,21 @@ def test_a_missing_local_path_is_object_not_found(settings: Settings, tmp_path: 
 def test_a_parsed_local_path_is_refused_unless_local_paths_are_allowed(settings: Settings, tmp_path: Path) -> None:
     with pytest.raises(SourceNotAllowedError):
         fetch_source(tmp_path / "march.csv", settings, refuse_requests)
+
+
+def test_deleting_an_s3_object_makes_it_missing_and_deleting_again_is_fine(s3_settings: Settings) -> None:
+    store = open_store(s3_settings)
+    location = store.put("uploads/acme/ledger.csv", LEDGER, "ledger.csv")
+    store.delete(location)
+    store.delete(location)
+    with pytest.raises(ObjectNotFoundError):
+        store.head(location)
+
+
+def test_deleting_a_local_store_object_makes_it_missing_and_deleting_again_is_fine(settings: Settings) -> None:
+    store = LocalStore(settings.store_dir)
+    location = store.put("uploads/acme/ledger.csv", LEDGER, "ledger.csv")
+    store.delete(location)
+    store.delete(location)
+    with pytest.raises(ObjectNotFoundError):
+        store.head(location)
