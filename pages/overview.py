@@ -32,13 +32,13 @@ if overview.invoice_count == 0:
             icon=":material/filter_alt_off:")
     st.stop()
 
-compare = previous["invoice_count"] > 0
+compare = overview.comparable
 period = f"{format_date(current['first_invoice_date'])} – {format_date(current['last_invoice_date'])}"
 st.caption(
     f"{format_count(current['invoice_count'])} invoices from {format_count(current['customer_count'])} customers, "
     f"{period}; balances as of {format_date(current['as_of'])}. "
     + ("Changes are against the period of the same length just before." if compare
-       else "Pick a shorter date range in the sidebar to compare with the period before.")
+       else "Choose a period in the sidebar (e.g. 6 months) to compare with the months before.")
 )
 
 

@@ -118,6 +118,7 @@ class OverviewData:
     top_by_revenue: pd.DataFrame
     top_by_delay: pd.DataFrame
     invoice_count: int
+    comparable: bool  # the period before lies wholly inside the ledger, so deltas are like for like
 
 
 @st.cache_data(ttl=CACHE_TTL_S, max_entries=RESULT_CACHE_ENTRIES, show_spinner=False)
@@ -132,6 +133,8 @@ def compute_overview(
     if ledger.empty:
         start = end = pd.Timestamp.today().normalize()
     kpis = analytics.compute_kpi_deltas(ledger, start, end)
+    previous_start, _ = analytics.period_before(start, end)
+    comparable = bool(len(ledger)) and previous_start >= ledger["invoice_date"].min().normalize()
     in_range = analytics.filter_ledger(ledger, start, end)
     as_of = kpis["current"]["as_of"]
     stats = forecast.compute_customer_stats(in_range, window=window, trend_threshold=trend_threshold, as_of=as_of)
@@ -143,6 +146,7 @@ def compute_overview(
         top_by_revenue=analytics.top_customers(stats, by="total_amount", n=top_n),
         top_by_delay=analytics.top_customers(stats, by="avg_payment_delay_days", n=top_n),
         invoice_count=len(in_range),
+        comparable=comparable and kpis["previous"]["invoice_count"] > 0,
     )
 
 

@@ -165,7 +165,7 @@ def render_load_report(context: AppContext, info: ProjectInfo) -> None:
         st.warning(warning, icon=":material/warning:")
 
     mapping = dict(report.mapping or {})
-    unmapped = list(getattr(report, "unmapped", []) or [])
+    unmapped = list(report.unmapped_columns or [])
     if report.rejected_count:
         examples = pd.DataFrame(report.rejected_examples or [])
         with st.expander(f"Rejected rows ({format_count(report.rejected_count)}); examples with row numbers",

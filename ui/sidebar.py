@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, timedelta
 
+import pandas as pd
 import streamlit as st
 
 from finlib.config import Settings
@@ -11,7 +13,6 @@ from finlib.errors import FinlibError
 from finlib.projects import LoadedProject, ProjectInfo, Services
 from ui import data
 from ui.data import LedgerFilters
-from ui.errors import render_error
 
 PROJECT_KEY = "sidebar_project"
 DATE_RANGE_KEY = "sidebar_date_range"
@@ -22,7 +23,9 @@ PRESENTATION_KEY = "sidebar_presentation_mode"
 PRESENTATION_STATE = "presentation_mode"
 CONTEXT_STATE = "app_context"
 PENDING_PROJECT_STATE = "pending_project"
-FILTER_KEYS = (DATE_RANGE_KEY, SERVICE_TYPE_KEY, LOCATION_KEY, SALES_MANAGER_KEY)
+PERIOD_KEY = "sidebar_period"
+PERIOD_MONTHS = {"All": None, "12 months": 12, "6 months": 6, "3 months": 3}
+FILTER_KEYS = (PERIOD_KEY, DATE_RANGE_KEY, SERVICE_TYPE_KEY, LOCATION_KEY, SALES_MANAGER_KEY)
 QUERY_PROJECT = "project"
 
 
@@ -134,9 +137,25 @@ def render_sidebar(settings: Settings, services: Services, fingerprint: str) -> 
     return context
 
 
+def _apply_period(first: date, last: date) -> None:
+    """Callback of the period buttons: set the date range to the last N months of the ledger (or all of it)."""
+    months = PERIOD_MONTHS.get(st.session_state.get(PERIOD_KEY) or "All")
+    start = first if months is None else max(first, (pd.Timestamp(last) - pd.DateOffset(months=months)).date()
+                                                   + timedelta(days=1))
+    st.session_state[DATE_RANGE_KEY] = (start, last)
+
+
+def _forget_period() -> None:
+    st.session_state[PERIOD_KEY] = None
+
+
 def _render_filters(options: data.FilterOptions) -> LedgerFilters:
     st.subheader("Filters", divider="gray")
     start, end = options.first_date, options.last_date
+    st.segmented_control(
+        "Period", list(PERIOD_MONTHS), key=PERIOD_KEY, on_change=_apply_period, args=(start, end),
+        help="The last months of the ledger; KPIs then compare with the same number of months before.",
+    )
     stored = st.session_state.get(DATE_RANGE_KEY)
     if stored and any(not (start <= day <= end) for day in stored):
         # A refreshed file can cover fewer dates than the range chosen before.
@@ -144,6 +163,7 @@ def _render_filters(options: data.FilterOptions) -> LedgerFilters:
     chosen = st.date_input(
         "Invoice dates", value=(start, end), min_value=start, max_value=end, key=DATE_RANGE_KEY,
         format="DD/MM/YYYY", help="Invoices dated in this range. KPIs compare it with the period just before.",
+        on_change=_forget_period,
     )
     if isinstance(chosen, tuple) and len(chosen) == 2:
         start, end = chosen
