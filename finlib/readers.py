@@ -1,0 +1,297 @@
+"""Files → raw grids of cells: format detection, xlsx/xls/csv readers, encoding and delimiter sniffing, header rows."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from finlib.errors import FileRejectedError, ParseError
+
+XLSX_MAGIC = b"PK\x03\x04"
+XLS_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+EXCEL_EXTENSIONS = {".xlsx": "xlsx", ".xlsm": "xlsx", ".xls": "xls"}
+HEADER_SEARCH_ROWS = 30
+MIN_HEADER_SCORE = 2
+SNIFF_BYTES = 64 * 1024
+DELIMITERS = (",", ";", "\t", "|")
+_ROW_TAG = re.compile(rb"<(?:\w+:)?row\b[^>]*?\br=\"(\d+)\"[^>]*>(.*?)</(?:\w+:)?row>", re.S)
+_VALUE_TAG = re.compile(rb"<(?:\w+:)?(?:v|t)\b[^>]*>[^<]")
+
+
+@dataclass
+class Grid:
+    """A sheet or text file as positional cells, with the 1-based file row of each grid row."""
+
+    cells: pd.DataFrame
+    row_numbers: np.ndarray
+    sheet: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    rejected: list[tuple[int, str]] = field(default_factory=list)
+
+
+def detect_format(path: Path, filename: str | None = None) -> str:
+    """'xlsx', 'xls' or 'csv': magic bytes first, then the extension of the user-facing name, else text."""
+    with path.open("rb") as handle:
+        head = handle.read(8)
+    if head.startswith(XLSX_MAGIC):
+        return "xlsx"
+    if head.startswith(XLS_MAGIC):
+        return "xls"
+    suffix = Path(filename or path.name).suffix.casefold()
+    if suffix in EXCEL_EXTENSIONS:
+        raise FileRejectedError(
+            f"{filename or path.name} is named like an Excel file but its content is not one. "
+            "Export it again from Excel, or save it as CSV."
+        )
+    return "csv"
+
+
+def find_header_row(rows: pd.DataFrame, score: Callable[[list[object]], int]) -> int:
+    """Index of the header among the first rows: the best-scoring row, else the fullest one."""
+    preview = rows.iloc[:HEADER_SEARCH_ROWS]
+    best_index, best_score = -1, 0
+    for index, cells in enumerate(preview.itertuples(index=False)):
+        value = score(list(cells))
+        if value > best_score:
+            best_index, best_score = index, value
+    if best_score >= MIN_HEADER_SCORE:
+        return best_index
+    filled = preview.notna().sum(axis=1).to_numpy()
+    return int(np.argmax(filled)) if len(filled) else 0
+
+
+def _first_sheet_row(path: Path, sheet_index: int) -> int:
+    """1-based row of the first non-empty cell of an xlsx sheet, read from the start of its XML (1 if unknown)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            workbook = archive.read("xl/workbook.xml")
+            rels = archive.read("xl/_rels/workbook.xml.rels")
+            ids = re.findall(rb"<(?:\w+:)?sheet\b[^>]*?\br:id=\"([^\"]+)\"", workbook)
+            targets = dict(re.findall(rb"<Relationship\b[^>]*?Id=\"([^\"]+)\"[^>]*?Target=\"([^\"]+)\"", rels))
+            targets.update(
+                (k, v) for v, k in re.findall(rb"<Relationship\b[^>]*?Target=\"([^\"]+)\"[^>]*?Id=\"([^\"]+)\"", rels)
+            )
+            target = targets[ids[sheet_index]].decode().lstrip("/")
+            member = target if target.startswith("xl/") else "xl/" + target
+            with archive.open(member) as stream:
+                text = b""
+                while len(text) < 8 * SNIFF_BYTES:
+                    chunk = stream.read(SNIFF_BYTES)
+                    if not chunk:
+                        break
+                    text += chunk
+                    for match in _ROW_TAG.finditer(text):
+                        if _VALUE_TAG.search(match.group(2)):
+                            return int(match.group(1))
+    except (KeyError, IndexError, ValueError, OSError, zipfile.BadZipFile):
+        pass
+    return 1
+
+
+def _grid_from_rows(rows: list[list[object]], first_row: int, sheet: str | None) -> Grid:
+    frame = pd.DataFrame(rows, dtype=object)
+    return Grid(cells=frame, row_numbers=np.arange(first_row, first_row + len(frame), dtype="int64"), sheet=sheet)
+
+
+def iter_excel_grids(path: Path, fmt: str) -> Iterator[Grid]:
+    """Each sheet of a workbook as a grid of cells (fastexcel; python-calamine or openpyxl as fallbacks)."""
+    try:
+        import fastexcel
+
+        reader = fastexcel.read_excel(str(path))
+        names = list(reader.sheet_names)
+    except Exception as exc:  # noqa: BLE001 - any reader failure moves on to the fallback
+        yield from _fallback_grids(path, fmt, exc)
+        return
+    for index, name in enumerate(names):
+        try:
+            sheet = reader.load_sheet(index, header_row=None, dtypes="string", skip_whitespace_tail_rows=True)
+            cells = sheet.to_arrow().to_pandas()
+        except Exception as exc:  # noqa: BLE001
+            raise ParseError(f"Sheet {name!r} could not be read ({exc}). Save the workbook again and retry.") from exc
+        cells.columns = range(cells.shape[1])
+        first = _first_sheet_row(path, index) if fmt == "xlsx" else _calamine_first_row(path, index)
+        yield Grid(cells=cells, row_numbers=np.arange(first, first + len(cells), dtype="int64"), sheet=name)
+
+
+def _calamine_first_row(path: Path, index: int) -> int:
+    from python_calamine import CalamineWorkbook
+
+    start = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(index).start
+    return int(start[0]) + 1 if start else 1
+
+
+def _fallback_grids(path: Path, fmt: str, cause: Exception) -> Iterator[Grid]:
+    try:
+        if fmt == "xlsx":
+            from openpyxl import load_workbook
+
+            workbook = load_workbook(path, read_only=True, data_only=True)
+            for sheet in workbook.worksheets:
+                yield _grid_from_rows([list(r) for r in sheet.iter_rows(values_only=True)], 1, sheet.title)
+            workbook.close()
+            return
+        from python_calamine import CalamineWorkbook
+
+        book = CalamineWorkbook.from_path(str(path))
+        for name in book.sheet_names:
+            yield _grid_from_rows(book.get_sheet_by_name(name).to_python(skip_empty_area=False), 1, name)
+    except ParseError:
+        raise
+    except Exception as exc:  # noqa: BLE001
+        raise ParseError(
+            f"The workbook could not be opened ({cause}; fallback: {exc}). "
+            "Check that it is a valid Excel file, or save it as CSV."
+        ) from exc
+
+
+@dataclass
+class CsvText:
+    """A text ledger as UTF-8 bytes plus what sniffing found."""
+
+    data: bytes
+    encoding: str
+    delimiter: str
+    preview: pd.DataFrame
+    line_numbers: list[int]
+    widths: list[int]
+
+
+def _decode(raw: bytes) -> tuple[bytes, str]:
+    """UTF-8 bytes and the detected encoding: BOMs first, then strict UTF-8, else cp1252."""
+    if raw.startswith(codecs.BOM_UTF8):
+        return raw[len(codecs.BOM_UTF8):], "utf-8-sig"
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return raw.decode("utf-16").encode("utf-8"), "utf-16"
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(raw[: 4 * SNIFF_BYTES], final=False)
+        return raw, "utf-8"
+    except UnicodeDecodeError:
+        return raw.decode("cp1252", errors="replace").encode("utf-8"), "cp1252"
+
+
+def _sniff_delimiter(lines: list[str]) -> str:
+    best, best_key = ",", (0, 0)
+    for delimiter in DELIMITERS:
+        counts = [len(r) for r in csv.reader(lines, delimiter=delimiter) if any(c.strip() for c in r)]
+        if not counts:
+            continue
+        values, frequency = np.unique(counts, return_counts=True)
+        mode = int(values[np.argmax(frequency)])
+        key = (int(frequency.max()) if mode > 1 else 0, mode)
+        if key > best_key:
+            best, best_key = delimiter, key
+    return best
+
+
+def sniff_csv(path: Path) -> CsvText:
+    """Read a text file, detect encoding and delimiter, and parse its first lines for header detection."""
+    raw = path.read_bytes()
+    data, encoding = _decode(raw)
+    if b"\x00" in data[:SNIFF_BYTES]:
+        raise FileRejectedError("The file contains binary data and is not a CSV or Excel ledger. Upload .xlsx or .csv.")
+    head = data[:SNIFF_BYTES].decode("utf-8", errors="ignore")
+    physical = head.splitlines()[:-1] if len(data) > SNIFF_BYTES else head.splitlines()
+    delimiter = _sniff_delimiter(physical[:200])
+    kept = [(n, line) for n, line in enumerate(physical[:200], start=1) if line.strip()]
+    rows = list(csv.reader([line for _, line in kept], delimiter=delimiter))
+    preview = pd.DataFrame(rows, dtype=object).replace({"": None})
+    return CsvText(data, encoding, delimiter, preview, [n for n, _ in kept], [len(r) for r in rows])
+
+
+def _line_offset(data: bytes, line_number: int) -> int:
+    """Byte offset where a 1-based physical line starts."""
+    offset = 0
+    for _ in range(line_number - 1):
+        found = data.find(b"\n", offset)
+        if found < 0:
+            return len(data)
+        offset = found + 1
+    return offset
+
+
+def read_csv_body(text: CsvText, header_line: int, width: int, text_columns: set[int]) -> Grid:
+    """Data lines after the header as a grid; pyarrow's reader, the pandas C engine as a fallback."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    start = _line_offset(text.data, header_line + 1)
+    names = [f"c{i}" for i in range(width)]
+    invalid: list[str] = []
+
+    def on_invalid(row: pacsv.InvalidRow) -> str:
+        invalid.append(row.text or "")
+        return "skip"
+
+    body = memoryview(text.data)[start:]
+    if not bytes(body[:SNIFF_BYTES]).strip():
+        return Grid(cells=pd.DataFrame(columns=range(width), dtype=object), row_numbers=np.array([], dtype="int64"))
+    try:
+        table = pacsv.read_csv(
+            pa.py_buffer(body),
+            read_options=pacsv.ReadOptions(column_names=names),
+            parse_options=pacsv.ParseOptions(
+                delimiter=text.delimiter,
+                invalid_row_handler=on_invalid,
+                newlines_in_values=b'"' in body,
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types={names[i]: pa.string() for i in text_columns if i < width},
+                null_values=[""],
+                strings_can_be_null=True,
+            ),
+        )
+        cells = table.to_pandas()
+    except (pa.ArrowInvalid, pa.ArrowTypeError, ValueError):
+        invalid.clear()
+        cells = pd.read_csv(io.BytesIO(body), sep=text.delimiter, header=None, names=names, dtype=str,
+                            engine="c", on_bad_lines="skip", skip_blank_lines=True, keep_default_na=False,
+                            na_values=[""])
+    cells.columns = range(width)
+    rows = _data_line_numbers(text.data, start, header_line, len(cells), invalid)
+    grid = Grid(cells=cells, row_numbers=rows)
+    grid.rejected = _locate_invalid(text.data, start, header_line, invalid)
+    return grid
+
+
+def _data_line_numbers(data: bytes, start: int, header_line: int, count: int, invalid: list[str]) -> np.ndarray:
+    """File line numbers of the parsed data rows; the slow scan runs only when blank or invalid lines exist."""
+    body = memoryview(data)[start:]
+    if not invalid and data.find(b"\n\n", start) < 0 and data.find(b"\n\r\n", start) < 0:
+        return np.arange(header_line + 1, header_line + 1 + count, dtype="int64")
+    buffer = np.frombuffer(body, dtype=np.uint8)
+    ends = np.flatnonzero(buffer == 10)
+    if len(buffer) and buffer[-1] != 10:
+        ends = np.append(ends, len(buffer))
+    starts = np.concatenate(([0], ends[:-1] + 1)) if len(ends) else np.array([], dtype="int64")
+    lengths = ends - starts
+    blank = (lengths == 0) | ((lengths == 1) & (buffer[np.minimum(starts, max(len(buffer) - 1, 0))] == 13))
+    keep = ~blank
+    bad = {n - header_line - 1 for n, _ in _locate_invalid(data, start, header_line, invalid)}
+    if bad:
+        keep[list(i for i in bad if i < len(keep))] = False
+    numbers = np.flatnonzero(keep) + header_line + 1
+    return numbers[:count].astype("int64")
+
+
+def _locate_invalid(data: bytes, start: int, header_line: int, invalid: list[str]) -> list[tuple[int, str]]:
+    found: list[tuple[int, str]] = []
+    cursor: dict[bytes, int] = {}
+    for text in invalid[:1000]:
+        needle = text.encode("utf-8")
+        position = data.find(needle, cursor.get(needle, start))
+        if position < 0:
+            continue
+        cursor[needle] = position + max(len(needle), 1)
+        line = header_line + 1 + data.count(b"\n", start, position)
+        found.append((line, "wrong number of fields"))
+    return sorted(found)

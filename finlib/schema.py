@@ -1,0 +1,211 @@
+"""Canonical ledger columns, their synonyms, header normalisation and mapping detection with type checks."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from finlib.errors import MissingColumnsError, ParseError
+
+CANONICAL_COLUMNS: tuple[str, ...] = (
+    "customer_name",
+    "invoice_date",
+    "invoice_number",
+    "sales_order_number",
+    "pay_terms",
+    "due_date",
+    "net_amount",
+    "vat_amount",
+    "total_amount",
+    "payment_date",
+    "sales_manager",
+    "service_type",
+    "location",
+)
+DATE_COLUMNS = frozenset({"invoice_date", "due_date", "payment_date"})
+AMOUNT_COLUMNS = frozenset({"net_amount", "vat_amount", "total_amount"})
+TEXT_COLUMNS = frozenset(CANONICAL_COLUMNS) - DATE_COLUMNS - AMOUNT_COLUMNS
+AMOUNT_SOURCES = ("total_amount", "net_amount")
+REQUIRED_LABELS = {"customer_name": "customer name", "invoice_date": "invoice date", "amount": "amount"}
+# A candidate column must parse for at least this share of its non-empty sample values.
+TYPE_CHECK_MIN_SHARE = 0.8
+TYPE_CHECK_SAMPLE = 500
+
+# Stronger names first: detection prefers an earlier synonym when two columns compete.
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    "customer_name": (
+        "customer name", "customer", "client name", "client", "customer legal name", "bill to name",
+        "bill to", "sold to", "buyer", "debtor name", "debtor", "party name", "account name", "account",
+        "company name", "company", "customer id", "customer code", "client id", "account id", "entity legal name",
+        "entity name", "legal name",
+    ),
+    "invoice_date": (
+        "invoice date", "inv date", "invoice dt", "billing date", "bill date", "document date", "doc date",
+        "posting date", "transaction date", "txn date", "date",
+    ),
+    "invoice_number": (
+        "invoice no", "invoice number", "inv no", "invoice id", "invoice ref", "invoice reference", "invoice",
+        "bill no", "bill number", "document no", "document number", "doc no", "reference",
+    ),
+    "sales_order_number": ("sales order no", "sales order number", "so no", "so number", "order no", "order number",
+                           "sales order", "order id", "po number", "po no"),
+    "pay_terms": ("pay terms", "payment terms", "terms", "credit terms", "payment term", "term"),
+    "due_date": ("due date", "payment due date", "due on", "due", "net due date", "maturity date"),
+    "net_amount": ("net amount", "net amt", "net", "amount excluding tax", "amount excl tax", "amount ex vat",
+                   "subtotal", "sub total", "taxable amount", "net value"),
+    "vat_amount": ("vat", "vat amount", "vat amt", "tax", "tax amount", "gst", "gst amount", "sales tax"),
+    "total_amount": (
+        "total invoice amt", "total invoice amount", "invoice total", "total amount", "total amt", "total",
+        "gross amount", "gross", "amount including tax", "amount incl tax", "amount inc vat", "invoice amount",
+        "invoice amt", "amount", "amount due", "value", "grand total",
+    ),
+    "payment_date": (
+        "payment date", "paid date", "paid on", "date paid", "settled date", "settlement date", "clearing date",
+        "cleared date", "receipt date", "received date", "date received", "collection date", "pay date",
+    ),
+    "sales_manager": ("sales manager name", "sales manager", "account manager", "salesperson", "sales person",
+                      "sales rep", "salesman", "rep", "owner", "account owner", "manager"),
+    "service_type": ("service type", "service", "product", "product type", "category", "line of business",
+                     "business line"),
+    "location": ("location", "region", "branch", "city", "site", "country", "territory", "emirate", "area"),
+}
+# Headers that merely contain one of these words are weaker candidates, still subject to the type check.
+KEYWORDS: dict[str, tuple[str, ...]] = {
+    "customer_name": ("customer", "client"),
+    "invoice_date": ("invoicedate",),
+    "payment_date": ("paid", "payment", "settle", "receipt", "clear"),
+    "due_date": ("due",),
+    "total_amount": ("total", "gross"),
+}
+
+_PARENTHESISED = re.compile(r"\([^)]*\)")
+_NON_ALNUM = re.compile(r"[^0-9a-z]+")
+
+
+def normalise_header(header: object) -> str:
+    """Comparable form of a header: case, spacing, punctuation and '(...)' notes ignored, '#' read as 'no'."""
+    text = str(header if header is not None else "").casefold().replace("#", " no ").replace("nº", " no ")
+    text = _PARENTHESISED.sub(" ", text)
+    return _NON_ALNUM.sub("", text)
+
+
+_LOOKUP: dict[str, tuple[str, int]] = {}
+for _canonical, _names in SYNONYMS.items():
+    for _rank, _name in enumerate(_names):
+        _LOOKUP.setdefault(normalise_header(_name), (_canonical, _rank))
+_KEYWORD_RANK = 1000
+
+
+def candidates_for(header: object) -> list[tuple[str, int]]:
+    """Canonical columns a header may stand for, with a rank (lower is a better match)."""
+    key = normalise_header(header)
+    if not key:
+        return []
+    found: list[tuple[str, int]] = []
+    if key in _LOOKUP:
+        found.append(_LOOKUP[key])
+    for canonical, words in KEYWORDS.items():
+        if any(word in key for word in words) and all(c != canonical for c, _ in found):
+            found.append((canonical, _KEYWORD_RANK))
+    return found
+
+
+def score_header(cells: Iterable[object], mapping: Mapping[str, str] | None = None) -> int:
+    """How many cells of a candidate header row name a known column (exact synonyms or explicit mapping)."""
+    explicit = {normalise_header(k) for k in (mapping or {})}
+    score = 0
+    for cell in cells:
+        key = normalise_header(cell)
+        if key and (key in _LOOKUP or key in explicit):
+            score += 1
+    return score
+
+
+@dataclass(frozen=True)
+class ColumnMapping:
+    """Result of mapping detection: source header → canonical, and what was left out and why."""
+
+    columns: dict[str, str]
+    unmapped: list[str]
+    warnings: list[str] = field(default_factory=list)
+
+    def source_for(self, canonical: str) -> str | None:
+        """The source header mapped to a canonical column, if any."""
+        for source, target in self.columns.items():
+            if target == canonical:
+                return source
+        return None
+
+
+def _passes_type_check(canonical: str, sample: pd.Series) -> bool:
+    from finlib import values
+
+    present = sample[sample.notna()]
+    if present.dtype == object or pd.api.types.is_string_dtype(present.dtype):
+        present = present[present.astype(str).str.strip() != ""]
+    if present.empty:
+        return True
+    present = present.iloc[:TYPE_CHECK_SAMPLE]
+    if canonical in DATE_COLUMNS:
+        parsed = values.parse_dates(present).values
+    elif canonical in AMOUNT_COLUMNS:
+        parsed = values.parse_amounts(present).values
+    else:
+        return True
+    return float(pd.notna(parsed).mean()) >= TYPE_CHECK_MIN_SHARE
+
+
+def detect_mapping(
+    headers: list[str], sample: pd.DataFrame | None = None, explicit: Mapping[str, str] | None = None
+) -> ColumnMapping:
+    """Map source headers to canonical columns: explicit entries first, then synonyms that pass the type check."""
+    columns: dict[str, str] = {}
+    warnings: list[str] = []
+    for source, canonical in (explicit or {}).items():
+        if canonical not in CANONICAL_COLUMNS:
+            raise ParseError(
+                f"The column mapping names {canonical!r}, which is not a ledger column. "
+                f"Use one of: {', '.join(CANONICAL_COLUMNS)}."
+            )
+        if source not in headers:
+            raise ParseError(
+                f"The column mapping names the column {source!r}, which the file does not have. "
+                f"Columns found: {', '.join(repr(h) for h in headers)}. Update the mapping for this project."
+            )
+        columns[source] = canonical
+    taken = set(columns.values())
+    offers = sorted(
+        ((rank, position, header, canonical)
+         for position, header in enumerate(headers) if header not in columns
+         for canonical, rank in candidates_for(header)),
+    )
+    for _rank, _position, header, canonical in offers:
+        if canonical in taken or header in columns:
+            continue
+        if sample is not None and header in sample.columns and not _passes_type_check(canonical, sample[header]):
+            kind = "dates" if canonical in DATE_COLUMNS else "numbers"
+            warnings.append(f"Column {header!r} looks like {canonical} by name but its values are not {kind}; ignored.")
+            continue
+        columns[header] = canonical
+        taken.add(canonical)
+    unmapped = [h for h in headers if h not in columns]
+    return ColumnMapping(columns=columns, unmapped=unmapped, warnings=warnings)
+
+
+def missing_required(mapped: Iterable[str]) -> list[str]:
+    """Labels of the required columns a mapping lacks (customer name, invoice date, an amount)."""
+    present = set(mapped)
+    missing = [REQUIRED_LABELS[c] for c in ("customer_name", "invoice_date") if c not in present]
+    if not present.intersection(AMOUNT_SOURCES):
+        missing.append(REQUIRED_LABELS["amount"])
+    return missing
+
+
+def require_columns(mapping: ColumnMapping, headers: list[str]) -> None:
+    """Raise MissingColumnsError when a required column is missing from the mapping."""
+    missing = missing_required(mapping.columns.values())
+    if missing:
+        raise MissingColumnsError(found=headers, missing=missing)
