@@ -61,7 +61,8 @@ def invoice_number_rank(numbers: pd.Series) -> np.ndarray:
     by_length = np.lexsort((np.arange(len(uniques)), lengths))
     unique_rank = np.empty(len(uniques), dtype=np.int64)
     unique_rank[by_length] = np.arange(len(uniques))
-    return np.where(codes >= 0, unique_rank[codes], len(uniques))
+    # Missing numbers (code -1) pick the extra last rank.
+    return np.append(unique_rank, len(uniques))[codes]
 
 
 def sort_invoices(ledger: pd.DataFrame) -> pd.DataFrame:

@@ -60,7 +60,8 @@ def compute_customer_stats(
 
     Output names are the customer contract's whatever ``group_key`` / ``name_column`` group by.
     """
-    rows = ledger[ledger[group_key].notna()]
+    has_key = ledger[group_key].notna()
+    rows = ledger if has_key.all() else ledger[has_key]
     as_of = resolve_as_of(rows) if as_of is None else pd.Timestamp(as_of)
     if rows.empty or as_of is None:
         return _empty_stats()

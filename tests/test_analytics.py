@@ -242,3 +242,16 @@ def test_customer_invoices_are_in_forecast_order_with_delay_and_days_overdue(led
 def test_invoice_numbers_rank_shorter_first_then_as_text_with_missing_last() -> None:
     numbers = pd.Series(["INV-10", None, "INV-9", "INV-100", "CN-7"], dtype="str")
     assert invoice_number_rank(numbers).tolist() == [2, 4, 1, 3, 0]
+
+
+def test_invoices_without_numbers_keep_file_order_on_equal_dates() -> None:
+    ledger = make_ledger(
+        [
+            {"customer_name": "a", "invoice_date": "2025-01-02", "amount": 1.0},
+            {"customer_name": "a", "invoice_date": "2025-01-01", "amount": 2.0},
+            {"customer_name": "a", "invoice_date": "2025-01-02", "amount": 3.0},
+        ]
+    )
+    assert invoice_number_rank(ledger["invoice_number"]).tolist() == [0, 0, 0]
+    assert customer_invoices(ledger, "a")["amount"].tolist() == [2.0, 1.0, 3.0]
+    assert compute_customer_stats(ledger, window=1)["moving_average"].tolist() == [3.0]
