@@ -8,7 +8,6 @@ upper-case it first, so a model that changes letter case cannot break de-aliasin
 from __future__ import annotations
 
 import base64
-import hashlib
 import hmac
 import re
 from collections.abc import Iterable, Mapping
@@ -16,6 +15,7 @@ from types import MappingProxyType
 
 import pandas as pd
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from finlib.db import ALIAS_KINDS, Alias
@@ -46,7 +46,7 @@ def _prefix(kind: str) -> str:
 def derive_alias(salt: bytes, project: str, key: str, length: int, kind: str, attempt: int = 0) -> str:
     """The alias of one normalised key; ``attempt`` > 0 re-derives after a collision."""
     message = project + "\0" + key + ("\0" + str(attempt) if attempt > 0 else "")
-    digest = hmac.new(salt, message.encode("utf-8"), hashlib.sha256).digest()
+    digest = hmac.digest(salt, message.encode("utf-8"), "sha256")
     return _prefix(kind) + encode_crockford(digest)[:length]
 
 
@@ -129,15 +129,34 @@ def assign_aliases(
         taken=(row.alias for row in rows),
     )
     if new:
-        values = [
-            {"project_id": project_id, "kind": kind, "real_name": display[key], "key": key, "alias": alias}
-            for key, alias in new.items()
-        ]
-        # Multi-row INSERTs as large as SQLAlchemy's bound-parameter cap allows (not its default 1,000 rows):
-        # 20,000 names are one executemany on SQLite and four statements on PostgreSQL, never one per name.
-        statement = sa.insert(Alias).execution_options(insertmanyvalues_page_size=max(len(values), 1))
-        session.execute(statement, values)
+        _insert_aliases(session, project_id, kind, {key: (display[key], alias) for key, alias in new.items()})
     return {key: existing[key].alias if key in existing else new[key] for key in display}
+
+
+def _insert_aliases(session: Session, project_id: int, kind: str, rows: dict[str, tuple[str, str]]) -> None:
+    """Store new aliases (key → (real name, alias)) in one statement."""
+    if session.get_bind().dialect.name == "postgresql":
+        # Three arrays unnested server-side: one statement and one round trip for any number of names.
+        text_array = postgresql.ARRAY(sa.Text)
+        columns = (
+            sa.func.unnest(
+                sa.bindparam("real_names", [name for name, _ in rows.values()], type_=text_array),
+                sa.bindparam("keys", list(rows), type_=text_array),
+                sa.bindparam("aliases", [alias for _, alias in rows.values()], type_=text_array),
+            )
+            .table_valued("real_name", "key", "alias")
+            .render_derived(name="new_aliases")
+        )
+        source = sa.select(
+            sa.literal(project_id), sa.literal(kind), columns.c.real_name, columns.c.key, columns.c.alias
+        )
+        session.execute(sa.insert(Alias).from_select(["project_id", "kind", "real_name", "key", "alias"], source))
+        return
+    values = [
+        {"project_id": project_id, "kind": kind, "real_name": name, "key": key, "alias": alias}
+        for key, (name, alias) in rows.items()
+    ]
+    session.execute(sa.insert(Alias), values)  # SQLite: one executemany, in process
 
 
 class AliasBook:

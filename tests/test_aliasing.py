@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import math
 import pickle
 from collections.abc import Iterator
 
@@ -209,7 +208,7 @@ def test_forced_collisions_in_the_database_never_merge_two_customers(engine: Eng
     assert set(aliases.values()) <= set(stored["alias"])
 
 
-def test_aliasing_twenty_thousand_names_takes_one_query_and_a_few_bulk_inserts(engine: Engine) -> None:
+def test_aliasing_twenty_thousand_names_takes_one_query_and_one_insert(engine: Engine) -> None:
     project_id = new_project(engine)
     names = names_of(*[(f"customer {n:05d}", f"Customer {n:05d}") for n in range(20_000)])
     statements: list[str] = []
@@ -223,10 +222,9 @@ def test_aliasing_twenty_thousand_names_takes_one_query_and_a_few_bulk_inserts(e
     finally:
         sa.event.remove(engine, "before_cursor_execute", record)
 
-    # SQLite: one executemany. PostgreSQL: multi-row INSERTs capped at 32,700 bound parameters (5 per row).
     assert statements.count("SELECT") == 1
-    assert statements.count("INSERT") <= math.ceil(20_000 * 5 / 32_700)
-    assert len(statements) <= 6
+    assert statements.count("INSERT") == 1
+    assert len(statements) <= 3  # plus a BEGIN where the driver sends one
     assert len(set(aliases.values())) == 20_000
     assert len(stored_aliases(engine, project_id)) == 20_000
 
