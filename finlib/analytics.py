@@ -241,9 +241,12 @@ def delay_distribution(ledger: pd.DataFrame) -> pd.DataFrame:
 def aging_buckets(ledger: pd.DataFrame, as_of: pd.Timestamp | None = None) -> pd.DataFrame:
     """Open invoices by days past due: current (not yet due), 1-30, 31-60, 61-90, 90+; every bucket, in order."""
     as_of = resolve_as_of(ledger) if as_of is None else pd.Timestamp(as_of)
-    open_rows = ledger[open_mask(ledger, as_of)] if as_of is not None else ledger.iloc[:0]
-    # An open invoice without a due date cannot be late: it counts as current.
-    days = days_past_due(open_rows, as_of).fillna(0) if as_of is not None else pd.Series(dtype="float64")
+    if as_of is None:  # an empty ledger
+        open_rows, days = ledger, pd.Series(0.0, index=ledger.index)
+    else:
+        open_rows = ledger[open_mask(ledger, as_of)]
+        # An open invoice without a due date cannot be late: it counts as current.
+        days = days_past_due(open_rows, as_of).fillna(0)
     bucket = pd.cut(days, _AGING_EDGES_DAYS, labels=list(AGING_BUCKETS), right=True)
     grouped = open_rows["amount"].groupby(bucket, observed=False)
     return pd.DataFrame(
