@@ -16,7 +16,7 @@ from finlib.privacy import ALIAS_PATTERN, entries_from
 
 _IMAGE = re.compile(r"!\[([^\]\n]*)\]\(([^)\n]*)\)")
 _LINK = re.compile(r"\[([^\]\n]*)\]\(([^)\n]*)\)")
-_BARE_URL = re.compile(r"(?:\b[a-z][a-z0-9+.-]*://|\bwww\.)[^\s`]+", re.IGNORECASE)
+_BARE_URL = re.compile(r"(?:\b[a-z][a-z0-9+.-]*://|\bwww\.)[^\s`<>]+", re.IGNORECASE)
 _OPEN_LINK_AT_END = re.compile(r"!?\[[^\]\n]*(?:\](?:\([^)\n]*)?)?$")
 _ALIAS_PREFIX_AT_END = re.compile(
     r"\b(?:C(?:U(?:S(?:T(?:-[0-9A-Z]{0,40})?)?)?)?|P(?:E(?:R(?:S(?:-[0-9A-Z]{0,40})?)?)?)?)$", re.IGNORECASE

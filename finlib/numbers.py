@@ -55,7 +55,7 @@ MONTH_PATTERNS = [
 ]
 _NUMBER = re.compile(
     r"(?<![\w.])(?P<sign>[-−])?(?P<currency>[$€£¥₹]\s?)?"
-    r"(?P<digits>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
+    r"(?P<digits>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d{1,2}(?:,\d\d)+,\d{3}(?:\.\d+)?|\d+(?:\.\d+)?)"
     r"(?P<suffix>\s?(?:k|m|bn|thousand|million|billion)\b)?(?P<percent>\s?%|\s?percent\b)?",
     re.IGNORECASE,
 )

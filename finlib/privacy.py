@@ -220,7 +220,7 @@ def as_scanner(names: NameScanner | Iterable[Any]) -> NameScanner:
 def find_real_names(text: str, names: NameScanner | Iterable[Any]) -> list[str]:
     """Real names (as spelled in the ledger) that ``text`` contains, whole-word and case-insensitively."""
     found: dict[str, None] = {}
-    for hit in as_scanner(names).scan(text):
+    for hit in as_scanner(names).find(text):
         for entry in hit.entries:
             found.setdefault(entry.real_name, None)
     return list(found)

@@ -14,6 +14,7 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 os.environ.setdefault("LITELLM_MODE", "PRODUCTION")
 
 from finlib.config import Settings, load_settings  # noqa: E402
+from llm_server import LLMServer, start_llm_server  # noqa: E402
 
 TEST_SALT = "test-salt-not-secret"
 DEFAULT_PG_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/test"
@@ -111,4 +112,26 @@ def s3_settings(make_settings: Callable[..., Settings], s3_endpoint: str) -> Set
         AWS_ENDPOINT_URL=s3_endpoint,
         AWS_REGION="us-east-1",
         **credentials,
+    )
+
+
+@pytest.fixture
+def llm_server() -> Iterator[LLMServer]:
+    """An OpenAI-compatible chat server on 127.0.0.1 that records every request body (see tests/llm_server.py)."""
+    server = start_llm_server()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def llm_settings(make_settings: Callable[..., Settings], llm_server: LLMServer) -> Settings:
+    """Settings whose model is the local test server (LiteLLM's ``openai/`` provider with an api_base)."""
+    return make_settings(
+        LITE_LLM_MODEL="openai/test-model",
+        LITE_LLM_API_BASE=llm_server.url,
+        LITE_LLM_API_KEY="test-key",
+        LITE_LLM_TIMEOUT="5",
+        LITE_LLM_MAX_RETRIES="2",
     )

@@ -95,8 +95,9 @@ def _make_handler(server: LLMServer) -> type[BaseHTTPRequestHandler]:
             if self.path.split("?")[0] not in COMPLETION_PATHS:
                 self._send_json(404, {"error": {"message": f"no route {self.path}"}})
                 return
+            headers = {k.lower(): v for k, v in self.headers.items()}
             with server.lock:
-                server.requests.append(RecordedRequest(self.path, dict(self.headers.items()), body))
+                server.requests.append(RecordedRequest(self.path, headers, body))
                 number = len(server.requests)
                 behaviour = server.behaviour
             if behaviour.delay_s and server.stopped.wait(behaviour.delay_s):
@@ -192,5 +193,5 @@ def start_llm_server(behaviour: Behaviour | None = None) -> LLMServer:
     httpd.daemon_threads = True
     server = LLMServer(httpd=httpd, behaviour=behaviour or Behaviour())
     httpd.RequestHandlerClass = _make_handler(server)
-    threading.Thread(target=httpd.serve_forever, name="llm-test-server", daemon=True).start()
+    threading.Thread(target=httpd.serve_forever, args=(0.05,), name="llm-test-server", daemon=True).start()
     return server

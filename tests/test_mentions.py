@@ -1,0 +1,110 @@
+"""Resolution of customer and person mentions in chat questions."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from finlib.mentions import MentionResolver, alias_question, resolve_mentions
+from finlib.privacy import NameEntry
+
+NAMES = [
+    ("customer", "Müller & Söhne GmbH"),
+    ("customer", "ABC Holdings Ltd."),
+    ("customer", "ABC"),
+    ("customer", "ABC Company"),
+    ("customer", "Next"),
+    ("customer", "Total Ltd"),
+    ("customer", "O'Brien's Bakery"),
+    ("customer", "7-Eleven"),
+    ("customer", "株式会社山田"),
+    ("customer", "Иванов и Партнеры"),
+    ("customer", "Acme Trading GmbH"),
+    ("customer", "Acme Trading Ltd"),
+    ("person", "Jane Doe"),
+]
+ENTRIES = [
+    NameEntry(kind, name, name.casefold(), f"{'CUST' if kind == 'customer' else 'PERS'}-{i:08d}")
+    for i, (kind, name) in enumerate(NAMES)
+]
+
+
+@pytest.fixture(scope="module")
+def resolver() -> MentionResolver:
+    return MentionResolver(ENTRIES)
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("How much does Müller & Söhne GmbH owe?", ["Müller & Söhne GmbH"]),
+        ("How much does Müller & Söhne owe?", ["Müller & Söhne GmbH"]),
+        ("how much does müller & söhne owe?", ["Müller & Söhne GmbH"]),
+        ("Muller Sohne payments", ["Müller & Söhne GmbH"]),
+        ("Mueller & Soehne trend", ["Müller & Söhne GmbH"]),
+        ("Compare abc holdings ltd and ABC", ["ABC Holdings Ltd.", "ABC"]),
+        ("ABC Holdings Ltd.'s last invoice", ["ABC Holdings Ltd."]),
+        ("abc holdngs ltd trend", ["ABC Holdings Ltd."]),
+        ("What is the expected payment amount and date for ABC Company?", ["ABC Company"]),
+        ("When will Next pay?", ["Next"]),
+        ("What is the next payment for ABC?", ["ABC"]),
+        ("What is the total invoiced?", []),
+        ("total for Total?", ["Total Ltd"]),
+        ("o'brien's bakery overdue?", ["O'Brien's Bakery"]),
+        ("Is 7-eleven late?", ["7-Eleven"]),
+        ("株式会社山田の支払いは?", ["株式会社山田"]),
+        ("Иванов и Партнеры: средняя задержка?", ["Иванов и Партнеры"]),
+        ("Show Jane Doe's portfolio", ["Jane Doe"]),
+        ("Who are the slowest payers this year?", []),
+        ("Top 5 customers by revenue in March 2026", []),
+    ],
+)
+def test_a_question_resolves_to_the_names_it_mentions(
+    resolver: MentionResolver, question: str, expected: list[str]
+) -> None:
+    assert [m.entry.real_name for m in resolver.resolve(question)] == expected
+
+
+def test_a_name_shared_by_two_customers_is_ambiguous_and_lists_both(resolver: MentionResolver) -> None:
+    (mention,) = resolver.resolve("How is Acme Trading doing?")
+    assert mention.ambiguous
+    assert {c.real_name for c in mention.candidates} == {"Acme Trading GmbH", "Acme Trading Ltd"}
+    chosen = mention.choose(mention.candidates[1])
+    assert not chosen.ambiguous and chosen.entry == mention.candidates[1]
+
+
+def test_a_mention_records_its_span_text_and_score(resolver: MentionResolver) -> None:
+    question = "Forecast for abc holdngs ltd please"
+    (mention,) = resolver.resolve(question)
+    assert question[mention.start : mention.end] == mention.text == "abc holdngs ltd"
+    assert 88 <= mention.score < 100
+    assert (mention.entry.kind, mention.entry.alias) == ("customer", "CUST-00000001")
+
+
+def test_aliasing_the_question_replaces_every_mention_by_its_alias(resolver: MentionResolver) -> None:
+    question = "Compare Müller & Söhne with abc holdings ltd. and Jane Doe"
+    aliased = alias_question(question, resolver.resolve(question))
+    assert aliased == "Compare CUST-00000000 with CUST-00000001. and PERS-00000012"
+
+
+def test_resolution_accepts_an_entries_dataframe() -> None:
+    import pandas as pd
+
+    frame = pd.DataFrame([e.__dict__ for e in ENTRIES])
+    assert [m.entry.alias for m in resolve_mentions("Is ABC Company late?", frame)] == ["CUST-00000003"]
+
+
+def test_resolution_over_twenty_thousand_names_takes_milliseconds() -> None:
+    entries = [NameEntry("customer", f"Customer Zeta{i:05d} Trading", f"k{i}", f"CUST-{i:08d}") for i in range(20_000)]
+    entries.append(NameEntry("customer", "Müller & Söhne GmbH", "m", "CUST-MULLER00"))
+    started = time.perf_counter()
+    resolver = MentionResolver(entries)
+    built = time.perf_counter() - started
+    question = "What did Customer Zeta01234 Trading and Muller Sohne pay last quarter, and who is the slowest payer?"
+    started = time.perf_counter()
+    mentions = resolver.resolve(question)
+    asked = time.perf_counter() - started
+    assert [m.entry.alias for m in mentions] == ["CUST-00001234", "CUST-MULLER00"]
+    assert built < 5.0
+    assert asked < 0.5
