@@ -164,9 +164,13 @@ def _names_with_keys(series: pd.Series | None, length: int) -> tuple[pd.Series, 
     totals = spellings.groupby(["key", "name"], sort=False)["count"].sum().reset_index()
     best = totals.sort_values("count", ascending=False, kind="stable").drop_duplicates("key").set_index("key")["name"]
     display = keys.map(best)
-    display_lookup = np.append(display.to_numpy(dtype=object), None)
-    key_lookup = np.append(keys.to_numpy(dtype=object), None)
-    return pd.Series(display_lookup[codes], dtype="str"), pd.Series(key_lookup[codes], dtype="str")
+    return _take(display, codes), _take(keys, codes)
+
+
+def _take(uniques: pd.Series, codes: np.ndarray) -> pd.Series:
+    """Per-row strings from per-unique strings (code -1 → missing), without a Python object per row."""
+    small = pd.array(uniques.astype(object).where(uniques.notna(), None).tolist(), dtype="str")
+    return pd.Series(small.take(codes, allow_fill=True))
 
 
 def _skipped_rows(body: pd.DataFrame, table: _Table) -> tuple[np.ndarray, list[str]]:
@@ -297,7 +301,9 @@ def _build_ledger(table: _Table, settings: Settings) -> tuple[pd.DataFrame, list
             "location": _text_column(raw["location"], n),
         }
     )
-    ledger = ledger[~rejected_mask].reset_index(drop=True).astype(LEDGER_DTYPES)
+    if rejected_mask.any():
+        ledger = ledger[~rejected_mask].reset_index(drop=True)
+    ledger = ledger.astype(LEDGER_DTYPES)
     return ledger, examples, rejected_count, warnings
 
 

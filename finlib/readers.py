@@ -242,7 +242,7 @@ def read_csv_body(text: CsvText, header_line: int, width: int, text_columns: set
             parse_options=pacsv.ParseOptions(
                 delimiter=text.delimiter,
                 invalid_row_handler=on_invalid,
-                newlines_in_values=b'"' in body,
+                newlines_in_values=text.data.find(b'"', start) >= 0,
             ),
             convert_options=pacsv.ConvertOptions(
                 column_types={names[i]: pa.string() for i in text_columns if i < width},

@@ -1,0 +1,107 @@
+"""Specification of finlib.schema: header normalisation and column mapping with type checks."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from finlib import schema
+from finlib.errors import MissingColumnsError, ParseError
+
+
+@pytest.mark.parametrize(
+    ("header", "canonical"),
+    [
+        ("CUSTOMER NAME", "customer_name"),
+        ("Customer", "customer_name"),
+        ("client", "customer_name"),
+        ("Account", "customer_name"),
+        ("Customer ID", "customer_name"),
+        ("INVOICE DATE", "invoice_date"),
+        ("Invoice No", "invoice_number"),
+        ("Invoice #", "invoice_number"),
+        ("SALES ORDER NO", "sales_order_number"),
+        ("PAY TERMS", "pay_terms"),
+        ("DUE DATE", "due_date"),
+        ("NET AMOUNT", "net_amount"),
+        ("VAT (5%)", "vat_amount"),
+        ("TOTAL INVOICE AMT", "total_amount"),
+        ("Amount", "total_amount"),
+        ("Amount including tax", "total_amount"),
+        ("Gross Amount", "total_amount"),
+        ("PAYMENT DATE", "payment_date"),
+        ("Paid on", "payment_date"),
+        ("Settled date", "payment_date"),
+        ("Clearing Date", "payment_date"),
+        ("Receipt date", "payment_date"),
+        ("SALES MANAGER NAME", "sales_manager"),
+        ("Account Manager", "sales_manager"),
+        ("SERVICE TYPE", "service_type"),
+        ("LOCATION", "location"),
+        ("Region", "location"),
+        ("  invoice-date ", "invoice_date"),
+    ],
+)
+def test_synonyms_ignore_case_spacing_and_punctuation(header: str, canonical: str) -> None:
+    mapping = schema.detect_mapping([header])
+    assert mapping.columns == {header: canonical}
+
+
+def test_entity_legal_name_is_only_a_fallback_for_the_customer() -> None:
+    both = schema.detect_mapping(["Entity Legal Name", "CUSTOMER NAME"])
+    alone = schema.detect_mapping(["Entity Legal Name"])
+    assert both.columns == {"CUSTOMER NAME": "customer_name"}
+    assert both.unmapped == ["Entity Legal Name"]
+    assert alone.columns == {"Entity Legal Name": "customer_name"}
+
+
+def test_a_numeric_paid_column_is_not_taken_as_the_payment_date() -> None:
+    headers = ["Customer", "Invoice Date", "Amount", "Paid As of Now"]
+    sample = pd.DataFrame({"Customer": ["A", "B"], "Invoice Date": ["2024-01-01", "2024-01-02"],
+                           "Amount": ["10", "20"], "Paid As of Now": ["1500.50", "0.75"]})
+    mapping = schema.detect_mapping(headers, sample)
+    assert "payment_date" not in mapping.columns.values()
+    assert "Paid As of Now" in mapping.unmapped
+    assert any("Paid As of Now" in w for w in mapping.warnings)
+
+
+def test_a_paid_column_with_dates_is_taken_as_the_payment_date() -> None:
+    sample = pd.DataFrame({"Paid As of Now": ["2024-02-01", None, "2024-03-01"]})
+    assert schema.detect_mapping(["Paid As of Now"], sample).columns == {"Paid As of Now": "payment_date"}
+
+
+def test_an_amount_column_must_hold_numbers() -> None:
+    sample = pd.DataFrame({"Amount": ["pending", "n/a yet", "ask Bob"]})
+    assert schema.detect_mapping(["Amount"], sample).columns == {}
+
+
+def test_an_explicit_mapping_overrides_detection() -> None:
+    mapping = schema.detect_mapping(["Kunde", "Customer", "Datum"], explicit={"Kunde": "customer_name"})
+    assert mapping.columns["Kunde"] == "customer_name"
+    assert "Customer" in mapping.unmapped
+
+
+@pytest.mark.parametrize(
+    ("explicit", "message"),
+    [({"Nope": "customer_name"}, "does not have"), ({"Kunde": "shoe_size"}, "not a ledger column")],
+)
+def test_an_explicit_mapping_naming_unknown_things_is_refused(explicit: dict[str, str], message: str) -> None:
+    with pytest.raises(ParseError, match=message):
+        schema.detect_mapping(["Kunde"], explicit=explicit)
+
+
+def test_missing_required_columns_are_listed_with_the_columns_found() -> None:
+    headers = ["Customer", "Notes"]
+    with pytest.raises(MissingColumnsError) as caught:
+        schema.require_columns(schema.detect_mapping(headers), headers)
+    assert caught.value.missing == ["invoice date", "amount"]
+    assert "'Notes'" in str(caught.value)
+
+
+def test_net_amount_alone_satisfies_the_amount_requirement() -> None:
+    assert schema.missing_required(["customer_name", "invoice_date", "net_amount"]) == []
+
+
+def test_header_scores_count_known_names() -> None:
+    assert schema.score_header(["CUSTOMER NAME", "INVOICE DATE", None, "Whatever"]) == 2
+    assert schema.score_header(["ACME export 2024", None]) == 0
