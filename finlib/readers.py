@@ -204,7 +204,9 @@ def sniff_csv(path: Path) -> CsvText:
     delimiter = _sniff_delimiter(physical[:200])
     kept = [(n, line) for n, line in enumerate(physical[:200], start=1) if line.strip()]
     rows = list(csv.reader([line for _, line in kept], delimiter=delimiter))
-    preview = pd.DataFrame(rows, dtype=object).replace({"": None})
+    width = max((len(r) for r in rows), default=0)
+    padded = [r + [""] * (width - len(r)) for r in rows]
+    preview = pd.DataFrame(padded, dtype=object).replace({"": None})
     return CsvText(data, encoding, delimiter, preview, [n for n, _ in kept], [len(r) for r in rows])
 
 

@@ -30,8 +30,10 @@ AMOUNT_COLUMNS = frozenset({"net_amount", "vat_amount", "total_amount"})
 TEXT_COLUMNS = frozenset(CANONICAL_COLUMNS) - DATE_COLUMNS - AMOUNT_COLUMNS
 AMOUNT_SOURCES = ("total_amount", "net_amount")
 REQUIRED_LABELS = {"customer_name": "customer name", "invoice_date": "invoice date", "amount": "amount"}
-# A candidate column must parse for at least this share of its non-empty sample values.
-TYPE_CHECK_MIN_SHARE = 0.8
+# A candidate column must parse for at least this share of its non-empty sample values: half for a known
+# synonym (bad rows are rejected later, with examples), most for a header that only contains a keyword.
+TYPE_CHECK_MIN_SHARE = 0.5
+KEYWORD_MIN_SHARE = 0.8
 TYPE_CHECK_SAMPLE = 500
 
 # Stronger names first: detection prefers an earlier synonym when two columns compete.
@@ -140,12 +142,14 @@ class ColumnMapping:
         return None
 
 
-def _passes_type_check(canonical: str, sample: pd.Series) -> bool:
+def _passes_type_check(canonical: str, sample: pd.Series, min_share: float) -> bool:
     from finlib import values
 
     present = sample[sample.notna()]
     if present.dtype == object or pd.api.types.is_string_dtype(present.dtype):
-        present = present[present.astype(str).str.strip() != ""]
+        text = present.astype(str).str.strip()
+        # Blank cells and repeated header cells say nothing about the column's type.
+        present = present[(text != "") & (text.map(normalise_header) != normalise_header(sample.name))]
     if present.empty:
         return True
     present = present.iloc[:TYPE_CHECK_SAMPLE]
@@ -155,7 +159,7 @@ def _passes_type_check(canonical: str, sample: pd.Series) -> bool:
         parsed = values.parse_amounts(present).values
     else:
         return True
-    return float(pd.notna(parsed).mean()) >= TYPE_CHECK_MIN_SHARE
+    return float(pd.notna(parsed).mean()) >= min_share
 
 
 def detect_mapping(
@@ -182,10 +186,11 @@ def detect_mapping(
          for position, header in enumerate(headers) if header not in columns
          for canonical, rank in candidates_for(header)),
     )
-    for _rank, _position, header, canonical in offers:
+    for rank, _position, header, canonical in offers:
         if canonical in taken or header in columns:
             continue
-        if sample is not None and header in sample.columns and not _passes_type_check(canonical, sample[header]):
+        share = KEYWORD_MIN_SHARE if rank >= _KEYWORD_RANK else TYPE_CHECK_MIN_SHARE
+        if sample is not None and header in sample.columns and not _passes_type_check(canonical, sample[header], share):
             kind = "dates" if canonical in DATE_COLUMNS else "numbers"
             warnings.append(f"Column {header!r} looks like {canonical} by name but its values are not {kind}; ignored.")
             continue

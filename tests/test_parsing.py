@@ -1,0 +1,205 @@
+"""Specification of finlib.parsing: files in every supported shape become the ledger frame and a report."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from openpyxl import Workbook
+
+from finlib.config import Settings
+from finlib.errors import MissingColumnsError
+from finlib.parsing import LEDGER_DTYPES, ParseReport, parse_ledger
+
+ERP_HEADER = ["CUSTOMER NAME", "Entity Legal Name", "INVOICE DATE", "INVOICE NO", "SALES ORDER NO", "PAY TERMS",
+              "DUE DATE", "NET AMOUNT", "VAT (5%)", "TOTAL INVOICE AMT", "PAYMENT DATE", "SALES MANAGER NAME",
+              "SERVICE TYPE", "LOCATION"]
+ERP_ROWS = [
+    ["ACME Corp ", "ACME Corporation LLC", dt.datetime(2024, 1, 5), "INV-1", "SO-1", "Net 45", None,
+     100.0, 5.0, 105.0, dt.datetime(2024, 2, 1), "Sara  Khan", "Freight", "Dubai"],
+    ["acme corp", "ACME Corporation LLC", dt.datetime(2024, 2, 5), "INV-2", "SO-2", "30 days",
+     dt.datetime(2024, 3, 1), 200.0, 10.0, 210.0, None, "sara khan", "Freight", "Dubai"],
+    ["ACME Corp", "ACME Corporation LLC", dt.datetime(2024, 3, 5), "CN-3", "SO-3", "", None,
+     -50.0, -2.5, -52.5, None, "Sara Khan", "Freight", "Dubai"],
+    ["Beta Trading", "Beta Trading FZE", dt.datetime(2024, 3, 9), "INV-4", "SO-4", None, None,
+     1000.0, 50.0, 1050.0, dt.datetime(2024, 4, 1), "Omar Said", "Customs", "Sharjah"],
+]
+
+
+def write_xlsx(path: Path, rows: list[list[object]], sheet_title: str = "Ledger", extra_sheets: int = 0) -> Path:
+    workbook = Workbook()
+    for index in range(extra_sheets):
+        other = workbook.active if index == 0 else workbook.create_sheet()
+        other.title = f"Notes {index}"
+        other.append(["Notes", "about", "this", "export"])
+    sheet = workbook.active if not extra_sheets else workbook.create_sheet()
+    sheet.title = sheet_title
+    for row in rows:
+        sheet.append(row)
+    workbook.save(path)
+    return path
+
+
+def erp_shape(rows: list[list[object]] = ERP_ROWS) -> list[list[object]]:
+    return [[None, "ACME ERP - Receivables"], [None, "Period: 2024"], [None, *ERP_HEADER]] + [[None, *r] for r in rows]
+
+
+def test_the_original_erp_export_is_read_into_the_ledger_frame(tmp_path: Path, settings: Settings) -> None:
+    ledger, report = parse_ledger(write_xlsx(tmp_path / "erp.xlsx", erp_shape()), settings=settings)
+    assert list(ledger.columns) == list(LEDGER_DTYPES)
+    assert {c: str(t) for c, t in ledger.dtypes.items()} == {c: str(pd.Series(dtype=d).dtype)
+                                                              for c, d in LEDGER_DTYPES.items()}
+    assert report.format == "xlsx" and report.sheet == "Ledger" and report.header_row == 3
+    assert report.rows_read == 4 and report.rows_loaded == 4 and report.rejected_count == 0
+    assert list(ledger["source_row"]) == [4, 5, 6, 7]
+    assert report.unmapped_columns == ["Entity Legal Name"]
+
+
+def test_header_on_row_three_with_blank_first_column_is_detected(tmp_path: Path, settings: Settings) -> None:
+    _, report = parse_ledger(write_xlsx(tmp_path / "erp.xlsx", erp_shape()), settings=settings)
+    assert report.header_row == 3
+    assert report.mapping["CUSTOMER NAME"] == "customer_name"
+
+
+def test_merged_title_cell_on_row_one_and_header_on_row_two(tmp_path: Path, settings: Settings) -> None:
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["Receivables 2024"])
+    sheet.merge_cells("A1:D1")
+    sheet.append(["Customer", "Invoice Date", "Invoice #", "Amount"])
+    sheet.append(["A", dt.datetime(2024, 1, 1), "1", 10])
+    path = tmp_path / "merged.xlsx"
+    workbook.save(path)
+    ledger, report = parse_ledger(path, settings=settings)
+    assert report.header_row == 2
+    assert list(ledger["source_row"]) == [3]
+    assert ledger["invoice_number"].iloc[0] == "1"
+
+
+def test_plain_header_on_row_one_csv(tmp_path: Path, settings: Settings) -> None:
+    path = tmp_path / "plain.csv"
+    path.write_text("Client,Invoice Date,Amount\nA,2024-01-01,10\nB,2024-01-02,20\n", encoding="utf-8")
+    ledger, report = parse_ledger(path, settings=settings)
+    assert (report.format, report.header_row) == ("csv", 1)
+    assert list(ledger["source_row"]) == [2, 3]
+    assert list(ledger["amount"]) == [10.0, 20.0]
+
+
+def test_the_first_sheet_that_maps_the_required_columns_is_chosen(tmp_path: Path, settings: Settings) -> None:
+    path = write_xlsx(tmp_path / "multi.xlsx", erp_shape(), sheet_title="AR", extra_sheets=2)
+    _, report = parse_ledger(path, settings=settings)
+    assert report.sheet == "AR"
+
+
+def test_names_get_a_key_and_their_most_frequent_spelling(tmp_path: Path, settings: Settings) -> None:
+    ledger, _ = parse_ledger(write_xlsx(tmp_path / "erp.xlsx", erp_shape()), settings=settings)
+    assert list(ledger["customer_key"]) == ["acme corp"] * 3 + ["beta trading"]
+    assert list(ledger["customer_name"]) == ["ACME Corp"] * 3 + ["Beta Trading"]
+    assert ledger["sales_manager_key"].iloc[0] == "sara khan"
+    assert ledger["sales_manager"].iloc[1] == "Sara Khan"
+
+
+def test_credit_notes_stay_negative_and_amount_prefers_the_total(tmp_path: Path, settings: Settings) -> None:
+    ledger, _ = parse_ledger(write_xlsx(tmp_path / "erp.xlsx", erp_shape()), settings=settings)
+    assert list(ledger["amount"]) == [105.0, 210.0, -52.5, 1050.0]
+
+
+@pytest.mark.parametrize(
+    ("header", "row", "amount"),
+    [
+        ("Customer,Invoice Date,Net Amount,VAT", "A,2024-01-01,100,5", 105.0),
+        ("Customer,Invoice Date,Net Amount,VAT", "A,2024-01-01,100,", 100.0),
+        ("Customer,Invoice Date,Net Amount", "A,2024-01-01,100", 100.0),
+        ("Customer,Invoice Date,Net Amount,VAT,Total", "A,2024-01-01,100,5,106", 106.0),
+    ],
+)
+def test_amount_is_total_else_net_plus_vat_else_net(
+    tmp_path: Path, settings: Settings, header: str, row: str, amount: float
+) -> None:
+    path = tmp_path / "ledger.csv"
+    path.write_text(f"{header}\n{row}\n", encoding="utf-8")
+    ledger, _ = parse_ledger(path, settings=settings)
+    assert ledger["amount"].iloc[0] == amount
+
+
+def test_due_date_comes_from_the_column_else_pay_terms_else_the_default(tmp_path: Path, settings: Settings) -> None:
+    ledger, _ = parse_ledger(write_xlsx(tmp_path / "erp.xlsx", erp_shape()), settings=settings)
+    assert list(ledger["due_date"]) == [pd.Timestamp("2024-02-19"), pd.Timestamp("2024-03-01"),
+                                        pd.Timestamp("2024-04-04"), pd.Timestamp("2024-04-08")]
+
+
+def test_unparseable_rows_are_rejected_with_row_numbers_and_reasons(tmp_path: Path, settings: Settings) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text(
+        "Customer,Invoice Date,Amount\nA,2024-01-01,10\n,2024-01-02,5\nB,someday,5\nC,2024-01-03,lots\n"
+        "D,2024-01-04,\n",
+        encoding="utf-8",
+    )
+    ledger, report = parse_ledger(path, settings=settings)
+    assert report.rows_loaded == 1 and report.rejected_count == 4
+    assert report.rejected_examples == [
+        {"row": 3, "reason": "missing customer name"},
+        {"row": 4, "reason": "invoice date 'someday' is not a date"},
+        {"row": 5, "reason": "amount 'lots' is not a number"},
+        {"row": 6, "reason": "missing amount"},
+    ]
+
+
+def test_empty_rows_and_total_rows_are_skipped_and_counted(tmp_path: Path, settings: Settings) -> None:
+    rows = erp_shape() + [[None] * 15, [None, "Total", None, None, None, None, None, None, None, None, 1312.5],
+                          [None, None, None, None, None, None, None, None, "Grand Total", None, 1312.5]]
+    ledger, report = parse_ledger(write_xlsx(tmp_path / "totals.xlsx", rows), settings=settings)
+    assert report.rows_loaded == 4 and report.rejected_count == 0
+    assert any("header or total rows" in w and "2" in w for w in report.warnings)
+
+
+def test_repeated_header_rows_are_skipped(tmp_path: Path, settings: Settings) -> None:
+    path = tmp_path / "repeat.csv"
+    path.write_text("Customer,Invoice Date,Amount\nA,2024-01-01,1\nCustomer,Invoice Date,Amount\nB,2024-01-02,2\n",
+                    encoding="utf-8")
+    ledger, report = parse_ledger(path, settings=settings)
+    assert list(ledger["source_row"]) == [2, 4] and report.rejected_count == 0
+
+
+def test_dates_and_amounts_in_text_formats_are_parsed(tmp_path: Path, settings: Settings) -> None:
+    path = tmp_path / "text.csv"
+    path.write_text(
+        'Customer;Invoice Date;Amount;Paid On\nA;05-Jan-2024;"AED 1,23,456.00";13/02/2024\n'
+        "B;06-Jan-2024;(500.00);\n",
+        encoding="utf-8",
+    )
+    ledger, _ = parse_ledger(path, settings=settings)
+    assert list(ledger["amount"]) == [123456.0, -500.0]
+    assert ledger["payment_date"].iloc[0] == pd.Timestamp("2024-02-13")
+    assert pd.isna(ledger["payment_date"].iloc[1])
+
+
+def test_missing_required_columns_raise_a_listing_error(tmp_path: Path, settings: Settings) -> None:
+    path = tmp_path / "wrong.csv"
+    path.write_text("Name,When\nA,2024-01-01\n", encoding="utf-8")
+    with pytest.raises(MissingColumnsError) as caught:
+        parse_ledger(path, settings=settings)
+    assert "customer name" in str(caught.value) and "'Name'" in str(caught.value)
+
+
+def test_an_explicit_mapping_overrides_detection(tmp_path: Path, settings: Settings) -> None:
+    path = tmp_path / "german.csv"
+    path.write_text("Kunde,Rechnungsdatum,Betrag\nA,2024-01-01,10\n", encoding="utf-8")
+    mapping = {"Kunde": "customer_name", "Rechnungsdatum": "invoice_date", "Betrag": "total_amount"}
+    ledger, report = parse_ledger(path, settings=settings, mapping=mapping)
+    assert report.mapping == mapping and ledger["customer_name"].iloc[0] == "A"
+
+
+def test_the_filename_hint_is_used_for_cache_files_and_magic_bytes_win(tmp_path: Path, settings: Settings) -> None:
+    cache = tmp_path / "0123abcd"
+    cache.write_bytes(write_xlsx(tmp_path / "x.xlsx", erp_shape()).read_bytes())
+    _, report = parse_ledger(cache, settings=settings, filename="ledger.csv")
+    assert report.format == "xlsx"
+
+
+def test_the_report_round_trips_through_json(tmp_path: Path, settings: Settings) -> None:
+    _, report = parse_ledger(write_xlsx(tmp_path / "erp.xlsx", erp_shape()), settings=settings)
+    assert ParseReport.from_dict(json.loads(json.dumps(report.to_dict()))) == report

@@ -1,0 +1,99 @@
+"""Specification of finlib.readers: format detection, encodings, delimiters, header rows and row numbers."""
+
+from __future__ import annotations
+
+import codecs
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from openpyxl import Workbook
+
+from finlib import readers, schema
+from finlib.errors import FileRejectedError
+
+HEADER = "Customer,Invoice Date,Amount"
+
+
+@pytest.mark.parametrize(
+    ("content", "name", "expected"),
+    [
+        (b"PK\x03\x04rest", "upload.bin", "xlsx"),
+        (readers.XLS_MAGIC + b"rest", "ledger.csv", "xls"),
+        (b"a,b\n1,2\n", "ledger.csv", "csv"),
+        (b"a,b\n1,2\n", "no_extension", "csv"),
+    ],
+)
+def test_format_is_decided_by_magic_bytes_before_the_extension(
+    tmp_path: Path, content: bytes, name: str, expected: str
+) -> None:
+    path = tmp_path / "cache-file"
+    path.write_bytes(content)
+    assert readers.detect_format(path, name) == expected
+
+
+def test_a_text_file_named_xlsx_is_rejected(tmp_path: Path) -> None:
+    path = tmp_path / "fake.xlsx"
+    path.write_bytes(b"a,b\n")
+    with pytest.raises(FileRejectedError, match="not one"):
+        readers.detect_format(path)
+
+
+@pytest.mark.parametrize(
+    ("encoded", "encoding"),
+    [
+        (f"{HEADER}\nCafé Ltd,2024-01-01,10\n".encode(), "utf-8"),
+        (codecs.BOM_UTF8 + f"{HEADER}\nCafé Ltd,2024-01-01,10\n".encode(), "utf-8-sig"),
+        (f"{HEADER}\nCafé Ltd,2024-01-01,10\n".encode("utf-16"), "utf-16"),
+        (f"{HEADER}\nCafé Ltd,2024-01-01,10\n".encode("cp1252"), "cp1252"),
+    ],
+)
+def test_encodings_are_detected(tmp_path: Path, encoded: bytes, encoding: str) -> None:
+    path = tmp_path / "ledger.csv"
+    path.write_bytes(encoded)
+    text = readers.sniff_csv(path)
+    assert text.encoding == encoding
+    assert text.preview.iloc[1, 0] == "Café Ltd"
+
+
+@pytest.mark.parametrize("delimiter", [",", ";", "\t", "|"])
+def test_delimiters_are_sniffed(tmp_path: Path, delimiter: str) -> None:
+    lines = ["Customer,Invoice Date,Amount", "A,2024-01-01,1.5", "B,2024-01-02,2"]
+    path = tmp_path / "ledger.csv"
+    path.write_text("\n".join(line.replace(",", delimiter) for line in lines) + "\n", encoding="utf-8")
+    assert readers.sniff_csv(path).delimiter == delimiter
+
+
+def test_the_header_is_the_row_naming_the_most_known_columns() -> None:
+    rows = pd.DataFrame([["ACME export", None, None], [None, None, None], ["CUSTOMER NAME", "INVOICE DATE", "Amount"]])
+    assert readers.find_header_row(rows, schema.score_header) == 2
+
+
+def test_csv_data_rows_carry_their_file_line_numbers_across_blank_lines(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.csv"
+    path.write_text("Title\n" + HEADER + "\nA,2024-01-01,1\n\nB,2024-01-02,2\n", encoding="utf-8")
+    text = readers.sniff_csv(path)
+    grid = readers.read_csv_body(text, header_line=2, width=3, text_columns={0, 1})
+    assert list(grid.row_numbers) == [3, 5]
+    assert list(grid.cells[0]) == ["A", "B"]
+
+
+def test_csv_rows_with_the_wrong_number_of_fields_are_reported_with_their_line(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.csv"
+    path.write_text(HEADER + "\nA,2024-01-01,1\nB,2024-01-02,2,extra\nC,2024-01-03,3\n", encoding="utf-8")
+    grid = readers.read_csv_body(readers.sniff_csv(path), header_line=1, width=3, text_columns={0, 1})
+    assert list(grid.cells[0]) == ["A", "C"]
+    assert list(grid.row_numbers) == [2, 4]
+    assert grid.rejected == [(3, "wrong number of fields")]
+
+
+def test_xlsx_grids_number_rows_as_excel_does_even_after_empty_leading_rows(tmp_path: Path) -> None:
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet["C4"] = "Customer"
+    sheet["C5"] = "A"
+    path = tmp_path / "ledger.xlsx"
+    workbook.save(path)
+    grid = next(readers.iter_excel_grids(path, "xlsx"))
+    assert list(grid.row_numbers) == [4, 5]
+    assert grid.cells.iloc[1, 0] == "A"
