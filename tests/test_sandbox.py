@@ -1,0 +1,105 @@
+"""Specification of finlib.sandbox: parsing in a child process that may die without taking the parent along."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from finlib.config import Settings
+from finlib.errors import FileRejectedError, MissingColumnsError
+from finlib.parsing import parse_ledger
+from finlib.sandbox import parse_ledger_isolated
+
+HERE = "tests.test_sandbox"
+
+
+def abort_in_child(path: Path, **_: Any) -> None:
+    """Stand-in parser that dies the way a native crash does."""
+    os.abort()
+
+
+def sleep_in_child(path: Path, **_: Any) -> None:
+    """Stand-in parser that never finishes."""
+    time.sleep(60)
+
+
+def allocate_in_child(path: Path, **_: Any) -> None:
+    """Stand-in parser that tries to hold far more memory than the cap."""
+    blocks = [bytearray(64 * 1024 * 1024) for _ in range(200)]
+    raise AssertionError(f"allocated {len(blocks)} blocks despite the cap")
+
+
+def crash_with_unexpected_error(path: Path, **_: Any) -> None:
+    """Stand-in parser with a bug."""
+    raise KeyError("boom")
+
+
+@pytest.fixture
+def ledger_csv(tmp_path: Path) -> Path:
+    path = tmp_path / "ledger.csv"
+    path.write_text("Customer,Invoice Date,Amount,Paid On\nA,2024-01-01,10,2024-02-01\nB,2024-01-02,-5,\n",
+                    encoding="utf-8")
+    return path
+
+
+def test_isolated_parsing_returns_the_same_frame_and_report(ledger_csv: Path, settings: Settings) -> None:
+    expected, expected_report = parse_ledger(ledger_csv, settings=settings)
+    ledger, report = parse_ledger_isolated(ledger_csv, settings=settings)
+    pd.testing.assert_frame_equal(ledger, expected)
+    assert report == expected_report
+
+
+def test_a_parse_error_in_the_child_keeps_its_class_and_message(tmp_path: Path, settings: Settings) -> None:
+    path = tmp_path / "wrong.csv"
+    path.write_text("Name,When\nA,2024-01-01\n", encoding="utf-8")
+    with pytest.raises(MissingColumnsError) as caught:
+        parse_ledger_isolated(path, settings=settings)
+    assert caught.value.missing == ["customer name", "invoice date", "amount"]
+    assert "'When'" in str(caught.value)
+
+
+def test_files_above_the_size_limit_are_refused_before_parsing(
+    tmp_path: Path, make_settings: Callable[..., Settings]
+) -> None:
+    path = tmp_path / "big.csv"
+    path.write_bytes(b"x" * (2 * 1024 * 1024))
+    with pytest.raises(FileRejectedError, match="above the 1 MB limit"):
+        parse_ledger_isolated(path, settings=make_settings(MAX_FILE_MB="1"))
+
+
+@pytest.mark.parametrize(
+    ("entry", "env", "message"),
+    [
+        ("abort_in_child", {}, "crashed .*SIGABRT"),
+        ("sleep_in_child", {"PARSE_TIMEOUT_S": "2"}, "longer than 2 s"),
+        ("allocate_in_child", {"PARSE_MEMORY_MB": "1024"}, "more than the 1024 MB memory limit"),
+        ("crash_with_unexpected_error", {}, "could not be read: KeyError"),
+    ],
+)
+def test_a_child_that_dies_becomes_a_clear_error_and_the_parent_survives(
+    ledger_csv: Path, make_settings: Callable[..., Settings], entry: str, env: dict[str, str], message: str
+) -> None:
+    settings = make_settings(**env)
+    started = time.monotonic()
+    with pytest.raises(FileRejectedError, match=message):
+        parse_ledger_isolated(ledger_csv, settings=settings, entry=f"{HERE}:{entry}")
+    assert time.monotonic() - started < 30
+    ledger, _ = parse_ledger_isolated(ledger_csv, settings=settings)
+    assert len(ledger) == 2
+
+
+def test_a_file_that_exceeds_the_memory_cap_is_rejected(tmp_path: Path, make_settings: Callable[..., Settings]) -> None:
+    path = tmp_path / "wide.csv"
+    row = ",".join(["A", "2024-01-01", "10"] + ["x" * 200] * 20)
+    header = ",".join(["Customer", "Invoice Date", "Amount"] + [f"note {i}" for i in range(20)])
+    with path.open("w", encoding="utf-8") as handle:
+        handle.write(header + "\n")
+        handle.write((row + "\n") * 40_000)
+    with pytest.raises(FileRejectedError, match="memory limit|crashed"):
+        parse_ledger_isolated(path, settings=make_settings(PARSE_MEMORY_MB="1024"))
