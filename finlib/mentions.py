@@ -3,7 +3,9 @@
 Two passes over the question, never over the names one by one:
 1. exact: the project's ``NameScanner`` (one dictionary probe per token and name length) finds whole names and
    names without their legal suffix, whatever the case, accents or punctuation;
-2. fuzzy: the question's few word runs (n-grams) that the exact pass left are scored against every name at once
+2. prefixes: the first words of a longer name ("Al Noor" for "Al Noor Builders"; a single word only when
+   written as in the name, so "horizon" never stands for "Horizon Pharma Distribution");
+3. fuzzy: the question's few word runs (n-grams) that the exact pass left are scored against every name at once
    with ``rapidfuzz.process.cdist`` (C, multi-threaded), so 20,000 names cost milliseconds.
 Where names nest (``ABC`` and ``ABC Holdings``) the longest match wins. A mention is ambiguous when several
 entries fit it equally well; its ``candidates`` list them, best first.
@@ -27,6 +29,8 @@ FUZZY_ONE_WORD_MIN_CHARS = 5
 FUZZY_TIE_MARGIN = 2.0
 MAX_NGRAM_TOKENS = 6
 EDGE_MIN_SCORE = 75.0
+PREFIX_SCORE = 90.0
+PREFIX_MIN_CHARS = 5
 
 
 @dataclass(frozen=True)
@@ -67,16 +71,30 @@ class MentionResolver:
             if tokens and not as_written:
                 self._choices.append(" ".join(tokens))
                 self._choice_entries.append(entries)
+        self._by_alias = {e.alias: e for e in self.scanner.entries}
+        self._prefixes = NameScanner(_prefix_entries(self.scanner.entries))
 
     def resolve(self, question: str) -> list[Mention]:
         """Mentions in ``question``, in order of position, non-overlapping, longest first where they nest."""
         candidates = [_from_hit(hit) for hit in self.scanner.scan(question)]
+        candidates.extend(self._prefix(question))
         candidates.extend(self._fuzzy(question))
         chosen: list[Mention] = []
         for mention in sorted(candidates, key=lambda m: (-m.size, -m.score, m.start)):
             if all(mention.end <= c.start or mention.start >= c.end for c in chosen):
                 chosen.append(mention)
         return sorted(chosen, key=lambda m: m.start)
+
+    def _prefix(self, question: str) -> list[Mention]:
+        """The first words of longer names ("Al Noor" for "Al Noor Builders"); one word only as written."""
+        found = []
+        for hit in self._prefixes.scan(question):
+            size = len(tokenise(hit.text))
+            if size == 1 and hit.text not in {e.real_name for e in hit.entries}:
+                continue
+            entries = tuple(dict.fromkeys(self._by_alias[e.alias] for e in hit.entries))
+            found.append(Mention(hit.start, hit.end, hit.text, entries[0], PREFIX_SCORE, entries, size))
+        return found
 
     def _fuzzy(self, question: str) -> list[Mention]:
         if not self._choices:
@@ -126,6 +144,20 @@ def _edges_in_name(gram: _Gram, name: str) -> bool:
     """True when the run starts and ends with words of the name, so "of ABC Ltd and" never stands for "ABC Ltd"."""
     words = name.split(" ")
     return all(max(fuzz.ratio(edge, w) for w in words) >= EDGE_MIN_SCORE for edge in {gram.words[0], gram.words[-1]})
+
+
+def _prefix_entries(entries: Iterable[NameEntry]) -> list[NameEntry]:
+    """Leading word runs of names of two words or more, as stand-in entries carrying the real entry's alias."""
+    prefixes = []
+    for entry in entries:
+        tokens = tokenise(entry.real_name)
+        for size in range(1, len(tokens)):
+            words = [t[2] for t in tokens[:size]]
+            if all(w in COMMON_WORDS for w in words) or len("".join(words)) < PREFIX_MIN_CHARS:
+                continue
+            spelling = entry.real_name[: tokens[size - 1][1]]
+            prefixes.append(NameEntry(entry.kind, spelling, entry.key, entry.alias))
+    return prefixes
 
 
 def _from_hit(hit: NameHit) -> Mention:
