@@ -225,6 +225,11 @@ def _describe(raw: pd.Series | None, position: int) -> str:
 
 
 def _build_ledger(table: _Table, settings: Settings) -> tuple[pd.DataFrame, list[dict[str, Any]], int, list[str]]:
+    # Columns read through their unique values are factorised once, as categories, instead of at every step.
+    for canonical in ("customer_name", "invoice_date", "due_date", "payment_date", "sales_manager"):
+        source = table.mapping.source_for(canonical)
+        if source is not None and table.body[source].dtype != "category":
+            table.body[source] = table.body[source].astype("category")
     skip, warnings = _skipped_rows(table.body, table)
     body = table.body[~skip]
     rows = table.row_numbers[~skip]
