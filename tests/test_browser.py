@@ -33,6 +33,8 @@ CHROMIUM_ARGS = [
 SERVER_START_TIMEOUT_S = 90
 STEP_TIMEOUT_MS = 60_000
 SALT = "browser-test-salt"
+# Streamlit scrolls inside its own container, so a full-page screenshot is only as tall as the viewport.
+VIEWPORT_HEIGHT_PX = 2600
 SECOND_PROJECT_CSV = (
     b"Customer,Invoice Date,Invoice No,Amount,Payment Date,Location\n"
     b"Zephyr Widgets,2025-01-05,Z-1,1200.00,2025-02-01,Oslo\n"
@@ -117,7 +119,7 @@ def browser_page(server: Server) -> Iterator[object]:
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        page = browser.new_page(viewport={"width": 1440, "height": 1000})
+        page = browser.new_page(viewport={"width": 1440, "height": VIEWPORT_HEIGHT_PX})
         page.set_default_timeout(STEP_TIMEOUT_MS)
         try:
             yield page
@@ -145,7 +147,7 @@ def _go_to(page: object, title: str) -> None:
 
 def _choose(page: object, container: str, label: str, option: str) -> None:
     box = page.locator(f'{container} [data-testid="stSelectbox"]', has_text=label).first  # type: ignore[attr-defined]
-    box.locator('div[data-baseweb="select"]').click()
+    box.locator('input[role="combobox"]').click()
     page.locator('[role="option"]', has_text=option).first.click()  # type: ignore[attr-defined]
     _settle(page)
 
