@@ -19,7 +19,8 @@ _LINK = re.compile(r"\[([^\]\n]*)\]\(([^)\n]*)\)")
 _BARE_URL = re.compile(r"(?:\b[a-z][a-z0-9+.-]*://|\bwww\.)[^\s`<>]+", re.IGNORECASE)
 _OPEN_LINK_AT_END = re.compile(r"!?\[[^\]\n]*(?:\](?:\([^)\n]*)?)?$")
 _ALIAS_PREFIX_AT_END = re.compile(
-    r"\b(?:C(?:U(?:S(?:T(?:-[0-9A-Z]{0,40})?)?)?)?|P(?:E(?:R(?:S(?:-[0-9A-Z]{0,40})?)?)?)?)$", re.IGNORECASE
+    r"(?<![0-9A-Za-z])(?:C(?:U(?:S(?:T(?:-[0-9A-Z]{0,40})?)?)?)?|P(?:E(?:R(?:S(?:-[0-9A-Z]{0,40})?)?)?)?)$",
+    re.IGNORECASE,
 )
 _TRAILING_WORD = re.compile(r"\S*$")
 _CROCKFORD_LOOKALIKES = str.maketrans({"O": "0", "I": "1", "L": "1"})

@@ -172,7 +172,9 @@ def build_facts(
             "largest_outstanding": _ranking(stats, "outstanding_amount", ["outstanding_amount", "unpaid_count"]),
         },
         "trends": _trend_summary(stats) if not stats.empty else {},
-        "aging_of_open_invoices": _records(analytics.aging_buckets(figures.ledger), ["bucket", "invoice_count", "amount"]),
+        "aging_of_open_invoices": _records(
+            analytics.aging_buckets(figures.ledger), ["bucket", "invoice_count", "amount"]
+        ),
     }
     topics = wanted_topics(question)
     if "monthly" in topics:

@@ -200,5 +200,5 @@ def alias_question(question: str, mentions: Sequence[Mention]) -> str:
     """``question`` with every mention replaced by its entry's alias."""
     text = question
     for mention in sorted(mentions, key=lambda m: m.start, reverse=True):
-        text = text[: mention.start] + mention.entry.alias + text[mention.end :]
+        text = text[: mention.start] + (mention.entry.alias or mention.text) + text[mention.end :]
     return text

@@ -42,8 +42,7 @@ def _next_payment(customer: dict[str, Any]) -> str:
     amount, date = customer.get("predicted_next_amount"), customer.get("predicted_next_payment_date")
     if date is None:
         return (
-            f"- {alias}: expected next amount {_money(amount)}; no payment date can be predicted "
-            "(no paid invoice yet)."
+            f"- {alias}: expected next amount {_money(amount)}; no payment date can be predicted (no paid invoice yet)."
         )
     return (
         f"- {alias}: expected next payment of {_money(amount)} on {date} "

@@ -21,7 +21,8 @@ from typing import Any
 
 from finlib.errors import PrivacyBlockedError
 
-ALIAS_PATTERN = re.compile(r"\b(?:CUST|PERS)-[0-9A-Z]{2,40}\b", re.IGNORECASE)
+# ASCII boundaries, not \b: an alias written against Japanese or Cyrillic text ("CUST-7K3M9Q2Xの") is still one.
+ALIAS_PATTERN = re.compile(r"(?<![0-9A-Za-z])(?:CUST|PERS)-[0-9A-Z]{2,40}(?![0-9A-Za-z])", re.IGNORECASE)
 KIND_PREFIX = {"customer": "CUST", "person": "PERS"}
 _UNSPACED = "\u0e00-\u0e7f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 # Combining marks (accents written apart, Arabic and Hebrew vowel points, Indic vowel signs) stay in their word.
@@ -260,7 +261,8 @@ def alias_text(text: str, names: NameScanner) -> str:
         return text
     pieces, position = [], 0
     for hit in hits:
-        pieces.extend([text[position : hit.start], hit.entries[0].alias])
+        # A name without an alias stays as it is, so the send guard refuses it rather than it vanishing.
+        pieces.extend([text[position : hit.start], hit.entries[0].alias or hit.text])
         position = hit.end
     pieces.append(text[position:])
     return "".join(pieces)

@@ -34,6 +34,7 @@ LOOKUP = AliasLookup(ENTRIES)
         ("CUST-OA1B2C3D read as 0", "O'Brien's Bakery read as 0"),
         ("CUST-ZZZZZZZZ is unknown", "CUST-ZZZZZZZZ is unknown"),
         ("XCUST-7K3M9Q2X is not an alias", "XCUST-7K3M9Q2X is not an alias"),
+        ("CUST-7K3M9Q2Xの支払い", "Müller & Söhne GmbHの支払い"),
     ],
 )
 def test_aliases_become_real_names_whatever_their_case(text: str, expected: str) -> None:
