@@ -1,16 +1,108 @@
-"""Chat: placeholder until the chat issue lands (questions answered from aliased facts)."""
+"""Chat: questions about the ledger answered from aliased facts; names never leave the app."""
 
 from __future__ import annotations
 
 import streamlit as st
 
+from finlib.chat import ChatAnswer, ChatSession, answer_question, build_chat_session
+from finlib.mentions import Mention
+from finlib.projects import Services
+from ui import data
+from ui.actions import require_ready
+from ui.errors import finlib_errors
 from ui.sidebar import page_context
+
+SUGGESTIONS = (
+    "What is the expected payment amount and date for {customer}?",
+    "Who are the slowest payers?",
+    "How much is overdue, and with whom?",
+    "Which customers are growing?",
+)
+PENDING_STATE = "chat_pending_question"
+
+
+@st.cache_resource(show_spinner="Preparing the chat…", max_entries=8)
+def load_chat_session(_services: Services, name: str, etag: str, fingerprint: str) -> ChatSession:
+    """Name scanner, resolver and figures of one project version (read-only once built)."""
+    loaded = data.load_project(_services, name, etag, fingerprint)
+    return build_chat_session(name, loaded.ledger, loaded.aliases, _services.settings)
+
+
+def render_answer_details(answer: ChatAnswer, index: int) -> None:
+    """Notes, unverified numbers and the exact messages the model saw, under an answer."""
+    for note in answer.notes:
+        st.caption(note)
+    if answer.unverified:
+        st.warning("Not from the data: " + ", ".join(answer.unverified), icon=":material/report:")
+    label = "What the model saw" if answer.sent else "What the model would have seen (nothing was sent)"
+    with st.expander(label, expanded=False):
+        st.json(answer.messages, expanded=False)
+
 
 context = page_context()
 st.title("Chat")
-st.info(
-    "Ask questions about this ledger in plain language: coming soon. Answers will be computed from aliased "
-    "facts, so no customer or person name leaves the app.",
-    icon=":material/forum:",
-)
-st.caption("Meanwhile, the Overview and Customers pages show every figure the chat will use.")
+require_ready(context, "chat")
+project, settings = context.project, context.settings
+session = load_chat_session(context.services, project.name, project.etag, context.fingerprint)
+history_key = f"chat_history_{project.name}"
+history: list[ChatAnswer] = st.session_state.setdefault(history_key, [])
+
+status = f"Model: `{settings.llm_model}`" if settings.llm_enabled else "Offline: no model configured"
+left, right = st.columns([4, 1])
+left.caption(f"{status} · names are sent as aliases only · answers are checked against the data")
+if right.button("Clear conversation", key="chat_clear", icon=":material/delete_sweep:", disabled=not history):
+    st.session_state[history_key] = []
+    st.rerun()
+
+for index, turn in enumerate(history):
+    with st.chat_message("user"):
+        st.markdown(turn.question)
+    with st.chat_message("assistant"):
+        st.markdown(turn.answer)
+        render_answer_details(turn, index)
+
+question = st.chat_input("Ask about customers, payments, forecasts…", key="chat_input")
+if not history and not question and PENDING_STATE not in st.session_state:
+    largest = session.figures.stats.sort_values("total_amount", ascending=False)["customer"].head(1).tolist()
+    columns = st.columns(len(SUGGESTIONS))
+    for number, (column, template) in enumerate(zip(columns, SUGGESTIONS, strict=True)):
+        text = template.format(customer=largest[0] if largest else "a customer")
+        if column.button(text, key=f"chat_suggestion_{number}"):
+            st.session_state[PENDING_STATE] = {"question": text}
+            st.rerun()
+
+pending = st.session_state.pop(PENDING_STATE, None)
+if question:
+    pending = {"question": question}
+if pending:
+    mentions: list[Mention] = session.resolver.resolve(pending["question"])
+    choices = pending.get("choices", {})
+    unresolved = [m for m in mentions if m.ambiguous and m.start not in choices]
+    if unresolved:
+        with st.chat_message("assistant"):
+            st.markdown("Which one do you mean?")
+            with st.form("chat_pick_form"):
+                for mention in unresolved:
+                    st.radio(f"'{mention.text}'", [c.real_name for c in mention.candidates],
+                             key=f"chat_pick_{mention.start}")  # fmt: skip
+                if st.form_submit_button("Ask"):
+                    picked = {m.start: st.session_state[f"chat_pick_{m.start}"] for m in unresolved}
+                    st.session_state[PENDING_STATE] = {**pending, "choices": {**choices, **picked}}
+                    st.rerun()
+        st.session_state[PENDING_STATE] = pending
+        st.stop()
+    mentions = [
+        m.choose(next(c for c in m.candidates if c.real_name == choices[m.start])) if m.start in choices else m
+        for m in mentions
+    ]
+    with st.chat_message("user"):
+        st.markdown(pending["question"])
+    with st.chat_message("assistant"), finlib_errors("The question could not be answered"):
+        reply = answer_question(
+            session, pending["question"], settings=settings, engine=context.services.engine,
+            history=history, mentions=mentions,
+        )  # fmt: skip
+        st.write_stream(reply)
+        answer = reply.finish()
+        render_answer_details(answer, len(history))
+    history.append(answer)

@@ -1,0 +1,32 @@
+"""The Chat page in AppTest: suggestions, an offline answer with the numbers `stats` gives, what the model saw."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from test_app_pages import app_home, run_app, services  # noqa: F401 - app_home is a fixture
+
+from finlib import forecast, projects
+
+CHAT = "pages/chat.py"
+
+
+def test_the_chat_page_offers_suggested_questions_and_shows_offline_status(app_home: Path) -> None:  # noqa: F811
+    at = run_app(CHAT)
+    assert not at.exception and not at.error
+    assert at.button(key="chat_suggestion_0").label.startswith("What is the expected payment amount and date for")
+    assert any("Offline" in c.value for c in at.caption)
+
+
+def test_the_readme_question_gets_an_offline_answer_with_the_stats_numbers(app_home: Path) -> None:  # noqa: F811
+    at = run_app(CHAT)
+    at.chat_input(key="chat_input").set_value("What is the expected payment amount and date for ABC Company?").run()
+    assert not at.exception and not at.error
+    loaded = projects.load_project(services(), "demo")
+    stats = forecast.compute_customer_stats(loaded.ledger).set_index("customer").loc["ABC Company"]
+    answer = " ".join(m.value for m in at.markdown)
+    assert f"{stats['predicted_next_amount']:,.2f}" in answer
+    assert stats["predicted_next_payment_date"].strftime("%Y-%m-%d") in answer
+    assert "ABC Company" in answer and "without a language model" in answer
+    assert any("What the model would have seen" in e.label for e in at.expander)
+    assert "CUST-" in str(at.json[0].value)
