@@ -8,7 +8,15 @@ import streamlit as st
 from finlib.export import export_csv
 from ui import charts, data, tables
 from ui.actions import require_ready
-from ui.format import format_amount, format_compact, format_count, format_date, format_days, format_share
+from ui.format import (
+    format_amount,
+    format_compact,
+    format_count,
+    format_date,
+    format_days,
+    format_number,
+    format_share,
+)
 from ui.sidebar import page_context
 
 TREND_ICONS = {"increasing": ":material/trending_up:", "decreasing": ":material/trending_down:",
@@ -47,17 +55,19 @@ st.caption(
     f"{format_count(row['paid_count'])} paid, {format_count(row['unpaid_count'])} unpaid"
 )
 
-cards = st.columns(6)
-cards[0].metric("Total invoiced", format_compact(row["total_amount"]), border=True,
-                help=f"Exactly {format_amount(row['total_amount'], decimals=2)}.")
-cards[1].metric("Average invoice", format_compact(row["average_amount"]), border=True)
-cards[2].metric("Predicted next amount", format_compact(row["predicted_next_amount"]), border=True,
-                help=f"Mean of the last {settings.moving_avg_window} invoices (the moving average).")
-cards[3].metric("Predicted payment date", format_date(row["predicted_next_payment_date"]), border=True,
-                help="Last payment date plus the average days to pay, rounded to whole days.")
-cards[4].metric("Avg days to pay", format_days(row["avg_payment_delay_days"]), border=True)
-cards[5].metric("Outstanding", format_compact(row["outstanding_amount"]), border=True,
-                help=f"Of which overdue: {format_amount(row['overdue_amount'])}.")
+history = st.columns(3)
+history[0].metric("Total invoiced", format_compact(row["total_amount"]), border=True,
+                  help=f"Exactly {format_amount(row['total_amount'], decimals=2)}.")
+history[1].metric("Average invoice", format_compact(row["average_amount"]), border=True)
+history[2].metric("Outstanding", format_compact(row["outstanding_amount"]), border=True,
+                  help=f"Of which overdue: {format_amount(row['overdue_amount'])}.")
+outlook = st.columns(3)
+outlook[0].metric("Next invoice, predicted", format_compact(row["predicted_next_amount"]), border=True,
+                  help=f"Mean of the last {settings.moving_avg_window} invoices (the moving average).")
+outlook[1].metric("Next payment, predicted", format_date(row["predicted_next_payment_date"]), border=True,
+                  help="Last payment date plus the average days to pay, rounded to whole days.")
+outlook[2].metric("Avg days to pay", format_number(row["avg_payment_delay_days"]), border=True,
+                  help="Mean days from invoice date to payment date over paid invoices.")
 
 if row["paid_count"] == 0:
     st.info("No paid invoice yet, so there is no payment pattern and no predicted payment date.",

@@ -10,7 +10,7 @@ from ui.format import (
     format_compact,
     format_count,
     format_date,
-    format_days,
+    format_number,
     format_delta_amount,
     format_delta_days,
 )
@@ -37,6 +37,7 @@ period = f"{format_date(current['first_invoice_date'])} – {format_date(current
 st.caption(
     f"{format_count(current['invoice_count'])} invoices from {format_count(current['customer_count'])} customers, "
     f"{period}; balances as of {format_date(current['as_of'])}. "
+    + "Amounts include tax, in the ledger's currency. "
     + ("Changes are against the period of the same length just before." if compare
        else "Choose a period in the sidebar (e.g. 6 months) to compare with the months before.")
 )
@@ -60,10 +61,10 @@ cards[2].metric("Outstanding", format_compact(current["outstanding"]), amount_de
 cards[3].metric("Overdue", format_compact(current["overdue"]), amount_delta("overdue"), delta_color="inverse",
                 help=f"Unpaid and past due at the balance date ({format_count(current['overdue_count'])} invoices).",
                 border=True)
-cards[4].metric("Avg days to pay", format_days(current["avg_payment_delay_days"]),
+cards[4].metric("Avg days to pay", format_number(current["avg_payment_delay_days"]),
                 days_delta("avg_payment_delay_days"), delta_color="inverse",
                 help="Mean days from invoice date to payment date over paid invoices.", border=True)
-cards[5].metric("DSO", format_days(current["dso"]), days_delta("dso"), delta_color="inverse",
+cards[5].metric("DSO, days", format_number(current["dso"]), days_delta("dso"), delta_color="inverse",
                 help="Days sales outstanding: outstanding ÷ amount invoiced in the last 90 days × 90.", border=True)
 
 st.subheader("Invoiced and collected per month")

@@ -35,7 +35,8 @@ names = [info.name for info in context.projects]
 default = st.session_state.get("projects_manage")
 if default not in names:
     st.session_state["projects_manage"] = st.session_state.get(PROJECT_KEY, names[0])
-selected = st.selectbox("Project", names, key="projects_manage")
+st.markdown("#### Manage a project")
+selected = st.selectbox("Project to refresh, delete or inspect", names, key="projects_manage")
 info = next(p for p in context.projects if p.name == selected)
 
 left, middle, right, _ = st.columns([1, 1, 1, 3])

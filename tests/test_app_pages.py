@@ -127,7 +127,7 @@ def test_every_page_renders_for_the_demo_project_without_an_error(app_home: Path
 def test_overview_shows_six_kpis_and_its_charts(app_home: Path) -> None:
     at = run_app()
     labels = [metric.label for metric in at.metric]
-    assert labels == ["Invoiced", "Collected", "Outstanding", "Overdue", "Avg days to pay", "DSO"]
+    assert labels == ["Invoiced", "Collected", "Outstanding", "Overdue", "Avg days to pay", "DSO, days"]
     charts = [node for node in at.get("plotly_chart")]
     assert len(charts) == 5
 
@@ -234,8 +234,8 @@ def test_customers_page_shows_the_forecast_of_the_chosen_customer(app_home: Path
     picker.set_value(abc["customer_key"]).run()
     assert not at.exception
     values = {metric.label: metric.value for metric in at.metric}
-    assert values["Predicted next amount"] == format_compact(abc["predicted_next_amount"])
-    assert values["Predicted payment date"] == format_date(abc["predicted_next_payment_date"])
+    assert values["Next invoice, predicted"] == format_compact(abc["predicted_next_amount"])
+    assert values["Next payment, predicted"] == format_date(abc["predicted_next_payment_date"])
     assert at.subheader[0].value == "ABC Company"
 
 

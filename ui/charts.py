@@ -105,7 +105,9 @@ def ranking_figure(ranking: pd.DataFrame, *, value_label: str, days: bool = Fals
     height = max(CHART_HEIGHT_PX, 28 * len(ordered) + 60)
     _layout(figure, height=height)
     figure.update_layout(hovermode="closest", showlegend=False)
-    figure.update_xaxes(title_text=value_label, exponentformat="B", rangemode="tozero")
+    largest = float(ordered["value"].max()) if len(ordered) else 0.0
+    # Room on the right for the value labels printed outside the bars.
+    figure.update_xaxes(title_text=value_label, exponentformat="B", range=[0, max(largest, 1.0) * 1.18])
     figure.update_yaxes(title_text=None, automargin=True, rangemode=None)
     return figure
 
@@ -148,9 +150,10 @@ def customer_delays_figure(paid: pd.DataFrame, average: float | None) -> go.Figu
     ``paid`` has ``invoice_date`` and ``delay_days``.
     """
     figure = go.Figure()
-    figure.add_bar(
-        x=paid["invoice_date"], y=paid["delay_days"], name="Days to pay", marker_color=COLLECTED_COLOR,
-        hovertemplate="%{y:,.0f} days",
+    figure.add_scatter(
+        x=paid["invoice_date"], y=paid["delay_days"], name="Days to pay", mode="markers",
+        marker=dict(color=COLLECTED_COLOR, size=10, line=dict(color="white", width=1)),
+        hovertemplate="Invoice of %{x|%d %b %Y}: paid after %{y:,.0f} days<extra></extra>",
     )
     if average is not None and not pd.isna(average):
         figure.add_hline(

@@ -51,6 +51,13 @@ def format_days(value: float | None) -> str:
     return f"{number:,.1f} days"
 
 
+def format_number(value: float | None, *, decimals: int = 1) -> str:
+    """A plain number with separators and one decimal: ``47.2``, ``1,204.0``."""
+    if _is_missing(value):
+        return MISSING_TEXT
+    return f"{float(value):,.{decimals}f}"  # type: ignore[arg-type]
+
+
 def format_share(value: float | None) -> str:
     """A fraction as a percentage: ``0.825`` → ``82.5%``."""
     if _is_missing(value):

@@ -24,7 +24,7 @@ FIELD_LABELS = {
     "location": "Location",
 }
 PROJECT_COLUMN_CONFIG = {
-    "Last loaded": st.column_config.DatetimeColumn("Last loaded", format="D MMM YYYY, HH:mm"),
+    "Last loaded (UTC)": st.column_config.DatetimeColumn("Last loaded (UTC)", format="D MMM YYYY, HH:mm"),
     "Invoices": st.column_config.NumberColumn("Invoices", format="localized"),
     "Customers": st.column_config.NumberColumn("Customers", format="localized"),
     "Rejected rows": st.column_config.NumberColumn("Rejected rows", format="localized"),
@@ -137,7 +137,7 @@ def project_table(infos: tuple[ProjectInfo, ...]) -> pd.DataFrame:
             "Customers": info.customer_count,
             "Rejected rows": info.rejected_count,
             "Warnings": len(info.report.warnings),
-            "Last loaded": _naive_utc(info.refreshed_at or info.updated_at),
+            "Last loaded (UTC)": _naive_utc(info.refreshed_at or info.updated_at),
             "Status": f"⚠ {info.status}" if info.status else "OK",
         }
         for info in infos
@@ -192,7 +192,7 @@ def render_load_report(context: AppContext, info: ProjectInfo) -> None:
         return
     choices = [IGNORE, *FIELD_LABELS.values()]
     edited = st.data_editor(
-        editor_rows, hide_index=True, key=f"projects_mapping_{info.name}_{info.etag}", disabled=["Column in the file"],
+        editor_rows, hide_index=True, height=38 + 35 * len(editor_rows), key=f"projects_mapping_{info.name}_{info.etag}", disabled=["Column in the file"],
         column_config={"Read as": st.column_config.SelectboxColumn("Read as", options=choices, required=True)},
     )
     if unmapped:

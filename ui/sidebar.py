@@ -24,7 +24,7 @@ PRESENTATION_STATE = "presentation_mode"
 CONTEXT_STATE = "app_context"
 PENDING_PROJECT_STATE = "pending_project"
 PERIOD_KEY = "sidebar_period"
-PERIOD_MONTHS = {"All": None, "12 months": 12, "6 months": 6, "3 months": 3}
+PERIOD_MONTHS = {"All": None, "12M": 12, "6M": 6, "3M": 3}
 FILTER_KEYS = (PERIOD_KEY, DATE_RANGE_KEY, SERVICE_TYPE_KEY, LOCATION_KEY, SALES_MANAGER_KEY)
 QUERY_PROJECT = "project"
 
@@ -154,7 +154,7 @@ def _render_filters(options: data.FilterOptions) -> LedgerFilters:
     start, end = options.first_date, options.last_date
     st.segmented_control(
         "Period", list(PERIOD_MONTHS), key=PERIOD_KEY, on_change=_apply_period, args=(start, end),
-        help="The last months of the ledger; KPIs then compare with the same number of months before.",
+        help="All dates, or the last 12, 6 or 3 months of the ledger; KPIs then compare with the months before.",
     )
     stored = st.session_state.get(DATE_RANGE_KEY)
     if stored and any(not (start <= day <= end) for day in stored):
