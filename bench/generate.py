@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import csv
 from pathlib import Path
 
 import numpy as np
@@ -74,8 +75,9 @@ def write_csv(frame: pd.DataFrame, path: Path) -> None:
     out.insert(0, "", "")
     width = len(out.columns)
     with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
         for title in TITLE_ROWS:
-            handle.write(",".join([""] + title + [""] * (width - 2)) + "\n")
+            writer.writerow(["", *title] + [""] * (width - 2))
         out.to_csv(handle, index=False, lineterminator="\n")
 
 

@@ -13,7 +13,6 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from finlib import names  # noqa: E402
 from finlib.aliasing import derive_aliases  # noqa: E402
 from finlib.config import load_settings  # noqa: E402
 from finlib.forecast import compute_customer_stats  # noqa: E402

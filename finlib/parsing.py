@@ -238,7 +238,9 @@ def _build_ledger(table: _Table, settings: Settings) -> tuple[pd.DataFrame, list
 
     def dates(canonical: str) -> pd.Series:
         column = raw[canonical]
-        return pd.Series(pd.NaT, index=range(n), dtype="datetime64[ns]") if column is None else values.parse_dates(column)
+        if column is None:
+            return pd.Series(pd.NaT, index=range(n), dtype="datetime64[ns]")
+        return values.parse_dates(column)
 
     def amounts(canonical: str) -> pd.Series:
         column = raw[canonical]
