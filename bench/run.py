@@ -32,8 +32,9 @@ def peak_memory_mb() -> tuple[float, float]:
 
 def run_pipeline(path: Path) -> dict[str, float]:
     """Time each stage of the product pipeline on one file."""
-    settings = load_settings({"ALIAS_SALT": BENCH_SALT.decode(), "FINLIB_HOME": str(DATA_DIR / "home")},
-                             dotenv_path=None)
+    settings = load_settings(
+        {"ALIAS_SALT": BENCH_SALT.decode(), "FINLIB_HOME": str(DATA_DIR / "home")}, dotenv_path=None
+    )
     timings: dict[str, float] = {}
     started = time.perf_counter()
     ledger, report = parse_ledger_isolated(path, settings=settings)
@@ -45,8 +46,9 @@ def run_pipeline(path: Path) -> dict[str, float]:
 
     mark = time.perf_counter()
     unique_keys = [str(k) for k in keys.cat.categories]
-    aliases = derive_aliases(unique_keys, salt=BENCH_SALT, project="bench", length=settings.alias_length,
-                             kind="customer")
+    aliases = derive_aliases(
+        unique_keys, salt=BENCH_SALT, project="bench", length=settings.alias_length, kind="customer"
+    )
     ledger["customer_alias"] = keys.cat.rename_categories([aliases[k] for k in unique_keys]).astype("str")
     timings["alias (unique keys)"] = time.perf_counter() - mark
 

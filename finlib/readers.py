@@ -169,7 +169,7 @@ class CsvText:
 def _decode(raw: bytes) -> tuple[bytes, str]:
     """UTF-8 bytes and the detected encoding: BOMs first, then strict UTF-8, else cp1252."""
     if raw.startswith(codecs.BOM_UTF8):
-        return raw[len(codecs.BOM_UTF8):], "utf-8-sig"
+        return raw[len(codecs.BOM_UTF8) :], "utf-8-sig"
     if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return raw.decode("utf-16").encode("utf-8"), "utf-16"
     try:
@@ -255,9 +255,18 @@ def read_csv_body(text: CsvText, header_line: int, width: int, text_columns: set
         cells = table.to_pandas()
     except (pa.ArrowInvalid, pa.ArrowTypeError, ValueError):
         invalid.clear()
-        cells = pd.read_csv(io.BytesIO(body), sep=text.delimiter, header=None, names=names, dtype=str,
-                            engine="c", on_bad_lines="skip", skip_blank_lines=True, keep_default_na=False,
-                            na_values=[""])
+        cells = pd.read_csv(
+            io.BytesIO(body),
+            sep=text.delimiter,
+            header=None,
+            names=names,
+            dtype=str,
+            engine="c",
+            on_bad_lines="skip",
+            skip_blank_lines=True,
+            keep_default_na=False,
+            na_values=[""],
+        )
     cells.columns = range(width)
     rows = _data_line_numbers(text.data, start, header_line, len(cells), invalid)
     grid = Grid(cells=cells, row_numbers=rows)

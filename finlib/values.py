@@ -14,15 +14,35 @@ LATEST_DATE = pd.Timestamp("2100-12-31")
 DATE_SAMPLE_SIZE = 2_000
 BLANK_TOKENS = frozenset({"", "nan", "nat", "none", "null", "-", "--", "n/a", "na", "#n/a"})
 
-NEUTRAL_FORMATS = ("ISO8601", "%d-%b-%Y", "%d-%b-%y", "%d %b %Y", "%d-%B-%Y", "%d %B %Y", "%b %d, %Y",
-                   "%B %d, %Y", "%d.%b.%Y", "%Y/%m/%d", "%Y%m%d")
-DAY_FIRST_FORMATS = ("%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%d/%m/%y", "%d-%m-%y", "%d/%m/%Y %H:%M",
-                     "%d/%m/%Y %H:%M:%S")
-MONTH_FIRST_FORMATS = ("%m/%d/%Y", "%m-%d-%Y", "%m.%d.%Y", "%m/%d/%y", "%m-%d-%y", "%m/%d/%Y %H:%M",
-                       "%m/%d/%Y %H:%M:%S", "%m/%d/%Y %I:%M:%S %p")
+NEUTRAL_FORMATS = (
+    "ISO8601",
+    "%d-%b-%Y",
+    "%d-%b-%y",
+    "%d %b %Y",
+    "%d-%B-%Y",
+    "%d %B %Y",
+    "%b %d, %Y",
+    "%B %d, %Y",
+    "%d.%b.%Y",
+    "%Y/%m/%d",
+    "%Y%m%d",
+)
+DAY_FIRST_FORMATS = ("%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%d/%m/%y", "%d-%m-%y", "%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S")
+MONTH_FIRST_FORMATS = (
+    "%m/%d/%Y",
+    "%m-%d-%Y",
+    "%m.%d.%Y",
+    "%m/%d/%y",
+    "%m-%d-%y",
+    "%m/%d/%Y %H:%M",
+    "%m/%d/%Y %H:%M:%S",
+    "%m/%d/%Y %I:%M:%S %p",
+)
 
-_CURRENCY = (r"(?i)\b(?:AED|USD|EUR|GBP|INR|SAR|QAR|OMR|KWD|BHD|JPY|CNY|CHF|CAD|AUD|PKR|EGP|DHS?|RS|CR|DR)\b\.?"
-             r"|[$€£₹¥]|US\$")
+_CURRENCY = (
+    r"(?i)\b(?:AED|USD|EUR|GBP|INR|SAR|QAR|OMR|KWD|BHD|JPY|CNY|CHF|CAD|AUD|PKR|EGP|DHS?|RS|CR|DR)\b\.?"
+    r"|[$€£₹¥]|US\$"
+)
 
 
 def blank_mask(series: pd.Series) -> pd.Series:
@@ -125,7 +145,9 @@ def parse_amount_texts(text: pd.Series) -> pd.Series:
     blank = text.str.casefold().isin(BLANK_TOKENS)
     marked = text.str.replace(_CURRENCY, "", regex=True).str.strip()
     negative = (
-        marked.str.fullmatch(r"\(.*\)") | marked.str.startswith("-") | marked.str.endswith("-")
+        marked.str.fullmatch(r"\(.*\)")
+        | marked.str.startswith("-")
+        | marked.str.endswith("-")
         | text.str.contains(r"(?i)\bCR\.?$", regex=True)
     ).astype(bool)
     core = text.str.replace(_CURRENCY, "", regex=True).str.replace(r"[\s\u00a0\u202f'()+\-]", "", regex=True)

@@ -14,18 +14,87 @@ from finlib.config import Settings
 from finlib.errors import MissingColumnsError
 from finlib.parsing import LEDGER_DTYPES, ParseReport, parse_ledger
 
-ERP_HEADER = ["CUSTOMER NAME", "Entity Legal Name", "INVOICE DATE", "INVOICE NO", "SALES ORDER NO", "PAY TERMS",
-              "DUE DATE", "NET AMOUNT", "VAT (5%)", "TOTAL INVOICE AMT", "PAYMENT DATE", "SALES MANAGER NAME",
-              "SERVICE TYPE", "LOCATION"]
+ERP_HEADER = [
+    "CUSTOMER NAME",
+    "Entity Legal Name",
+    "INVOICE DATE",
+    "INVOICE NO",
+    "SALES ORDER NO",
+    "PAY TERMS",
+    "DUE DATE",
+    "NET AMOUNT",
+    "VAT (5%)",
+    "TOTAL INVOICE AMT",
+    "PAYMENT DATE",
+    "SALES MANAGER NAME",
+    "SERVICE TYPE",
+    "LOCATION",
+]
 ERP_ROWS = [
-    ["ACME Corp ", "ACME Corporation LLC", dt.datetime(2024, 1, 5), "INV-1", "SO-1", "Net 45", None,
-     100.0, 5.0, 105.0, dt.datetime(2024, 2, 1), "Sara  Khan", "Freight", "Dubai"],
-    ["acme corp", "ACME Corporation LLC", dt.datetime(2024, 2, 5), "INV-2", "SO-2", "30 days",
-     dt.datetime(2024, 3, 1), 200.0, 10.0, 210.0, None, "sara khan", "Freight", "Dubai"],
-    ["ACME Corp", "ACME Corporation LLC", dt.datetime(2024, 3, 5), "CN-3", "SO-3", "", None,
-     -50.0, -2.5, -52.5, None, "Sara Khan", "Freight", "Dubai"],
-    ["Beta Trading", "Beta Trading FZE", dt.datetime(2024, 3, 9), "INV-4", "SO-4", None, None,
-     1000.0, 50.0, 1050.0, dt.datetime(2024, 4, 1), "Omar Said", "Customs", "Sharjah"],
+    [
+        "ACME Corp ",
+        "ACME Corporation LLC",
+        dt.datetime(2024, 1, 5),
+        "INV-1",
+        "SO-1",
+        "Net 45",
+        None,
+        100.0,
+        5.0,
+        105.0,
+        dt.datetime(2024, 2, 1),
+        "Sara  Khan",
+        "Freight",
+        "Dubai",
+    ],
+    [
+        "acme corp",
+        "ACME Corporation LLC",
+        dt.datetime(2024, 2, 5),
+        "INV-2",
+        "SO-2",
+        "30 days",
+        dt.datetime(2024, 3, 1),
+        200.0,
+        10.0,
+        210.0,
+        None,
+        "sara khan",
+        "Freight",
+        "Dubai",
+    ],
+    [
+        "ACME Corp",
+        "ACME Corporation LLC",
+        dt.datetime(2024, 3, 5),
+        "CN-3",
+        "SO-3",
+        "",
+        None,
+        -50.0,
+        -2.5,
+        -52.5,
+        None,
+        "Sara Khan",
+        "Freight",
+        "Dubai",
+    ],
+    [
+        "Beta Trading",
+        "Beta Trading FZE",
+        dt.datetime(2024, 3, 9),
+        "INV-4",
+        "SO-4",
+        None,
+        None,
+        1000.0,
+        50.0,
+        1050.0,
+        dt.datetime(2024, 4, 1),
+        "Omar Said",
+        "Customs",
+        "Sharjah",
+    ],
 ]
 
 
@@ -50,8 +119,9 @@ def erp_shape(rows: list[list[object]] = ERP_ROWS) -> list[list[object]]:
 def test_the_original_erp_export_is_read_into_the_ledger_frame(tmp_path: Path, settings: Settings) -> None:
     ledger, report = parse_ledger(write_xlsx(tmp_path / "erp.xlsx", erp_shape()), settings=settings)
     assert list(ledger.columns) == list(LEDGER_DTYPES)
-    assert {c: str(t) for c, t in ledger.dtypes.items()} == {c: str(pd.Series(dtype=d).dtype)
-                                                              for c, d in LEDGER_DTYPES.items()}
+    assert {c: str(t) for c, t in ledger.dtypes.items()} == {
+        c: str(pd.Series(dtype=d).dtype) for c, d in LEDGER_DTYPES.items()
+    }
     assert report.format == "xlsx" and report.sheet == "Ledger" and report.header_row == 3
     assert report.rows_read == 4 and report.rows_loaded == 4 and report.rejected_count == 0
     assert list(ledger["source_row"]) == [4, 5, 6, 7]
@@ -127,15 +197,18 @@ def test_amount_is_total_else_net_plus_vat_else_net(
 
 def test_due_date_comes_from_the_column_else_pay_terms_else_the_default(tmp_path: Path, settings: Settings) -> None:
     ledger, _ = parse_ledger(write_xlsx(tmp_path / "erp.xlsx", erp_shape()), settings=settings)
-    assert list(ledger["due_date"]) == [pd.Timestamp("2024-02-19"), pd.Timestamp("2024-03-01"),
-                                        pd.Timestamp("2024-04-04"), pd.Timestamp("2024-04-08")]
+    assert list(ledger["due_date"]) == [
+        pd.Timestamp("2024-02-19"),
+        pd.Timestamp("2024-03-01"),
+        pd.Timestamp("2024-04-04"),
+        pd.Timestamp("2024-04-08"),
+    ]
 
 
 def test_unparseable_rows_are_rejected_with_row_numbers_and_reasons(tmp_path: Path, settings: Settings) -> None:
     path = tmp_path / "bad.csv"
     path.write_text(
-        "Customer,Invoice Date,Amount\nA,2024-01-01,10\n,2024-01-02,5\nB,someday,5\nC,2024-01-03,lots\n"
-        "D,2024-01-04,\n",
+        "Customer,Invoice Date,Amount\nA,2024-01-01,10\n,2024-01-02,5\nB,someday,5\nC,2024-01-03,lots\nD,2024-01-04,\n",
         encoding="utf-8",
     )
     ledger, report = parse_ledger(path, settings=settings)
@@ -149,8 +222,11 @@ def test_unparseable_rows_are_rejected_with_row_numbers_and_reasons(tmp_path: Pa
 
 
 def test_empty_rows_and_total_rows_are_skipped_and_counted(tmp_path: Path, settings: Settings) -> None:
-    rows = erp_shape() + [[None] * 15, [None, "Total", None, None, None, None, None, None, None, None, 1312.5],
-                          [None, None, None, None, None, None, None, None, "Grand Total", None, 1312.5]]
+    rows = erp_shape() + [
+        [None] * 15,
+        [None, "Total", None, None, None, None, None, None, None, None, 1312.5],
+        [None, None, None, None, None, None, None, None, "Grand Total", None, 1312.5],
+    ]
     ledger, report = parse_ledger(write_xlsx(tmp_path / "totals.xlsx", rows), settings=settings)
     assert report.rows_loaded == 4 and report.rejected_count == 0
     assert any("header or total rows" in w and "2" in w for w in report.warnings)
@@ -158,8 +234,9 @@ def test_empty_rows_and_total_rows_are_skipped_and_counted(tmp_path: Path, setti
 
 def test_repeated_header_rows_are_skipped(tmp_path: Path, settings: Settings) -> None:
     path = tmp_path / "repeat.csv"
-    path.write_text("Customer,Invoice Date,Amount\nA,2024-01-01,1\nCustomer,Invoice Date,Amount\nB,2024-01-02,2\n",
-                    encoding="utf-8")
+    path.write_text(
+        "Customer,Invoice Date,Amount\nA,2024-01-01,1\nCustomer,Invoice Date,Amount\nB,2024-01-02,2\n", encoding="utf-8"
+    )
     ledger, report = parse_ledger(path, settings=settings)
     assert list(ledger["source_row"]) == [2, 4] and report.rejected_count == 0
 
@@ -167,8 +244,7 @@ def test_repeated_header_rows_are_skipped(tmp_path: Path, settings: Settings) ->
 def test_dates_and_amounts_in_text_formats_are_parsed(tmp_path: Path, settings: Settings) -> None:
     path = tmp_path / "text.csv"
     path.write_text(
-        'Customer;Invoice Date;Amount;Paid On\nA;05-Jan-2024;"AED 1,23,456.00";13/02/2024\n'
-        "B;06-Jan-2024;(500.00);\n",
+        'Customer;Invoice Date;Amount;Paid On\nA;05-Jan-2024;"AED 1,23,456.00";13/02/2024\nB;06-Jan-2024;(500.00);\n',
         encoding="utf-8",
     )
     ledger, _ = parse_ledger(path, settings=settings)

@@ -43,8 +43,9 @@ def crash_with_unexpected_error(path: Path, **_: Any) -> None:
 @pytest.fixture
 def ledger_csv(tmp_path: Path) -> Path:
     path = tmp_path / "ledger.csv"
-    path.write_text("Customer,Invoice Date,Amount,Paid On\nA,2024-01-01,10,2024-02-01\nB,2024-01-02,-5,\n",
-                    encoding="utf-8")
+    path.write_text(
+        "Customer,Invoice Date,Amount,Paid On\nA,2024-01-01,10,2024-02-01\nB,2024-01-02,-5,\n", encoding="utf-8"
+    )
     return path
 
 

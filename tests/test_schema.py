@@ -57,8 +57,14 @@ def test_entity_legal_name_is_only_a_fallback_for_the_customer() -> None:
 
 def test_a_numeric_paid_column_is_not_taken_as_the_payment_date() -> None:
     headers = ["Customer", "Invoice Date", "Amount", "Paid As of Now"]
-    sample = pd.DataFrame({"Customer": ["A", "B"], "Invoice Date": ["2024-01-01", "2024-01-02"],
-                           "Amount": ["10", "20"], "Paid As of Now": ["1500.50", "0.75"]})
+    sample = pd.DataFrame(
+        {
+            "Customer": ["A", "B"],
+            "Invoice Date": ["2024-01-01", "2024-01-02"],
+            "Amount": ["10", "20"],
+            "Paid As of Now": ["1500.50", "0.75"],
+        }
+    )
     mapping = schema.detect_mapping(headers, sample)
     assert "payment_date" not in mapping.columns.values()
     assert "Paid As of Now" in mapping.unmapped
