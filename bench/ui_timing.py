@@ -59,7 +59,18 @@ def main() -> None:
     os.environ.setdefault("LITELLM_MODE", "PRODUCTION")
 
     import streamlit as st
+    from streamlit.runtime.pages_manager import PagesManager
     from streamlit.testing.v1 import AppTest
+
+    # AppTest re-detects pages/ before every run and would then run a page without app.py (see
+    # tests/test_app_pages.py::keep_navigation_mode); pin the st.navigation mode a real server keeps.
+    original_init = PagesManager.__init__
+
+    def init(self: PagesManager, *args: object, **kwargs: object) -> None:
+        original_init(self, *args, **kwargs)  # type: ignore[arg-type]
+        PagesManager.uses_pages_directory = False
+
+    PagesManager.__init__ = init  # type: ignore[method-assign]
 
     from finlib import projects
     from finlib.config import load_settings

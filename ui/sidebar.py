@@ -114,7 +114,7 @@ def render_sidebar(settings: Settings, services: Services, fingerprint: str) -> 
             st.query_params[QUERY_PROJECT] = selected
             project = next(info for info in infos if info.name == selected)
             try:
-                data.load_project(services, project.name, project.etag, fingerprint)
+                # Loads the ledger on a cache miss; on a hit only the small options object is copied.
                 options = data.compute_filter_options(services, project.name, project.etag, fingerprint, presentation)
             except FinlibError as error:
                 load_error = error
