@@ -166,7 +166,7 @@ def register_project(
     """Fetch, parse and store a ledger as project `name`, replacing a previous registration atomically."""
     name = validate_project_name(name)
     location = storage.parse_source(source, services.settings, allow_local_paths=allow_local_paths)
-    fetched = storage.fetch_source(location, services.settings, services.s3_client)
+    fetched = storage.fetch_source(location, services.settings, services.s3_client, allow_local_paths=True)
     ledger, report = _parse_cached(services.settings, storage.source_uri(location), fetched, mapping)
     info = _store_registration(services, name, storage.source_uri(location), fetched, ledger, report, mapping)
     log.info("registered project %s: %d rows, %d rejected", name, report.rows_loaded, report.rejected_count)
@@ -185,7 +185,7 @@ def refresh_project(services: Services, name: str) -> tuple[ProjectInfo, bool]:
     current = get_project(services, name)
     location = storage.parse_source(current.source, services.settings, allow_local_paths=True)
     try:
-        fetched = storage.fetch_source(location, services.settings, services.s3_client)
+        fetched = storage.fetch_source(location, services.settings, services.s3_client, allow_local_paths=True)
     except ObjectNotFoundError as exc:
         _record_status(services, name, "source missing", str(exc))
         raise ObjectNotFoundError(
@@ -204,7 +204,7 @@ def save_mapping(services: Services, name: str, mapping: dict[str, str]) -> Proj
     """Re-parse a project with an explicit column mapping and keep the mapping for later refreshes."""
     current = get_project(services, name)
     location = storage.parse_source(current.source, services.settings, allow_local_paths=True)
-    fetched = storage.fetch_source(location, services.settings, services.s3_client)
+    fetched = storage.fetch_source(location, services.settings, services.s3_client, allow_local_paths=True)
     ledger, report = _parse_cached(services.settings, current.source, fetched, mapping)
     return _store_registration(services, name, current.source, fetched, ledger, report, mapping)
 
@@ -226,7 +226,7 @@ def load_project(services: Services, name: str) -> LoadedProject:
     cached = _read_parsed(services.settings, info.source, info.etag, info.column_mapping)
     if cached is None:
         location = storage.parse_source(info.source, services.settings, allow_local_paths=True)
-        fetched = storage.fetch_source(location, services.settings, services.s3_client)
+        fetched = storage.fetch_source(location, services.settings, services.s3_client, allow_local_paths=True)
         if fetched.etag != info.etag:
             raise ProjectError(
                 f"The source of project {name!r} changed since it was registered. Refresh the project to load it."

@@ -92,7 +92,7 @@ def test_delete_removes_the_project(environ, ledger, capsys) -> None:
     ("argv", "message"),
     [
         (["stats", "nope"], "no project named 'nope'"),
-        (["register", "x", "/does/not/exist.csv"], "does not exist"),
+        (["register", "x", "/does/not/exist.csv"], "no file at /does/not/exist.csv"),
         (["register", "x", "http://169.254.169.254/latest/meta-data"], "not"),
         (["register", "x", "s3://not-allowed/ledger.csv"], "not-allowed"),
         (["register", "x", "./ledger.csv", "--mapping", "{not json"], "not valid JSON"),
