@@ -27,7 +27,7 @@ from finlib import aliasing, db, storage
 from finlib.config import Settings
 from finlib.errors import FinlibError, ObjectNotFoundError, ParseError, ProjectError, ProjectNotFoundError
 from finlib.names import display_names
-from finlib.parsing import ParseReport
+from finlib.parsing import LEDGER_DTYPES, ParseReport
 from finlib.sandbox import parse_ledger_isolated
 
 log = logging.getLogger(__name__)
@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 PROJECT_NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
 DEMO_PROJECT = "demo"
 DEMO_FILENAME = "demo-invoice-register.xlsx"
-PARSED_CACHE_VERSION = "1"
+PARSED_CACHE_VERSION = "2"
 
 
 @dataclass(frozen=True)
@@ -335,13 +335,13 @@ def _read_parsed(
     settings: Settings, source: str, etag: str, mapping: dict[str, str] | None
 ) -> tuple[pd.DataFrame, ParseReport] | None:
     base = settings.cache_dir / "parsed" / _parsed_cache_key(source, etag, mapping)
-    frame_path, report_path = base.with_suffix(".parquet"), base.with_suffix(".json")
+    frame_path, report_path = base.with_suffix(".arrow"), base.with_suffix(".json")
     if not (frame_path.exists() and report_path.exists()):
         return None
     try:
         report = ParseReport.from_dict(json.loads(report_path.read_text(encoding="utf-8")))
-        return pd.read_parquet(frame_path), report
-    except (OSError, ValueError) as exc:
+        return pd.read_feather(frame_path).astype(LEDGER_DTYPES), report
+    except (OSError, ValueError, KeyError) as exc:
         log.warning("ignoring unreadable parse cache %s: %s", frame_path.name, exc)
         return None
 
@@ -361,10 +361,11 @@ def _parse_cached(
     base = settings.cache_dir / "parsed" / _parsed_cache_key(source, fetched.etag, mapping)
     base.parent.mkdir(parents=True, exist_ok=True)
     # Write to temporary names and rename, so a crash never leaves a half-written cache entry.
-    frame_tmp, report_tmp = base.with_suffix(".parquet.tmp"), base.with_suffix(".json.tmp")
-    ledger.to_parquet(frame_tmp, index=False)
+    frame_tmp, report_tmp = base.with_suffix(".arrow.tmp"), base.with_suffix(".json.tmp")
+    # Uncompressed Arrow IPC: about 0.1 s each way at 1M rows, where parquet took about 0.5 s.
+    ledger.reset_index(drop=True).to_feather(frame_tmp, compression="uncompressed")
     report_tmp.write_text(json.dumps(report.to_dict()), encoding="utf-8")
-    frame_tmp.replace(base.with_suffix(".parquet"))
+    frame_tmp.replace(base.with_suffix(".arrow"))
     report_tmp.replace(base.with_suffix(".json"))
     return ledger, report
 
