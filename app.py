@@ -29,6 +29,8 @@ PAGES = {
     ],
 }
 
+FILTERED_PAGES = {"Overview", "Customers"}
+
 page = st.navigation(PAGES)
 
 try:
@@ -39,5 +41,6 @@ try:
 except FinlibError as error:
     stop_with_error(error, context="The app cannot start")
 
-render_sidebar(settings, services, fingerprint)
+# Filters shape what Overview and Customers show; elsewhere they would look active while doing nothing.
+render_sidebar(settings, services, fingerprint, show_filters=page.title in FILTERED_PAGES)
 page.run()

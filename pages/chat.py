@@ -5,7 +5,9 @@ from __future__ import annotations
 import streamlit as st
 
 from finlib.chat import ChatAnswer, ChatSession, answer_question, build_chat_session
+from finlib.dealias import neutralise_markdown
 from finlib.mentions import Mention
+from finlib.privacy import alias_text
 from finlib.projects import Services
 from ui import data
 from ui.actions import require_ready
@@ -28,10 +30,20 @@ def load_chat_session(_services: Services, name: str, etag: str, fingerprint: st
     return build_chat_session(name, loaded.ledger, loaded.aliases, _services.settings)
 
 
-def render_answer_details(answer: ChatAnswer, index: int) -> None:
+def shown(text: str, session: ChatSession, presentation: bool) -> str:
+    """Text as this screen may show it: in presentation mode every real name becomes its alias."""
+    return alias_text(text, session.scanner) if presentation else text
+
+
+def shown_answer(answer: ChatAnswer, presentation: bool) -> str:
+    """The answer with real names, or in presentation mode the model's aliased answer, neutralised."""
+    return neutralise_markdown(answer.answer_aliased) if presentation else answer.answer
+
+
+def render_answer_details(answer: ChatAnswer, session: ChatSession, presentation: bool) -> None:
     """Notes, unverified numbers and the exact messages the model saw, under an answer."""
     for note in answer.notes:
-        st.caption(note)
+        st.caption(shown(note, session, presentation))
     if answer.unverified:
         st.warning("Not from the data: " + ", ".join(answer.unverified), icon=":material/report:")
     label = "What the model saw" if answer.sent else "What the model would have seen (nothing was sent)"
@@ -54,12 +66,13 @@ if right.button("Clear conversation", key="chat_clear", icon=":material/delete_s
     st.session_state[history_key] = []
     st.rerun()
 
-for index, turn in enumerate(history):
+presentation = context.presentation
+for turn in history:
     with st.chat_message("user"):
-        st.markdown(turn.question)
+        st.markdown(shown(turn.question, session, presentation))
     with st.chat_message("assistant"):
-        st.markdown(turn.answer)
-        render_answer_details(turn, index)
+        st.markdown(shown_answer(turn, presentation))
+        render_answer_details(turn, session, presentation)
 
 question = st.chat_input("Ask about customers, payments, forecasts…", key="chat_input")
 if not history and not question and PENDING_STATE not in st.session_state:
@@ -67,7 +80,7 @@ if not history and not question and PENDING_STATE not in st.session_state:
     columns = st.columns(len(SUGGESTIONS))
     for number, (column, template) in enumerate(zip(columns, SUGGESTIONS, strict=True)):
         text = template.format(customer=largest[0] if largest else "a customer")
-        if column.button(text, key=f"chat_suggestion_{number}"):
+        if column.button(shown(text, session, presentation), key=f"chat_suggestion_{number}"):
             st.session_state[PENDING_STATE] = {"question": text}
             st.rerun()
 
@@ -83,8 +96,9 @@ if pending:
             st.markdown("Which one do you mean?")
             with st.form("chat_pick_form"):
                 for mention in unresolved:
-                    st.radio(f"'{mention.text}'", [c.real_name for c in mention.candidates],
-                             key=f"chat_pick_{mention.start}")  # fmt: skip
+                    labels = {c.real_name: c.alias if presentation else c.real_name for c in mention.candidates}
+                    st.radio(f"'{shown(mention.text, session, presentation)}'", list(labels),
+                             format_func=labels.__getitem__, key=f"chat_pick_{mention.start}")  # fmt: skip
                 if st.form_submit_button("Ask"):
                     picked = {m.start: st.session_state[f"chat_pick_{m.start}"] for m in unresolved}
                     st.session_state[PENDING_STATE] = {**pending, "choices": {**choices, **picked}}
@@ -96,13 +110,19 @@ if pending:
         for m in mentions
     ]
     with st.chat_message("user"):
-        st.markdown(pending["question"])
+        st.markdown(shown(pending["question"], session, presentation))
     with st.chat_message("assistant"), finlib_errors("The question could not be answered"):
         reply = answer_question(
             session, pending["question"], settings=settings, engine=context.services.engine,
             history=history, mentions=mentions,
         )  # fmt: skip
-        st.write_stream(reply)
-        answer = reply.finish()
-        render_answer_details(answer, len(history))
+        if presentation:
+            # Streamed chunks carry real names; on a shared screen show the aliased answer once it is complete.
+            with st.spinner("Answering…"):
+                answer = reply.finish()
+            st.markdown(shown_answer(answer, presentation))
+        else:
+            st.write_stream(reply)
+            answer = reply.finish()
+        render_answer_details(answer, session, presentation)
     history.append(answer)

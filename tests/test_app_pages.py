@@ -253,3 +253,13 @@ def test_a_project_whose_source_vanished_says_so_and_offers_refresh_and_delete(a
     assert at.error
     assert at.button(key="overview_failed_refresh")
     assert at.button(key="overview_failed_delete")
+
+
+def test_filters_show_only_on_pages_they_shape_and_survive_a_visit_elsewhere(app_home: Path) -> None:
+    at = run_app()
+    options = at.multiselect(key="sidebar_location").options
+    at.multiselect(key="sidebar_location").set_value([options[0]]).run()
+    at.switch_page("pages/projects.py").run()
+    assert not any(m.key == "sidebar_location" for m in at.multiselect)
+    at.switch_page("pages/overview.py").run()
+    assert at.multiselect(key="sidebar_location").value == [options[0]]

@@ -30,3 +30,18 @@ def test_the_readme_question_gets_an_offline_answer_with_the_stats_numbers(app_h
     assert "ABC Company" in answer and "without a language model" in answer
     assert any("What the model would have seen" in e.label for e in at.expander)
     assert "CUST-" in str(at.json[0].value)
+
+
+def test_in_presentation_mode_the_question_and_answer_show_aliases_only(app_home: Path) -> None:  # noqa: F811
+    from test_app_pages import page_strings
+
+    from finlib.privacy import find_real_names
+
+    at = run_app(CHAT)
+    at.toggle(key="sidebar_presentation_mode").set_value(True).run()
+    at.chat_input(key="chat_input").set_value("What is the expected payment amount and date for ABC Company?").run()
+    assert not at.exception and not at.error
+    book = projects.load_project(services(), "demo").aliases
+    shown = "\n".join(page_strings(at))
+    assert find_real_names(shown, book) == []
+    assert book.alias_for("ABC Company") in shown

@@ -91,8 +91,8 @@ def _choose_project(names: list[str]) -> str | None:
     return "demo" if "demo" in names else names[0]
 
 
-def render_sidebar(settings: Settings, services: Services, fingerprint: str) -> AppContext:
-    """Draw the sidebar and return the context the page runs in."""
+def render_sidebar(settings: Settings, services: Services, fingerprint: str, *, show_filters: bool = True) -> AppContext:
+    """Draw the sidebar and return the context the page runs in; filters only where the page uses them."""
     infos = data.list_project_infos(services)
     names = [info.name for info in infos]
     selected = _choose_project(names)
@@ -120,7 +120,10 @@ def render_sidebar(settings: Settings, services: Services, fingerprint: str) -> 
                 load_error = error
                 st.warning("This project cannot be loaded. See the page for what to do.", icon=":material/warning:")
             else:
-                filters = _render_filters(options)
+                if show_filters:
+                    filters = _render_filters(options)
+                else:
+                    _keep_filter_state()
 
         st.session_state[PRESENTATION_KEY] = presentation
         st.toggle(
@@ -147,6 +150,13 @@ def _apply_period(first: date, last: date) -> None:
 
 def _forget_period() -> None:
     st.session_state[PERIOD_KEY] = None
+
+
+def _keep_filter_state() -> None:
+    """Keep the filters' values while a page without filters runs (Streamlit drops state of unrendered widgets)."""
+    for key in (PERIOD_KEY, DATE_RANGE_KEY, SERVICE_TYPE_KEY, LOCATION_KEY, SALES_MANAGER_KEY):
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
 
 
 def _render_filters(options: data.FilterOptions) -> LedgerFilters:
