@@ -15,11 +15,11 @@ import pandas as pd
 from finlib import projects
 from finlib.config import Settings, load_settings
 from finlib.errors import FinlibError, ProjectError
+from finlib.logs import configure_logging
 from finlib.names import normalise_name
 
 log = logging.getLogger("finlib")
 
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 TEXT_COLUMNS = [
     "customer",
     "alias",
@@ -33,26 +33,11 @@ TEXT_COLUMNS = [
 ]
 
 
-def configure_logging(settings: Settings, *, debug: bool = False) -> None:
-    """Log to `app.log` in the data home (and to stderr with --debug); never names at INFO or above."""
-    settings.home.mkdir(parents=True, exist_ok=True)
-    root = logging.getLogger()
-    if any(getattr(h, "_finlib", False) for h in root.handlers):
-        return
-    handler = logging.FileHandler(settings.home / "app.log", encoding="utf-8")
-    handler.setFormatter(logging.Formatter(LOG_FORMAT))
-    handler._finlib = True  # type: ignore[attr-defined]
-    root.addHandler(handler)
-    root.setLevel(logging.DEBUG if debug else logging.INFO)
-    if debug:
-        stream = logging.StreamHandler(sys.stderr)
-        stream.setFormatter(logging.Formatter(LOG_FORMAT))
-        root.addHandler(stream)
-
-
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with one subcommand per action."""
-    parser = argparse.ArgumentParser(prog="python -m finlib", description="Invoice ledger analytics with aliased names.")
+    parser = argparse.ArgumentParser(
+        prog="python -m finlib", description="Invoice ledger analytics with aliased names."
+    )
     parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -241,7 +226,7 @@ def _parse_mapping(text: str) -> dict[str, str]:
     try:
         mapping = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ProjectError(f"--mapping is not valid JSON ({exc.msg}); write it as '{{\"Header\": \"field\"}}'.") from exc
+        raise ProjectError(f'--mapping is not valid JSON ({exc.msg}); write it as \'{{"Header": "field"}}\'.') from exc
     if not isinstance(mapping, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in mapping.items()):
         raise ProjectError('--mapping must be a JSON object of strings: {"Source header": "canonical_field"}.')
     return mapping

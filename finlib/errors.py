@@ -79,8 +79,7 @@ class ProjectNotFoundError(ProjectError):
     def __init__(self, name: str) -> None:
         self.name = name
         super().__init__(
-            f"There is no project named {name!r}. "
-            "List projects with `python -m finlib projects` or register one first."
+            f"There is no project named {name!r}. List projects with `python -m finlib projects` or register one first."
         )
 
 

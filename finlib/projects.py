@@ -189,8 +189,7 @@ def refresh_project(services: Services, name: str) -> tuple[ProjectInfo, bool]:
     except ObjectNotFoundError as exc:
         _record_status(services, name, "source missing", str(exc))
         raise ObjectNotFoundError(
-            f"The source of project {name!r} ({current.source}) is gone: {exc} "
-            "Restore the file, or delete the project."
+            f"The source of project {name!r} ({current.source}) is gone: {exc} Restore the file, or delete the project."
         ) from exc
     if fetched.etag == current.etag and current.status is None:
         _record_status(services, name, None, None)

@@ -39,8 +39,10 @@ def get_settings() -> Settings:
 @st.cache_resource(show_spinner=False)
 def get_services(_settings: Settings, fingerprint: str) -> Services:
     """The finlib service bundle (engine, object store client factory), built once per settings."""
+    from finlib.logs import configure_logging
     from finlib.projects import Services
 
+    configure_logging(_settings)
     return Services(_settings)
 
 
