@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -90,6 +91,10 @@ def main(argv: Sequence[str] | None = None, *, environ: dict[str, str] | None = 
         log.debug("command failed", exc_info=True)
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    except BrokenPipeError:
+        # The reader went away (e.g. `| head`): stop quietly, as Unix tools do.
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - replaces the closed pipe for the interpreter's exit flush
+        return 0
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
@@ -193,10 +198,10 @@ def _stats(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
         return 0
     print(f"project {payload['project']} as of {payload['as_of']}", file=out)
     for key, value in payload["portfolio"].items():
-        print(f"  {key}: {value}", file=out)
+        print(f"  {key}: {f'{value:,.2f}' if isinstance(value, float) else value}", file=out)
     if not stats.empty:
         table = pd.DataFrame(payload["customers"])[TEXT_COLUMNS]
-        print(table.to_string(index=False), file=out)
+        print(table.to_string(index=False, float_format=lambda number: f"{number:,.2f}"), file=out)
     return 0
 
 
