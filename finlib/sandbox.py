@@ -2,18 +2,35 @@
 
 Spreadsheet parsers can abort or exhaust memory on crafted files, and an abort inside native code cannot be
 caught in Python; so the parent only ever sees a frame, a ParseError, or a FileRejectedError that explains.
-Run as ``python -m finlib.sandbox REQUEST.json``; the child writes the frame as an Arrow IPC file and the report
-as JSON.
+
+Children are forked from a *parser server* (``python -m finlib.sandbox LISTENER_FD``) that imported pandas,
+pyarrow and the Excel readers once, so a parse starts in milliseconds instead of paying ~0.6 s of imports. The
+first parse of a process starts the server ("cold"); later ones reuse it ("warm"). Per request the server forks
+a small waiter, which forks the parse child and reports its pid, then its exit status and peak memory, on the
+request's socket. The child leads its own session, applies the memory cap, writes the frame as an Arrow IPC
+file and the report as JSON, and sends its stderr to a file so a death can be explained. The server exits when
+its parent does (end of file on its stdin).
+
+multiprocessing's forkserver would do the forking, but on Python 3.11 each of its children re-runs the parent's
+main script (``streamlit run`` → all of Streamlit again, ~0.5 s) and it requires a ``__main__`` guard in every
+script that parses; this server runs only this module's code.
 """
 
 from __future__ import annotations
 
+import atexit
+import importlib
 import json
+import logging
 import os
+import select
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,9 +43,100 @@ if TYPE_CHECKING:
     from finlib.config import Settings
     from finlib.parsing import ParseReport
 
+log = logging.getLogger(__name__)
+
 DEFAULT_ENTRY = "finlib.parsing:parse_ledger"
 BYTES_PER_MB = 1024 * 1024
 STDERR_TAIL_CHARS = 400
+MEMORY_EXIT_CODE = 3
+KILL_GRACE_S = 10.0
+PACKAGE_ROOT = Path(__file__).resolve().parents[1]
+# Imported once by the server so that children start with them loaded.
+PRELOAD_MODULES = (
+    "finlib.parsing",
+    "finlib.config",
+    "pyarrow.compute",
+    "pyarrow.csv",
+    "pyarrow.feather",
+    "fastexcel",
+    "python_calamine",
+    "openpyxl",
+)
+
+
+class _ParserServer:
+    """The parent's handle on the server process: started on first use, restarted if it died."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._process: subprocess.Popen[bytes] | None = None
+        self._address = ""
+        atexit.register(self.stop)
+
+    def address(self) -> str:
+        with self._lock:
+            if self._process is None or self._process.poll() is not None:
+                self._start()
+            return self._address
+
+    def _start(self) -> None:
+        self._remove_socket()
+        folder = tempfile.mkdtemp(prefix="finlib-parser-")  # 0700: only this user can connect
+        address = os.path.join(folder, "server.sock")
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        listener.bind(address)
+        listener.listen(64)
+        # Listening before the server exists: the first request queues while the server imports its modules.
+        try:
+            self._process = subprocess.Popen(
+                [sys.executable, "-m", "finlib.sandbox", str(listener.fileno())],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.DEVNULL,
+                cwd=PACKAGE_ROOT,
+                pass_fds=[listener.fileno()],
+                start_new_session=True,
+            )
+        finally:
+            listener.close()
+        self._address = address
+
+    def stop(self) -> None:
+        """Close the server's stdin (it exits on end of file) and wait briefly for it."""
+        with self._lock:
+            process, self._process = self._process, None
+        if process is None:
+            return
+        if process.stdin is not None:
+            process.stdin.close()
+        try:
+            process.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        self._remove_socket()
+
+    def _remove_socket(self) -> None:
+        if not self._address:
+            return
+        try:
+            os.unlink(self._address)
+            os.rmdir(os.path.dirname(self._address))
+        except OSError:
+            pass
+        self._address = ""
+
+
+_server = _ParserServer()
+
+
+def start_parser_server() -> None:
+    """Start the parser server now, so that its imports overlap the caller's (optional: parsing starts it)."""
+    _server.address()
+
+
+def stop_parser_server() -> None:
+    """Stop the parser server (the next parse starts a new one)."""
+    _server.stop()
 
 
 def _settings_to_json(settings: Settings) -> dict[str, Any]:
@@ -57,7 +165,7 @@ def parse_ledger_isolated(
         )
     with tempfile.TemporaryDirectory(prefix="finlib-parse-") as work:
         folder = Path(work)
-        request = {
+        request: dict[str, Any] = {
             "path": str(path.resolve()),
             "filename": filename,
             "mapping": mapping,
@@ -66,56 +174,91 @@ def parse_ledger_isolated(
             "entry": entry,
             "frame": str(folder / "ledger.arrow"),
             "result": str(folder / "result.json"),
+            "stderr": str(folder / "stderr.txt"),
         }
-        (folder / "request.json").write_text(json.dumps(request), encoding="utf-8")
-        process = subprocess.Popen(
-            [sys.executable, "-m", "finlib.sandbox", str(folder / "request.json")],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            env=_child_environment(),
-            start_new_session=True,
+        started = time.perf_counter()
+        returncode, peak_mb = _run_in_child(request, settings.parse_timeout_s, shown)
+        log.info(
+            "parsed %s in a child process: exit code %d, %.2f s, peak memory %.0f MB",
+            shown,
+            returncode,
+            time.perf_counter() - started,
+            peak_mb,
+            extra={"child_peak_mb": peak_mb},
         )
-        try:
-            _, stderr = process.communicate(timeout=settings.parse_timeout_s)
-        except subprocess.TimeoutExpired:
-            _kill(process)
-            raise FileRejectedError(
-                f"Reading {shown} took longer than {settings.parse_timeout_s:g} s and was stopped. "
-                "Check the file is a normal ledger export, split it, or raise PARSE_TIMEOUT_S."
-            ) from None
         result_path = folder / "result.json"
-        if not result_path.exists():
-            raise FileRejectedError(_death_message(shown, process.returncode, stderr, settings))
+        if returncode != 0 or not result_path.exists():
+            stderr_path = Path(request["stderr"])
+            stderr = stderr_path.read_bytes() if stderr_path.exists() else b""
+            raise FileRejectedError(_death_message(shown, returncode, stderr, settings))
         result = json.loads(result_path.read_text(encoding="utf-8"))
         if "error" in result:
             raise _rebuild_error(result["error"], shown)
-        import pyarrow.feather as feather
-
-        from finlib.parsing import LEDGER_DTYPES, ParseReport
-
-        frame = feather.read_table(request["frame"], memory_map=False).to_pandas().astype(LEDGER_DTYPES)
-        return frame, ParseReport.from_dict(result["report"])
+        return _read_frame(request["frame"]), _report(result["report"])
 
 
-def _child_environment() -> dict[str, str]:
-    environment = dict(os.environ)
-    root = str(Path(__file__).resolve().parents[1])
-    existing = environment.get("PYTHONPATH")
-    environment["PYTHONPATH"] = root + (os.pathsep + existing if existing else "")
-    return environment
+def _run_in_child(request: dict[str, Any], timeout_s: float, shown: str) -> tuple[int, float]:
+    """Exit code and peak memory (MB) of a parse child run by the server; kills it after ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
+        connection.connect(_server.address())
+        connection.sendall(json.dumps(request).encode("utf-8") + b"\n")
+        replies = connection.makefile("rb")
+        connection.settimeout(max(deadline - time.monotonic(), 0.001))
+        try:
+            pid = int(replies.readline().split()[1])
+            connection.settimeout(max(deadline - time.monotonic(), 0.001))
+            try:
+                line = replies.readline()
+            except TimeoutError:
+                _kill(pid)
+                raise FileRejectedError(
+                    f"Reading {shown} took longer than {timeout_s:g} s and was stopped. "
+                    "Check the file is a normal ledger export, split it, or raise PARSE_TIMEOUT_S."
+                ) from None
+        except (IndexError, ValueError, TimeoutError) as exc:
+            raise FileRejectedError(
+                f"The parser process did not answer for {shown}. Retry; if it persists, restart the app."
+            ) from exc
+        _, code, peak_kb = line.split()
+        return int(code), int(peak_kb) / 1024
 
 
-def _kill(process: subprocess.Popen[bytes]) -> None:
+def _kill(pid: int) -> None:
+    """Stop a child and whatever it started: it leads its own session, whose id is its pid."""
     try:
-        os.killpg(process.pid, signal.SIGKILL)
+        os.killpg(pid, signal.SIGKILL)
     except ProcessLookupError:
-        pass
-    process.communicate()
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def _read_frame(path: str) -> pd.DataFrame:
+    """The child's frame, memory-mapped: string columns stay in the file's pages instead of being copied.
+
+    Unlinking the file with the work folder is safe: the mapping lives as long as the frame does.
+    """
+    import pyarrow.feather as feather
+
+    from finlib.parsing import LEDGER_DTYPES
+
+    frame = feather.read_table(path, memory_map=True).to_pandas()
+    mismatched = {c: d for c, d in LEDGER_DTYPES.items() if c in frame.columns and frame[c].dtype != d}
+    return frame.astype(mismatched) if mismatched else frame
+
+
+def _report(data: dict[str, Any]) -> ParseReport:
+    from finlib.parsing import ParseReport
+
+    return ParseReport.from_dict(data)
 
 
 def _death_message(shown: str, returncode: int, stderr: bytes, settings: Settings) -> str:
     tail = stderr.decode("utf-8", errors="replace")[-STDERR_TAIL_CHARS:]
-    if "MemoryError" in tail or "bad_alloc" in tail or "Cannot allocate memory" in tail or "OutOfMemory" in tail:
+    memory_words = ("MemoryError", "bad_alloc", "Cannot allocate memory", "OutOfMemory")
+    if returncode == MEMORY_EXIT_CODE or any(word in tail for word in memory_words):
         return (
             f"Reading {shown} needed more than the {settings.parse_memory_mb} MB memory limit and was stopped. "
             "Split the file, remove unused sheets, or raise PARSE_MEMORY_MB."
@@ -154,14 +297,21 @@ def _limit_memory(memory_mb: int) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
 
 
-def run_child(request_path: Path) -> int:
+def _redirect_output(stderr_path: str) -> None:
+    """Send the child's stdout away and its stderr (native crash messages included) to a file."""
+    stderr = os.open(stderr_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.dup2(stderr, 2)
+    os.close(stderr)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.close(devnull)
+
+
+def run_child(request: dict[str, Any]) -> int:
     """Child side: apply the memory cap, parse, and write the frame and the report (or the error)."""
-    request = json.loads(request_path.read_text(encoding="utf-8"))
     _limit_memory(int(request["memory_mb"]))
     result: dict[str, Any]
     try:
-        import importlib
-
         from finlib.config import Settings
 
         module_name, function_name = request["entry"].split(":")
@@ -177,7 +327,7 @@ def run_child(request_path: Path) -> int:
         result = {"report": report.to_dict()}
     except MemoryError:
         print("MemoryError", file=sys.stderr)
-        return 3
+        return MEMORY_EXIT_CODE
     except ParseError as exc:
         result = {"error": {"class": type(exc).__name__, "message": str(exc)}}
         if isinstance(exc, errors.MissingColumnsError):
@@ -185,11 +335,65 @@ def run_child(request_path: Path) -> int:
     except Exception as exc:  # noqa: BLE001 - anything else becomes a message for the parent
         if "alloc" in str(exc).casefold() or "memory" in type(exc).__name__.casefold():
             print(f"MemoryError: {exc}", file=sys.stderr)
-            return 3
+            return MEMORY_EXIT_CODE
         result = {"error": {"class": type(exc).__name__, "message": f"{type(exc).__name__}: {exc}"}}
     Path(request["result"]).write_text(json.dumps(result), encoding="utf-8")
     return 0
 
 
+def _serve_request(connection: socket.socket) -> None:
+    """Waiter side: fork the parse child, report its pid, then its exit code and peak memory (KB)."""
+    request = json.loads(connection.makefile("rb").readline())
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            connection.close()
+            os.setsid()
+            _redirect_output(request["stderr"])
+            code = run_child(request)
+        except BaseException:  # noqa: BLE001 - a child must never fall back into the server loop
+            import traceback
+
+            traceback.print_exc()
+        finally:
+            sys.stderr.flush()
+            os._exit(code)
+    connection.sendall(f"started {pid}\n".encode())
+    _, status, usage = os.wait4(pid, 0)
+    connection.sendall(f"exited {os.waitstatus_to_exitcode(status)} {usage.ru_maxrss}\n".encode())
+
+
+def serve(listener_fd: int) -> None:
+    """Server side: preload the parsers, then fork a waiter per connection until stdin reaches end of file."""
+    listener = socket.socket(fileno=listener_fd)
+    for module in PRELOAD_MODULES:
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            pass
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # waiters are reaped by the kernel
+    while True:
+        ready, _, _ = select.select([listener, sys.stdin.buffer], [], [])
+        if sys.stdin.buffer in ready and not os.read(sys.stdin.fileno(), 1):
+            return
+        if listener not in ready:
+            continue
+        connection, _ = listener.accept()
+        if os.fork() == 0:
+            code = 0
+            try:
+                listener.close()
+                signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+                _serve_request(connection)
+            except BaseException:  # noqa: BLE001
+                code = 1
+            finally:
+                os._exit(code)
+        connection.close()
+
+
 if __name__ == "__main__":
-    sys.exit(run_child(Path(sys.argv[1])))
+    from finlib.sandbox import serve as _serve
+
+    _serve(int(sys.argv[1]))

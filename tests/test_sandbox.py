@@ -14,7 +14,7 @@ import pytest
 from finlib.config import Settings
 from finlib.errors import FileRejectedError, MissingColumnsError
 from finlib.parsing import parse_ledger
-from finlib.sandbox import parse_ledger_isolated
+from finlib.sandbox import parse_ledger_isolated, stop_parser_server
 
 HERE = "tests.test_sandbox"
 
@@ -104,3 +104,18 @@ def test_a_file_that_exceeds_the_memory_cap_is_rejected(tmp_path: Path, make_set
         handle.write((row + "\n") * 40_000)
     with pytest.raises(FileRejectedError, match="memory limit|crashed"):
         parse_ledger_isolated(path, settings=make_settings(PARSE_MEMORY_MB="1024"))
+
+
+def test_parsing_starts_a_new_parser_server_after_the_old_one_stopped(ledger_csv: Path, settings: Settings) -> None:
+    parse_ledger_isolated(ledger_csv, settings=settings)
+    stop_parser_server()
+    ledger, _ = parse_ledger_isolated(ledger_csv, settings=settings)
+    assert len(ledger) == 2
+
+
+def test_parses_can_run_concurrently(ledger_csv: Path, settings: Settings) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        sizes = list(pool.map(lambda _: len(parse_ledger_isolated(ledger_csv, settings=settings)[0]), range(8)))
+    assert sizes == [2] * 8
