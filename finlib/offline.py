@@ -35,7 +35,7 @@ def _share(value: Any) -> str:
     return "n/a" if value is None else f"{value * 100:.1f}%"
 
 
-def _next_payment(customer: dict[str, Any]) -> str:
+def _next_payment(customer: dict[str, Any], as_of: Any = None) -> str:
     alias = customer["alias"]
     if "note" in customer:
         return f"- {alias}: {customer['note']}."
@@ -44,11 +44,21 @@ def _next_payment(customer: dict[str, Any]) -> str:
         return (
             f"- {alias}: expected next amount {_money(amount)}; no payment date can be predicted (no paid invoice yet)."
         )
-    return (
+    line = (
         f"- {alias}: expected next payment of {_money(amount)} on {date} "
         f"(mean of the last invoices; last payment {customer.get('last_payment_date')} plus the average delay of "
         f"{_days(customer.get('avg_payment_delay_days'))})."
     )
+    if as_of is not None and str(date) < str(as_of):
+        # ISO dates compare as text; a prediction already behind the ledger's date is worth chasing, not waiting for.
+        if customer.get("outstanding_amount"):
+            line += (
+                f" That date is already past as of {as_of}: {_money(customer.get('outstanding_amount'))} is open, "
+                f"{_money(customer.get('overdue_amount'))} of it overdue."
+            )
+        else:
+            line += f" That date is already past as of {as_of} and nothing is open: no newer invoice is in the ledger."
+    return line
 
 
 def _customer_summary(customer: dict[str, Any]) -> str:
@@ -109,8 +119,10 @@ def answer_offline(question: str, facts: dict[str, Any]) -> str:
     rankings = facts.get("rankings", {})
     parts: list[str] = []
     if customers:
-        show = _next_payment if intent == "next_payment" else _customer_summary
-        parts.append("\n".join(show(c) for c in customers))
+        if intent == "next_payment":
+            parts.append("\n".join(_next_payment(c, facts.get("as_of")) for c in customers))
+        else:
+            parts.append("\n".join(_customer_summary(c) for c in customers))
     if managers:
         parts.append("\n".join(_manager_summary(m) for m in managers))
     if not parts:
