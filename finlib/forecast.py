@@ -149,7 +149,7 @@ def _invoice_order(codes: np.ndarray, invoice_ns: np.ndarray, numbers: pd.Series
     else:
         order = np.lexsort((invoice_ns, codes))
     same_as_next = (codes[order][1:] == codes[order][:-1]) & (invoice_ns[order][1:] == invoice_ns[order][:-1])
-    if same_as_next.any():
+    if same_as_next.any() and not _numbers_ascend(numbers, order[:-1][same_as_next], order[1:][same_as_next]):
         tied = np.zeros(rows, dtype=bool)
         tied[1:] |= same_as_next
         tied[:-1] |= same_as_next
@@ -157,6 +157,26 @@ def _invoice_order(codes: np.ndarray, invoice_ns: np.ndarray, numbers: pd.Series
         ranks = invoice_number_rank(numbers.iloc[subset])
         order[tied] = subset[np.lexsort((ranks, invoice_ns[subset], codes[subset]))]
     return order
+
+
+def _numbers_ascend(numbers: pd.Series, before: np.ndarray, after: np.ndarray) -> bool:
+    """Whether each invoice number at ``before`` ranks at or below the one at ``after`` (``invoice_number_rank``).
+
+    Exports usually list a day's invoices in number order, so tied rows are most often already in place and
+    comparing neighbours saves ranking every tied number (~0.4 s at a million rows).
+    """
+    left = numbers.iloc[before].reset_index(drop=True)
+    right = numbers.iloc[after].reset_index(drop=True)
+    left_missing, right_missing = left.isna().to_numpy(), right.isna().to_numpy()
+    if (left_missing & ~right_missing).any():
+        return False
+    both = ~left_missing & ~right_missing
+    left, right = left[both], right[both]
+    left_length, right_length = left.str.len().to_numpy(), right.str.len().to_numpy()
+    same_length = left_length == right_length
+    if (left_length > right_length).any():
+        return False
+    return bool((left[same_length] <= right[same_length]).all())
 
 
 def _nanoseconds(dates: pd.Series) -> np.ndarray:
