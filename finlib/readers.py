@@ -221,13 +221,20 @@ def _line_offset(data: bytes, line_number: int) -> int:
     return offset
 
 
-def read_csv_body(text: CsvText, header_line: int, width: int, text_columns: set[int]) -> Grid:
-    """Data lines after the header as a grid; pyarrow's reader, the pandas C engine as a fallback."""
+def read_csv_body(
+    text: CsvText, header_line: int, width: int, text_columns: set[int], dictionary_columns: set[int] | None = None
+) -> Grid:
+    """Data lines after the header as a grid; pyarrow's reader, the pandas C engine as a fallback.
+
+    ``dictionary_columns`` (a subset of ``text_columns``) come back as categoricals: the reader encodes their
+    few distinct values once instead of building a string per row.
+    """
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
     start = _line_offset(text.data, header_line + 1)
     names = [f"c{i}" for i in range(width)]
+    dictionary = dictionary_columns or set()
     invalid: list[str] = []
 
     def on_invalid(row: pacsv.InvalidRow) -> str:
@@ -247,7 +254,11 @@ def read_csv_body(text: CsvText, header_line: int, width: int, text_columns: set
                 newlines_in_values=text.data.find(b'"', start) >= 0,
             ),
             convert_options=pacsv.ConvertOptions(
-                column_types={names[i]: pa.string() for i in text_columns if i < width},
+                column_types={
+                    names[i]: pa.dictionary(pa.int32(), pa.string()) if i in dictionary else pa.string()
+                    for i in text_columns
+                    if i < width
+                },
                 null_values=[""],
                 strings_can_be_null=True,
             ),
@@ -277,8 +288,11 @@ def read_csv_body(text: CsvText, header_line: int, width: int, text_columns: set
 def _data_line_numbers(data: bytes, start: int, header_line: int, count: int, invalid: list[str]) -> np.ndarray:
     """File line numbers of the parsed data rows; the slow scan runs only when blank or invalid lines exist."""
     body = memoryview(data)[start:]
-    if not invalid and data.find(b"\n\n", start) < 0 and data.find(b"\n\r\n", start) < 0:
-        return np.arange(header_line + 1, header_line + 1 + count, dtype="int64")
+    if not invalid:
+        # As many lines as rows proves there is no blank line: one count instead of two searches (0.3 s at 1M rows).
+        lines = data.count(b"\n", start) + (0 if data.endswith(b"\n") or len(data) <= start else 1)
+        if lines == count or (data.find(b"\n\n", start) < 0 and data.find(b"\n\r\n", start) < 0):
+            return np.arange(header_line + 1, header_line + 1 + count, dtype="int64")
     buffer = np.frombuffer(body, dtype=np.uint8)
     ends = np.flatnonzero(buffer == 10)
     if len(buffer) and buffer[-1] != 10:

@@ -45,7 +45,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-DEFAULT_ENTRY = "finlib.parsing:parse_ledger"
+DEFAULT_ENTRY = "finlib.parsing:parse_ledger_compact"
 BYTES_PER_MB = 1024 * 1024
 STDERR_TAIL_CHARS = 400
 MEMORY_EXIT_CODE = 3
@@ -153,7 +153,9 @@ def parse_ledger_isolated(
 ) -> tuple[pd.DataFrame, ParseReport]:
     """``parse_ledger`` in a child process under the configured size, memory and time limits.
 
-    ``entry`` ("module:function") is the seam tests use to run a misbehaving parser in the child.
+    ``entry`` ("module:function") is the seam tests use to run a misbehaving parser in the child. The child hands
+    the compact ledger over (repetitive text as Arrow dictionaries: less to write and read) and the parent
+    expands it.
     """
     path = Path(path)
     shown = filename or path.name
@@ -236,17 +238,15 @@ def _kill(pid: int) -> None:
 
 
 def _read_frame(path: str) -> pd.DataFrame:
-    """The child's frame, memory-mapped: string columns stay in the file's pages instead of being copied.
+    """The child's frame, memory-mapped: numbers are copied once, text stays in the file's pages.
 
     Unlinking the file with the work folder is safe: the mapping lives as long as the frame does.
     """
     import pyarrow.feather as feather
 
-    from finlib.parsing import LEDGER_DTYPES
+    from finlib.parsing import expand_ledger
 
-    frame = feather.read_table(path, memory_map=True).to_pandas()
-    mismatched = {c: d for c, d in LEDGER_DTYPES.items() if c in frame.columns and frame[c].dtype != d}
-    return frame.astype(mismatched) if mismatched else frame
+    return expand_ledger(feather.read_table(path, memory_map=True).to_pandas())
 
 
 def _report(data: dict[str, Any]) -> ParseReport:

@@ -47,7 +47,8 @@ _CURRENCY = (
 
 def blank_mask(series: pd.Series) -> pd.Series:
     """True where a raw cell is empty: missing, whitespace, or a placeholder such as '-' or 'N/A'."""
-    if not (series.dtype == object or pd.api.types.is_string_dtype(series.dtype)):
+    textual = series.dtype == object or pd.api.types.is_string_dtype(series.dtype)
+    if not (textual or isinstance(series.dtype, pd.CategoricalDtype)):
         return series.isna()
     codes, uniques = pd.factorize(series)
     blank_uniques = pd.Series(uniques, dtype=object).astype(str).str.strip().str.casefold().isin(BLANK_TOKENS)

@@ -279,3 +279,23 @@ def test_the_filename_hint_is_used_for_cache_files_and_magic_bytes_win(tmp_path:
 def test_the_report_round_trips_through_json(tmp_path: Path, settings: Settings) -> None:
     _, report = parse_ledger(write_xlsx(tmp_path / "erp.xlsx", erp_shape()), settings=settings)
     assert ParseReport.from_dict(json.loads(json.dumps(report.to_dict()))) == report
+
+
+def test_the_compact_ledger_keeps_repetitive_text_as_categoricals_and_expands_to_the_ledger(
+    tmp_path: Path, settings: Settings
+) -> None:
+    from finlib.parsing import COMPACT_COLUMNS, expand_ledger, parse_ledger_compact
+
+    path = tmp_path / "ledger.csv"
+    path.write_text(
+        "Customer,Invoice Date,Amount,Pay Terms,Location\n"
+        "ACME Corp ,2024-01-01,10,Net 30,Dubai\nacme corp,2024-01-02,5,,\nBeta,2024-01-03,7,Net 30, Dubai\n",
+        encoding="utf-8",
+    )
+    compact, _ = parse_ledger_compact(path, settings=settings)
+    assert all(isinstance(compact[c].dtype, pd.CategoricalDtype) for c in COMPACT_COLUMNS)
+    ledger = expand_ledger(compact)
+    assert dict(ledger.dtypes.astype(str)) == LEDGER_DTYPES
+    assert list(ledger["customer_key"]) == ["acme corp", "acme corp", "beta"]
+    assert ledger["location"].tolist()[0::2] == ["Dubai", "Dubai"] and pd.isna(ledger["location"][1])
+    pd.testing.assert_frame_equal(ledger, parse_ledger(path, settings=settings)[0])

@@ -97,3 +97,14 @@ def test_xlsx_grids_number_rows_as_excel_does_even_after_empty_leading_rows(tmp_
     grid = next(readers.iter_excel_grids(path, "xlsx"))
     assert list(grid.row_numbers) == [4, 5]
     assert grid.cells.iloc[1, 0] == "A"
+
+
+def test_csv_dictionary_columns_come_back_as_categoricals_with_the_same_values(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.csv"
+    path.write_text(HEADER + "\nA,2024-01-01,1\n,2024-01-02,2\nA ,2024-01-01,3\n", encoding="utf-8")
+    grid = readers.read_csv_body(
+        readers.sniff_csv(path), header_line=1, width=3, text_columns={0, 1}, dictionary_columns={0}
+    )
+    assert isinstance(grid.cells[0].dtype, pd.CategoricalDtype)
+    assert grid.cells[0].astype(object).where(grid.cells[0].notna(), None).tolist() == ["A", None, "A "]
+    assert grid.cells[1].dtype == "str"

@@ -94,3 +94,8 @@ def test_numeric_columns_pass_through_as_floats() -> None:
 def test_blank_mask_treats_placeholders_as_empty() -> None:
     mask = values.blank_mask(pd.Series(["x", " ", "-", None, "N/A", "0"], dtype=object))
     assert list(mask) == [False, True, True, True, True, False]
+
+
+def test_blank_mask_sees_placeholders_in_categorical_columns() -> None:
+    mask = values.blank_mask(pd.Series(["x", " ", "-", None, "N/A", "x"], dtype="category"))
+    assert list(mask) == [False, True, True, True, True, False]
