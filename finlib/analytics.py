@@ -34,6 +34,15 @@ def resolve_as_of(ledger: pd.DataFrame) -> pd.Timestamp | None:
     return None if pd.isna(latest) else pd.Timestamp(latest)
 
 
+def ledger_as_of(ledger: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+    """The ledger as it stood on ``as_of``: invoices issued by then, payments made after it not yet received."""
+    known = ledger[ledger["invoice_date"] <= as_of]
+    later = known["payment_date"] > as_of
+    if not later.any():
+        return known
+    return known.assign(payment_date=known["payment_date"].mask(later))
+
+
 def payment_delay_days(ledger: pd.DataFrame) -> pd.Series:
     """Payment date minus invoice date in days, per row (NaN for unpaid invoices)."""
     return (ledger["payment_date"] - ledger["invoice_date"]) / DAY

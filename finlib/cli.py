@@ -64,7 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     stats = commands.add_parser("stats", help="portfolio and per-customer statistics and forecasts")
     stats.add_argument("name")
     stats.add_argument("--customer", help="only this customer (name as in the ledger, any case)")
-    stats.add_argument("--as-of", help="date for overdue amounts (YYYY-MM-DD); default: latest date in the ledger")
+    stats.add_argument("--as-of", help="the ledger as it stood on this date (YYYY-MM-DD); default: its latest date")
     stats.add_argument("--json", action="store_true")
 
     delete = commands.add_parser("delete", help="delete a project and its aliases")
@@ -101,7 +101,8 @@ def main(argv: Sequence[str] | None = None, *, environ: dict[str, str] | None = 
     except Exception as exc:  # the last line of defence: one line, details in app.log
         if args.debug:
             raise
-        log.exception("unexpected failure in %s", args.command)
+        if logging.getLogger().handlers:  # without app.log, logging would print the traceback to stderr
+            log.exception("unexpected failure in %s", args.command)
         print(f"error: unexpected {type(exc).__name__}; details are in app.log (rerun with --debug)", file=sys.stderr)
         return 1
 
@@ -177,15 +178,16 @@ def _stats(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
 
     loaded = projects.load_project(_services(settings), args.name)
     as_of = _parse_date(args.as_of) if args.as_of else None
+    ledger = loaded.ledger if as_of is None else analytics.ledger_as_of(loaded.ledger, as_of)
     stats = forecast.compute_customer_stats(
-        loaded.ledger,
+        ledger,
         window=settings.moving_avg_window,
         trend_threshold=settings.trend_threshold,
         as_of=as_of,
     )
     if args.customer:
         stats = _select_customer(stats, args.customer)
-    portfolio = analytics.compute_portfolio(loaded.ledger, as_of=as_of)
+    portfolio = analytics.compute_portfolio(ledger, as_of=as_of)
     payload = {
         "project": loaded.info.name,
         "as_of": _json_value(portfolio.get("as_of")),
@@ -239,7 +241,7 @@ def _parse_mapping(text: str) -> dict[str, str]:
 
 def _parse_date(text: str) -> pd.Timestamp:
     try:
-        return pd.Timestamp(text).normalize()
+        return pd.to_datetime(text, format="%Y-%m-%d")
     except ValueError as exc:
         raise ProjectError(f"--as-of must be a date like 2026-03-31, got {text!r}.") from exc
 

@@ -150,6 +150,21 @@ def resolve_database_url(env: Mapping[str, str], home: Path) -> str:
     return f"sqlite:///{home / 'finlib.db'}"
 
 
+def prepare_home(home: Path) -> Path:
+    """Create the data home private to this user (0700): it holds real names, uploads and the alias salt."""
+    try:
+        home.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if home.stat().st_uid == os.getuid() and home.stat().st_mode & 0o077:
+            home.chmod(0o700)
+    except OSError as exc:
+        raise ConfigError(
+            f"FINLIB_HOME {home} cannot be created ({exc.strerror}); set FINLIB_HOME to a folder you can write."
+        ) from None
+    if not os.access(home, os.W_OK | os.X_OK):
+        raise ConfigError(f"FINLIB_HOME {home} is not writable; set FINLIB_HOME to a folder you can write.")
+    return home
+
+
 def resolve_alias_salt(configured: str | None, home: Path) -> bytes:
     """ALIAS_SALT when set; else a random salt generated once and kept in the data home (mode 0600)."""
     if configured:
@@ -189,7 +204,7 @@ def load_settings(
         env.update({k: v for k, v in dotenv_values(dotenv_path).items() if v is not None})
     env.update(os.environ if environ is None else environ)
 
-    home = Path(_text(env, "FINLIB_HOME") or DEFAULT_HOME).expanduser().resolve()
+    home = prepare_home(Path(_text(env, "FINLIB_HOME") or DEFAULT_HOME).expanduser().resolve())
     allowed = tuple(b.strip() for b in env.get("S3_ALLOWED_BUCKETS", "").split(",") if b.strip())
     prefix = env.get("S3_UPLOAD_PREFIX", "uploads/").strip().lstrip("/")
     if prefix and not prefix.endswith("/"):

@@ -171,7 +171,7 @@ def create_engine_for(settings_or_url: Settings | str) -> Engine:
                 Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
             except OSError as error:
                 raise DatabaseError(f"Cannot create the folder for {_describe(url)} ({_hint(url)}).") from error
-    elif url.get_driver_name() == "psycopg2" and "connect_timeout" not in url.query:
+    elif url.drivername == "postgresql+psycopg2" and "connect_timeout" not in url.query:
         kwargs["connect_args"] = {"connect_timeout": PG_CONNECT_TIMEOUT_S}
     try:
         engine = sa.create_engine(url, **kwargs)

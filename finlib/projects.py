@@ -166,18 +166,34 @@ def register_project(
     """Fetch, parse and store a ledger as project `name`, replacing a previous registration atomically."""
     name = validate_project_name(name)
     location = storage.parse_source(source, services.settings, allow_local_paths=allow_local_paths)
+    return _register_location(services, name, location, mapping)
+
+
+def _register_location(
+    services: Services, name: str, location: storage.Source, mapping: dict[str, str] | None
+) -> ProjectInfo:
+    previous = _find_project(services, name)
     fetched = storage.fetch_source(location, services.settings, services.s3_client, allow_local_paths=True)
-    ledger, report = _parse_cached(services.settings, storage.source_uri(location), fetched, mapping)
-    info = _store_registration(services, name, storage.source_uri(location), fetched, ledger, report, mapping)
+    source = storage.source_uri(location)
+    ledger, report = _parse_cached(services.settings, source, fetched, mapping)
+    info = _store_registration(services, name, source, fetched, ledger, report, mapping)
     log.info("registered project %s: %d rows, %d rejected", name, report.rows_loaded, report.rejected_count)
+    if previous is not None and (previous.source, previous.etag) != (info.source, info.etag):
+        _forget_version(services, previous)
     return info
 
 
-def upload_project(services: Services, name: str, filename: str, data: bytes) -> ProjectInfo:
-    """Store an uploaded file in the object store, then register it; the stored copy is removed on failure."""
+def upload_project(
+    services: Services, name: str, filename: str, data: bytes, *, mapping: dict[str, str] | None = None
+) -> ProjectInfo:
+    """Store an uploaded file in the object store, then register it; the stored copy is removed on failure.
+
+    ``mapping`` (source header → canonical column) is for files whose headers detection does not recognise;
+    it is kept for later refreshes, like a mapping saved with ``save_mapping``.
+    """
     name = validate_project_name(name)
     store = storage.open_store(services.settings, services.s3_client)
-    return _register_stored(services, store, name, filename, data)
+    return _register_stored(services, store, name, filename, data, mapping)
 
 
 def refresh_project(services: Services, name: str) -> tuple[ProjectInfo, bool]:
@@ -212,8 +228,46 @@ def delete_project(services: Services, name: str) -> None:
     """Delete a project with its aliases and audit log (the source file itself is left alone)."""
     with db.session_scope(services.engine) as session:
         row = _require_row(session, name)
+        info = ProjectInfo.from_row(row)
         session.delete(row)
+    _forget_version(services, info)
     log.info("deleted project %s", name)
+
+
+def _find_project(services: Services, name: str) -> ProjectInfo | None:
+    try:
+        return get_project(services, name)
+    except ProjectNotFoundError:
+        return None
+
+
+def _forget_version(services: Services, info: ProjectInfo) -> None:
+    """Remove what finlib kept of a version no project uses any more: parse cache, download, and our own upload."""
+    if _source_in_use(services, info.source):
+        return
+    settings = services.settings
+    base = settings.cache_dir / "parsed" / _parsed_cache_key(settings, info.source, info.etag, info.column_mapping)
+    try:
+        base.with_suffix(".arrow").unlink(missing_ok=True)
+        base.with_suffix(".json").unlink(missing_ok=True)
+        location = storage.parse_source(info.source, settings, allow_local_paths=True)
+        storage.forget_source(
+            location, info.etag, settings, services.s3_client, owned=_is_own_upload(settings, location, info.name)
+        )
+    except FinlibError as exc:
+        # The project change itself succeeded; a leftover copy is logged, not turned into a failure.
+        log.warning("could not remove the stored copies of project %s: %s", info.name, exc)
+    except OSError as exc:
+        log.warning("could not remove the cached copies of project %s: %s", info.name, exc.strerror)
+
+
+def _is_own_upload(settings: Settings, location: storage.Source, name: str) -> bool:
+    prefix = f"{settings.s3_upload_prefix}{name}/"
+    if isinstance(location, storage.LocalStoreKey):
+        return location.key.startswith(prefix)
+    if isinstance(location, storage.S3Location):
+        return location.bucket == settings.aws_s3_bucket and location.key.startswith(prefix)
+    return False
 
 
 def load_project(services: Services, name: str) -> LoadedProject:
@@ -252,12 +306,14 @@ def ensure_demo_project(services: Services, *, force: bool = False) -> ProjectIn
         return _register_stored(services, store, DEMO_PROJECT, DEMO_FILENAME, path.read_bytes())
 
 
-def _register_stored(services: Services, store: Any, name: str, filename: str, data: bytes) -> ProjectInfo:
+def _register_stored(
+    services: Services, store: Any, name: str, filename: str, data: bytes, mapping: dict[str, str] | None = None
+) -> ProjectInfo:
     digest = hashlib.sha256(data).hexdigest()[:16]
     key = f"{services.settings.s3_upload_prefix}{name}/{digest}-{storage.safe_filename(filename)}"
     location = store.put(key, data, filename)
     try:
-        return register_project(services, name, storage.source_uri(location))
+        return _register_location(services, name, location, mapping)
     except FinlibError:
         if not _source_in_use(services, storage.source_uri(location)):
             store.delete(location)
@@ -325,15 +381,18 @@ def _store_registration(
         return ProjectInfo.from_row(row)
 
 
-def _parsed_cache_key(source: str, etag: str, mapping: dict[str, str] | None) -> str:
-    material = json.dumps([PARSED_CACHE_VERSION, source, etag, mapping or {}], sort_keys=True)
+def _parsed_cache_key(settings: Settings, source: str, etag: str, mapping: dict[str, str] | None) -> str:
+    # Every input of the parse is in the key: a changed setting must not serve a stale ledger.
+    material = json.dumps(
+        [PARSED_CACHE_VERSION, source, etag, mapping or {}, settings.default_terms_days], sort_keys=True
+    )
     return hashlib.sha256(material.encode("utf-8")).hexdigest()[:32]
 
 
 def _read_parsed(
     settings: Settings, source: str, etag: str, mapping: dict[str, str] | None
 ) -> tuple[pd.DataFrame, ParseReport] | None:
-    base = settings.cache_dir / "parsed" / _parsed_cache_key(source, etag, mapping)
+    base = settings.cache_dir / "parsed" / _parsed_cache_key(settings, source, etag, mapping)
     frame_path, report_path = base.with_suffix(".arrow"), base.with_suffix(".json")
     if not (frame_path.exists() and report_path.exists()):
         return None
@@ -357,7 +416,7 @@ def _parse_cached(
             f"No invoice rows could be read from {fetched.filename}: {report.rejected_count} rows were rejected "
             f"(e.g. {_describe_examples(report)}). Check the file's dates and amounts, or fix the column mapping."
         )
-    base = settings.cache_dir / "parsed" / _parsed_cache_key(source, fetched.etag, mapping)
+    base = settings.cache_dir / "parsed" / _parsed_cache_key(settings, source, fetched.etag, mapping)
     base.parent.mkdir(parents=True, exist_ok=True)
     # Write to temporary names and rename, so a crash never leaves a half-written cache entry.
     frame_tmp, report_tmp = base.with_suffix(".arrow.tmp"), base.with_suffix(".json.tmp")

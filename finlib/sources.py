@@ -110,6 +110,11 @@ def _endpoint_netloc(settings: Settings) -> tuple[str, int | None] | None:
     return (endpoint.hostname or "").lower(), endpoint.port or _DEFAULT_PORTS.get(scheme)
 
 
+def _without_first_slash(path: str) -> str:
+    # Only the separator goes: "//k" keeps its empty segment and is refused, not read as another object "k".
+    return path[1:] if path.startswith("/") else path
+
+
 def parse_source(source: str, settings: Settings, *, allow_local_paths: bool = False) -> Source:
     """Turn a user's source string into a location, refusing anything outside the allowed buckets.
 
@@ -130,8 +135,11 @@ def parse_source(source: str, settings: Settings, *, allow_local_paths: bool = F
         raise refuse_source(source, settings, "URLs with user information are not accepted")
     if scheme == "s3":
         bucket = _checked_bucket(parts.netloc, source, settings)
-        return S3Location(bucket, _checked_key(parts.path.lstrip("/"), source, settings))
+        return S3Location(bucket, _checked_key(_without_first_slash(parts.path), source, settings))
     if scheme == STORE_SCHEME:
+        # store:// names files other projects uploaded: only finlib itself (and the CLI's operator) may use it.
+        if not allow_local_paths:
+            raise refuse_source(source, settings, "store:// locations are internal; upload the file instead")
         return LocalStoreKey(_checked_key(parts.netloc + parts.path, source, settings))
     if scheme not in ("http", "https"):
         raise refuse_source(source, settings, f"the {scheme}:// scheme is not supported")
@@ -142,9 +150,9 @@ def parse_source(source: str, settings: Settings, *, allow_local_paths: bool = F
     path, port = parts.path, port or _DEFAULT_PORTS[scheme]
     aws = _AWS_HOST.match(host) if port == _DEFAULT_PORTS[scheme] else None
     if aws and aws.group("bucket"):
-        bucket_part, key_part = aws.group("bucket"), path.lstrip("/")
+        bucket_part, key_part = aws.group("bucket"), _without_first_slash(path)
     elif aws or (host, port) == _endpoint_netloc(settings):
-        bucket_part, _, key_part = path.lstrip("/").partition("/")
+        bucket_part, _, key_part = _without_first_slash(path).partition("/")
     else:
         raise refuse_source(source, settings, f"host {host!r} is not S3 or the configured AWS_ENDPOINT_URL")
     bucket = _checked_bucket(bucket_part, source, settings)

@@ -333,6 +333,28 @@ def _fetch_local_path(path: Path) -> FetchedFile:
         raise StorageError(f"Cannot read {path}: {exc.strerror}.") from exc
 
 
+def download_cache_path(settings: Settings, location: S3Location, etag: str) -> Path:
+    """Where the download of one version of an S3 object is cached."""
+    cache_key = hashlib.sha256(f"{location.uri}\0{etag}".encode()).hexdigest()[:32]
+    return settings.cache_dir / DOWNLOADS_DIR / f"{cache_key}{Path(location.filename).suffix.lower()}"
+
+
+def forget_source(
+    source: Source, etag: str, settings: Settings, client_factory: ClientFactory | None = None, *, owned: bool
+) -> None:
+    """Remove finlib's copies of a source version (download cache) and, when finlib ``owned`` it, the object itself.
+
+    Owned objects are uploads: a ``store://`` key, or an S3 key under S3_UPLOAD_PREFIX. A user's own S3 export or
+    local file is never deleted.
+    """
+    if isinstance(location := source, S3Location):
+        download_cache_path(settings, location, etag).unlink(missing_ok=True)
+        if owned:
+            S3Store(_client(settings, client_factory), location.bucket).delete(location)
+    elif isinstance(location, LocalStoreKey) and owned:
+        LocalStore(settings.store_dir).delete(location)
+
+
 def fetch_source(
     source: str | Source,
     settings: Settings,
@@ -362,8 +384,7 @@ def fetch_source(
         return FetchedFile(path=local.path_for(location), etag=info.etag, size=info.size, filename=location.filename)
     store = S3Store(_client(settings, client_factory), location.bucket)
     info = store.head(location)
-    cache_key = hashlib.sha256(f"{location.uri}\0{info.etag}".encode()).hexdigest()[:32]
-    dest = settings.cache_dir / DOWNLOADS_DIR / f"{cache_key}{Path(location.filename).suffix.lower()}"
+    dest = download_cache_path(settings, location, info.etag)
     if not (dest.is_file() and dest.stat().st_size == info.size):
         try:
             store.download(location, dest, etag=info.etag)

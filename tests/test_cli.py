@@ -9,10 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from test_projects import LEDGER_CSV
 
 from finlib.cli import main
-
-from test_projects import LEDGER_CSV
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -119,12 +118,57 @@ def test_python_dash_m_finlib_prints_no_traceback_on_failure(environ) -> None:
 
 def test_python_dash_m_finlib_demo_creates_the_demo_project(environ) -> None:
     env = {**os.environ, **environ}
-    result = subprocess.run(
-        [sys.executable, "-m", "finlib", "demo"], cwd=REPO, env=env, capture_output=True, text=True
-    )
+    result = subprocess.run([sys.executable, "-m", "finlib", "demo"], cwd=REPO, env=env, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("demo: ")
     listed = subprocess.run(
         [sys.executable, "-m", "finlib", "projects", "--json"], cwd=REPO, env=env, capture_output=True, text=True
     )
     assert [p["name"] for p in json.loads(listed.stdout)] == ["demo"]
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("DATABASE_URL", "foo://bar", "DATABASE_URL"),
+        ("MOVING_AVG_WINDOW", "three", "MOVING_AVG_WINDOW"),
+        ("ALIAS_LENGTH", "1", "ALIAS_LENGTH"),
+    ],
+)
+def test_bad_configuration_is_one_line_naming_the_variable(environ, capsys, variable, value, message) -> None:
+    assert run({**environ, variable: value}, "projects") == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0]
+
+
+def test_an_unusable_data_home_is_one_line_without_a_traceback(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder", encoding="utf-8")
+    env = {**os.environ, "FINLIB_HOME": str(blocker / "home")}
+    result = subprocess.run(
+        [sys.executable, "-m", "finlib", "projects"], cwd=REPO, env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [result.stderr.strip()]
+    assert "FINLIB_HOME" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_stats_as_of_a_date_sees_the_ledger_as_it_stood_then(environ, ledger, capsys) -> None:
+    run(environ, "register", "local2", str(ledger))
+    capsys.readouterr()
+    assert run(environ, "stats", "local2", "--as-of", "2026-02-28", "--json") == 0
+    payload = json.loads(capsys.readouterr().out)
+    acme = next(c for c in payload["customers"] if c["customer"] == "ACME Corp")
+    assert payload["as_of"] == "2026-02-28"
+    assert payload["portfolio"]["invoice_count"] == 4  # INV-3 (5 March) was not issued yet
+    assert acme["invoice_count"] == 2
+    assert acme["last_payment_date"] == "2026-02-04"  # INV-2 was paid on 10 March, after the date
+    assert payload["portfolio"]["outstanding"] == pytest.approx(1200.0)
+
+
+@pytest.mark.parametrize("text", ["1/2/2026", "2026-13-01", "yesterday"])
+def test_stats_as_of_accepts_only_iso_dates(environ, ledger, capsys, text: str) -> None:
+    run(environ, "register", "local2", str(ledger))
+    capsys.readouterr()
+    assert run(environ, "stats", "local2", "--as-of", text) == 1
+    assert "--as-of must be a date like" in capsys.readouterr().err

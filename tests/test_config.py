@@ -174,3 +174,24 @@ def test_finlib_home_expands_the_user_folder(tmp_path: Path, monkeypatch: pytest
     monkeypatch.setenv("HOME", str(tmp_path))
     settings = load_settings({"FINLIB_HOME": "~/finlib-data", "ALIAS_SALT": "s"}, dotenv_path=None)
     assert settings.home == (tmp_path / "finlib-data").resolve()
+
+
+def test_the_data_home_is_created_private_to_the_user(tmp_path: Path) -> None:
+    home = tmp_path / "private-home"
+    load_settings({"FINLIB_HOME": str(home), "ALIAS_SALT": "s"}, dotenv_path=None)
+    assert stat.S_IMODE(home.stat().st_mode) == 0o700
+
+
+def test_an_existing_data_home_open_to_others_is_made_private(tmp_path: Path) -> None:
+    home = tmp_path / "shared-home"
+    home.mkdir(mode=0o755)
+    home.chmod(0o755)
+    load_settings({"FINLIB_HOME": str(home), "ALIAS_SALT": "s"}, dotenv_path=None)
+    assert stat.S_IMODE(home.stat().st_mode) == 0o700
+
+
+def test_a_data_home_that_cannot_be_created_names_finlib_home(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder", encoding="utf-8")
+    with pytest.raises(ConfigError, match="FINLIB_HOME"):
+        load_settings({"FINLIB_HOME": str(blocker / "home")}, dotenv_path=None)

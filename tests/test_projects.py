@@ -141,6 +141,17 @@ def test_a_failed_upload_leaves_no_stored_file_and_no_project(services) -> None:
     assert not any(p.is_file() for p in services.settings.store_dir.rglob("*"))
 
 
+def test_an_upload_with_an_explicit_mapping_reads_headers_detection_misses_and_keeps_the_mapping(services) -> None:
+    data = b"Kunde,Datum,Betrag brutto\nACME Corp,2026-01-05,100.00\nBeta LLC,2026-01-20,50.00\n"
+    mapping = {"Kunde": "customer_name", "Datum": "invoice_date", "Betrag brutto": "total_amount"}
+    with pytest.raises(MissingColumnsError):
+        projects.upload_project(services, "german", "german.csv", data)
+    info = projects.upload_project(services, "german", "german.csv", data, mapping=mapping)
+    assert info.row_count == 2
+    assert info.column_mapping == mapping
+    assert projects.refresh_project(services, "german")[0].column_mapping == mapping
+
+
 def test_demo_project_is_created_once_when_there_are_no_projects(services) -> None:
     info = projects.ensure_demo_project(services)
     assert info is not None and info.name == "demo"
@@ -191,3 +202,62 @@ def test_upload_with_s3_configured_stores_the_file_in_the_bucket(s3_settings: Se
     keys = [o["Key"] for o in _s3(s3_settings).list_objects_v2(Bucket=bucket).get("Contents", [])]
     assert len(keys) == 1 and keys[0].startswith("uploads/acme2/")
     assert info.source == f"s3://{bucket}/{keys[0]}"
+
+
+def _stored_files(settings: Settings) -> list[Path]:
+    return [p for p in settings.store_dir.rglob("*") if p.is_file()]
+
+
+def _cached_ledgers(settings: Settings) -> list[Path]:
+    return [p for p in (settings.cache_dir / "parsed").glob("*") if p.is_file()]
+
+
+def test_deleting_an_uploaded_project_removes_its_stored_file_and_cached_ledger(services) -> None:
+    projects.upload_project(services, "acme2", "ledger.csv", LEDGER_CSV.encode())
+    assert _stored_files(services.settings) and _cached_ledgers(services.settings)
+    projects.delete_project(services, "acme2")
+    assert _stored_files(services.settings) == []
+    assert _cached_ledgers(services.settings) == []
+
+
+def test_a_new_upload_replaces_the_previous_stored_file(services) -> None:
+    projects.upload_project(services, "acme2", "ledger.csv", LEDGER_CSV.encode())
+    info = projects.upload_project(services, "acme2", "ledger.csv", CHANGED_CSV.encode())
+    stored = _stored_files(services.settings)
+    assert len(stored) == 1 and info.source.endswith(stored[0].name)
+    assert len(_cached_ledgers(services.settings)) == 2  # one frame and one report, of the new version
+
+
+def test_deleting_a_project_registered_from_a_local_file_leaves_that_file_alone(services, write_file) -> None:
+    path = write_file("ledger.csv", LEDGER_CSV)
+    projects.register_project(services, "acme", str(path), allow_local_paths=True)
+    projects.delete_project(services, "acme")
+    assert path.read_text(encoding="utf-8") == LEDGER_CSV
+
+
+def test_the_web_app_cannot_register_another_projects_stored_upload(services) -> None:
+    other = projects.upload_project(services, "acme2", "ledger.csv", LEDGER_CSV.encode())
+    with pytest.raises(SourceNotAllowedError, match="upload the file instead"):
+        projects.register_project(services, "thief", other.source)
+
+
+def test_a_changed_default_terms_setting_is_not_served_a_stale_parse(make_settings, database_url, write_file) -> None:
+    path = write_file("ledger.csv", LEDGER_CSV)
+    first = projects.Services(make_settings(DATABASE_URL=database_url))
+    projects.register_project(first, "acme", str(path), allow_local_paths=True)
+    due_30 = projects.load_project(first, "acme").ledger["due_date"].iloc[0]
+    second = projects.Services(make_settings(DATABASE_URL=database_url, DEFAULT_TERMS_DAYS="60"))
+    due_60 = projects.load_project(second, "acme").ledger["due_date"].iloc[0]
+    assert (due_60 - due_30).days == 30
+
+
+def test_deleting_an_s3_upload_removes_the_object_but_never_a_users_own_export(s3_settings: Settings) -> None:
+    services = projects.Services(s3_settings)
+    client, bucket = _s3(s3_settings), s3_settings.aws_s3_bucket
+    client.put_object(Bucket=bucket, Key="exports/ar.csv", Body=LEDGER_CSV.encode())
+    projects.register_project(services, "acme", f"s3://{bucket}/exports/ar.csv")
+    projects.upload_project(services, "acme2", "ledger.csv", LEDGER_CSV.encode())
+    projects.delete_project(services, "acme")
+    projects.delete_project(services, "acme2")
+    keys = [o["Key"] for o in client.list_objects_v2(Bucket=bucket).get("Contents", [])]
+    assert keys == ["exports/ar.csv"]

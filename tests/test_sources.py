@@ -41,7 +41,8 @@ def allow_ledgers(make_settings: Callable[..., Settings]) -> Settings:
 def test_supported_source_forms_parse_into_bucket_and_key(
     allow_ledgers: Settings, source: str, expected: S3Location | LocalStoreKey
 ) -> None:
-    assert parse_source(source, allow_ledgers) == expected
+    # store:// names objects finlib uploaded itself: trusted callers only (see the refusal test below).
+    assert parse_source(source, allow_ledgers, allow_local_paths=source.startswith("store:")) == expected
 
 
 @pytest.mark.parametrize(
@@ -56,7 +57,7 @@ def test_supported_source_forms_parse_into_bucket_and_key(
 def test_query_strings_and_fragments_never_change_the_file_name(
     allow_ledgers: Settings, source: str, filename: str
 ) -> None:
-    location = parse_source(source, allow_ledgers)
+    location = parse_source(source, allow_ledgers, allow_local_paths=source.startswith("store:"))
     assert isinstance(location, S3Location | LocalStoreKey)
     assert location.filename == filename
 
@@ -73,7 +74,7 @@ def test_query_strings_and_fragments_never_change_the_file_name(
 def test_a_locations_uri_parses_back_to_the_same_location(
     allow_ledgers: Settings, location: S3Location | LocalStoreKey
 ) -> None:
-    assert parse_source(location.uri, allow_ledgers) == location
+    assert parse_source(location.uri, allow_ledgers, allow_local_paths=True) == location
 
 
 @pytest.mark.parametrize(
@@ -108,6 +109,8 @@ def test_a_locations_uri_parses_back_to_the_same_location(
         "http://127.0.0.1:notaport/ledgers/ar.csv",
         "store://../secrets.txt",
         "store:///etc/passwd",
+        "store://uploads/other-project/ledger.csv",
+        "s3://ledgers//ar.csv",
         "/etc/passwd",
         "./ledgers/march.csv",
         "C:\\ledgers\\march.csv",
@@ -119,6 +122,13 @@ def test_anything_outside_the_allowed_buckets_is_refused(allow_ledgers: Settings
     message = str(refused.value)
     assert "S3_ALLOWED_BUCKETS" in message
     assert "exports.archive, ledgers" in message
+
+
+def test_store_locations_are_for_trusted_callers_only(allow_ledgers: Settings) -> None:
+    with pytest.raises(SourceNotAllowedError, match="internal; upload the file instead"):
+        parse_source("store://uploads/other-project/ledger.csv", allow_ledgers)
+    trusted = parse_source("store://uploads/other-project/ledger.csv", allow_ledgers, allow_local_paths=True)
+    assert trusted == LocalStoreKey("uploads/other-project/ledger.csv")
 
 
 def test_the_refusal_never_echoes_a_query_string(allow_ledgers: Settings) -> None:

@@ -264,7 +264,7 @@ def test_without_s3_uploads_go_to_the_local_store_and_are_fetched_in_place(setti
 
     assert location == LocalStoreKey("uploads/acme/ledger.csv")
     assert (settings.store_dir / "uploads" / "acme" / "ledger.csv").read_bytes() == LEDGER
-    fetched = fetch_source(location.uri, settings, refuse_requests)
+    fetched = fetch_source(location.uri, settings, refuse_requests, allow_local_paths=True)
     assert fetched.path == settings.store_dir / "uploads" / "acme" / "ledger.csv"
     assert fetched.etag == hashlib.md5(LEDGER).hexdigest()
 
@@ -278,7 +278,7 @@ def test_an_upload_from_a_file_path_stores_the_files_bytes(settings: Settings, t
 
 def test_a_missing_local_store_object_is_object_not_found(settings: Settings) -> None:
     with pytest.raises(ObjectNotFoundError, match="upload the file again"):
-        fetch_source("store://uploads/acme/absent.csv", settings, refuse_requests)
+        fetch_source("store://uploads/acme/absent.csv", settings, refuse_requests, allow_local_paths=True)
 
 
 def test_the_local_store_refuses_keys_that_leave_its_folder(settings: Settings) -> None:
