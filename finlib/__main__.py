@@ -1,5 +1,15 @@
 """Entry point for `python -m finlib`."""
 
-from finlib.cli import main
+import sys
+
+from finlib.sandbox import start_parser_server
+
+PARSING_COMMANDS = {"demo", "register", "upload", "refresh"}
+
+if PARSING_COMMANDS & set(sys.argv[1:3]):
+    # The parser server imports pandas while this process imports its own: the two overlap on two cores.
+    start_parser_server()
+
+from finlib.cli import main  # noqa: E402
 
 raise SystemExit(main())

@@ -41,8 +41,10 @@ def get_services(_settings: Settings, fingerprint: str) -> Services:
     """The finlib service bundle (engine, object store client factory), built once per settings."""
     from finlib.logs import configure_logging
     from finlib.projects import Services
+    from finlib.sandbox import start_parser_server
 
     configure_logging(_settings)
+    start_parser_server()  # warm before the first upload: a parse then forks instead of importing pandas anew
     return Services(_settings)
 
 
