@@ -6,7 +6,7 @@ import streamlit as st
 
 from finlib.errors import FinlibError
 from ui.data import ensure_demo
-from ui.errors import stop_with_error
+from ui.errors import render_error
 from ui.services import get_services, get_settings, settings_fingerprint
 from ui.sidebar import render_sidebar
 
@@ -39,7 +39,10 @@ try:
     services = get_services(settings, fingerprint)
     ensure_demo(services, fingerprint)
 except FinlibError as error:
-    stop_with_error(error, context="The app cannot start")
+    st.title("Invoice analytics")
+    render_error(error, context="The app cannot start")
+    st.caption("Fix the setting named above (or start the service it points to), then reload this page.")
+    st.stop()
 
 # Filters shape what Overview and Customers show; elsewhere they would look active while doing nothing.
 render_sidebar(settings, services, fingerprint, show_filters=page.title in FILTERED_PAGES)

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 from finlib.export import export_csv
-from ui import charts, data, tables
+from ui import charts, data, tables, wording
 from ui.actions import require_ready
 from ui.format import (
     format_amount,
     format_compact,
     format_count,
     format_date,
-    format_days,
     format_number,
-    format_share,
 )
 from ui.sidebar import page_context
 
@@ -50,8 +47,10 @@ invoices = data.compute_customer_invoices(*cache_key, customer_key, settings.mov
 trend = row["trend"]
 st.subheader(row["customer"])
 st.caption(
-    f"{TREND_ICONS.get(trend, '')} Trend **{trend}** · {format_count(row['invoice_count'])} invoices from "
-    f"{format_date(row['first_invoice_date'])} to {format_date(row['last_invoice_date'])} · "
+    f"{TREND_ICONS.get(trend, '') if row['invoice_count'] > 1 else ''} "
+    f"{wording.describe_trend(trend, row['invoice_count'])} · "
+    f"{wording.plural(row['invoice_count'], 'invoice')} "
+    f"{wording.describe_span(row['first_invoice_date'], row['last_invoice_date'])} · "
     f"{format_count(row['paid_count'])} paid, {format_count(row['unpaid_count'])} unpaid"
 )
 
@@ -72,15 +71,11 @@ outlook[2].metric("Avg days to pay", format_number(row["avg_payment_delay_days"]
 if row["paid_count"] == 0:
     st.info("No paid invoice yet, so there is no payment pattern and no predicted payment date.",
             icon=":material/hourglass_empty:")
-elif pd.isna(row["delay_std_days"]):
-    st.caption(
-        f"Steadiness: one paid invoice so far ({format_days(row['avg_payment_delay_days'])} to pay); "
-        "a spread needs at least two."
-    )
 else:
     st.caption(
-        f"Steadiness: usually pays within ±{format_days(row['delay_std_days'])} of the average "
-        f"(standard deviation), and pays {format_share(row['on_time_share'])} of invoices by the due date."
+        wording.describe_steadiness(
+            row["paid_count"], row["avg_payment_delay_days"], row["delay_std_days"], row["on_time_share"]
+        )
     )
 
 left, right = st.columns(2)
@@ -103,7 +98,8 @@ with right:
 
 st.markdown("**Invoices**")
 table = tables.invoice_table(invoices)
-st.dataframe(table, column_config=tables.invoice_column_config(table), hide_index=True, key="customers_invoices")
+shown, column_config = tables.invoice_display(table)
+st.dataframe(shown, column_config=column_config, hide_index=True, key="customers_invoices")
 st.download_button(
     "Download invoices (CSV)", export_csv(table), file_name=f"{project.name}-customer-invoices.csv",
     mime="text/csv", icon=":material/download:", key="customers_download",

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import charts, data
+from ui import charts, data, wording
 from ui.actions import require_ready
 from ui.format import (
     format_compact,
     format_count,
     format_date,
-    format_number,
     format_delta_amount,
     format_delta_days,
+    format_number,
 )
 from ui.sidebar import page_context
 
@@ -66,6 +66,10 @@ cards[4].metric("Avg days to pay", format_number(current["avg_payment_delay_days
                 help="Mean days from invoice date to payment date over paid invoices.", border=True)
 cards[5].metric("DSO, days", format_number(current["dso"]), days_delta("dso"), delta_color="inverse",
                 help="Days sales outstanding: outstanding ÷ amount invoiced in the last 90 days × 90.", border=True)
+
+missing_payments = wording.describe_missing_payments(overview.invoice_count, len(overview.delays))
+if missing_payments:
+    st.info(missing_payments, icon=":material/hourglass_empty:")
 
 st.subheader("Invoiced and collected per month")
 st.plotly_chart(charts.monthly_figure(overview.monthly), key="overview_monthly_chart")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ui import projects_view
-from ui.actions import confirm_delete, refresh, render_flash
+from ui.actions import refresh, render_flash, render_pending_delete, request_delete
 from ui.sidebar import PENDING_PROJECT_STATE, PROJECT_KEY, page_context
 
 context = page_context()
@@ -32,8 +32,10 @@ st.dataframe(
 )
 
 names = [info.name for info in context.projects]
-default = st.session_state.get("projects_manage")
-if default not in names:
+default = st.session_state.pop(projects_view.MANAGE_NEXT_STATE, None) or st.session_state.get("projects_manage")
+if default in names:
+    st.session_state["projects_manage"] = default
+else:
     st.session_state["projects_manage"] = st.session_state.get(PROJECT_KEY, names[0])
 st.markdown("#### Manage a project")
 selected = st.selectbox("Project to refresh, delete or inspect", names, key="projects_manage")
@@ -47,6 +49,7 @@ if middle.button("Refresh", key="projects_refresh", icon=":material/refresh:",
                  help="Read the source again if it changed since the last load"):
     refresh(services, selected)
 if right.button("Delete…", key="projects_delete", icon=":material/delete:"):
-    confirm_delete(services, selected, "projects")
+    request_delete(selected)
+render_pending_delete(services, "projects")
 
 projects_view.render_load_report(context, info)

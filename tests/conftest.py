@@ -6,6 +6,7 @@ import os
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -13,11 +14,17 @@ import pytest
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 os.environ.setdefault("LITELLM_MODE", "PRODUCTION")
 
-from finlib.config import Settings, load_settings  # noqa: E402
 from llm_server import LLMServer, start_llm_server  # noqa: E402
+
+from finlib.config import Settings, load_settings  # noqa: E402
 
 TEST_SALT = "test-salt-not-secret"
 DEFAULT_PG_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/test"
+# Everything that could point the app at machine-wide services is blanked, so the app uses the temporary home.
+ISOLATING_VARIABLES = (
+    "DATABASE_URL", "DB_HOST", "AWS_S3_BUCKET", "S3_ALLOWED_BUCKETS", "AWS_ENDPOINT_URL",
+    "LITE_LLM_API_KEY", "LITE_LLM_API_BASE",
+)  # fmt: skip
 
 
 @pytest.fixture
@@ -135,3 +142,40 @@ def llm_settings(make_settings: Callable[..., Settings], llm_server: LLMServer) 
         LITE_LLM_TIMEOUT="5",
         LITE_LLM_MAX_RETRIES="2",
     )
+
+
+def keep_navigation_mode(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Work around AppTest re-detecting ``pages/`` on every run (streamlit 1.67, after PR #14217).
+
+    AppTest resets ``PagesManager.uses_pages_directory`` to None before each run, so a second run of an app that
+    has a ``pages/`` folder takes the legacy multipage path and executes the page file alone, without app.py's
+    sidebar. A real server leaves the flag False once ``st.navigation`` has run; this pins it there too.
+    There is no seam for this in AppTest, hence the narrow patch of the constructor.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    original = PagesManager.__init__
+
+    def init(self: Any, *args: object, **kwargs: object) -> None:
+        original(self, *args, **kwargs)  # type: ignore[arg-type]
+        PagesManager.uses_pages_directory = False
+
+    monkeypatch.setattr(PagesManager, "__init__", init)
+
+
+@pytest.fixture
+def app_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A fresh data home for the app (AppTest), with Streamlit's caches emptied before and after."""
+    import streamlit as st
+
+    keep_navigation_mode(monkeypatch)
+    home = tmp_path / "home"
+    monkeypatch.setenv("FINLIB_HOME", str(home))
+    monkeypatch.setenv("ALIAS_SALT", "app-test-salt")
+    for variable in ISOLATING_VARIABLES:
+        monkeypatch.setenv(variable, "")
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield home
+    st.cache_data.clear()
+    st.cache_resource.clear()

@@ -11,7 +11,7 @@ import pytest
 from finlib.aliasing import AliasBook
 from finlib.export import escape_formula, export_csv
 from finlib.presentation import present_ledger
-from ui import charts
+from ui import charts, tables, wording
 from ui.format import (
     format_amount,
     format_compact,
@@ -187,3 +187,78 @@ def test_customer_with_one_invoice_still_gets_a_chart() -> None:
         {"invoice_date": pd.to_datetime(["2025-01-01"]), "amount": [100.0], "moving_average": [100.0]}
     )
     assert isinstance(charts.customer_amounts_figure(invoices, predicted_amount=100.0), go.Figure)
+
+
+@pytest.mark.parametrize(
+    ("source", "shown"),
+    [
+        ("store://uploads/demo/0676f418e55b4924-demo-register.xlsx", "Uploaded file demo-register.xlsx"),
+        ("store://uploads/x/my-file.csv", "Uploaded file my-file.csv"),
+        ("s3://ledgers/2025/ar.xlsx", "s3://ledgers/2025/ar.xlsx"),
+    ],
+)
+def test_an_uploaded_source_is_named_by_its_file_not_by_its_store_key(source: str, shown: str) -> None:
+    assert wording.describe_source(source) == shown
+
+
+@pytest.mark.parametrize(
+    ("trend", "count", "expected"),
+    [("increasing", 5, "Trend **increasing**"), ("stable", 1, "No trend yet (one invoice)")],
+)
+def test_one_invoice_has_no_trend(trend: str, count: int, expected: str) -> None:
+    assert wording.describe_trend(trend, count) == expected
+
+
+@pytest.mark.parametrize(
+    ("paid", "average", "spread", "on_time", "expected"),
+    [
+        (0, None, None, None, "Steadiness: nothing paid yet, so there is no payment pattern."),
+        (1, 25.0, float("nan"), 1.0,
+         "Steadiness: one paid invoice so far (25 days to pay); a spread needs at least two."),
+        (4, 30.0, 5.0, 0.75, "Steadiness: usually pays within ±5 days of the average (standard deviation), "
+                             "and pays 75.0% of invoices by the due date."),
+    ],
+)
+def test_steadiness_says_what_it_can(paid: int, average: float | None, spread: float | None, on_time: float | None,
+                                     expected: str) -> None:
+    assert wording.describe_steadiness(paid, average, spread, on_time) == expected
+
+
+def test_counts_and_spans_read_naturally() -> None:
+    assert wording.plural(1, "invoice") == "1 invoice"
+    assert wording.plural(1204, "invoice") == "1,204 invoices"
+    day = pd.Timestamp("2025-01-20")
+    assert wording.describe_span(day, day) == "on 20 Jan 2025"
+    assert wording.describe_span(day, pd.Timestamp("2025-03-01")) == "from 20 Jan 2025 to 1 Mar 2025"
+
+
+def test_missing_payments_are_explained_only_when_nothing_is_paid() -> None:
+    assert wording.describe_missing_payments(4, 0).startswith("No invoice in this selection has a payment date")
+    assert wording.describe_missing_payments(4, 1) is None
+    assert wording.describe_missing_payments(0, 0) is None
+
+
+def test_invoice_table_shows_a_dash_for_blanks_and_keeps_complete_columns_typed() -> None:
+    table = pd.DataFrame(
+        {
+            "Invoice date": pd.to_datetime(["2025-01-05", "2025-02-05"]),
+            "Amount": [1200.0, -50.0],
+            "Paid on": pd.to_datetime(["2025-02-01", None]),
+            "Days to pay": [27.0, float("nan")],
+            "Location": ["Oslo", None],
+        }
+    )
+    shown, config = tables.invoice_display(table)
+    assert shown["Paid on"].tolist() == ["1 Feb 2025", "—"]
+    assert shown["Days to pay"].tolist() == ["27", "—"]
+    assert shown["Location"].tolist() == ["Oslo", "—"]
+    assert pd.api.types.is_datetime64_any_dtype(shown["Invoice date"])
+    assert shown["Amount"].tolist() == [1200.0, -50.0]
+    assert set(config) == {"Invoice date", "Amount", "Paid on", "Days to pay", "Location"}
+    assert "None" not in shown.astype(str).to_csv()
+
+
+def test_a_handful_of_delays_gets_whole_number_ticks() -> None:
+    figure = charts.delay_histogram_figure(pd.Series([27.0, 33.0, 43.0]), 34.3)
+    assert figure.layout.yaxis.dtick == 1
+    assert figure.layout.xaxis.title.text == "Days from invoice to payment"

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import streamlit as st
 from google.protobuf.json_format import MessageToDict
-from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
 from finlib import analytics, forecast, projects
@@ -21,50 +19,12 @@ from ui.format import format_compact, format_date
 APP = Path(__file__).parents[1] / "app.py"
 PAGES = ("pages/overview.py", "pages/customers.py", "pages/chat.py", "pages/projects.py", "pages/privacy.py")
 TIMEOUT_S = 90
-# Everything that could point the app at machine-wide services is blanked, so the app uses the temporary home.
-ISOLATING_VARIABLES = (
-    "DATABASE_URL", "DB_HOST", "AWS_S3_BUCKET", "S3_ALLOWED_BUCKETS", "AWS_ENDPOINT_URL",
-    "LITE_LLM_API_KEY", "LITE_LLM_API_BASE",
-)  # fmt: skip
 SMALL_CSV = (
     b"Customer,Invoice Date,Invoice No,Amount,Payment Date,Location\n"
     b"Zephyr Widgets,2025-01-05,Z-1,1200.00,2025-02-01,Oslo\n"
     b"Zephyr Widgets,2025-02-05,Z-2,1300.00,2025-03-10,Oslo\n"
     b"Quasar Foods,2025-01-20,Q-1,800.00,,Bergen\n"
 )
-
-
-def keep_navigation_mode(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Work around AppTest re-detecting ``pages/`` on every run (streamlit 1.67, after PR #14217).
-
-    AppTest resets ``PagesManager.uses_pages_directory`` to None before each run, so a second run of an app that
-    has a ``pages/`` folder takes the legacy multipage path and executes the page file alone, without app.py's
-    sidebar. A real server leaves the flag False once ``st.navigation`` has run; this pins it there too.
-    There is no seam for this in AppTest, hence the narrow patch of the constructor.
-    """
-    original = PagesManager.__init__
-
-    def init(self: PagesManager, *args: object, **kwargs: object) -> None:
-        original(self, *args, **kwargs)  # type: ignore[arg-type]
-        PagesManager.uses_pages_directory = False
-
-    monkeypatch.setattr(PagesManager, "__init__", init)
-
-
-@pytest.fixture
-def app_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A fresh data home for the app, with Streamlit's caches emptied before and after."""
-    keep_navigation_mode(monkeypatch)
-    home = tmp_path / "home"
-    monkeypatch.setenv("FINLIB_HOME", str(home))
-    monkeypatch.setenv("ALIAS_SALT", "app-test-salt")
-    for variable in ISOLATING_VARIABLES:
-        monkeypatch.setenv(variable, "")
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield home
-    st.cache_data.clear()
-    st.cache_resource.clear()
 
 
 def run_app(page: str | None = None) -> AppTest:

@@ -4,21 +4,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from test_app_pages import app_home, run_app, services  # noqa: F401 - app_home is a fixture
+from test_app_pages import run_app, services
 
 from finlib import forecast, projects
 
 CHAT = "pages/chat.py"
 
 
-def test_the_chat_page_offers_suggested_questions_and_shows_offline_status(app_home: Path) -> None:  # noqa: F811
+def test_the_chat_page_offers_suggested_questions_and_shows_offline_status(app_home: Path) -> None:
     at = run_app(CHAT)
     assert not at.exception and not at.error
     assert at.button(key="chat_suggestion_0").label.startswith("What is the expected payment amount and date for")
     assert any("Offline" in c.value for c in at.caption)
 
 
-def test_the_readme_question_gets_an_offline_answer_with_the_stats_numbers(app_home: Path) -> None:  # noqa: F811
+def test_the_readme_question_gets_an_offline_answer_with_the_stats_numbers(app_home: Path) -> None:
     at = run_app(CHAT)
     at.chat_input(key="chat_input").set_value("What is the expected payment amount and date for ABC Company?").run()
     assert not at.exception and not at.error
@@ -32,7 +32,7 @@ def test_the_readme_question_gets_an_offline_answer_with_the_stats_numbers(app_h
     assert "CUST-" in str(at.json[0].value)
 
 
-def test_in_presentation_mode_the_question_and_answer_show_aliases_only(app_home: Path) -> None:  # noqa: F811
+def test_in_presentation_mode_the_question_and_answer_show_aliases_only(app_home: Path) -> None:
     from test_app_pages import page_strings
 
     from finlib.privacy import find_real_names

@@ -11,6 +11,7 @@ from ui.errors import render_error
 from ui.sidebar import AppContext
 
 FLASH_STATE = "flash_message"
+DELETE_STATE = "delete_requested"
 
 
 def flash(message: str, icon: str = ":material/check_circle:") -> None:
@@ -41,8 +42,26 @@ def refresh(services: Services, name: str) -> None:
     st.rerun()
 
 
-@st.dialog("Delete project")
-def confirm_delete(services: Services, name: str, prefix: str) -> None:
+def request_delete(name: str) -> None:
+    """Ask for the delete confirmation; the dialog stays open across reruns until it is answered or dismissed."""
+    st.session_state[DELETE_STATE] = name
+
+
+def _forget_delete() -> None:
+    st.session_state.pop(DELETE_STATE, None)
+
+
+def render_pending_delete(services: Services, prefix: str) -> None:
+    """Draw the confirmation dialog when a delete was requested and not yet answered."""
+    name = st.session_state.get(DELETE_STATE)
+    if name:
+        _confirm_delete(services, name, prefix)
+
+
+# Kept open by session state rather than by the click that opened it, so the answer is not lost when the
+# whole script reruns (AppTest does, and so does any widget outside the dialog).
+@st.dialog("Delete project", on_dismiss=_forget_delete)
+def _confirm_delete(services: Services, name: str, prefix: str) -> None:
     """Ask before deleting; the source file itself is kept."""
     st.markdown(
         f"Delete **{name}**? Its aliases and chat audit log are removed. "
@@ -50,6 +69,7 @@ def confirm_delete(services: Services, name: str, prefix: str) -> None:
     )
     left, right = st.columns(2)
     if left.button("Cancel", key=f"{prefix}_delete_cancel", width="stretch"):
+        _forget_delete()
         st.rerun()
     if right.button("Delete", key=f"{prefix}_delete_confirm", type="primary", width="stretch"):
         try:
@@ -57,6 +77,7 @@ def confirm_delete(services: Services, name: str, prefix: str) -> None:
         except FinlibError as error:
             render_error(error)
             return
+        _forget_delete()
         flash(f"Project {name} deleted.", icon=":material/delete:")
         st.rerun()
 
@@ -78,5 +99,6 @@ def require_ready(context: AppContext, prefix: str) -> None:
         if left.button("Refresh", key=f"{prefix}_failed_refresh", icon=":material/refresh:"):
             refresh(context.services, name)
         if right.button("Delete…", key=f"{prefix}_failed_delete", icon=":material/delete:"):
-            confirm_delete(context.services, name, prefix)
+            request_delete(name)
+        render_pending_delete(context.services, prefix)
         st.stop()

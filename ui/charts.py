@@ -15,6 +15,9 @@ AGING_COLORS = ("#2ca58d", "#f2c14e", "#f2a541", "#e0703a", "#d1495b")
 AGING_LABELS = {"current": "Not yet due", "1-30": "1–30", "31-60": "31–60", "61-90": "61–90", "90+": "Over 90"}
 CHART_HEIGHT_PX = 340
 AMOUNT_HOVER = "%{y:,.0f}"
+FEW_INVOICES = 10
+RANKING_BAR_PX = 30
+RANKING_MIN_HEIGHT_PX = 200
 
 
 def _layout(figure: go.Figure, *, height: int = CHART_HEIGHT_PX, y_title: str | None = None) -> go.Figure:
@@ -64,10 +67,12 @@ def delay_histogram_figure(delays: pd.Series, average: float | None) -> go.Figur
             x=average, line=dict(color=FORECAST_COLOR, dash="dash", width=2),
             annotation_text=f"average {average:.0f} days", annotation_position="top right",
         )
-    figure.update_xaxes(title_text="Days from invoice to payment")
     _layout(figure, y_title="Invoices")
     figure.update_layout(hovermode="closest", showlegend=False, bargap=0.05)
-    figure.update_xaxes(title_text="Days from invoice to payment")
+    figure.update_xaxes(title_text="Days from invoice to payment")  # _layout clears axis titles
+    if len(delays) <= FEW_INVOICES:
+        # A handful of invoices: whole-number ticks, not "0.2 invoices".
+        figure.update_yaxes(dtick=1, tick0=0)
     return figure
 
 
@@ -102,12 +107,15 @@ def ranking_figure(ranking: pd.DataFrame, *, value_label: str, days: bool = Fals
             hovertemplate=hover, text=labels, textposition="outside", cliponaxis=False,
         )
     )
-    height = max(CHART_HEIGHT_PX, 28 * len(ordered) + 60)
+    # Height follows the number of bars, so two customers do not get two slabs.
+    height = max(RANKING_MIN_HEIGHT_PX, RANKING_BAR_PX * len(ordered) + 100)
     _layout(figure, height=height)
     figure.update_layout(hovermode="closest", showlegend=False)
     largest = float(ordered["value"].max()) if len(ordered) else 0.0
     # Room on the right for the value labels printed outside the bars.
-    figure.update_xaxes(title_text=value_label, exponentformat="B", range=[0, max(largest, 1.0) * 1.18])
+    figure.update_xaxes(
+        title_text=value_label, exponentformat="B", separatethousands=True, range=[0, max(largest, 1.0) * 1.18]
+    )
     figure.update_yaxes(title_text=None, automargin=True, rangemode=None)
     return figure
 

@@ -3,19 +3,32 @@
 from __future__ import annotations
 
 from pathlib import PurePath
+from typing import Any
 
 import pandas as pd
 import streamlit as st
 
 from finlib import projects, schema, storage
-from finlib.errors import FinlibError, ProjectError
+from finlib.errors import FinlibError, MissingColumnsError, ProjectError
 from finlib.projects import ProjectInfo
 from ui.actions import flash
 from ui.errors import render_error
 from ui.format import format_count
 from ui.sidebar import PENDING_PROJECT_STATE, AppContext
+from ui.wording import describe_source
 
 IGNORE = "(ignore)"
+CHOOSE = "(choose a column)"
+UPLOAD_MAPPING_STATE = "projects_upload_mapping"
+MANAGE_NEXT_STATE = "projects_manage_next"  # set after a load; the page applies it before drawing the selector
+REQUIRED_FIELDS = {"customer_name": "Customer name column", "invoice_date": "Invoice date column",
+                   "amount": "Invoice amount column"}
+REQUIRED_HELP = {
+    "customer_name": "The column with the customer's name.",
+    "invoice_date": "The column with the date each invoice was issued.",
+    "amount": "The invoice total including tax (credit notes negative).",
+}
+MAPPED_FIELD = {"customer_name": "customer_name", "invoice_date": "invoice_date", "amount": "total_amount"}
 FIELD_LABELS = {
     "customer_name": "Customer name", "invoice_date": "Invoice date", "invoice_number": "Invoice number",
     "sales_order_number": "Sales order number", "pay_terms": "Payment terms", "due_date": "Due date",
@@ -40,7 +53,7 @@ def suggest_name(filename: str) -> str:
 
 def _open_after_load(info: ProjectInfo, verb: str) -> None:
     st.session_state[PENDING_PROJECT_STATE] = info.name
-    st.session_state["projects_manage"] = info.name
+    st.session_state[MANAGE_NEXT_STATE] = info.name
     warning = f" {format_count(info.rejected_count)} rows could not be read; see below." if info.rejected_count else ""
     flash(f"{verb} {info.name}: {format_count(info.row_count)} invoices, "
           f"{format_count(info.customer_count)} customers.{warning}")
@@ -53,7 +66,8 @@ def _name_problem(name: str, existing: list[str], replace: bool) -> str | None:
     except ProjectError as error:
         return str(error)
     if name in existing and not replace:
-        return f"A project named {name!r} exists. Tick “Replace it” to load this file in its place, or pick another name."
+        return (f"A project named {name!r} exists. Tick “Replace it” to load this file in its place, "
+                "or pick another name.")
     return None
 
 
@@ -77,12 +91,54 @@ def render_upload_form(context: AppContext) -> None:
         if problem:
             st.error(problem, icon=":material/edit:")
             return
+        st.session_state.pop(UPLOAD_MAPPING_STATE, None)
         try:
             with st.spinner(f"Reading {uploaded.name}…"):
                 info = projects.upload_project(context.services, name, uploaded.name, uploaded.getvalue())
+        except MissingColumnsError as error:
+            st.session_state[UPLOAD_MAPPING_STATE] = {
+                "name": name, "filename": uploaded.name, "found": error.found, "missing": error.missing,
+            }
         except FinlibError as error:
             render_error(error, context=f"{uploaded.name} was not loaded")
             return
+        else:
+            _open_after_load(info, "Loaded")
+    pending = st.session_state.get(UPLOAD_MAPPING_STATE)
+    if uploaded is not None and pending and pending["filename"] == uploaded.name:
+        _render_upload_mapping(context, pending, uploaded.getvalue())
+
+
+def _render_upload_mapping(context: AppContext, pending: dict[str, Any], data: bytes) -> None:
+    """The file lacks a required column by name: let the user say which column holds it, then load again."""
+    found, missing = list(pending["found"]), list(pending["missing"])
+    st.error(
+        f"{pending['filename']} was not loaded: no column was recognised as {', '.join(missing)}. "
+        f"Columns found: {', '.join(repr(column) for column in found)}. Choose the columns below and load again.",
+        icon=":material/table_view:",
+    )
+    chosen: dict[str, str] = {}
+    fields = [(field, label) for field, label in REQUIRED_FIELDS.items() if schema.REQUIRED_LABELS[field] in missing]
+    for column, (field, label) in zip(st.columns(len(fields)), fields, strict=True):
+        picked = column.selectbox(
+            label, [CHOOSE, *found], key=f"projects_upload_map_{field}", help=REQUIRED_HELP[field],
+        )
+        if picked != CHOOSE:
+            chosen[picked] = MAPPED_FIELD[field]
+    if st.button("Load with these columns", key="projects_upload_map_submit", type="primary",
+                 icon=":material/upload:", disabled=len(chosen) < len(fields)):
+        if len(set(chosen)) < len(fields):
+            st.error("Pick a different column for each field.", icon=":material/edit:")
+            return
+        try:
+            with st.spinner(f"Reading {pending['filename']} with your columns…"):
+                info = projects.upload_project(
+                    context.services, pending["name"], pending["filename"], data, mapping=chosen
+                )
+        except FinlibError as error:
+            render_error(error, context=f"{pending['filename']} was not loaded")
+            return
+        st.session_state.pop(UPLOAD_MAPPING_STATE, None)
         _open_after_load(info, "Loaded")
 
 
@@ -132,7 +188,7 @@ def project_table(infos: tuple[ProjectInfo, ...]) -> pd.DataFrame:
     rows = [
         {
             "Project": info.name,
-            "Source": info.source,
+            "Source": describe_source(info.source),
             "Invoices": info.row_count,
             "Customers": info.customer_count,
             "Rejected rows": info.rejected_count,
@@ -192,7 +248,8 @@ def render_load_report(context: AppContext, info: ProjectInfo) -> None:
         return
     choices = [IGNORE, *FIELD_LABELS.values()]
     edited = st.data_editor(
-        editor_rows, hide_index=True, height=38 + 35 * len(editor_rows), key=f"projects_mapping_{info.name}_{info.etag}", disabled=["Column in the file"],
+        editor_rows, hide_index=True, height=38 + 35 * len(editor_rows),
+        key=f"projects_mapping_{info.name}_{info.etag}", disabled=["Column in the file"],
         column_config={"Read as": st.column_config.SelectboxColumn("Read as", options=choices, required=True)},
     )
     if unmapped:

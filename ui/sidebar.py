@@ -91,7 +91,9 @@ def _choose_project(names: list[str]) -> str | None:
     return "demo" if "demo" in names else names[0]
 
 
-def render_sidebar(settings: Settings, services: Services, fingerprint: str, *, show_filters: bool = True) -> AppContext:
+def render_sidebar(
+    settings: Settings, services: Services, fingerprint: str, *, show_filters: bool = True
+) -> AppContext:
     """Draw the sidebar and return the context the page runs in; filters only where the page uses them."""
     infos = data.list_project_infos(services)
     names = [info.name for info in infos]
@@ -170,8 +172,12 @@ def _render_filters(options: data.FilterOptions) -> LedgerFilters:
     if stored and any(not (start <= day <= end) for day in stored):
         # A refreshed file can cover fewer dates than the range chosen before.
         del st.session_state[DATE_RANGE_KEY]
+    if DATE_RANGE_KEY not in st.session_state:
+        # Seeded through session state rather than ``value=``: the browser keeps showing the range it last had
+        # (e.g. the previous project's) unless the server sets the widget's value explicitly.
+        st.session_state[DATE_RANGE_KEY] = (start, end)
     chosen = st.date_input(
-        "Invoice dates", value=(start, end), min_value=start, max_value=end, key=DATE_RANGE_KEY,
+        "Invoice dates", min_value=start, max_value=end, key=DATE_RANGE_KEY,
         format="DD/MM/YYYY", help="Invoices dated in this range. KPIs compare it with the period just before.",
         on_change=_forget_period,
     )

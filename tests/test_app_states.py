@@ -1,0 +1,125 @@
+"""Designed states of the dashboard in AppTest: no project, no paid invoice, a one-invoice customer, a dead database."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from test_app_pages import PAGES, run_app, services
+
+from finlib import projects
+
+NOTHING_PAID_CSV = (
+    b"Customer,Invoice Date,Invoice No,Amount,Payment Date,Location\n"
+    b"Zephyr Widgets,2025-01-05,Z-1,1200.00,,Oslo\n"
+    b"Zephyr Widgets,2025-02-05,Z-2,1300.00,,Oslo\n"
+    b"Zephyr Widgets,2025-03-05,Z-3,1250.00,,Oslo\n"
+    b"Quasar Foods,2025-01-20,Q-1,800.00,,Bergen\n"
+)
+ONE_INVOICE_CSV = (
+    b"Customer,Invoice Date,Invoice No,Amount,Payment Date\n"
+    b"Zephyr Widgets,2025-01-05,Z-1,1200.00,2025-02-01\n"
+    b"Zephyr Widgets,2025-02-05,Z-2,1300.00,2025-03-10\n"
+    b"Quasar Foods,2025-01-20,Q-1,800.00,2025-02-14\n"
+)
+CLOSED_PORT_DATABASE = "postgresql+psycopg2://postgres@127.0.0.1:1/x"
+
+
+def shown_text(at: object) -> str:
+    """Every message, caption, markdown and metric value on the page, as one string."""
+    parts: list[str] = []
+    for kind in ("info", "warning", "success", "caption", "markdown", "subheader"):
+        parts.extend(str(element.value) for element in getattr(at, kind))
+    parts.extend(f"{metric.label}: {metric.value}" for metric in at.metric)
+    return "\n".join(parts)
+
+
+def upload(name: str, data: bytes) -> None:
+    projects.upload_project(services(), name, f"{name}.csv", data)
+
+
+def open_project(name: str, page: str) -> object:
+    at = run_app()
+    at.selectbox(key="sidebar_project").set_value(name).run()
+    at.switch_page(page).run()
+    return at
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_with_no_project_every_page_says_how_to_add_a_ledger_without_an_error(app_home: Path, page: str) -> None:
+    run_app()
+    projects.delete_project(services(), "demo")
+    at = run_app(page)
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    assert "sidebar_project" not in [box.key for box in at.selectbox]
+    if page == "pages/projects.py":
+        assert at.file_uploader(key="projects_upload_file")
+        assert "No projects yet" in shown_text(at)
+    else:
+        assert "No ledger yet" in shown_text(at)
+        links = [link.proto.page for link in at.get("page_link")]
+        assert "projects" in links, links
+
+
+def test_with_no_project_the_sidebar_links_to_adding_a_ledger(app_home: Path) -> None:
+    run_app()
+    projects.delete_project(services(), "demo")
+    at = run_app()
+    labels = [link.proto.label for link in at.get("page_link")]
+    assert "Add a ledger" in labels
+
+
+def test_with_no_paid_invoice_the_overview_shows_the_amounts_and_says_why_delays_are_missing(app_home: Path) -> None:
+    upload("unpaid", NOTHING_PAID_CSV)
+    at = open_project("unpaid", "pages/overview.py")
+    assert not at.exception and not at.error
+    values = {metric.label: metric.value for metric in at.metric}
+    assert values["Invoiced"] == "4.55K"
+    assert values["Collected"] == "0"
+    assert values["Outstanding"] == "4.55K"
+    assert values["Avg days to pay"] == "—"
+    text = shown_text(at)
+    assert "nan" not in text.lower().split()
+    assert "No invoice in this selection has a payment date yet" in text
+    chart_keys = [chart.proto.id for chart in at.get("plotly_chart")]
+    assert not any("delay" in key for key in chart_keys), "no empty delay charts"
+
+
+def test_with_no_paid_invoice_a_customer_shows_why_there_is_no_payment_forecast(app_home: Path) -> None:
+    upload("unpaid", NOTHING_PAID_CSV)
+    at = open_project("unpaid", "pages/customers.py")
+    assert not at.exception and not at.error
+    values = {metric.label: metric.value for metric in at.metric}
+    assert values["Total invoiced"] == "3.75K"
+    assert values["Next payment, predicted"] == "—"
+    assert values["Avg days to pay"] == "—"
+    text = shown_text(at)
+    assert "No paid invoice yet" in text
+    assert "nan" not in text.lower().split()
+
+
+def test_a_customer_with_one_invoice_reads_sensibly(app_home: Path) -> None:
+    upload("single", ONE_INVOICE_CSV)
+    at = open_project("single", "pages/customers.py")
+    stats = projects.load_project(services(), "single").ledger
+    quasar = stats.loc[stats["customer_name"] == "Quasar Foods", "customer_key"].iloc[0]
+    at.selectbox(key="customers_select").set_value(quasar).run()
+    assert not at.exception and not at.error
+    text = shown_text(at)
+    assert "Trend **stable**" not in text, "one invoice has no trend"
+    assert "one invoice so far" in text.lower()
+    assert "a spread needs at least two" in text
+    assert at.get("plotly_chart"), "the amount chart still shows the invoice"
+
+
+def test_a_database_that_is_down_shows_what_to_do_instead_of_a_traceback(
+    app_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", CLOSED_PORT_DATABASE)
+    at = run_app()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.error, "the failure is shown"
+    message = at.error[0].value
+    assert "database" in message.lower()
+    assert "DATABASE_URL" in message, message

@@ -1,0 +1,81 @@
+"""Sentences the pages show about results, including why a number is missing; pure functions, no Streamlit.
+
+They sit next to ``ui.format`` (which they use) rather than in finlib: they decide how a result reads on this
+screen, not what it is. Every function takes plain values so the tests can state the wording as a table.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import PurePosixPath
+
+import pandas as pd
+
+from ui.format import format_count, format_date, format_days, format_share
+
+STORE_PREFIX = "store://"
+UPLOAD_DIGEST_LENGTH = 16
+
+
+def plural(count: int | float, noun: str, nouns: str | None = None) -> str:
+    """``1 invoice``, ``3 invoices``, ``1,204 invoices``."""
+    whole = int(count)
+    return f"{format_count(whole)} {noun if whole == 1 else (nouns or noun + 's')}"
+
+
+def describe_span(first: date | datetime | None, last: date | datetime | None) -> str:
+    """``from 5 Jan 2025 to 20 Mar 2025``, or ``on 5 Jan 2025`` when both are the same day."""
+    if first is None or last is None or pd.isna(first) or pd.isna(last):
+        return ""
+    if pd.Timestamp(first).normalize() == pd.Timestamp(last).normalize():
+        return f"on {format_date(first)}"
+    return f"from {format_date(first)} to {format_date(last)}"
+
+
+def describe_trend(trend: str, invoice_count: int) -> str:
+    """The trend as the customer header says it; one invoice has no trend, so it says that instead."""
+    if invoice_count < 2:
+        return "No trend yet (one invoice)"
+    return f"Trend **{trend}**"
+
+
+def describe_steadiness(
+    paid_count: int, avg_delay_days: float | None, delay_std_days: float | None, on_time_share: float | None
+) -> str:
+    """How steady a customer's payments are, or why that cannot be said yet."""
+    if paid_count == 0:
+        return "Steadiness: nothing paid yet, so there is no payment pattern."
+    if paid_count == 1 or delay_std_days is None or pd.isna(delay_std_days):
+        return (
+            f"Steadiness: one paid invoice so far ({format_days(avg_delay_days)} to pay); "
+            "a spread needs at least two."
+        )
+    return (
+        f"Steadiness: usually pays within ±{format_days(delay_std_days)} of the average "
+        f"(standard deviation), and pays {format_share(on_time_share)} of invoices by the due date."
+    )
+
+
+def describe_missing_payments(invoice_count: int, paid_count: int) -> str | None:
+    """Why days to pay and payment forecasts are missing for a selection, or None when some invoice is paid."""
+    if invoice_count == 0 or paid_count > 0:
+        return None
+    return (
+        "No invoice in this selection has a payment date yet, so there is no average days to pay, no delay "
+        "chart and no predicted payment date. If the file has a payment-date column, check that it is mapped "
+        "on the Projects page."
+    )
+
+
+def describe_source(source: str) -> str:
+    """A project's source as a reader wants it: ``Uploaded file ledger.xlsx`` instead of the internal store key.
+
+    Uploads are stored as ``store://<prefix><project>/<digest>-<filename>``; S3 URLs and paths are shown as they are.
+    """
+    if not source.startswith(STORE_PREFIX):
+        return source
+    filename = PurePosixPath(source[len(STORE_PREFIX):]).name
+    digest, separator, rest = filename.partition("-")
+    if separator and rest and len(digest) == UPLOAD_DIGEST_LENGTH and all(c in "0123456789abcdef" for c in digest):
+        filename = rest
+    return f"Uploaded file {filename}"
