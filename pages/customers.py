@@ -8,6 +8,7 @@ from finlib.export import export_csv
 from ui import charts, data, tables, wording
 from ui.actions import require_ready
 from ui.format import (
+    MISSING_TEXT,
     format_amount,
     format_compact,
     format_count,
@@ -99,7 +100,9 @@ with right:
 st.markdown("**Invoices**")
 table = tables.invoice_table(invoices)
 shown, column_config = tables.invoice_display(table)
-st.dataframe(shown, column_config=column_config, hide_index=True, key="customers_invoices")
+st.dataframe(
+    shown, column_config=column_config, hide_index=True, key="customers_invoices", placeholder=MISSING_TEXT
+)
 st.download_button(
     "Download invoices (CSV)", export_csv(table), file_name=f"{project.name}-customer-invoices.csv",
     mime="text/csv", icon=":material/download:", key="customers_download",

@@ -6,7 +6,7 @@ import streamlit as st
 
 from ui import data
 from ui.actions import require_ready
-from ui.format import format_count
+from ui.format import MISSING_TEXT, format_count
 from ui.sidebar import PRESENTATION_STATE, page_context, sync_presentation
 
 context = page_context()
@@ -45,7 +45,7 @@ if audit.empty:
             "model, tokens, cost and whether the privacy guard let it through.", icon=":material/history:")
 else:
     st.dataframe(
-        audit.drop(columns=["messages"]), hide_index=True, key="privacy_audit",
+        audit.drop(columns=["messages"]), hide_index=True, key="privacy_audit", placeholder=MISSING_TEXT,
         column_config={
             "When": st.column_config.DatetimeColumn("When", format="D MMM YYYY, HH:mm"),
             "Cost (USD)": st.column_config.NumberColumn("Cost (USD)", format="%.4f"),

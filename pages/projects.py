@@ -6,6 +6,7 @@ import streamlit as st
 
 from ui import projects_view
 from ui.actions import refresh, render_flash, render_pending_delete, request_delete
+from ui.format import MISSING_TEXT
 from ui.sidebar import PENDING_PROJECT_STATE, PROJECT_KEY, page_context
 
 context = page_context()
@@ -28,7 +29,7 @@ if not context.projects:
 st.subheader("Your projects")
 st.dataframe(
     projects_view.project_table(context.projects), hide_index=True, key="projects_table",
-    column_config=projects_view.PROJECT_COLUMN_CONFIG,
+    column_config=projects_view.PROJECT_COLUMN_CONFIG, placeholder=MISSING_TEXT,
 )
 
 names = [info.name for info in context.projects]
