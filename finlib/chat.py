@@ -23,10 +23,10 @@ from finlib.dealias import AliasLookup, StreamingDealiaser, render_answer
 from finlib.errors import LLMUnavailableError, PrivacyBlockedError
 from finlib.facts import ProjectFigures, build_facts, compute_project_figures, describe_facts
 from finlib.llm import LLMResult, send_to_llm
-from finlib.mentions import Mention, MentionResolver, alias_question
+from finlib.mentions import WORD_KIND, Mention, MentionResolver, alias_question
 from finlib.numbers import unverified_numbers
 from finlib.offline import answer_offline
-from finlib.privacy import NameScanner, alias_text, entries_from
+from finlib.privacy import NameScanner, alias_text, entries_from, redact_messages, redact_text
 
 MAX_HISTORY_MESSAGES = 8
 SYSTEM_PROMPT = """You answer questions about one company's accounts receivable (its invoices and payments).
@@ -130,12 +130,18 @@ def prepare(
         *history_messages(history, session.scanner),
         {"role": "user", "content": aliased},
     ]
-    notes = [
-        f"'{m.text}' could be {', '.join(c.real_name for c in m.candidates)}; using {m.entry.real_name}."
-        for m in found
-        if m.ambiguous
-    ]
+    notes = [_ambiguity_note(m) for m in found if m.ambiguous]
     return ChatAnswer(question, aliased, list(found), messages=messages, facts=facts, notes=notes)
+
+
+def _ambiguity_note(mention: Mention) -> str:
+    names = [c.real_name for c in mention.candidates if c.kind != WORD_KIND]
+    if len(names) < len(mention.candidates):
+        return (
+            f"'{mention.text}' could be the ordinary word or {', '.join(names)}; it was sent as the alias of "
+            f"{mention.entry.real_name} (on the Chat page you can pick the ordinary word)."
+        )
+    return f"'{mention.text}' could be {', '.join(names)}; using {mention.entry.real_name}."
 
 
 @dataclass
@@ -184,6 +190,7 @@ def _run(
     try:
         if not settings.llm_enabled:
             answer.notes.append("No model is configured (LITE_LLM_API_KEY or LITE_LLM_API_BASE): offline answer.")
+            answer.messages = redact_messages(answer.messages, session.scanner)
             yield from _offline(session, answer)
             return
         answer.model = settings.llm_model
@@ -193,6 +200,9 @@ def _run(
             )
         except PrivacyBlockedError as error:
             verdict, answer.blocked, answer.error = "blocked", True, str(error)
+            # The payload held real names and never left: keep (and show, and audit) only a redacted copy.
+            answer.messages = redact_messages(answer.messages, session.scanner)
+            answer.question_aliased = redact_text(answer.question_aliased, session.scanner)
             answer.answer = str(error)
             yield answer.answer
             return
@@ -241,6 +251,8 @@ def record_audit(engine: Engine | None, project: str, answer: ChatAnswer, verdic
         return None
     usage = answer.usage
     detail = answer.error
+    if verdict == "blocked":
+        detail = f"Not sent: blocked by the privacy guard; the messages are stored redacted. {detail or ''}".strip()
     if answer.unverified:
         detail = ((detail or "") + " Unverified numbers: " + ", ".join(answer.unverified)).strip()
     with db.session_scope(engine) as session:

@@ -7,6 +7,7 @@ LiteLLM is imported on the first call, not at start-up (its import takes seconds
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -21,6 +22,9 @@ from finlib.privacy import NameScanner, check_payload
 RETRY_BACKOFF_S = 0.5
 MAX_BACKOFF_S = 8.0
 RETRYABLE_STATUS = frozenset({408, 409, 429})
+LITELLM_LOGGERS = ("LiteLLM", "LiteLLM Router", "LiteLLM Proxy")
+# Exception types (anywhere in the cause chain) that mean no connection was made; LiteLLM reports them as HTTP 500.
+CONNECTION_ERRORS = frozenset({"APIConnectionError", "ConnectError", "ConnectionError", "ConnectionRefusedError"})
 _litellm: ModuleType | None = None
 
 
@@ -65,6 +69,10 @@ def load_litellm() -> ModuleType:
         import litellm
 
         litellm.suppress_debug_info = True
+        # LiteLLM's loggers carry their own stderr handler and inherit the app's INFO level: without this every
+        # question prints "LiteLLM:INFO ... completion() model=..." lines on the CLI.
+        for name in LITELLM_LOGGERS:
+            logging.getLogger(name).setLevel(logging.WARNING)
         _litellm = litellm
     return _litellm
 
@@ -130,18 +138,39 @@ def _is_retryable(exc: Exception) -> bool:
 def _unavailable(exc: Exception, settings: Settings) -> LLMUnavailableError:
     status = getattr(exc, "status_code", None)
     model = settings.llm_model
+    timed_out = status == 408 or "timeout" in type(exc).__name__.lower()
+    if not timed_out and _cannot_connect(exc):
+        where = f"at {settings.llm_api_base}" if settings.llm_api_base else f"of {model}"
+        return LLMUnavailableError(
+            f"The model {model} could not answer: cannot reach the model server {where}; check LITE_LLM_API_BASE "
+            "(and that the server is running)."
+        )
     if status in (401, 403):
         advice = "Check LITE_LLM_API_KEY."
     elif status == 404:
         advice = "Check LITE_LLM_MODEL and LITE_LLM_API_BASE."
     elif status == 429:
         advice = "The provider is rate limiting; wait a minute and ask again."
-    elif status == 408 or "timeout" in type(exc).__name__.lower():
+    elif timed_out:
         advice = f"No answer within {settings.llm_timeout_s:g} s; ask again, or raise LITE_LLM_TIMEOUT."
     else:
         advice = "Ask again later; the offline answer below is computed without the model."
     reason = f"HTTP {status}" if status else type(exc).__name__
     return LLMUnavailableError(f"The model {model} could not answer ({reason}). {advice}")
+
+
+def _cannot_connect(exc: BaseException) -> bool:
+    """True when no connection to the server was made (refused, unknown host), whatever LiteLLM wrapped it in."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if "timeout" in type(current).__name__.lower():
+            return False
+        if type(current).__name__ in CONNECTION_ERRORS or isinstance(current, ConnectionError):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
 
 
 def _usage(result: LLMResult, usage: Any) -> None:

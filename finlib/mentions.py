@@ -1,14 +1,19 @@
 """Resolving which customers and people a question mentions: exact, case-insensitive and fuzzy, with ambiguity.
 
 Two passes over the question, never over the names one by one:
-1. exact: the project's ``NameScanner`` (one dictionary probe per token and name length) finds whole names and
-   names without their legal suffix, whatever the case, accents or punctuation;
-2. prefixes: the first words of a longer name ("Al Noor" for "Al Noor Builders"; a single word only when
-   written as in the name, so "horizon" never stands for "Horizon Pharma Distribution");
-3. fuzzy: the question's few word runs (n-grams) that the exact pass left are scored against every name at once
+1. exact: the project's ``NameScanner`` (one dictionary probe per token and run length) finds every variant
+   of a name the send guard knows: whole names, names without their legal suffix, a customer's leading words
+   ("3M" for "3M Gulf", "AlNoor" for "Al Noor Builders"), the distinctive parts of a person's name ("Smith"),
+   whatever the case, accents, punctuation, ``&``/``and``/``+`` or spacing;
+2. fuzzy: the question's few word runs (n-grams) that the exact pass left are scored against every name at once
    with ``rapidfuzz.process.cdist`` (C, multi-threaded), so 20,000 names cost milliseconds.
 Where names nest (``ABC`` and ``ABC Holdings``) the longest match wins. A mention is ambiguous when several
 entries fit it equally well; its ``candidates`` list them, best first.
+
+A generic common word written in lower case ("next" where a customer is called "Next"; see ``privacy``) is
+a mention too, ambiguous between the customer and the ordinary word (a ``WORD_KIND`` candidate). The Chat page
+asks which is meant; without an answer the customer is assumed, so the word goes out as an alias: nothing is
+sent silently that could be the name.
 """
 
 from __future__ import annotations
@@ -29,16 +34,23 @@ FUZZY_ONE_WORD_MIN_CHARS = 5
 FUZZY_TIE_MARGIN = 2.0
 MAX_NGRAM_TOKENS = 6
 EDGE_MIN_SCORE = 75.0
-PREFIX_SCORE = 90.0
-PREFIX_MIN_CHARS = 5
+SHORTENED_SCORE = 95.0
+PLAIN_WORD_SCORE = 90.0
+WORD_KIND = "word"
+
+
+def plain_word_entry(text: str) -> NameEntry:
+    """The candidate that stands for ``text`` read as an ordinary word, not a name (kind ``WORD_KIND``, no alias)."""
+    return NameEntry(WORD_KIND, f"“{text}” as an ordinary word", text.casefold(), "")
 
 
 @dataclass(frozen=True)
 class Mention:
     """A span of the question naming ``entry`` (the best candidate); ``candidates`` holds every close fit.
 
-    ``size`` is the number of words the span covers; ``score`` is 100 for a whole name, 95 for a name without its
-    legal suffix, and the rapidfuzz ratio for a fuzzy match.
+    ``size`` is the number of words the span covers; ``score`` is 100 for a whole name, 95 for a shortened one
+    (no legal suffix, leading words, part of a person's name), 90 for a generic word in lower case, and the
+    rapidfuzz ratio for a fuzzy match.
     """
 
     start: int
@@ -66,35 +78,21 @@ class MentionResolver:
         self.scanner = as_scanner(names)
         self._choices: list[str] = []
         self._choice_entries: list[tuple[NameEntry, ...]] = []
-        for tokens, entries, _, as_written in self.scanner.variants():
-            # Names made only of common words are never guessed at: they must be written as the name.
-            if tokens and not as_written:
-                self._choices.append(" ".join(tokens))
+        for words, entries, _, generic in self.scanner.variants():
+            # Generic common words are never guessed at: the exact pass asks about them.
+            if words and not generic:
+                self._choices.append(words)
                 self._choice_entries.append(entries)
-        self._by_alias = {e.alias: e for e in self.scanner.entries}
-        self._prefixes = NameScanner(_prefix_entries(self.scanner.entries))
 
     def resolve(self, question: str) -> list[Mention]:
         """Mentions in ``question``, in order of position, non-overlapping, longest first where they nest."""
-        candidates = [_from_hit(hit) for hit in self.scanner.scan(question)]
-        candidates.extend(self._prefix(question))
+        candidates = [_from_hit(hit) for hit in self.scanner.scan(question, plain_words=True)]
         candidates.extend(self._fuzzy(question))
         chosen: list[Mention] = []
         for mention in sorted(candidates, key=lambda m: (-m.size, -m.score, m.start)):
             if all(mention.end <= c.start or mention.start >= c.end for c in chosen):
                 chosen.append(mention)
         return sorted(chosen, key=lambda m: m.start)
-
-    def _prefix(self, question: str) -> list[Mention]:
-        """The first words of longer names ("Al Noor" for "Al Noor Builders"); one word only as written."""
-        found = []
-        for hit in self._prefixes.scan(question):
-            size = len(tokenise(hit.text))
-            if size == 1 and hit.text not in {e.real_name for e in hit.entries}:
-                continue
-            entries = tuple(dict.fromkeys(self._by_alias[e.alias] for e in hit.entries))
-            found.append(Mention(hit.start, hit.end, hit.text, entries[0], PREFIX_SCORE, entries, size))
-        return found
 
     def _fuzzy(self, question: str) -> list[Mention]:
         if not self._choices:
@@ -146,23 +144,13 @@ def _edges_in_name(gram: _Gram, name: str) -> bool:
     return all(max(fuzz.ratio(edge, w) for w in words) >= EDGE_MIN_SCORE for edge in {gram.words[0], gram.words[-1]})
 
 
-def _prefix_entries(entries: Iterable[NameEntry]) -> list[NameEntry]:
-    """Leading word runs of names of two words or more, as stand-in entries carrying the real entry's alias."""
-    prefixes = []
-    for entry in entries:
-        tokens = tokenise(entry.real_name)
-        for size in range(1, len(tokens)):
-            words = [t[2] for t in tokens[:size]]
-            if all(w in COMMON_WORDS for w in words) or len("".join(words)) < PREFIX_MIN_CHARS:
-                continue
-            spelling = entry.real_name[: tokens[size - 1][1]]
-            prefixes.append(NameEntry(entry.kind, spelling, entry.key, entry.alias))
-    return prefixes
-
-
 def _from_hit(hit: NameHit) -> Mention:
     size = len(tokenise(hit.text))
-    return Mention(hit.start, hit.end, hit.text, hit.entries[0], 100.0 if hit.full else 95.0, hit.entries, size)
+    if hit.plain_word:
+        candidates = (*hit.entries, plain_word_entry(hit.text))
+        return Mention(hit.start, hit.end, hit.text, hit.entries[0], PLAIN_WORD_SCORE, candidates, size)
+    score = 100.0 if hit.full else SHORTENED_SCORE
+    return Mention(hit.start, hit.end, hit.text, hit.entries[0], score, hit.entries, size)
 
 
 def _ngrams(question: str, tokens: Sequence[tuple[int, int, str]]) -> list[_Gram]:
@@ -197,8 +185,10 @@ def resolve_mentions(question: str, names: MentionResolver | NameScanner | Itera
 
 
 def alias_question(question: str, mentions: Sequence[Mention]) -> str:
-    """``question`` with every mention replaced by its entry's alias."""
+    """``question`` with every mention replaced by its entry's alias (a word the user confirmed stays as it is)."""
     text = question
     for mention in sorted(mentions, key=lambda m: m.start, reverse=True):
+        if mention.entry.kind == WORD_KIND:
+            continue
         text = text[: mention.start] + (mention.entry.alias or mention.text) + text[mention.end :]
     return text

@@ -2,12 +2,34 @@
 
 A name is found as a run of whole words: text and names are cut into tokens (letters and digits; each
 Han/kana/Thai character is a token of its own, since those scripts do not separate words by spaces), and
-each token is folded (NFKC, case-folded, accents removed). ``Müller & Söhne GmbH`` is therefore the token
-run ``muller sohne gmbh``: ``&``, apostrophes and dots never hide a name, and matches are whole-word.
-A name also matches without its legal suffix (``Müller & Söhne`` for ``Müller & Söhne GmbH``).
-Names made only of common words (``Next``, ``Total``, ``Best Choice``) match only as written in the ledger or
-in capitals: in lower case they are ordinary words and say nothing about who the customer is.
-Lookup is one dictionary probe per token and name length, so thousands of names cost no more than a few.
+each token is folded (NFKC, case-folded, accents removed). A run is looked up by its *folded key*: its tokens
+joined without spaces, with the connectors ``and``/``und``/``et``/``и`` dropped (``&`` and ``+`` are not tokens
+at all). ``Müller & Söhne GmbH``, ``MULLER AND SOHNE GMBH`` and ``müller+söhne gmbh`` share the key
+``mullersohnegmbh``; ``AlNoor`` and ``Al-Noor`` share ``alnoor``. Runs always start and end on token
+boundaries, so matches are whole-word.
+
+What a name is known by (every variant below is used alike by the send guard, by free-text aliasing and by
+the question resolver in ``mentions``):
+- the whole name, and the name without legal suffixes or a leading "the" (``Müller & Söhne``);
+- customers: the leading words of the name up to and including its first distinctive word (``3M`` of
+  ``3M Gulf``, ``Al Noor`` of ``Al Noor Builders``, ``Müller`` of ``Müller & Söhne GmbH``);
+- people: every distinctive word of the name and every run of its words holding one (``Smith`` and ``John``
+  of ``John Smith``, ``Al-Farsi`` and ``Farsi`` of ``Mohammed Al-Farsi``).
+A word is *distinctive* when it has at least three characters (two if it mixes digits and letters) and is not
+one of ``COMMON_WORDS``; a shortened form shared by more than ``MAX_SHARED_PART`` names is dropped, since it
+names nobody in particular. Where two names share a run, a whole name beats a shortened one.
+
+The rule for names made of common words. ``COMMON_WORDS`` is the question vocabulary: function words, the
+words people ask about receivables with, and every word of the prompt and facts that ``chat`` writes itself
+(a test keeps it so). Every variant matches case-insensitively, including multi-word names made only of
+common words (``best choice`` is the customer ``Best Choice``), except *generic* ones: a single common word
+standing alone, be it a one-word name (``Next``, ``Total``) or the one-word stub of a longer name (``Total``
+of ``Total Ltd``). Written with a capital letter a generic word is the name; in lower case it is first of all
+the ordinary word ("the next payment"), which the prompt itself uses, so the guard and free-text aliasing let
+it pass. The resolver never lets such a word through silently: it reports it as an ambiguous mention (the
+customer, or the plain word), the Chat page asks the user to pick, and without a pick (the CLI) the customer's
+alias is sent and a note says so.
+Lookup is one dictionary probe per token and run length, so thousands of names cost no more than a few.
 """
 
 from __future__ import annotations
@@ -15,7 +37,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +47,7 @@ from finlib.errors import PrivacyBlockedError
 ALIAS_PATTERN = re.compile(r"(?<![0-9A-Za-z])(?:CUST|PERS)-[0-9A-Z]{2,40}(?![0-9A-Za-z])", re.IGNORECASE)
 KIND_PREFIX = {"customer": "CUST", "person": "PERS"}
 _UNSPACED = "\u0e00-\u0e7f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_UNSPACED_CHAR = re.compile(f"[{_UNSPACED}]")
 # Combining marks (accents written apart, Arabic and Hebrew vowel points, Indic vowel signs) stay in their word.
 _MARKS = (
     "\u0300-\u036f\u0483-\u0489\u0591-\u05c7\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed"
@@ -33,6 +56,10 @@ _MARKS = (
 _TOKEN = re.compile(rf"[{_UNSPACED}]|(?:[^\W_{_UNSPACED}]|[{_MARKS}])+")
 _SPACES = re.compile(r"\s+")
 
+REDACTED = "[REDACTED]"
+NOT_SENT_KEY = "not_sent"
+CONNECTORS = frozenset({"and", "und", "et", "и"})
+MAX_SHARED_PART = 8
 LEGAL_SUFFIXES = frozenset(
     "ab ag aps as bhd bv co company corp corporation cv gmbh inc incorporated kft kg kk limited llc llp lp ltd "
     "mbh nv oy oyj plc pte pty pvt sa sarl sas sdn spa sp srl sro zoo".split()
@@ -46,14 +73,21 @@ COMMON_WORDS = frozenset(
     group had has have he her here high him his home how i if in into is it its just key last late later least
     less let like list long low made main make many may me more most much must my name near net new next no
     none north not now number of off old on once one only open or order other our out over own paid part past
-    pay per plan plus point prime quick rate real right same say see set she should show since so some south
-    start still such summit sum take than that the their them then there these they this those through time
+    pay per plan plus point quick rate real right same say see set she should show since so some south
+    start still such sum take than that the their them then there these they this those through time
     to today top total trend true under unit up us use value very was way we well west what when where which
     while who why will with within without work would year yes yet you your
     january february march april may june july august september october november december
     monday tuesday wednesday thursday friday saturday sunday
     amount amounts customer customers invoice invoices payment payments forecast overdue outstanding portfolio
     manager managers service services delay delays revenue sales client clients account accounts balance
+    answer answers alias aliases appear appears behind briefly company conversation data date dates entries
+    estimate exactly fact facts figures fraction fractions given guess html ignore images including
+    instruction instructions invent links markdown mean never numbers plainly question questions quote reads
+    receivable rounded says tax totals use using
+    aging ageing as_of bucket buckets change collected count counted covers currency decreasing fastest growing
+    increasing invoiced largest mentioned monthly month months moving note paid_count predicted rankings share
+    shrinking slowest stable std trends unpaid anything avg dd dso inside location mm payers type write yyyy
     """.split()
 )
 
@@ -70,20 +104,26 @@ class NameEntry:
 
 @dataclass(frozen=True)
 class NameHit:
-    """A run of text that names one or more entries; ``full`` is False for a name found without its suffix."""
+    """A run of text that names one or more entries.
+
+    ``full`` is False for a shortened form (no suffix, a leading part, a part of a person's name);
+    ``plain_word`` is True for a generic word written in lower case, which may be the ordinary word.
+    """
 
     start: int
     end: int
     text: str
     entries: tuple[NameEntry, ...]
     full: bool
+    plain_word: bool = False
 
 
 @dataclass(frozen=True)
 class _Variant:
     entries: tuple[NameEntry, ...]
     full: bool
-    spellings: frozenset[str] | None  # set when only these exact spellings count (common-word names)
+    generic: bool  # a single common word: the name only when written with a capital letter
+    words: str  # the folded tokens joined by spaces (what fuzzy matching compares with)
 
 
 @functools.lru_cache(maxsize=65536)
@@ -97,6 +137,21 @@ def tokenise(text: str) -> list[tuple[int, int, str]]:
     """Tokens of ``text`` as (start, end, folded token); aliases are skipped so their letters never match."""
     blanked = ALIAS_PATTERN.sub(lambda m: " " * len(m.group()), text)
     return [(m.start(), m.end(), fold_token(m.group())) for m in _TOKEN.finditer(blanked)]
+
+
+def folded_key(words: Iterable[str]) -> str:
+    """The index key of a run of folded tokens: joined without spaces, connectors (``and``, ``und``) left out."""
+    return "".join(w for w in words if w not in CONNECTORS)
+
+
+def is_distinctive(words: Sequence[str]) -> bool:
+    """True when a run of folded tokens can stand for a name on its own (see the module docstring)."""
+    joined = "".join(words)
+    if any(_UNSPACED_CHAR.search(w) for w in words) or not any(c.isalpha() for c in joined):
+        return False
+    if all(w in COMMON_WORDS or w in LEGAL_SUFFIXES or w in CONNECTORS for w in words):
+        return False
+    return len(joined) >= 3 or (len(joined) == 2 and any(c.isdigit() for c in joined))
 
 
 def _spelling(text: str) -> str:
@@ -128,49 +183,68 @@ class NameScanner:
 
     def __init__(self, entries: Iterable[NameEntry]) -> None:
         self.entries: tuple[NameEntry, ...] = tuple(entries)
-        grouped: dict[tuple[str, ...], dict[bool, list[NameEntry]]] = {}
-        spellings: dict[tuple[str, ...], set[str] | None] = {}
+        # key -> rank (0 whole name, 1 shortened, 2 part of another's name) -> entries; plus word forms
+        grouped: dict[str, dict[int, list[NameEntry]]] = {}
+        generic: dict[str, bool] = {}
+        words: dict[str, str] = {}
+        longest = 1
         for entry in self.entries:
-            for tokens, full, spelling in _variants(entry.real_name):
-                grouped.setdefault(tokens, {}).setdefault(full, []).append(entry)
-                if all(t in COMMON_WORDS for t in tokens):
-                    known = spellings.setdefault(tokens, set())
-                    if known is not None:
-                        known.update({spelling, spelling.upper()})
-                else:
-                    spellings[tokens] = None
-        self._index: dict[tuple[str, ...], _Variant] = {}
-        for tokens, by_full in grouped.items():
-            # A full name beats the same words found as another name's shortened form.
-            full = True in by_full
-            named = sorted(by_full[full], key=lambda e: (e.kind != "customer", e.real_name, e.alias))
-            known = spellings.get(tokens)
-            self._index[tokens] = _Variant(tuple(named), full, frozenset(known) if known is not None else None)
-        self._lengths = sorted({len(t) for t in self._index}, reverse=True)
+            for tokens, rank in name_variants(entry):
+                key = folded_key(tokens)
+                if not key:
+                    continue
+                grouped.setdefault(key, {}).setdefault(rank, []).append(entry)
+                generic[key] = generic.get(key, True) and key in COMMON_WORDS
+                words.setdefault(key, " ".join(tokens))
+                longest = max(longest, len(tokens))
+        self._index: dict[str, _Variant] = {}
+        for key, by_rank in grouped.items():
+            parts = list(dict.fromkeys(by_rank.get(2, [])))
+            if len(parts) > MAX_SHARED_PART:
+                by_rank.pop(2)
+            if not by_rank:
+                continue
+            # A whole name beats the same words found as another name's shortened form.
+            best = [by_rank[0]] if 0 in by_rank else list(by_rank.values())
+            named = sorted(
+                dict.fromkeys(e for group in best for e in group),
+                key=lambda e: (e.kind != "customer", e.real_name, e.alias),
+            )
+            self._index[key] = _Variant(tuple(named), 0 in by_rank, generic[key], words[key])
+        # Runs in text may hold a few more tokens than the name ("Muller and Sohne" for "Müller & Söhne").
+        self._longest = longest + 2
 
     def __len__(self) -> int:
         return len(self.entries)
 
-    def variants(self) -> list[tuple[tuple[str, ...], tuple[NameEntry, ...], bool, bool]]:
-        """Every token run the index knows: (tokens, entries, is the full name, matches only as written)."""
-        return [(t, v.entries, v.full, v.spellings is not None) for t, v in self._index.items()]
+    def variants(self) -> list[tuple[str, tuple[NameEntry, ...], bool, bool]]:
+        """Every run the index knows: (folded words, entries, is a whole name, is a generic common word)."""
+        return [(v.words, v.entries, v.full, v.generic) for v in self._index.values()]
 
-    def scan(self, text: str) -> list[NameHit]:
-        """Every run of ``text`` that names an entry, overlapping ones included, in order of position."""
+    def scan(self, text: str, *, plain_words: bool = False) -> list[NameHit]:
+        """Every run of ``text`` that names an entry, overlapping ones included, in order of position.
+
+        Generic words written in lower case are left out unless ``plain_words`` (the resolver asks about them).
+        """
         tokens = tokenise(text)
         hits = []
-        for i in range(len(tokens)):
-            for n in self._lengths:
-                if i + n > len(tokens):
+        index, longest = self._index, self._longest
+        for i, (start, _, first) in enumerate(tokens):
+            if first in CONNECTORS:
+                continue
+            key = ""
+            for _, end, token in tokens[i : i + longest]:
+                if token in CONNECTORS:
                     continue
-                variant = self._index.get(tuple(t[2] for t in tokens[i : i + n]))
+                key += token
+                variant = index.get(key)
                 if variant is None:
                     continue
-                start, end = tokens[i][0], tokens[i + n - 1][1]
                 written = text[start:end]
-                if variant.spellings is not None and _spelling(written) not in variant.spellings:
+                plain = variant.generic and written == written.lower()
+                if plain and not plain_words:
                     continue
-                hits.append(NameHit(start, end, written, variant.entries, variant.full))
+                hits.append(NameHit(start, end, written, variant.entries, variant.full, plain))
         return hits
 
     def find(self, text: str) -> list[NameHit]:
@@ -187,23 +261,32 @@ def select_longest(hits: Sequence[NameHit]) -> list[NameHit]:
     return sorted(chosen, key=lambda h: h.start)
 
 
-def _variants(name: str) -> list[tuple[tuple[str, ...], bool, str]]:
-    """Token runs a name is known by: the whole name, and the name without legal suffixes or a leading 'the'."""
-    found = tokenise(name)
+def name_variants(entry: NameEntry) -> list[tuple[tuple[str, ...], int]]:
+    """Token runs a name is known by, each with its rank: 0 the whole name, 1 shortened, 2 a part of it."""
+    found = [t[2] for t in tokenise(entry.real_name)]
     if not found:
         return []
-    variants = [(tuple(t[2] for t in found), True, _spelling(name))]
+    variants = [(tuple(found), 0)]
     core = list(found)
-    while len(core) > 1 and core[-1][2] in LEGAL_SUFFIXES:
+    while len(core) > 1 and core[-1] in LEGAL_SUFFIXES:
         core.pop()
-    if len(core) > 1 and core[0][2] == "the":
+    if len(core) > 1 and core[0] == "the":
         core.pop(0)
     if len(core) < len(found):
-        tokens = tuple(t[2] for t in core)
         # One- or two-letter stubs ("AB" of "AB Ltd") are too weak to stand for the name on their own.
-        if len("".join(tokens)) >= 3 or any(ord(c) > 0x2E7F for c in "".join(tokens)):
-            variants.append((tokens, False, _spelling(name[core[0][0] : core[-1][1]])))
+        if len("".join(core)) >= 3 or any(ord(c) > 0x2E7F for c in "".join(core)):
+            variants.append((tuple(core), 1))
+    if entry.kind == "person":
+        runs = [tuple(core[i:j]) for i in range(len(core)) for j in range(i + 1, len(core) + 1)]
+        # A run of a person's name counts when it holds a distinctive word at an end ("Al-Farsi", "Smith").
+        variants.extend((run, 2) for run in runs if len(run) < len(core) and _has_distinctive_end(run))
+    else:
+        variants.extend((tuple(core[:size]), 2) for size in range(1, len(core)) if is_distinctive(core[:size]))
     return variants
+
+
+def _has_distinctive_end(run: Sequence[str]) -> bool:
+    return is_distinctive(run[:1]) or is_distinctive(run[-1:])
 
 
 def as_scanner(names: NameScanner | Iterable[Any]) -> NameScanner:
@@ -256,13 +339,32 @@ def check_payload(messages: Sequence[Mapping[str, Any]], names: NameScanner | It
 
 def alias_text(text: str, names: NameScanner) -> str:
     """``text`` with every real name replaced by its alias (free-text fields: notes, locations, services)."""
+    # A name without an alias stays as it is, so the send guard refuses it rather than it vanishing.
+    return _replace_names(text, names, None)
+
+
+def redact_text(text: str, names: NameScanner) -> str:
+    """``text`` with every real name replaced by its alias, or by ``[REDACTED]`` where it has none."""
+    return _replace_names(text, names, REDACTED)
+
+
+def redact_messages(messages: Sequence[Mapping[str, Any]], names: NameScanner) -> list[dict[str, Any]]:
+    """A copy of chat messages that can be stored and shown: every string redacted, each marked ``not_sent``."""
+    return [{**redact_strings(dict(m), names), NOT_SENT_KEY: True} for m in messages]
+
+
+def redact_strings(value: Any, names: NameScanner) -> Any:
+    """A copy of a nested structure with every string redacted (see ``redact_text``)."""
+    return _map_strings(value, lambda text: redact_text(text, names))
+
+
+def _replace_names(text: str, names: NameScanner, fallback: str | None) -> str:
     hits = names.find(text)
     if not hits:
         return text
     pieces, position = [], 0
     for hit in hits:
-        # A name without an alias stays as it is, so the send guard refuses it rather than it vanishing.
-        pieces.extend([text[position : hit.start], hit.entries[0].alias or hit.text])
+        pieces.extend([text[position : hit.start], hit.entries[0].alias or fallback or hit.text])
         position = hit.end
     pieces.append(text[position:])
     return "".join(pieces)
@@ -270,12 +372,16 @@ def alias_text(text: str, names: NameScanner) -> str:
 
 def alias_strings(value: Any, names: NameScanner) -> Any:
     """A copy of a nested structure (dicts, lists, tuples) with every string, keys included, aliased."""
+    return _map_strings(value, lambda text: alias_text(text, names))
+
+
+def _map_strings(value: Any, change: Callable[[str], str]) -> Any:
     if isinstance(value, str):
-        return alias_text(value, names)
+        return change(value)
     if isinstance(value, Mapping):
-        return {alias_strings(k, names): alias_strings(v, names) for k, v in value.items()}
+        return {_map_strings(k, change): _map_strings(v, change) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [alias_strings(v, names) for v in value]
+        return [_map_strings(v, change) for v in value]
     return value
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 from collections.abc import Callable
@@ -73,6 +74,21 @@ def test_errors_that_outlast_the_retries_become_llm_unavailable(
         ask(llm_settings, stream=False)
     assert f"HTTP {status}" in str(caught.value)
     assert len(llm_server.requests) == llm_settings.llm_max_retries + 1
+
+
+def test_an_unreachable_api_base_says_so_instead_of_http_500(make_settings: Callable[..., Settings]) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    api_base = f"http://127.0.0.1:{closed_port}/v1"
+    settings = make_settings(
+        LITE_LLM_MODEL="openai/test-model", LITE_LLM_API_BASE=api_base, LITE_LLM_API_KEY="k", LITE_LLM_MAX_RETRIES="0"
+    )
+    with pytest.raises(LLMUnavailableError) as caught:
+        ask(settings, stream=False)
+    message = str(caught.value)
+    assert f"cannot reach the model server at {api_base}" in message and "LITE_LLM_API_BASE" in message
+    assert "HTTP 500" not in message
 
 
 def test_a_client_error_is_not_retried(llm_server: LLMServer, llm_settings: Settings) -> None:
@@ -162,3 +178,27 @@ def test_litellm_makes_no_network_connection_other_than_to_the_model(llm_server:
     assert attempts, "the guard saw no connection at all"
     assert {(host, port) for _, host, port in attempts} <= {("127.0.0.1", llm_server.port)}
     assert len(llm_server.requests) == 2
+
+
+QUIET_SCRIPT = r"""
+import logging, sys
+logging.basicConfig(level=logging.INFO, stream=sys.stderr)  # as the CLI and the app configure logging
+from finlib.config import load_settings
+from finlib.llm import send_to_llm
+from finlib.privacy import NameScanner
+settings = load_settings({"LITE_LLM_MODEL": "openai/test-model", "LITE_LLM_API_BASE": sys.argv[1],
+    "LITE_LLM_API_KEY": "k", "ALIAS_SALT": "s", "FINLIB_HOME": sys.argv[2]}, dotenv_path=None)
+call = send_to_llm([{"role": "user", "content": "hi"}], settings=settings, names_guard=NameScanner([]), stream=False)
+print(call.text())
+"""
+
+
+def test_litellm_prints_no_info_lines_of_its_own(llm_server: LLMServer, tmp_path: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    completed = subprocess.run(
+        [sys.executable, "-c", QUIET_SCRIPT, llm_server.url, str(tmp_path)],
+        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120, check=False,
+    )  # fmt: skip
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    assert completed.stdout.strip() == "Hello from the test model."
+    assert "LiteLLM" not in completed.stderr, completed.stderr[-2000:]

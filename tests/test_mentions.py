@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from finlib.mentions import MentionResolver, alias_question, resolve_mentions
+from finlib.mentions import WORD_KIND, MentionResolver, alias_question, resolve_mentions
 from finlib.privacy import NameEntry
 
 NAMES = [
@@ -23,6 +23,12 @@ NAMES = [
     ("customer", "Acme Trading GmbH"),
     ("customer", "Acme Trading Ltd"),
     ("person", "Jane Doe"),
+    ("customer", "Summit"),
+    ("customer", "Best Choice"),
+    ("customer", "3M Gulf"),
+    ("customer", "Al Noor Builders"),
+    ("person", "John Smith"),
+    ("person", "Mohammed Al-Farsi"),
 ]
 ENTRIES = [
     NameEntry(kind, name, name.casefold(), f"{'CUST' if kind == 'customer' else 'PERS'}-{i:08d}")
@@ -48,9 +54,19 @@ def resolver() -> MentionResolver:
         ("abc holdngs ltd trend", ["ABC Holdings Ltd."]),
         ("What is the expected payment amount and date for ABC Company?", ["ABC Company"]),
         ("When will Next pay?", ["Next"]),
-        ("What is the next payment for ABC?", ["ABC"]),
-        ("What is the total invoiced?", []),
-        ("total for Total?", ["Total Ltd"]),
+        ("What is the next payment for ABC?", ["Next", "ABC"]),
+        ("What is the total invoiced?", ["Total Ltd"]),
+        ("total for Total?", ["Total Ltd", "Total Ltd"]),
+        ("How much does summit owe?", ["Summit"]),
+        ("What did best choice pay?", ["Best Choice"]),
+        ("Which customers does Smith manage?", ["John Smith"]),
+        ("what about john?", ["John Smith"]),
+        ("How is Al-Farsi doing?", ["Mohammed Al-Farsi"]),
+        ("How is 3M doing?", ["3M Gulf"]),
+        ("what about muller and sohne", ["Müller & Söhne GmbH"]),
+        ("MULLER+SOHNE overdue?", ["Müller & Söhne GmbH"]),
+        ("How is AlNoor doing?", ["Al Noor Builders"]),
+        ("al-noor builders trend", ["Al Noor Builders"]),
         ("o'brien's bakery overdue?", ["O'Brien's Bakery"]),
         ("Is 7-eleven late?", ["7-Eleven"]),
         ("株式会社山田の支払いは?", ["株式会社山田"]),
@@ -72,6 +88,28 @@ def test_a_name_shared_by_two_customers_is_ambiguous_and_lists_both(resolver: Me
     assert {c.real_name for c in mention.candidates} == {"Acme Trading GmbH", "Acme Trading Ltd"}
     chosen = mention.choose(mention.candidates[1])
     assert not chosen.ambiguous and chosen.entry == mention.candidates[1]
+
+
+@pytest.mark.parametrize(
+    ("question", "word", "customer"),
+    [("What is the next payment?", "next", "Next"), ("What is the total invoiced?", "total", "Total Ltd")],
+)
+def test_a_generic_word_in_lower_case_asks_whether_it_is_the_customer_or_the_word(
+    resolver: MentionResolver, question: str, word: str, customer: str
+) -> None:
+    (mention,) = resolver.resolve(question)
+    assert mention.ambiguous and mention.text == word
+    assert [c.kind for c in mention.candidates] == ["customer", WORD_KIND]
+    # Without an answer the customer is assumed, so the word goes out as an alias.
+    assert mention.entry.real_name == customer
+    assert word not in alias_question(question, [mention])
+    as_word = mention.choose(mention.candidates[-1])
+    assert alias_question(question, [as_word]) == question
+
+
+def test_a_generic_word_written_as_a_name_is_the_customer(resolver: MentionResolver) -> None:
+    (mention,) = resolver.resolve("When will Next pay?")
+    assert not mention.ambiguous and mention.entry.real_name == "Next"
 
 
 def test_a_mention_records_its_span_text_and_score(resolver: MentionResolver) -> None:
