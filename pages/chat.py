@@ -96,7 +96,8 @@ if pending:
             st.markdown("Which one do you mean?")
             with st.form("chat_pick_form"):
                 for mention in unresolved:
-                    labels = {c.real_name: c.alias if presentation and c.alias else c.real_name for c in mention.candidates}
+                    # A candidate without an alias is "the ordinary word": its label is the word itself.
+                    labels = {c.real_name: (presentation and c.alias) or c.real_name for c in mention.candidates}
                     st.radio(f"'{shown(mention.text, session, presentation)}'", list(labels),
                              format_func=labels.__getitem__, key=f"chat_pick_{mention.start}")  # fmt: skip
                 if st.form_submit_button("Ask"):
