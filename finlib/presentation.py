@@ -11,20 +11,41 @@ from __future__ import annotations
 import pandas as pd
 
 from finlib.aliasing import AliasBook
-from finlib.privacy import NameScanner, alias_text, as_scanner
+from finlib.privacy import NameScanner, alias_text, as_scanner, folded_key, tokenise
 
 FREE_TEXT_COLUMNS = ("service_type", "location", "pay_terms", "invoice_number", "sales_order_number")
 NO_ALIAS = "(no alias)"
+_STANDALONE_NUMBER = r"\b\d+\b"
 
 
-def _alias_column(values: pd.Series, scanner: NameScanner) -> pd.Series:
-    distinct = values.dropna().unique()
-    if len(distinct) == 0:
+def _name_tokens(scanner: NameScanner) -> frozenset[str]:
+    """Every folded token any name variant contains, and each variant's joined form ("alnoor")."""
+    tokens: set[str] = set()
+    for words, *_ in scanner.variants():
+        parts = words.split()
+        tokens.update(parts)
+        tokens.add(folded_key(parts))
+    return frozenset(tokens)
+
+
+def _alias_column(values: pd.Series, scanner: NameScanner, vocabulary: frozenset[str]) -> pd.Series:
+    distinct = pd.Series(values.dropna().unique(), dtype="str")
+    if distinct.empty:
         return values
-    replaced = {value: alias_text(str(value), scanner) for value in distinct}
-    if all(str(value) == text for value, text in replaced.items()):
+    # Invoice numbers are nearly all distinct: reduce each value to its words (standalone numbers dropped,
+    # vectorised), look at each distinct word pattern once, and scan only the values whose words could be a name.
+    skeletons = distinct.str.replace(_STANDALONE_NUMBER, " ", regex=True)
+    suspicious = [
+        skeleton
+        for skeleton in skeletons.unique()
+        if any(token in vocabulary for _, _, token in tokenise(str(skeleton)))
+    ]
+    candidates = distinct[skeletons.isin(suspicious)]
+    replaced = {value: alias_text(value, scanner) for value in candidates}
+    replaced = {value: text for value, text in replaced.items() if text != value}
+    if not replaced:
         return values
-    return values.map(replaced, na_action="ignore")
+    return values.where(~values.isin(list(replaced)), values.map(replaced))
 
 
 def present_ledger(ledger: pd.DataFrame, aliases: AliasBook) -> pd.DataFrame:
@@ -39,6 +60,7 @@ def present_ledger(ledger: pd.DataFrame, aliases: AliasBook) -> pd.DataFrame:
     presented.loc[has_manager & presented["sales_manager"].isna(), "sales_manager"] = NO_ALIAS
     if len(aliases):
         scanner = as_scanner(aliases)
+        vocabulary = _name_tokens(scanner)
         for column in FREE_TEXT_COLUMNS:
-            presented[column] = _alias_column(ledger[column], scanner)
+            presented[column] = _alias_column(ledger[column], scanner, vocabulary)
     return presented

@@ -43,9 +43,7 @@ def test_full_amounts_have_thousands_separators() -> None:
     assert format_amount(1234567.891, decimals=2) == "1,234,567.89"
 
 
-@pytest.mark.parametrize(
-    ("value", "expected"), [(1, "1 day"), (23.0, "23 days"), (23.44, "23.4 days"), (None, "—")]
-)
+@pytest.mark.parametrize(("value", "expected"), [(1, "1 day"), (23.0, "23 days"), (23.44, "23.4 days"), (None, "—")])
 def test_days_are_counted_in_words(value: float | None, expected: str) -> None:
     assert format_days(value) == expected
 
@@ -68,7 +66,7 @@ def test_deltas_show_the_change_and_the_percentage() -> None:
 @pytest.mark.parametrize(
     ("value", "expected"),
     [
-        ("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"),
+        ('=HYPERLINK("http://x")', '\'=HYPERLINK("http://x")'),
         ("+1+1", "'+1+1"),
         ("-2+3", "'-2+3"),
         ("@SUM(A1)", "'@SUM(A1)"),
@@ -130,6 +128,21 @@ def test_presentation_mode_replaces_names_and_names_inside_free_text() -> None:
         assert name not in text
 
 
+@pytest.mark.parametrize(
+    ("column", "value", "expected"),
+    [
+        ("invoice_number", "ACME-CORP-0001", "CUST-AAAAAAAA-0001"),
+        ("sales_order_number", "SO 2025 Jane Doe 17", "SO 2025 PERS-CCCCCCCC 17"),
+        ("location", "Muller and Sohne depot 7", "CUST-BBBBBBBB depot 7"),
+        ("invoice_number", "INV-2025-000017", "INV-2025-000017"),
+    ],
+)
+def test_presentation_mode_finds_names_inside_invoice_numbers_and_free_text(column, value, expected) -> None:
+    ledger = _ledger()
+    ledger[column] = [value, "INV-2025-000018"]
+    assert present_ledger(ledger, _book())[column].tolist() == [expected, "INV-2025-000018"]
+
+
 def test_presentation_mode_leaves_the_original_ledger_alone() -> None:
     ledger = _ledger()
     present_ledger(ledger, _book())
@@ -153,8 +166,11 @@ def test_monthly_figure_has_invoiced_and_collected_bars_and_the_moving_average_l
 
 def test_aging_figure_labels_buckets_in_words_and_in_order() -> None:
     aging = pd.DataFrame(
-        {"bucket": ["current", "1-30", "31-60", "61-90", "90+"], "invoice_count": [1, 0, 2, 0, 1],
-         "amount": [10.0, 0.0, 20.0, 0.0, 5.0]}
+        {
+            "bucket": ["current", "1-30", "31-60", "61-90", "90+"],
+            "invoice_count": [1, 0, 2, 0, 1],
+            "amount": [10.0, 0.0, 20.0, 0.0, 5.0],
+        }
     )
     figure = charts.aging_figure(aging)
     assert list(figure.data[0].x) == ["Not yet due", "1–30", "31–60", "61–90", "Over 90"]
@@ -213,14 +229,26 @@ def test_one_invoice_has_no_trend(trend: str, count: int, expected: str) -> None
     ("paid", "average", "spread", "on_time", "expected"),
     [
         (0, None, None, None, "Steadiness: nothing paid yet, so there is no payment pattern."),
-        (1, 25.0, float("nan"), 1.0,
-         "Steadiness: one paid invoice so far (25 days to pay); a spread needs at least two."),
-        (4, 30.0, 5.0, 0.75, "Steadiness: usually pays within ±5 days of the average (standard deviation), "
-                             "and pays 75.0% of invoices by the due date."),
+        (
+            1,
+            25.0,
+            float("nan"),
+            1.0,
+            "Steadiness: one paid invoice so far (25 days to pay); a spread needs at least two.",
+        ),
+        (
+            4,
+            30.0,
+            5.0,
+            0.75,
+            "Steadiness: usually pays within ±5 days of the average (standard deviation), "
+            "and pays 75.0% of invoices by the due date.",
+        ),
     ],
 )
-def test_steadiness_says_what_it_can(paid: int, average: float | None, spread: float | None, on_time: float | None,
-                                     expected: str) -> None:
+def test_steadiness_says_what_it_can(
+    paid: int, average: float | None, spread: float | None, on_time: float | None, expected: str
+) -> None:
     assert wording.describe_steadiness(paid, average, spread, on_time) == expected
 
 
