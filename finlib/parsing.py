@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -11,40 +11,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from finlib import names, readers, schema, values
+from finlib import readers, rejections, schema, values
 from finlib.config import Settings
 from finlib.errors import MissingColumnsError, ParseError
-
-LEDGER_DTYPES: dict[str, str] = {
-    "source_row": "int64",
-    "customer_name": "str",
-    "customer_key": "str",
-    "invoice_date": "datetime64[ns]",
-    "invoice_number": "str",
-    "sales_order_number": "str",
-    "pay_terms": "str",
-    "due_date": "datetime64[ns]",
-    "net_amount": "float64",
-    "vat_amount": "float64",
-    "total_amount": "float64",
-    "amount": "float64",
-    "payment_date": "datetime64[ns]",
-    "sales_manager": "str",
-    "sales_manager_key": "str",
-    "service_type": "str",
-    "location": "str",
-}
-LEDGER_COLUMNS = tuple(LEDGER_DTYPES)
-# Repetitive text columns, kept as categoricals until ``expand_ledger`` (the sandbox hands them over that way).
-COMPACT_COLUMNS = (
-    "customer_name",
-    "customer_key",
-    "pay_terms",
-    "sales_manager",
-    "sales_manager_key",
-    "service_type",
-    "location",
+from finlib.ledger import (
+    COMPACT_COLUMNS,
+    LEDGER_COLUMNS,
+    LEDGER_DTYPES,
+    empty_ledger,
+    expand_ledger,
+    names_with_keys,
+    text_categories,
+    text_column,
 )
+
 # Raw columns read as categoricals (dictionary-encoded by the CSV reader): few distinct values, parsed per value.
 _REPETITIVE_SOURCES = frozenset(
     {
@@ -58,9 +38,8 @@ _REPETITIVE_SOURCES = frozenset(
         "location",
     }
 )
-MAX_REJECTED_EXAMPLES = 20
+_DATE_SOURCES = ("invoice_date", "due_date", "payment_date")
 TYPE_SAMPLE_ROWS = 500
-_TOTAL_LABEL = re.compile(r"(grand|sub)?\s*-?\s*totals?\s*:?|total (amount|due|invoiced)", re.I)
 _IMMEDIATE_TERMS = r"(?i)immediate|on receipt|upon receipt|\bcod\b|cash"
 _UNNAMED = re.compile(r"^(unnamed: ?\d+|__unnamed__\d+|column_?\d+)$", re.I)
 
@@ -79,6 +58,8 @@ class ParseReport:
     rejected_count: int
     rejected_examples: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # Source column → the canonical column whose blank cells it fills row by row (e.g. Entity Legal Name).
+    fallback_columns: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe dictionary."""
@@ -120,9 +101,9 @@ def _score(mapping: Mapping[str, str] | None) -> Any:
     return lambda cells: schema.score_header(cells, mapping)
 
 
-def _excel_table(path: Path, fmt: str, mapping: Mapping[str, str] | None) -> _Table:
+def _excel_table(path: Path, fmt: str, mapping: Mapping[str, str] | None, display_name: str) -> _Table:
     first_failure: Exception | None = None
-    for grid in readers.iter_excel_grids(path, fmt):
+    for grid in readers.iter_excel_grids(path, fmt, display_name):
         if grid.cells.empty:
             continue
         header_index = readers.find_header_row(grid.cells, _score(mapping))
@@ -166,106 +147,6 @@ def _csv_table(path: Path, mapping: Mapping[str, str] | None) -> _Table:
     return _Table(body, grid.row_numbers, detected, headers, header_line, None, grid.rejected)
 
 
-def _text_column(series: pd.Series | None, length: int) -> pd.Series:
-    if series is None:
-        return pd.Series(np.nan, index=range(length), dtype="str")
-    text = series.reset_index(drop=True)
-    if not pd.api.types.is_string_dtype(text.dtype) or text.dtype == object:
-        text = text.astype(object).where(text.notna(), None).astype("str")
-    text = text.str.strip()
-    return text.where(text != "")
-
-
-def _names_with_keys(series: pd.Series | None, length: int) -> tuple[pd.Series, pd.Series]:
-    """Display spelling (most frequent per key) and key per row, as categoricals computed on unique spellings."""
-    if series is None:
-        return _missing_categorical(length), _missing_categorical(length)
-    codes, uniques = pd.factorize(series)
-    raw = pd.Series(uniques, dtype=object).astype(str)
-    cleaned = names.clean_display_names(raw)
-    cleaned = cleaned.where(cleaned != "")
-    keys = names.normalise_names(cleaned)
-    counts = np.bincount(codes[codes >= 0], minlength=len(uniques))
-    spellings = pd.DataFrame({"key": keys, "name": cleaned, "count": counts}).dropna()
-    totals = spellings.groupby(["key", "name"], sort=False)["count"].sum().reset_index()
-    best = totals.sort_values("count", ascending=False, kind="stable").drop_duplicates("key").set_index("key")["name"]
-    display = keys.map(best)
-    return _categorical(display, codes), _categorical(keys, codes)
-
-
-def _categorical(per_unique: pd.Series, codes: np.ndarray) -> pd.Series:
-    """Per-row categorical from per-unique strings (code -1 or a missing string → missing), no string per row."""
-    value_codes, values = pd.factorize(per_unique.astype(object).where(per_unique.notna(), None))
-    lookup = np.append(value_codes, -1).astype(np.int32)
-    categories = pd.Index(pd.array(list(values), dtype="str"))
-    return pd.Series(pd.Categorical.from_codes(lookup[codes], categories=categories))
-
-
-def _missing_categorical(length: int) -> pd.Series:
-    categories = pd.Index(pd.array([], dtype="str"))
-    return pd.Series(pd.Categorical.from_codes(np.full(length, -1, dtype=np.int32), categories=categories))
-
-
-def _text_categories(series: pd.Series | None, length: int) -> pd.Series:
-    """``_text_column`` for repetitive text (terms, service, location): cleaned once per distinct value."""
-    if series is None:
-        return _missing_categorical(length)
-    codes, uniques = pd.factorize(series.reset_index(drop=True))
-    return _categorical(_text_column(pd.Series(uniques), len(uniques)), codes)
-
-
-def expand_ledger(compact: pd.DataFrame) -> pd.DataFrame:
-    """The ledger frame (``LEDGER_DTYPES``) from its compact form, whose repetitive text columns are categoricals.
-
-    Categoricals are decoded through Arrow: pandas' own categorical → str conversion builds a Python string per
-    row (~0.4 s per column at a million rows), Arrow's dictionary decode takes ~0.015 s.
-    """
-    import pyarrow as pa
-
-    columns: dict[str, pd.Series] = {}
-    for name in compact.columns:
-        column = compact[name]
-        if isinstance(column.dtype, pd.CategoricalDtype):
-            decoded = pa.array(column.array).dictionary_decode().to_pandas()
-            column = pd.Series(decoded.array, index=column.index, name=name)
-        columns[name] = column
-    ledger = pd.DataFrame(columns, index=compact.index)
-    mismatched = {c: d for c, d in LEDGER_DTYPES.items() if c in ledger.columns and ledger[c].dtype != d}
-    return ledger.astype(mismatched) if mismatched else ledger
-
-
-def _skipped_rows(body: pd.DataFrame, table: _Table) -> tuple[np.ndarray, list[str]]:
-    """Rows that are fully empty, repeated headers or totals: skipped and counted, never rejected."""
-    customer = body[table.mapping.source_for("customer_name")]
-    invoice_date = body[table.mapping.source_for("invoice_date")]
-    suspicious = (values.blank_mask(customer) | values.blank_mask(invoice_date)).to_numpy()
-    codes, uniques = pd.factorize(customer)
-    unique_text = pd.Series(uniques, dtype=object).astype(str).str.strip()
-    header_text = schema.normalise_header(table.mapping.source_for("customer_name"))
-    is_label = unique_text.str.fullmatch(_TOTAL_LABEL) | (unique_text.map(schema.normalise_header) == header_text)
-    label_rows = np.append(is_label.to_numpy(dtype=bool), False)[codes]
-    empty = np.zeros(len(body), dtype=bool)
-    totals = label_rows.copy()
-    candidates = np.flatnonzero(suspicious & ~label_rows)
-    if len(candidates):
-        subset = body.iloc[candidates]
-        all_blank = np.ones(len(subset), dtype=bool)
-        any_total = np.zeros(len(subset), dtype=bool)
-        for column in subset.columns:
-            cells = subset[column]
-            all_blank &= values.blank_mask(cells).to_numpy()
-            text = cells.astype(object).where(cells.notna(), "").astype(str).str.strip()
-            any_total |= text.str.fullmatch(_TOTAL_LABEL).to_numpy(dtype=bool)
-        empty[candidates] = all_blank
-        totals[candidates] |= any_total & ~all_blank
-    warnings = []
-    if empty.sum():
-        warnings.append(f"Skipped {int(empty.sum())} empty rows.")
-    if totals.sum():
-        warnings.append(f"Skipped {int(totals.sum())} header or total rows (such as 'Total' or 'Grand Total').")
-    return empty | totals, warnings
-
-
 def _terms_days(pay_terms: pd.Series, default_days: int) -> pd.Series:
     codes, uniques = pd.factorize(pay_terms)
     text = pd.Series(uniques, dtype=object).astype(str)
@@ -275,87 +156,92 @@ def _terms_days(pay_terms: pd.Series, default_days: int) -> pd.Series:
     return pd.Series(lookup[codes])
 
 
-def _raw(body: pd.DataFrame, table: _Table, canonical: str) -> pd.Series | None:
-    source = table.mapping.source_for(canonical)
+def _raw(body: pd.DataFrame, source: str | None) -> pd.Series | None:
     return body[source].reset_index(drop=True) if source in body.columns else None
 
 
-def _describe(raw: pd.Series | None, position: int) -> str:
-    value = None if raw is None else raw.iloc[position]
-    return "" if value is None or pd.isna(value) else str(value).strip()
-
-
 def _build_ledger(table: _Table, settings: Settings) -> tuple[pd.DataFrame, list[dict[str, Any]], int, list[str]]:
+    mapping = table.mapping
+    fallback_source = mapping.fallbacks.get("customer_name")
     # Columns read through their unique values are factorised once, as categories, instead of at every step.
-    for canonical in ("customer_name", "invoice_date", "due_date", "payment_date", "sales_manager"):
-        source = table.mapping.source_for(canonical)
+    sources = [mapping.source_for(c) for c in ("customer_name", *_DATE_SOURCES, "sales_manager")]
+    for source in sources:
         if source is not None and table.body[source].dtype != "category":
             table.body[source] = table.body[source].astype("category")
-    skip, warnings = _skipped_rows(table.body, table)
+    skip, warnings = rejections.skipped_rows(table.body, mapping, table.row_numbers)
     body = table.body[~skip]
     rows = table.row_numbers[~skip]
     n = len(body)
-    raw = {c: _raw(body, table, c) for c in schema.CANONICAL_COLUMNS}
+    raw = {c: _raw(body, mapping.source_for(c)) for c in schema.CANONICAL_COLUMNS}
+    dated: dict[str, pd.Series] = {}
+    for canonical in _DATE_SOURCES:
+        if (column := raw[canonical]) is not None:
+            dated[mapping.source_for(canonical) or canonical] = column
+    order = values.resolve_date_order(dated)
+    warnings.extend(order.warnings)
 
     def dates(canonical: str) -> pd.Series:
         column = raw[canonical]
         if column is None:
             return pd.Series(pd.NaT, index=range(n), dtype="datetime64[ns]")
-        return values.parse_dates(column)
+        return values.parse_dates(column, order.day_first)
 
     def amounts(canonical: str) -> pd.Series:
         column = raw[canonical]
         return pd.Series(np.nan, index=range(n), dtype="float64") if column is None else values.parse_amounts(column)
 
-    customer, customer_key = _names_with_keys(raw["customer_name"], n)
+    def unreadable(canonical: str, parsed: pd.Series) -> np.ndarray:
+        column = raw[canonical]
+        return np.zeros(n, dtype=bool) if column is None else (parsed.isna() & ~values.blank_mask(column)).to_numpy()
+
+    customer, customer_key = names_with_keys(
+        values.fill_blank_cells(raw["customer_name"], _raw(body, fallback_source)), n
+    )
     invoice_date = dates("invoice_date")
     net, vat, total = amounts("net_amount"), amounts("vat_amount"), amounts("total_amount")
     amount = total.where(total.notna(), net + vat.fillna(0.0))
-    bad_customer = customer_key.isna().to_numpy()
-    bad_date = invoice_date.isna().to_numpy()
-    bad_amount = amount.isna().to_numpy()
-    rejected_mask = bad_customer | bad_date | bad_amount
-    examples: list[dict[str, Any]] = [{"row": int(r), "reason": reason} for r, reason in table.rejected]
-    for position in np.flatnonzero(rejected_mask)[:MAX_REJECTED_EXAMPLES]:
-        reasons = []
-        if bad_customer[position]:
-            reasons.append("missing customer name")
-        if bad_date[position]:
-            text = _describe(raw["invoice_date"], position)
-            reasons.append(f"invoice date {text!r} is not a date" if text else "missing invoice date")
-        if bad_amount[position]:
-            sources = [s for s in ("total_amount", "net_amount") if raw[s] is not None]
-            text = next((t for t in (_describe(raw[s], position) for s in sources) if t), "")
-            reasons.append(f"amount {text!r} is not a number" if text else "missing amount")
-        examples.append({"row": int(rows[position]), "reason": "; ".join(reasons)})
-    examples = sorted(examples, key=lambda e: e["row"])[:MAX_REJECTED_EXAMPLES]
-    rejected_count = int(rejected_mask.sum()) + len(table.rejected)
+    payment = dates("payment_date")
+
+    def amount_reason(position: int) -> str:
+        sources = [s for s in ("total_amount", "net_amount") if raw[s] is not None]
+        text = next((t for t in (rejections.describe_cell(raw[s], position) for s in sources) if t), "")
+        return f"amount {text!r} is not a number" if text else "missing amount"
+
+    def date_reason(label: str, canonical: str) -> Callable[[int], str]:
+        return lambda position: rejections.date_reason(label, raw[canonical], position, order.day_first)
+
+    # An unreadable payment date is not "unpaid": the row is rejected rather than inflating outstanding amounts.
+    rejected_mask, examples, rejected_count = rejections.collect(
+        [
+            (customer_key.isna().to_numpy(), lambda position: "missing customer name"),
+            (invoice_date.isna().to_numpy(), date_reason("invoice date", "invoice_date")),
+            (amount.isna().to_numpy(), amount_reason),
+            (unreadable("payment_date", payment), date_reason("payment date", "payment_date")),
+        ],
+        rows,
+        table.rejected,
+    )
 
     due = dates("due_date")
-    payment = dates("payment_date")
-    for label, parsed, canonical in (("due dates", due, "due_date"), ("payment dates", payment, "payment_date")):
-        column = raw[canonical]
-        if column is None:
-            continue
-        unreadable = (parsed.isna() & ~values.blank_mask(column)).to_numpy() & ~rejected_mask
-        if unreadable.any():
-            first = int(np.flatnonzero(unreadable)[0])
-            warnings.append(
-                f"{int(unreadable.sum())} {label} could not be read as dates and were left empty "
-                f"(first at row {int(rows[first])}: {_describe(column, first)!r})."
-            )
-    pay_terms = _text_categories(raw["pay_terms"], n)
+    bad_due = np.flatnonzero(unreadable("due_date", due) & ~rejected_mask)
+    if len(bad_due):
+        first = rejections.date_reason("due date", raw["due_date"], int(bad_due[0]), order.day_first)
+        warnings.append(
+            f"{len(bad_due)} due date{'s' if len(bad_due) > 1 else ''} could not be read and were taken from the pay "
+            f"terms or the default terms instead ({rejections.row_list(rows[bad_due])}; first: {first})."
+        )
+    pay_terms = text_categories(raw["pay_terms"], n)
     terms = _terms_days(pay_terms, settings.default_terms_days)
     due = due.fillna(invoice_date + pd.to_timedelta(terms, unit="D"))
-    manager, manager_key = _names_with_keys(raw["sales_manager"], n)
+    manager, manager_key = names_with_keys(raw["sales_manager"], n)
     ledger = pd.DataFrame(
         {
             "source_row": rows.astype("int64"),
             "customer_name": customer,
             "customer_key": customer_key,
             "invoice_date": invoice_date,
-            "invoice_number": _text_column(raw["invoice_number"], n),
-            "sales_order_number": _text_column(raw["sales_order_number"], n),
+            "invoice_number": text_column(raw["invoice_number"], n),
+            "sales_order_number": text_column(raw["sales_order_number"], n),
             "pay_terms": pay_terms,
             "due_date": due,
             "net_amount": net,
@@ -365,8 +251,8 @@ def _build_ledger(table: _Table, settings: Settings) -> tuple[pd.DataFrame, list
             "payment_date": payment,
             "sales_manager": manager,
             "sales_manager_key": manager_key,
-            "service_type": _text_categories(raw["service_type"], n),
-            "location": _text_categories(raw["location"], n),
+            "service_type": text_categories(raw["service_type"], n),
+            "location": text_categories(raw["location"], n),
         }
     )
     if rejected_mask.any():
@@ -375,11 +261,6 @@ def _build_ledger(table: _Table, settings: Settings) -> tuple[pd.DataFrame, list
     if mismatched:
         ledger = ledger.astype(mismatched)
     return ledger, examples, rejected_count, warnings
-
-
-def empty_ledger() -> pd.DataFrame:
-    """A ledger frame with no rows and the contract's columns and dtypes."""
-    return pd.DataFrame({c: pd.Series(dtype=d) for c, d in LEDGER_DTYPES.items()})
 
 
 def parse_ledger(
@@ -404,7 +285,8 @@ def parse_ledger_compact(
     """``parse_ledger`` with ``COMPACT_COLUMNS`` left as categoricals (what the sandbox child hands over)."""
     path = Path(path)
     fmt = readers.detect_format(path, filename)
-    table = _csv_table(path, mapping) if fmt == "csv" else _excel_table(path, fmt, mapping)
+    shown = filename or path.name
+    table = _csv_table(path, mapping) if fmt == "csv" else _excel_table(path, fmt, mapping, shown)
     ledger, examples, rejected_count, warnings = _build_ledger(table, settings)
     warnings = table.mapping.warnings + warnings
     if rejected_count:
@@ -420,6 +302,7 @@ def parse_ledger_compact(
         rejected_count=rejected_count,
         rejected_examples=examples,
         warnings=warnings,
+        fallback_columns={source: canonical for canonical, source in table.mapping.fallbacks.items()},
     )
     return ledger, report
 

@@ -102,22 +102,37 @@ def _grid_from_rows(rows: list[list[object]], first_row: int, sheet: str | None)
     return Grid(cells=frame, row_numbers=np.arange(first_row, first_row + len(frame), dtype="int64"), sheet=sheet)
 
 
-def iter_excel_grids(path: Path, fmt: str) -> Iterator[Grid]:
-    """Each sheet of a workbook as a grid of cells (fastexcel; python-calamine or openpyxl as fallbacks)."""
+def unreadable_workbook(display_name: str) -> FileRejectedError:
+    """The one-line error for a file that looks like a workbook but no reader can open (the cause is chained)."""
+    return FileRejectedError(
+        f"{display_name} is not a readable Excel workbook; open it in Excel and save it again, or export it as CSV."
+    )
+
+
+def iter_excel_grids(path: Path, fmt: str, display_name: str | None = None) -> Iterator[Grid]:
+    """Each sheet of a workbook as a grid of cells (fastexcel; python-calamine or openpyxl as fallbacks).
+
+    Raises:
+        FileRejectedError: no reader can open the workbook (the readers' own multi-line texts are chained, not shown).
+    """
+    display = display_name or path.name
     try:
         import fastexcel
 
         reader = fastexcel.read_excel(str(path))
         names = list(reader.sheet_names)
-    except Exception as exc:  # noqa: BLE001 - any reader failure moves on to the fallback
-        yield from _fallback_grids(path, fmt, exc)
+    except Exception:  # noqa: BLE001 - any reader failure moves on to the fallback
+        yield from _fallback_grids(path, fmt, display)
         return
     for index, name in enumerate(names):
         try:
             sheet = reader.load_sheet(index, header_row=None, dtypes="string", skip_whitespace_tail_rows=True)
             cells = sheet.to_arrow().to_pandas()
         except Exception as exc:  # noqa: BLE001
-            raise ParseError(f"Sheet {name!r} could not be read ({exc}). Save the workbook again and retry.") from exc
+            raise ParseError(
+                f"Sheet {name!r} of {display} could not be read; open the workbook in Excel and save it again, "
+                "or export the sheet as CSV."
+            ) from exc
         cells.columns = range(cells.shape[1])
         first = _first_sheet_row(path, index) if fmt == "xlsx" else _calamine_first_row(path, index)
         yield Grid(cells=cells, row_numbers=np.arange(first, first + len(cells), dtype="int64"), sheet=name)
@@ -130,7 +145,7 @@ def _calamine_first_row(path: Path, index: int) -> int:
     return int(start[0]) + 1 if start else 1
 
 
-def _fallback_grids(path: Path, fmt: str, cause: Exception) -> Iterator[Grid]:
+def _fallback_grids(path: Path, fmt: str, display_name: str) -> Iterator[Grid]:
     try:
         if fmt == "xlsx":
             from openpyxl import load_workbook
@@ -148,10 +163,7 @@ def _fallback_grids(path: Path, fmt: str, cause: Exception) -> Iterator[Grid]:
     except ParseError:
         raise
     except Exception as exc:  # noqa: BLE001
-        raise ParseError(
-            f"The workbook could not be opened ({cause}; fallback: {exc}). "
-            "Check that it is a valid Excel file, or save it as CSV."
-        ) from exc
+        raise unreadable_workbook(display_name) from exc
 
 
 @dataclass

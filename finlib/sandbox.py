@@ -243,7 +243,7 @@ def _read_frame(path: str) -> pd.DataFrame:
     """
     import pyarrow.feather as feather
 
-    from finlib.parsing import expand_ledger
+    from finlib.ledger import expand_ledger
 
     return expand_ledger(feather.read_table(path, memory_map=True).to_pandas())
 

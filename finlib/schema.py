@@ -185,6 +185,10 @@ KEYWORDS: dict[str, tuple[str, ...]] = {
     "total_amount": ("total", "gross"),
 }
 
+# Columns that stand in for a canonical one row by row where both exist: a blank CUSTOMER NAME takes the row's
+# Entity Legal Name (the original design's fallback).
+FALLBACK_SYNONYMS: dict[str, tuple[str, ...]] = {"customer_name": ("entity legal name", "entity name", "legal name")}
+
 _PARENTHESISED = re.compile(r"\([^)]*\)")
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
 
@@ -235,6 +239,7 @@ class ColumnMapping:
     columns: dict[str, str]
     unmapped: list[str]
     warnings: list[str] = field(default_factory=list)
+    fallbacks: dict[str, str] = field(default_factory=dict)  # canonical → source filling its blank cells
 
     def source_for(self, canonical: str) -> str | None:
         """The source header mapped to a canonical column, if any."""
@@ -270,6 +275,7 @@ def detect_mapping(
     """Map source headers to canonical columns: explicit entries first, then synonyms that pass the type check."""
     columns: dict[str, str] = {}
     warnings: list[str] = []
+    claimed: dict[str, str] = {}
     for source, canonical in (explicit or {}).items():
         if canonical not in CANONICAL_COLUMNS:
             raise ParseError(
@@ -281,6 +287,12 @@ def detect_mapping(
                 f"The column mapping names the column {source!r}, which the file does not have. "
                 f"Columns found: {', '.join(repr(h) for h in headers)}. Update the mapping for this project."
             )
+        if canonical in claimed:
+            raise ParseError(
+                f"The column mapping reads both {claimed[canonical]!r} and {source!r} as {canonical}. "
+                "Map only one of them to it and leave the other unmapped."
+            )
+        claimed[canonical] = source
         columns[source] = canonical
     taken = set(columns.values())
     offers = sorted(
@@ -301,8 +313,22 @@ def detect_mapping(
             continue
         columns[header] = canonical
         taken.add(canonical)
-    unmapped = [h for h in headers if h not in columns]
-    return ColumnMapping(columns=columns, unmapped=unmapped, warnings=warnings)
+    fallbacks = _fallbacks(headers, columns)
+    unmapped = [h for h in headers if h not in columns and h not in fallbacks.values()]
+    return ColumnMapping(columns=columns, unmapped=unmapped, warnings=warnings, fallbacks=fallbacks)
+
+
+def _fallbacks(headers: list[str], columns: Mapping[str, str]) -> dict[str, str]:
+    """Unmapped fallback columns (e.g. Entity Legal Name) for canonical columns mapped from another header."""
+    found: dict[str, str] = {}
+    for canonical, names in FALLBACK_SYNONYMS.items():
+        if canonical not in columns.values():
+            continue
+        wanted = [normalise_header(n) for n in names]
+        spare = [h for h in headers if h not in columns and normalise_header(h) in wanted]
+        if spare:
+            found[canonical] = min(spare, key=lambda h: wanted.index(normalise_header(h)))
+    return found
 
 
 def missing_required(mapped: Iterable[str]) -> list[str]:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
 import numpy as np
 import pandas as pd
 
@@ -39,10 +43,15 @@ MONTH_FIRST_FORMATS = (
     "%m/%d/%Y %I:%M:%S %p",
 )
 
+# Lookarounds rather than \b, so that codes glued to the number ("USD1500", "1500CR") are found too.
 _CURRENCY = (
-    r"(?i)\b(?:AED|USD|EUR|GBP|INR|SAR|QAR|OMR|KWD|BHD|JPY|CNY|CHF|CAD|AUD|PKR|EGP|DHS?|RS|CR|DR)\b\.?"
+    r"(?i)(?<![a-z])(?:AED|USD|EUR|GBP|INR|SAR|QAR|OMR|KWD|BHD|JPY|CNY|CHF|CAD|AUD|PKR|EGP|DHS?|RS|CR|DR)(?![a-z])\.?"
     r"|[$€£₹¥]|US\$"
 )
+_CREDIT_MARK = r"(?i)(?<![a-z])CR\.?\s*$"
+# A sign only before or after the digits, or parentheses around them: "12-34" and "1+1" are not amounts.
+_SIGNED_AMOUNT = re.compile(r"^(?P<open>\()?(?P<lead>[+-])?(?P<digits>[\d.,]+)(?P<trail>[+-])?(?P<close>\))?$")
+_NUMERIC_DATE = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](?:\d{4}|\d{2})(?!\d)")
 
 
 def blank_mask(series: pd.Series) -> pd.Series:
@@ -54,6 +63,30 @@ def blank_mask(series: pd.Series) -> pd.Series:
     blank_uniques = pd.Series(uniques, dtype=object).astype(str).str.strip().str.casefold().isin(BLANK_TOKENS)
     lookup = np.append(blank_uniques.to_numpy(dtype=bool), True)  # code -1 (missing) → blank
     return pd.Series(lookup[codes], index=series.index)
+
+
+def fill_blank_cells(primary: pd.Series | None, fallback: pd.Series | None) -> pd.Series | None:
+    """``primary`` with its blank cells taken from ``fallback`` row by row, as a categorical (works on codes).
+
+    Used for a customer column with an ``Entity Legal Name`` fallback; a cell blank in both stays missing.
+    """
+    if primary is None or fallback is None:
+        return primary
+    blank = blank_mask(primary).to_numpy()
+    if not blank.any():
+        return primary
+    primary_codes, primary_uniques = pd.factorize(primary)
+    # Only the rows to fill are looked at in the fallback (it is rarely needed and may be plain text).
+    stand_ins = fallback.to_numpy(dtype=object)[blank]
+    stand_ins = pd.Series(stand_ins, dtype=object).where(~blank_mask(pd.Series(stand_ins, dtype=object)))
+    fallback_codes, fallback_uniques = pd.factorize(stand_ins)
+    codes = primary_codes.copy()
+    codes[blank] = np.where(fallback_codes >= 0, fallback_codes + len(primary_uniques), -1)
+    merged = pd.Series([*primary_uniques, *fallback_uniques], dtype=object).astype(str)
+    merged_codes, merged_uniques = pd.factorize(merged)
+    lookup = np.append(merged_codes, -1).astype(np.int32)
+    categories = pd.Index(pd.array(list(merged_uniques), dtype="str"))
+    return pd.Series(pd.Categorical.from_codes(lookup[codes], categories=categories))
 
 
 def _over_uniques(series: pd.Series, parse_uniques: object, dtype: str) -> pd.Series:
@@ -73,39 +106,139 @@ def _from_serials(numbers: pd.Series) -> pd.Series:
 
 
 def _try_format(text: pd.Series, fmt: str) -> pd.Series:
-    parsed = pd.to_datetime(text, format=fmt, errors="coerce")
-    if getattr(parsed.dt, "tz", None) is not None:
-        parsed = parsed.dt.tz_localize(None)
+    # utc=True: a column mixing offsets ("...Z", "...+04:00") cannot be parsed otherwise; the zone is then dropped.
+    parsed = pd.to_datetime(text, format=fmt, errors="coerce", utc=True).dt.tz_localize(None)
     parsed = parsed.astype("datetime64[ns]")
     return parsed.where((parsed >= EARLIEST_DATE) & (parsed <= LATEST_DATE))
 
 
-def _format_order(sample: pd.Series) -> list[str]:
-    """Formats to try, best first; day-first vs month-first is decided once per column from its values."""
+@dataclass(frozen=True)
+class DateOrderEvidence:
+    """Distinct values of a date column that can be read only day-first or only month-first, with an example."""
+
+    day_first: int = 0
+    month_first: int = 0
+    day_first_example: str | None = None
+    month_first_example: str | None = None
+
+    @property
+    def leaning(self) -> bool | None:
+        """True for day-first, False for month-first, None when the column settles nothing (a tie: day-first)."""
+        if self.day_first == self.month_first:
+            return None
+        return self.day_first > self.month_first
+
+
+@dataclass(frozen=True)
+class DateOrder:
+    """The day/month order of a file's dates, and a warning when its date columns disagree."""
+
+    day_first: bool
+    warnings: list[str] = field(default_factory=list)
+
+
+def _distinct_texts(series: pd.Series) -> pd.Series:
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        return pd.Series(series.cat.categories, dtype=object).astype(str).str.strip()
+    if series.dtype == object or pd.api.types.is_string_dtype(series.dtype):
+        return pd.Series(series.dropna().unique(), dtype=object).astype(str).str.strip()
+    return pd.Series([], dtype=object)
+
+
+def _day_and_month_only(text: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Masks of numeric dates readable only day-first (13/04/2025) and only month-first (04/13/2025)."""
+    parts = text.str.extract(_NUMERIC_DATE)
+    first = pd.to_numeric(parts[0], errors="coerce")
+    second = pd.to_numeric(parts[1], errors="coerce")
+    day_only = first.between(13, 31) & second.between(1, 12)
+    month_only = second.between(13, 31) & first.between(1, 12)
+    return day_only.fillna(False).astype(bool), month_only.fillna(False).astype(bool)
+
+
+def date_order_evidence(series: pd.Series) -> DateOrderEvidence:
+    """What a raw date column says about day-first versus month-first (computed on its distinct values)."""
+    text = _distinct_texts(series)
+    if text.empty:
+        return DateOrderEvidence()
+    day_only, month_only = _day_and_month_only(text)
+    return DateOrderEvidence(
+        day_first=int(day_only.sum()),
+        month_first=int(month_only.sum()),
+        day_first_example=str(text[day_only].iloc[0]) if day_only.any() else None,
+        month_first_example=str(text[month_only].iloc[0]) if month_only.any() else None,
+    )
+
+
+def _order_name(day_first: bool) -> str:
+    return "day-first (DD/MM/YYYY)" if day_first else "month-first (MM/DD/YYYY)"
+
+
+def resolve_date_order(columns: Mapping[str, pd.Series]) -> DateOrder:
+    """One day/month order per file, from the unambiguous values (a day above 12) of all its date columns.
+
+    The order most such values show wins (day-first, the original ledgers' convention, on a tie or when nothing
+    tells) and applies to every date column; values that only fit the other order are then not read, so a
+    typed-in 12/31 in a day-first file is reported instead of flipping a whole column. Columns that disagree
+    are named in a warning.
+    """
+    evidence = {name: date_order_evidence(series) for name, series in columns.items()}
+    day_total = sum(e.day_first for e in evidence.values())
+    month_total = sum(e.month_first for e in evidence.values())
+    day_first = day_total >= month_total
+    warnings: list[str] = []
+    if day_total and month_total:
+        other = _order_name(not day_first).split(" ")[0]
+        against = [
+            f"{name!r} has {count} date{'s' if count > 1 else ''} that only fit{'' if count > 1 else 's'} {other} "
+            f"(e.g. {example!r})"
+            for name, e in evidence.items()
+            for count, example in [
+                (e.month_first, e.month_first_example) if day_first else (e.day_first, e.day_first_example)
+            ]
+            if count
+        ]
+        warnings.append(
+            f"The date columns disagree on the day/month order: {'; '.join(against)}. All dates are read "
+            f"{_order_name(day_first)}, the order most unambiguous dates show, and those that only fit {other} "
+            "are reported. Check how the file was exported."
+        )
+    return DateOrder(day_first=day_first, warnings=warnings)
+
+
+def reads_only_in_other_order(text: str, day_first: bool) -> bool:
+    """True when a date text is valid only in the order the column is *not* read in (e.g. 12/31 when day-first)."""
+    day_only, month_only = _day_and_month_only(pd.Series([str(text).strip()], dtype=object))
+    return bool(month_only.iloc[0]) if day_first else bool(day_only.iloc[0])
+
+
+def describe_date_failure(label: str, text: str, day_first: bool) -> str:
+    """Reason a date cell was not read: not a date at all, or a date in the other day/month order."""
+    if reads_only_in_other_order(text, day_first):
+        other = _order_name(not day_first).split(" ")[0]
+        return f"{label} {text!r} is {other}, but this file's {label}s are {_order_name(day_first)}"
+    return f"{label} {text!r} is not a date"
+
+
+def _format_order(sample: pd.Series, formats: tuple[str, ...], common: tuple[str, ...]) -> list[str]:
+    """Formats to try, best first: one common format that reads the whole sample settles it cheaply."""
     size = len(sample)
     scores: dict[str, int] = {}
-    # The common shapes first: one format that reads the whole sample settles the column cheaply.
-    for fmt, rival in (("ISO8601", None), ("%d/%m/%Y", "%m/%d/%Y"), ("%d-%b-%Y", None)):
+    for fmt in common:
         scores[fmt] = int(_try_format(sample, fmt).notna().sum())
-        if rival is not None:
-            scores[rival] = int(_try_format(sample, rival).notna().sum())
-            if scores[fmt] == size or scores[rival] == size:
-                # Both complete means every day is <= 12: read day-first, the convention of the original ledgers.
-                return [fmt if scores[fmt] >= scores[rival] else rival]
-        elif scores[fmt] == size:
+        if scores[fmt] == size:
             return [fmt]
-    for fmt in (*NEUTRAL_FORMATS, *DAY_FIRST_FORMATS, *MONTH_FIRST_FORMATS):
+    for fmt in formats:
         if fmt not in scores:
             scores[fmt] = int(_try_format(sample, fmt).notna().sum())
-    day_first = sum(scores[f] for f in DAY_FIRST_FORMATS)
-    month_first = sum(scores[f] for f in MONTH_FIRST_FORMATS)
-    family = DAY_FIRST_FORMATS if day_first >= month_first else MONTH_FIRST_FORMATS
-    candidates = [f for f in (*NEUTRAL_FORMATS, *family) if scores[f] > 0]
-    return sorted(candidates, key=lambda f: -scores[f])
+    return sorted((f for f in formats if scores[f] > 0), key=lambda f: -scores[f])
 
 
-def parse_date_texts(text: pd.Series) -> pd.Series:
-    """Dates from distinct stripped strings: Excel serials, ISO, DD/MM or MM/DD (per column), DD-Mon-YYYY."""
+def parse_date_texts(text: pd.Series, day_first: bool = True) -> pd.Series:
+    """Dates from distinct stripped strings: Excel serials, ISO, DD/MM or MM/DD (as told), DD-Mon-YYYY.
+
+    Only the neutral formats and the chosen order's formats are tried: a value that reads only in the other
+    order stays missing, so that one column never mixes both.
+    """
     result = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
     blank = text.str.casefold().isin(BLANK_TOKENS)
     numbers = pd.to_numeric(text.where(~blank), errors="coerce")
@@ -114,10 +247,14 @@ def parse_date_texts(text: pd.Series) -> pd.Series:
     remaining = ~blank & result.isna()
     if not remaining.any():
         return result
+    family = DAY_FIRST_FORMATS if day_first else MONTH_FIRST_FORMATS
+    formats = (*NEUTRAL_FORMATS, *family)
     pending = text[remaining]
     tried: set[str] = set()
     while not pending.empty:
-        order = [f for f in _format_order(pending.iloc[:DATE_SAMPLE_SIZE]) if f not in tried]
+        untried = tuple(f for f in formats if f not in tried)
+        common = tuple(f for f in ("ISO8601", family[0], "%d-%b-%Y") if f not in tried)
+        order = _format_order(pending.iloc[:DATE_SAMPLE_SIZE], untried, common)
         if not order:
             break
         for fmt in order:
@@ -130,28 +267,45 @@ def parse_date_texts(text: pd.Series) -> pd.Series:
     return result
 
 
-def parse_dates(series: pd.Series) -> pd.Series:
-    """Dates (datetime64[ns]) from a raw column; NaT where blank or not a date."""
+def parse_dates(series: pd.Series, day_first: bool | None = None) -> pd.Series:
+    """Dates (datetime64[ns]) from a raw column; NaT where blank or not a date.
+
+    ``day_first`` is the file's order for this column (``resolve_date_orders``); None decides from the column.
+    """
     if pd.api.types.is_datetime64_any_dtype(series.dtype):
         if getattr(series.dt, "tz", None) is not None:
             series = series.dt.tz_localize(None)
         return series.astype("datetime64[ns]")
     if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype):
         return _from_serials(series.astype("float64"))
-    return _over_uniques(series, parse_date_texts, "datetime64[ns]")
+    if day_first is None:
+        leaning = date_order_evidence(series).leaning
+        day_first = True if leaning is None else leaning
+    order = day_first
+    return _over_uniques(series, lambda text: parse_date_texts(text, order), "datetime64[ns]")
 
 
 def parse_amount_texts(text: pd.Series) -> pd.Series:
     """Amounts from distinct stripped strings: currency marks, thousands separators, accounting negatives."""
     blank = text.str.casefold().isin(BLANK_TOKENS)
-    marked = text.str.replace(_CURRENCY, "", regex=True).str.strip()
+    marked = text.str.replace(_CURRENCY, "", regex=True).str.replace(r"[\s\u00a0\u202f']", "", regex=True)
+    parts = marked.str.extract(_SIGNED_AMOUNT)
+    well_formed = (
+        parts["digits"].notna()
+        & (parts["open"].isna() == parts["close"].isna())
+        & ~(parts["lead"].notna() & parts["trail"].notna())
+    )
     negative = (
-        marked.str.fullmatch(r"\(.*\)")
-        | marked.str.startswith("-")
-        | marked.str.endswith("-")
-        | text.str.contains(r"(?i)\bCR\.?$", regex=True)
-    ).astype(bool)
-    core = text.str.replace(_CURRENCY, "", regex=True).str.replace(r"[\s\u00a0\u202f'()+\-]", "", regex=True)
+        (
+            parts["open"].notna()
+            | (parts["lead"] == "-")
+            | (parts["trail"] == "-")
+            | text.str.contains(_CREDIT_MARK, regex=True)
+        )
+        .fillna(False)
+        .astype(bool)
+    )
+    core = parts["digits"].where(well_formed, "").fillna("").astype(str)
     has_comma = core.str.contains(",", regex=False)
     has_dot = core.str.contains(".", regex=False)
     both = has_comma & has_dot

@@ -125,7 +125,8 @@ def test_the_original_erp_export_is_read_into_the_ledger_frame(tmp_path: Path, s
     assert report.format == "xlsx" and report.sheet == "Ledger" and report.header_row == 3
     assert report.rows_read == 4 and report.rows_loaded == 4 and report.rejected_count == 0
     assert list(ledger["source_row"]) == [4, 5, 6, 7]
-    assert report.unmapped_columns == ["Entity Legal Name"]
+    assert report.unmapped_columns == []
+    assert report.fallback_columns == {"Entity Legal Name": "customer_name"}
 
 
 def test_header_on_row_three_with_blank_first_column_is_detected(tmp_path: Path, settings: Settings) -> None:
@@ -229,7 +230,8 @@ def test_empty_rows_and_total_rows_are_skipped_and_counted(tmp_path: Path, setti
     ]
     ledger, report = parse_ledger(write_xlsx(tmp_path / "totals.xlsx", rows), settings=settings)
     assert report.rows_loaded == 4 and report.rejected_count == 0
-    assert any("header or total rows" in w and "2" in w for w in report.warnings)
+    assert "Skipped 1 empty rows." in report.warnings
+    assert "Skipped 2 total or subtotal rows (rows 9, 10)." in report.warnings
 
 
 def test_repeated_header_rows_are_skipped(tmp_path: Path, settings: Settings) -> None:
@@ -239,6 +241,7 @@ def test_repeated_header_rows_are_skipped(tmp_path: Path, settings: Settings) ->
     )
     ledger, report = parse_ledger(path, settings=settings)
     assert list(ledger["source_row"]) == [2, 4] and report.rejected_count == 0
+    assert "Skipped 1 repeated header row (row 3)." in report.warnings
 
 
 def test_dates_and_amounts_in_text_formats_are_parsed(tmp_path: Path, settings: Settings) -> None:
@@ -299,3 +302,144 @@ def test_the_compact_ledger_keeps_repetitive_text_as_categoricals_and_expands_to
     assert list(ledger["customer_key"]) == ["acme corp", "acme corp", "beta"]
     assert ledger["location"].tolist()[0::2] == ["Dubai", "Dubai"] and pd.isna(ledger["location"][1])
     pd.testing.assert_frame_equal(ledger, parse_ledger(path, settings=settings)[0])
+
+
+def write_csv(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "ledger.csv"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("rows", "invoice_dates", "payment_date"),
+    [
+        # The invoice dates settle month-first (04/13); the payment date alone settles nothing and follows them.
+        ("A,03/04/2025,10,04/05/2025\nA,04/13/2025,10,\n", ["2025-03-04", "2025-04-13"], "2025-04-05"),
+        # The payment date settles day-first (25/04); the invoice dates follow it.
+        ("A,03/04/2025,10,25/04/2025\nA,05/01/2025,10,\n", ["2025-04-03", "2025-01-05"], "2025-04-25"),
+        # Nothing settles it: day-first, the original ledgers' convention, for every column.
+        ("A,03/04/2025,10,04/05/2025\n", ["2025-04-03"], "2025-05-04"),
+    ],
+)
+def test_one_day_month_order_is_decided_per_file_from_all_its_date_columns(
+    tmp_path: Path, settings: Settings, rows: str, invoice_dates: list[str], payment_date: str
+) -> None:
+    path = write_csv(tmp_path, "Customer,Invoice Date,Amount,Payment Date\n" + rows)
+    ledger, report = parse_ledger(path, settings=settings)
+    assert list(ledger["invoice_date"]) == [pd.Timestamp(d) for d in invoice_dates]
+    assert ledger["payment_date"].iloc[0] == pd.Timestamp(payment_date)
+    assert report.rejected_count == 0 and not any("disagree" in w for w in report.warnings)
+
+
+def test_date_columns_that_disagree_are_reported_and_the_minority_dates_rejected(
+    tmp_path: Path, settings: Settings
+) -> None:
+    path = write_csv(
+        tmp_path,
+        "Customer,Invoice Date,Amount,Payment Date\nA,04/13/2025,10,04/25/2025\nB,04/14/2025,10,25/04/2025\n",
+    )
+    ledger, report = parse_ledger(path, settings=settings)
+    assert list(ledger["payment_date"]) == [pd.Timestamp("2025-04-25")]
+    assert any("'Payment Date' has 1 date that only fits day-first (e.g. '25/04/2025')" in w for w in report.warnings)
+    assert report.rejected_examples == [
+        {"row": 3, "reason": "payment date '25/04/2025' is day-first, but this file's payment dates are month-first "
+         "(MM/DD/YYYY)"}
+    ]  # fmt: skip
+
+
+def test_a_date_that_reads_only_in_the_other_order_is_rejected_with_its_row(tmp_path: Path, settings: Settings) -> None:
+    path = write_csv(tmp_path, "Customer,Invoice Date,Amount\nA,31/12/2025,10\nB,12/31/2025,10\nC,30/11/2025,10\n")
+    ledger, report = parse_ledger(path, settings=settings)
+    assert list(ledger["customer_name"]) == ["A", "C"]
+    assert report.rejected_examples == [
+        {"row": 3, "reason": "invoice date '12/31/2025' is month-first, but this file's invoice dates are day-first "
+         "(DD/MM/YYYY)"}
+    ]  # fmt: skip
+
+
+def test_iso_datetimes_with_mixed_offsets_do_not_stop_the_parse(tmp_path: Path, settings: Settings) -> None:
+    path = write_csv(
+        tmp_path,
+        "Customer,Invoice Date,Amount,Payment Date\n"
+        "A,2025-04-03T10:00:00Z,10,2025-04-10 23:30\nA,2025-04-03 00:00:00+04:00,10,\n",
+    )
+    ledger, report = parse_ledger(path, settings=settings)
+    assert list(ledger["invoice_date"]) == [pd.Timestamp("2025-04-03 10:00"), pd.Timestamp("2025-04-02 20:00")]
+    assert report.rejected_count == 0
+
+
+@pytest.mark.parametrize("name", ["TOTAL", "Total", "Grand Total", "totals:"])
+def test_a_customer_named_like_a_total_keeps_its_invoices(tmp_path: Path, settings: Settings, name: str) -> None:
+    path = write_csv(
+        tmp_path, f"Customer,Invoice Date,Invoice No,Amount\n{name},2025-01-01,INV-1,5000\nAcme,2025-01-02,INV-2,100\n"
+    )
+    ledger, report = parse_ledger(path, settings=settings)
+    assert list(ledger["amount"]) == [5000.0, 100.0]
+    assert report.rejected_count == 0 and not any("Skipped" in w for w in report.warnings)
+
+
+@pytest.mark.parametrize(
+    ("total_row", "skipped"),
+    [
+        ("Total,,,5100", True),
+        (",,,5100", False),  # no label: an invoice without date or customer, rejected and reported
+        ("Total,,,", False),  # no amount: nothing to double count, rejected and reported
+        ("Total,2025-01-03,,5100", False),  # a dated row is an invoice of a customer named Total
+    ],
+)
+def test_a_row_is_a_total_only_without_invoice_date_and_number_and_with_an_amount(
+    tmp_path: Path, settings: Settings, total_row: str, skipped: bool
+) -> None:
+    path = write_csv(tmp_path, f"Customer,Invoice Date,Invoice No,Amount\nAcme,2025-01-02,INV-2,100\n{total_row}\n")
+    ledger, report = parse_ledger(path, settings=settings)
+    assert ("Skipped 1 total or subtotal row (row 3)." in report.warnings) is skipped
+    assert len(ledger) + report.rejected_count == (1 if skipped else 2)
+
+
+def test_a_blank_customer_name_takes_the_entity_legal_name_of_its_row(tmp_path: Path, settings: Settings) -> None:
+    path = write_csv(
+        tmp_path,
+        "Entity Legal Name,Customer Name,Invoice Date,Amount\n"
+        "Legal A,,2025-01-01,10\nLegal B,Cust B,2025-01-02,20\n,,2025-01-03,30\n",
+    )
+    ledger, report = parse_ledger(path, settings=settings)
+    assert list(ledger["customer_name"]) == ["Legal A", "Cust B"]
+    assert report.rejected_examples == [{"row": 4, "reason": "missing customer name"}]
+    assert report.fallback_columns == {"Entity Legal Name": "customer_name"}
+
+
+@pytest.mark.parametrize(
+    ("payment", "reason"),
+    [
+        ("xx/yy", "payment date 'xx/yy' is not a date"),
+        ("31/31/2025", "payment date '31/31/2025' is not a date"),
+        ("12/31/2025", "payment date '12/31/2025' is month-first, but this file's payment dates are day-first "
+         "(DD/MM/YYYY)"),
+    ],
+)  # fmt: skip
+def test_an_unreadable_payment_date_rejects_its_row_instead_of_counting_it_unpaid(
+    tmp_path: Path, settings: Settings, payment: str, reason: str
+) -> None:
+    path = write_csv(
+        tmp_path,
+        "Customer,Invoice Date,Amount,Payment Date\n"
+        f"A,25/01/2025,10,01/02/2025\nA,26/01/2025,20,{payment}\nA,27/01/2025,30,\n",
+    )
+    ledger, report = parse_ledger(path, settings=settings)
+    assert list(ledger["amount"]) == [10.0, 30.0]
+    assert report.rejected_examples == [{"row": 3, "reason": reason}]
+
+
+def test_an_unreadable_due_date_falls_back_to_the_terms_with_a_warning_naming_its_rows(
+    tmp_path: Path, settings: Settings
+) -> None:
+    path = write_csv(
+        tmp_path,
+        "Customer,Invoice Date,Amount,Due Date,Pay Terms\n"
+        "A,2025-01-01,10,soon,Net 45\nA,2025-01-02,20,2025-02-01,\nA,2025-01-03,30,later,\n"
+        "A,2025-01-04,40,2025-02-04,\nA,2025-01-05,50,2025-02-05,\n",
+    )
+    ledger, report = parse_ledger(path, settings=settings)
+    assert report.rejected_count == 0
+    assert list(ledger["due_date"][:3]) == [pd.Timestamp(d) for d in ("2025-02-15", "2025-02-01", "2025-02-02")]
+    assert any("2 due dates" in w and "rows 2, 4" in w and "'soon'" in w for w in report.warnings)

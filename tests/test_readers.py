@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -108,3 +109,31 @@ def test_csv_dictionary_columns_come_back_as_categoricals_with_the_same_values(t
     assert isinstance(grid.cells[0].dtype, pd.CategoricalDtype)
     assert grid.cells[0].astype(object).where(grid.cells[0].notna(), None).tolist() == ["A", None, "A "]
     assert grid.cells[1].dtype == "str"
+
+
+def _truncated_workbook(path: Path) -> bytes:
+    workbook = Workbook()
+    workbook.active.append(["Customer", "Invoice Date", "Amount"])
+    workbook.save(path)
+    return path.read_bytes()[:300]
+
+
+@pytest.mark.parametrize(
+    ("fmt", "make_bytes"),
+    [
+        ("xlsx", lambda path: b"PK\x03\x04garbage"),
+        ("xlsx", _truncated_workbook),
+        ("xls", lambda path: readers.XLS_MAGIC + b"garbage" * 20),
+    ],
+    ids=["text-with-zip-magic", "truncated-zip", "xls-magic-garbage"],
+)
+def test_a_file_that_is_not_a_readable_workbook_gets_one_clear_line(
+    tmp_path: Path, fmt: str, make_bytes: Callable[[Path], bytes]
+) -> None:
+    path = tmp_path / "cache-0123"
+    path.write_bytes(make_bytes(tmp_path / "source.xlsx"))
+    with pytest.raises(FileRejectedError) as caught:
+        list(readers.iter_excel_grids(path, fmt, "March ledger.xlsx"))
+    assert str(caught.value) == (
+        "March ledger.xlsx is not a readable Excel workbook; open it in Excel and save it again, or export it as CSV."
+    )

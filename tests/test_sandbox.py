@@ -119,3 +119,16 @@ def test_parses_can_run_concurrently(ledger_csv: Path, settings: Settings) -> No
     with ThreadPoolExecutor(max_workers=4) as pool:
         sizes = list(pool.map(lambda _: len(parse_ledger_isolated(ledger_csv, settings=settings)[0]), range(8)))
     assert sizes == [2] * 8
+
+
+@pytest.mark.parametrize("content", [b"PK\x03\x04garbage", b"PK\x03\x04" + b"\x00" * 64], ids=["text", "zeros"])
+def test_a_fake_workbook_is_refused_in_one_line_naming_the_upload(
+    tmp_path: Path, settings: Settings, content: bytes
+) -> None:
+    path = tmp_path / "0123abcd"
+    path.write_bytes(content)
+    with pytest.raises(FileRejectedError) as caught:
+        parse_ledger_isolated(path, settings=settings, filename="march.xlsx")
+    assert str(caught.value) == (
+        "march.xlsx is not a readable Excel workbook; open it in Excel and save it again, or export it as CSV."
+    )

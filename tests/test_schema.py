@@ -51,8 +51,15 @@ def test_entity_legal_name_is_only_a_fallback_for_the_customer() -> None:
     both = schema.detect_mapping(["Entity Legal Name", "CUSTOMER NAME"])
     alone = schema.detect_mapping(["Entity Legal Name"])
     assert both.columns == {"CUSTOMER NAME": "customer_name"}
-    assert both.unmapped == ["Entity Legal Name"]
+    assert both.fallbacks == {"customer_name": "Entity Legal Name"}
+    assert both.unmapped == []
     assert alone.columns == {"Entity Legal Name": "customer_name"}
+    assert alone.fallbacks == {}
+
+
+def test_an_explicitly_mapped_customer_column_also_gets_the_entity_fallback() -> None:
+    mapping = schema.detect_mapping(["Kunde", "Entity Legal Name"], explicit={"Kunde": "customer_name"})
+    assert mapping.fallbacks == {"customer_name": "Entity Legal Name"}
 
 
 def test_a_numeric_paid_column_is_not_taken_as_the_payment_date() -> None:
@@ -94,6 +101,22 @@ def test_an_explicit_mapping_overrides_detection() -> None:
 def test_an_explicit_mapping_naming_unknown_things_is_refused(explicit: dict[str, str], message: str) -> None:
     with pytest.raises(ParseError, match=message):
         schema.detect_mapping(["Kunde"], explicit=explicit)
+
+
+@pytest.mark.parametrize(
+    ("explicit", "canonical"),
+    [
+        ({"Kunde": "customer_name", "Firma": "customer_name"}, "customer_name"),
+        ({"Kunde": "customer_name", "Betrag": "total_amount", "Brutto": "total_amount"}, "total_amount"),
+    ],
+)
+def test_an_explicit_mapping_that_reads_two_columns_as_one_field_is_refused_naming_both(
+    explicit: dict[str, str], canonical: str
+) -> None:
+    first, second = [source for source, target in explicit.items() if target == canonical]
+    with pytest.raises(ParseError) as caught:
+        schema.detect_mapping(["Kunde", "Firma", "Betrag", "Brutto"], explicit=explicit)
+    assert repr(first) in str(caught.value) and repr(second) in str(caught.value) and canonical in str(caught.value)
 
 
 def test_missing_required_columns_are_listed_with_the_columns_found() -> None:

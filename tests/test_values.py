@@ -99,3 +99,90 @@ def test_blank_mask_treats_placeholders_as_empty() -> None:
 def test_blank_mask_sees_placeholders_in_categorical_columns() -> None:
     mask = values.blank_mask(pd.Series(["x", " ", "-", None, "N/A", "x"], dtype="category"))
     assert list(mask) == [False, True, True, True, True, False]
+
+
+def test_a_value_that_reads_only_in_the_other_order_stays_missing_once_the_order_is_chosen() -> None:
+    parsed = values.parse_dates(pd.Series(["31/12/2025", "12/31/2025", "01/02/2025", "30/01/2025"]))
+    assert list(parsed.isna()) == [False, True, False, False]
+    assert parsed.iloc[2] == pd.Timestamp("2025-02-01")
+
+
+@pytest.mark.parametrize(
+    ("day_first", "expected"),
+    [(True, ["2025-12-31", None, "2025-04-03"]), (False, [None, "2025-12-31", "2025-03-04"])],
+)
+def test_the_order_given_for_a_column_is_the_only_one_applied(day_first: bool, expected: list[str | None]) -> None:
+    parsed = values.parse_dates(pd.Series(["31/12/2025", "12/31/2025", "03/04/2025"]), day_first=day_first)
+    assert [None if pd.isna(v) else v for v in parsed] == [None if e is None else pd.Timestamp(e) for e in expected]
+
+
+@pytest.mark.parametrize(
+    ("columns", "day_first"),
+    [
+        ({"Invoice": ["03/04/2025", "04/13/2025"], "Paid": ["04/05/2025"]}, False),
+        ({"Invoice": ["03/04/2025"], "Paid": ["25/04/2025"]}, True),
+        ({"Invoice": ["03/04/2025"], "Paid": ["04/05/2025"]}, True),
+        ({"Invoice": ["2025-04-03"], "Paid": ["04/13/2025", "13-Apr-2025"]}, False),
+    ],
+)
+def test_one_order_per_file_comes_from_the_unambiguous_dates_of_all_its_columns(
+    columns: dict[str, list[str]], day_first: bool
+) -> None:
+    order = values.resolve_date_order({name: pd.Series(cells, dtype="str") for name, cells in columns.items()})
+    assert order.day_first is day_first
+    assert order.warnings == []
+
+
+def test_date_columns_that_disagree_are_named_in_a_warning_and_the_majority_order_wins() -> None:
+    order = values.resolve_date_order(
+        {
+            "Invoice": pd.Series(["13/04/2025", "14/04/2025"]),
+            "Due": pd.Series(["04/25/2025"]),
+            "Paid": pd.Series(["01/02/2025"]),
+        }
+    )
+    assert order.day_first is True
+    assert len(order.warnings) == 1
+    assert "'Due' has 1 date that only fits month-first (e.g. '04/25/2025')" in order.warnings[0]
+    assert "'Invoice'" not in order.warnings[0] and "'Paid'" not in order.warnings[0]
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (["2025-04-03T10:00:00Z", "2025-04-03 00:00:00+04:00"], ["2025-04-03 10:00", "2025-04-02 20:00"]),
+        (["2025-04-03T10:00:00+02:00", "2025-04-04"], ["2025-04-03 08:00", "2025-04-04"]),
+    ],
+)
+def test_iso_datetimes_with_mixed_offsets_are_read_in_utc_without_a_zone(raw: list[str], expected: list[str]) -> None:
+    parsed = values.parse_dates(pd.Series(raw, dtype="str"))
+    assert parsed.dtype == "datetime64[ns]"
+    assert list(parsed) == [pd.Timestamp(e) for e in expected]
+
+
+@pytest.mark.parametrize("raw", ["12-34", "1+1", "-12-", "(12", "12)", "--5", "1,000-50", "+-5"])
+def test_a_sign_anywhere_but_before_or_after_the_number_makes_it_unreadable(raw: str) -> None:
+    assert math.isnan(values.parse_amounts(pd.Series(["1.00", raw], dtype="str")).iloc[1])
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [("USD1500", 1500.0), ("AED1,500", 1500.0), ("1500AED", 1500.0), ("1500CR", -1500.0), ("INR1,23,456", 123456.0)],
+)
+def test_currency_codes_glued_to_the_number_are_recognised(raw: str, expected: float) -> None:
+    assert values.parse_amounts(pd.Series(["1.00", raw], dtype="str")).iloc[1] == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("dtype", ["str", "category"])
+def test_blank_cells_are_filled_from_the_fallback_column_row_by_row(dtype: str) -> None:
+    primary = pd.Series(["Cust A", None, "-", "Cust D", None], dtype=dtype)
+    fallback = pd.Series(["Legal A", "Legal B", "Legal C", None, " "], dtype=dtype)
+    filled = values.fill_blank_cells(primary, fallback)
+    assert filled is not None
+    assert filled.astype(object).where(filled.notna(), None).tolist() == [
+        "Cust A",
+        "Legal B",
+        "Legal C",
+        "Cust D",
+        None,
+    ]

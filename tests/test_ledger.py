@@ -1,0 +1,31 @@
+"""Specification of finlib.ledger: the ledger frame's contract and its compact (categorical) form."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from finlib import ledger
+
+
+def test_the_empty_ledger_has_every_contract_column_and_dtype() -> None:
+    empty = ledger.empty_ledger()
+    assert list(empty.columns) == list(ledger.LEDGER_COLUMNS)
+    assert dict(empty.dtypes.astype(str)) == {c: str(pd.Series(dtype=d).dtype) for c, d in ledger.LEDGER_DTYPES.items()}
+
+
+def test_names_get_their_most_frequent_spelling_and_a_key_per_row() -> None:
+    display, keys = ledger.names_with_keys(pd.Series(["ACME Corp ", "acme corp", "ACME Corp", None]), 4)
+    assert isinstance(display.dtype, pd.CategoricalDtype)
+    assert display.tolist()[:3] == ["ACME Corp"] * 3 and pd.isna(display[3])
+    assert keys.tolist()[:3] == ["acme corp"] * 3
+
+
+@pytest.mark.parametrize("column", ["customer_name", "location"])
+def test_expanding_decodes_categoricals_to_the_contract_text_dtype(column: str) -> None:
+    codes = np.array([0, -1, 0])
+    compact = pd.DataFrame({column: ledger.categorical(pd.Series(["Dubai"]), codes)})
+    expanded = ledger.expand_ledger(compact)
+    assert expanded[column].dtype == "str"
+    assert expanded[column].tolist()[0::2] == ["Dubai", "Dubai"] and pd.isna(expanded[column][1])
