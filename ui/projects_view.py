@@ -252,6 +252,9 @@ def render_load_report(context: AppContext, info: ProjectInfo) -> None:
         key=f"projects_mapping_{info.name}_{info.etag}", disabled=["Column in the file"],
         column_config={"Read as": st.column_config.SelectboxColumn("Read as", options=choices, required=True)},
     )
+    fallbacks = dict(getattr(report, "fallback_columns", None) or {})
+    for column, field_name in fallbacks.items():
+        st.caption(f"`{column}` fills {FIELD_LABELS.get(field_name, field_name).lower()} where that cell is blank.")
     if unmapped:
         st.caption("Not used: " + ", ".join(f"`{column}`" for column in unmapped))
     if st.button("Save mapping and reload", key="projects_mapping_save", icon=":material/save:"):
