@@ -53,8 +53,15 @@ def main() -> None:
     ledger_file = _ensure_file(args.rows, args.file)
 
     home = Path(tempfile.mkdtemp(prefix="finlib-ui-timing-"))
-    os.environ.update(FINLIB_HOME=str(home), ALIAS_SALT="ui-timing-salt", DATABASE_URL="", DB_HOST="",
-                      AWS_S3_BUCKET="", LITE_LLM_API_KEY="", LITE_LLM_API_BASE="")
+    os.environ.update(
+        FINLIB_HOME=str(home),
+        ALIAS_SALT="ui-timing-salt",
+        DATABASE_URL="",
+        DB_HOST="",
+        AWS_S3_BUCKET="",
+        LITE_LLM_API_KEY="",
+        LITE_LLM_API_BASE="",
+    )
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     os.environ.setdefault("LITELLM_MODE", "PRODUCTION")
 
@@ -80,8 +87,10 @@ def main() -> None:
     info = projects.upload_project(services, "big", ledger_file.name, ledger_file.read_bytes())
     registration_s = time.perf_counter() - started
     services.engine.dispose()
-    print(f"registered {info.row_count:,} invoices, {info.customer_count:,} customers in {registration_s:.2f} s "
-          f"(upload + isolated parse + aliases)")
+    print(
+        f"registered {info.row_count:,} invoices, {info.customer_count:,} customers in {registration_s:.2f} s "
+        f"(upload + isolated parse + aliases)"
+    )
 
     st.cache_data.clear()
     st.cache_resource.clear()

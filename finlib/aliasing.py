@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import hmac
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 
 import numpy as np
@@ -164,6 +164,9 @@ class AliasBook:
     """Immutable two-way lookup between a project's real names and their aliases."""
 
     __slots__ = ("_entries", "_by_key", "_by_alias")
+    _entries: pd.DataFrame
+    _by_key: Mapping[tuple[str, str], str]
+    _by_alias: Mapping[str, str]
 
     def __init__(self, entries: pd.DataFrame) -> None:
         missing = [column for column in ENTRY_COLUMNS if column not in entries.columns]
@@ -225,7 +228,8 @@ class AliasBook:
         # Look up each distinct key once, then spread by integer codes: 1M rows cost one factorize, not 1M lookups.
         codes, uniques = pd.factorize(keys)
         lookup = pd.Series(of_kind["alias"].to_numpy(), index=of_kind["key"].to_numpy())
-        aliases = np.append(lookup.reindex(uniques).to_numpy(dtype=object), None)  # code -1 (missing) -> None
+        found = lookup.reindex(uniques).to_numpy(dtype=object)
+        aliases = np.append(found, np.array([None], dtype=object))  # code -1 (missing) -> None
         return pd.Series(aliases[codes], index=keys.index, dtype="str")
 
 

@@ -16,6 +16,7 @@ import zipfile
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 from openpyxl import Workbook
@@ -112,13 +113,14 @@ def _invoice_rows(rng: np.random.Generator, today: date) -> list[dict[str, objec
             invoices.append(_invoice(rng, customer, invoice_date, round(float(net), 2), today))
     credit_source = next(row for row in reversed(invoices) if row["customer"] == CREDIT_NOTE)
     credit = _customer(CREDIT_NOTE)
-    credit_date = min(credit_source["invoice_date"] + timedelta(days=9), today)  # type: ignore[operator]
-    credit_note = _invoice(rng, credit, credit_date, -round(float(credit_source["net"]) * 0.4, 2), today)
+    source_date, source_net = cast(date, credit_source["invoice_date"]), cast(float, credit_source["net"])
+    credit_date = min(source_date + timedelta(days=9), today)
+    credit_note = _invoice(rng, credit, credit_date, -round(source_net * 0.4, 2), today)
     credit_note["payment_date"] = credit_date  # applied against the account the day it was issued
     credit_note["credit_note"] = True
     invoices.append(credit_note)
 
-    invoices.sort(key=lambda row: (row["invoice_date"], row["customer"]))  # type: ignore[arg-type, return-value]
+    invoices.sort(key=lambda row: (row["invoice_date"], row["customer"]))
     for number, row in enumerate(invoices, start=1):
         series = "CN" if row.get("credit_note") else "INV"
         row["invoice_number"] = f"{series}-{row['invoice_date'].year}-{number:05d}"  # type: ignore[attr-defined]
@@ -214,8 +216,8 @@ def _workbook_bytes(rows: list[dict[str, object]], today: date) -> bytes:
             elif field in ("net", "vat", "total"):
                 cell.number_format = "#,##0.00"
     sheet.column_dimensions["A"].width = 3
-    for column, width in zip("BCDEFGHIJKLMNO", (30, 36, 13, 16, 14, 10, 13, 14, 12, 16, 13, 20, 20, 15), strict=True):
-        sheet.column_dimensions[column].width = width
+    for letter, width in zip("BCDEFGHIJKLMNO", (30, 36, 13, 16, 14, 10, 13, 14, 12, 16, 13, 20, 20, 15), strict=True):
+        sheet.column_dimensions[letter].width = width
     sheet.freeze_panes = f"C{HEADER_ROW + 1}"
     stamp = datetime(today.year, today.month, today.day)
     workbook.properties.creator = COMPANY

@@ -209,8 +209,9 @@ def _aliases(rows: pd.DataFrame, group_key: str, first_rows: np.ndarray) -> np.n
     column = _ALIAS_COLUMNS.get(group_key)
     if column is None or column not in rows.columns:
         return np.full(len(first_rows), None, dtype=object)
-    values = rows[column].iloc[first_rows].to_numpy(dtype=object)
-    return np.where(pd.isna(values), None, values)
+    values = rows[column].iloc[first_rows].to_numpy(dtype=object, copy=True)
+    values[pd.isna(values)] = None
+    return values
 
 
 def _empty_stats() -> pd.DataFrame:

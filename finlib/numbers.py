@@ -124,8 +124,8 @@ def extract_numbers(text: str) -> list[FoundNumber]:
         for match in pattern.finditer(text):
             year, month = int(match.group("year")), _month_number(match.group("month"))
             if 1 <= month <= 12:
-                first = dt.date(year, month, 1)
-                found.append(FoundNumber(match.start(), match.end(), match.group(), 0.0, "month", dates=(first,)))
+                month_start = dt.date(year, month, 1)
+                found.append(FoundNumber(match.start(), match.end(), match.group(), 0.0, "month", dates=(month_start,)))
         text = _blank(text, ((f.start, f.end) for f in found))
     for match in _NUMBER.finditer(text):
         found.append(_number(match))

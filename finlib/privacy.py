@@ -289,7 +289,7 @@ def _has_distinctive_end(run: Sequence[str]) -> bool:
     return is_distinctive(run[:1]) or is_distinctive(run[-1:])
 
 
-def as_scanner(names: NameScanner | Iterable[Any]) -> NameScanner:
+def as_scanner(names: NameScanner | Iterable[Any] | Any) -> NameScanner:
     """A scanner from a scanner, name entries, an AliasBook, or plain real-name strings."""
     if isinstance(names, NameScanner):
         return names

@@ -64,8 +64,8 @@ class ProjectInfo:
         return cls(
             name=row.name,
             source=row.source,
-            format=row.format,
-            etag=row.etag,
+            format=row.format or "",
+            etag=row.etag or "",
             size_bytes=row.size_bytes or 0,
             registered_at=row.registered_at,
             updated_at=row.updated_at,

@@ -7,7 +7,7 @@ import csv
 import io
 import re
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -97,7 +97,7 @@ def _first_sheet_row(path: Path, sheet_index: int) -> int:
     return 1
 
 
-def _grid_from_rows(rows: list[list[object]], first_row: int, sheet: str | None) -> Grid:
+def _grid_from_rows(rows: Sequence[Sequence[object]], first_row: int, sheet: str | None) -> Grid:
     frame = pd.DataFrame(rows, dtype=object)
     return Grid(cells=frame, row_numbers=np.arange(first_row, first_row + len(frame), dtype="int64"), sheet=sheet)
 

@@ -17,8 +17,11 @@ from ui.format import (
 )
 from ui.sidebar import page_context
 
-TREND_ICONS = {"increasing": ":material/trending_up:", "decreasing": ":material/trending_down:",
-               "stable": ":material/trending_flat:"}
+TREND_ICONS = {
+    "increasing": ":material/trending_up:",
+    "decreasing": ":material/trending_down:",
+    "stable": ":material/trending_flat:",
+}
 
 context = page_context()
 st.title("Customers")
@@ -29,8 +32,10 @@ cache_key = (context.services, project.name, project.etag, context.fingerprint, 
 
 stats = data.compute_stats(*cache_key, settings.moving_avg_window, settings.trend_threshold)
 if stats.empty:
-    st.info("No invoices match the filters. Widen the date range or clear a filter in the sidebar.",
-            icon=":material/filter_alt_off:")
+    st.info(
+        "No invoices match the filters. Widen the date range or clear a filter in the sidebar.",
+        icon=":material/filter_alt_off:",
+    )
     st.stop()
 
 labels = dict(zip(stats["customer_key"], stats["customer"], strict=True))
@@ -39,8 +44,10 @@ if chosen not in labels:
     # The top customer by revenue is the most useful first view; keys survive presentation mode.
     st.session_state["customers_select"] = stats.sort_values("total_amount", ascending=False)["customer_key"].iloc[0]
 customer_key = st.selectbox(
-    f"Customer ({format_count(len(labels))} in this selection; type to search)", list(labels),
-    format_func=lambda key: labels.get(key, "?"), key="customers_select",
+    f"Customer ({format_count(len(labels))} in this selection; type to search)",
+    list(labels),
+    format_func=lambda key: labels.get(key, "?"),
+    key="customers_select",
 )
 row = stats.loc[stats["customer_key"] == customer_key].iloc[0]
 invoices = data.compute_customer_invoices(*cache_key, customer_key, settings.moving_avg_window)
@@ -56,22 +63,44 @@ st.caption(
 )
 
 history = st.columns(3)
-history[0].metric("Total invoiced", format_compact(row["total_amount"]), border=True,
-                  help=f"Exactly {format_amount(row['total_amount'], decimals=2)}.")
+history[0].metric(
+    "Total invoiced",
+    format_compact(row["total_amount"]),
+    border=True,
+    help=f"Exactly {format_amount(row['total_amount'], decimals=2)}.",
+)
 history[1].metric("Average invoice", format_compact(row["average_amount"]), border=True)
-history[2].metric("Outstanding", format_compact(row["outstanding_amount"]), border=True,
-                  help=f"Of which overdue: {format_amount(row['overdue_amount'])}.")
+history[2].metric(
+    "Outstanding",
+    format_compact(row["outstanding_amount"]),
+    border=True,
+    help=f"Of which overdue: {format_amount(row['overdue_amount'])}.",
+)
 outlook = st.columns(3)
-outlook[0].metric("Next invoice, predicted", format_compact(row["predicted_next_amount"]), border=True,
-                  help=f"Mean of the last {settings.moving_avg_window} invoices (the moving average).")
-outlook[1].metric("Next payment, predicted", format_date(row["predicted_next_payment_date"]), border=True,
-                  help="Last payment date plus the average days to pay, rounded to whole days.")
-outlook[2].metric("Avg days to pay", format_number(row["avg_payment_delay_days"]), border=True,
-                  help="Mean days from invoice date to payment date over paid invoices.")
+outlook[0].metric(
+    "Next invoice, predicted",
+    format_compact(row["predicted_next_amount"]),
+    border=True,
+    help=f"Mean of the last {settings.moving_avg_window} invoices (the moving average).",
+)
+outlook[1].metric(
+    "Next payment, predicted",
+    format_date(row["predicted_next_payment_date"]),
+    border=True,
+    help="Last payment date plus the average days to pay, rounded to whole days.",
+)
+outlook[2].metric(
+    "Avg days to pay",
+    format_number(row["avg_payment_delay_days"]),
+    border=True,
+    help="Mean days from invoice date to payment date over paid invoices.",
+)
 
 if row["paid_count"] == 0:
-    st.info("No paid invoice yet, so there is no payment pattern and no predicted payment date.",
-            icon=":material/hourglass_empty:")
+    st.info(
+        "No paid invoice yet, so there is no payment pattern and no predicted payment date.",
+        icon=":material/hourglass_empty:",
+    )
 else:
     st.caption(
         wording.describe_steadiness(
@@ -94,16 +123,19 @@ with right:
     if paid.empty:
         st.info("Nothing paid yet.", icon=":material/hourglass_empty:")
     else:
-        st.plotly_chart(charts.customer_delays_figure(paid, row["avg_payment_delay_days"]),
-                        key="customers_delays_chart")
+        st.plotly_chart(
+            charts.customer_delays_figure(paid, row["avg_payment_delay_days"]), key="customers_delays_chart"
+        )
 
 st.markdown("**Invoices**")
 table = tables.invoice_table(invoices)
 shown, column_config = tables.invoice_display(table)
-st.dataframe(
-    shown, column_config=column_config, hide_index=True, key="customers_invoices", placeholder=MISSING_TEXT
-)
+st.dataframe(shown, column_config=column_config, hide_index=True, key="customers_invoices", placeholder=MISSING_TEXT)
 st.download_button(
-    "Download invoices (CSV)", export_csv(table), file_name=f"{project.name}-customer-invoices.csv",
-    mime="text/csv", icon=":material/download:", key="customers_download",
+    "Download invoices (CSV)",
+    export_csv(table),
+    file_name=f"{project.name}-customer-invoices.csv",
+    mime="text/csv",
+    icon=":material/download:",
+    key="customers_download",
 )

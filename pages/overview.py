@@ -23,13 +23,21 @@ project = context.project
 settings = context.settings
 
 overview = data.compute_overview(
-    context.services, project.name, project.etag, context.fingerprint, context.presentation, context.filters,
-    settings.moving_avg_window, settings.trend_threshold,
+    context.services,
+    project.name,
+    project.etag,
+    context.fingerprint,
+    context.presentation,
+    context.filters,
+    settings.moving_avg_window,
+    settings.trend_threshold,
 )
 current, previous = overview.kpis["current"], overview.kpis["previous"]
 if overview.invoice_count == 0:
-    st.info("No invoices match the filters. Widen the date range or clear a filter in the sidebar.",
-            icon=":material/filter_alt_off:")
+    st.info(
+        "No invoices match the filters. Widen the date range or clear a filter in the sidebar.",
+        icon=":material/filter_alt_off:",
+    )
     st.stop()
 
 compare = overview.comparable
@@ -38,8 +46,11 @@ st.caption(
     f"{format_count(current['invoice_count'])} invoices from {format_count(current['customer_count'])} customers, "
     f"{period}; balances as of {format_date(current['as_of'])}. "
     + "Amounts include tax, in the ledger's currency. "
-    + ("Changes are against the period of the same length just before." if compare
-       else "Choose a period in the sidebar (e.g. 6 months) to compare with the months before.")
+    + (
+        "Changes are against the period of the same length just before."
+        if compare
+        else "Choose a period in the sidebar (e.g. 6 months) to compare with the months before."
+    )
 )
 
 
@@ -52,20 +63,52 @@ def days_delta(key: str) -> str | None:
 
 
 cards = st.columns(6)
-cards[0].metric("Invoiced", format_compact(current["total_invoiced"]), amount_delta("total_invoiced"),
-                help="Total of invoice amounts (including tax; credit notes negative) in the period.", border=True)
-cards[1].metric("Collected", format_compact(current["total_collected"]), amount_delta("total_collected"),
-                help="Amount of the period's invoices paid by the balance date.", border=True)
-cards[2].metric("Outstanding", format_compact(current["outstanding"]), amount_delta("outstanding"),
-                delta_color="inverse", help="Invoices not paid by the balance date.", border=True)
-cards[3].metric("Overdue", format_compact(current["overdue"]), amount_delta("overdue"), delta_color="inverse",
-                help=f"Unpaid and past due at the balance date ({format_count(current['overdue_count'])} invoices).",
-                border=True)
-cards[4].metric("Avg days to pay", format_number(current["avg_payment_delay_days"]),
-                days_delta("avg_payment_delay_days"), delta_color="inverse",
-                help="Mean days from invoice date to payment date over paid invoices.", border=True)
-cards[5].metric("DSO, days", format_number(current["dso"]), days_delta("dso"), delta_color="inverse",
-                help="Days sales outstanding: outstanding ÷ amount invoiced in the last 90 days × 90.", border=True)
+cards[0].metric(
+    "Invoiced",
+    format_compact(current["total_invoiced"]),
+    amount_delta("total_invoiced"),
+    help="Total of invoice amounts (including tax; credit notes negative) in the period.",
+    border=True,
+)
+cards[1].metric(
+    "Collected",
+    format_compact(current["total_collected"]),
+    amount_delta("total_collected"),
+    help="Amount of the period's invoices paid by the balance date.",
+    border=True,
+)
+cards[2].metric(
+    "Outstanding",
+    format_compact(current["outstanding"]),
+    amount_delta("outstanding"),
+    delta_color="inverse",
+    help="Invoices not paid by the balance date.",
+    border=True,
+)
+cards[3].metric(
+    "Overdue",
+    format_compact(current["overdue"]),
+    amount_delta("overdue"),
+    delta_color="inverse",
+    help=f"Unpaid and past due at the balance date ({format_count(current['overdue_count'])} invoices).",
+    border=True,
+)
+cards[4].metric(
+    "Avg days to pay",
+    format_number(current["avg_payment_delay_days"]),
+    days_delta("avg_payment_delay_days"),
+    delta_color="inverse",
+    help="Mean days from invoice date to payment date over paid invoices.",
+    border=True,
+)
+cards[5].metric(
+    "DSO, days",
+    format_number(current["dso"]),
+    days_delta("dso"),
+    delta_color="inverse",
+    help="Days sales outstanding: outstanding ÷ amount invoiced in the last 90 days × 90.",
+    border=True,
+)
 
 missing_payments = wording.describe_missing_payments(overview.invoice_count, len(overview.delays))
 if missing_payments:
@@ -79,8 +122,10 @@ left, right = st.columns(2)
 with left:
     st.subheader("Days to pay")
     if overview.delays.empty:
-        st.info("No paid invoices in this selection yet, so there are no payment delays to show.",
-                icon=":material/hourglass_empty:")
+        st.info(
+            "No paid invoices in this selection yet, so there are no payment delays to show.",
+            icon=":material/hourglass_empty:",
+        )
     else:
         st.plotly_chart(
             charts.delay_histogram_figure(overview.delays["delay_days"], current["avg_payment_delay_days"]),
@@ -104,5 +149,6 @@ with right:
         st.info("No paid invoices yet, so no customer has a payment delay.", icon=":material/hourglass_empty:")
     else:
         ranking = overview.top_by_delay.rename(columns={"customer": "name", "avg_payment_delay_days": "value"})
-        st.plotly_chart(charts.ranking_figure(ranking, value_label="Average days to pay", days=True),
-                        key="overview_top_delay_chart")
+        st.plotly_chart(
+            charts.ranking_figure(ranking, value_label="Average days to pay", days=True), key="overview_top_delay_chart"
+        )

@@ -18,13 +18,17 @@ st.caption(
 
 st.session_state["privacy_presentation_mode"] = context.presentation
 st.toggle(
-    "Presentation mode: show aliases instead of real names on every page", key="privacy_presentation_mode",
-    on_change=sync_presentation, args=("privacy_presentation_mode",),
+    "Presentation mode: show aliases instead of real names on every page",
+    key="privacy_presentation_mode",
+    on_change=sync_presentation,
+    args=("privacy_presentation_mode",),
     help="For screen sharing: charts, tables, filters and KPIs use aliases until you switch it off.",
 )
 if st.session_state.get(PRESENTATION_STATE):
-    st.info("Presentation mode is on: real names are hidden everywhere, including the table below.",
-            icon=":material/visibility_off:")
+    st.info(
+        "Presentation mode is on: real names are hidden everywhere, including the table below.",
+        icon=":material/visibility_off:",
+    )
 
 require_ready(context, "privacy")
 project = context.project
@@ -34,25 +38,36 @@ entries = data.alias_table(context.services, project.name, project.etag, context
 search = st.text_input("Search names or aliases", key="privacy_alias_search", placeholder="e.g. CUST-7K3M or Acme")
 shown = data.search_aliases(entries, search)
 customers = int((entries["Kind"] == "Customer").sum())
-st.caption(f"{format_count(customers)} customers and {format_count(len(entries) - customers)} people"
-           + (f"; {format_count(len(shown))} match." if search else "."))
+st.caption(
+    f"{format_count(customers)} customers and {format_count(len(entries) - customers)} people"
+    + (f"; {format_count(len(shown))} match." if search else ".")
+)
 st.dataframe(shown, hide_index=True, key="privacy_aliases", height=min(420, 38 + 35 * max(len(shown), 1)))
 
 st.subheader("What was sent to the language model")
 audit = data.load_audit_log(context.services, project.name)
 if audit.empty:
-    st.info("Nothing yet. Each chat question will be logged here with the exact aliased messages sent, the "
-            "model, tokens, cost and whether the privacy guard let it through.", icon=":material/history:")
+    st.info(
+        "Nothing yet. Each chat question will be logged here with the exact aliased messages sent, the "
+        "model, tokens, cost and whether the privacy guard let it through.",
+        icon=":material/history:",
+    )
 else:
     st.dataframe(
-        audit.drop(columns=["messages"]), hide_index=True, key="privacy_audit", placeholder=MISSING_TEXT,
+        audit.drop(columns=["messages"]),
+        hide_index=True,
+        key="privacy_audit",
+        placeholder=MISSING_TEXT,
         column_config={
             "When": st.column_config.DatetimeColumn("When", format="D MMM YYYY, HH:mm"),
             "Cost (USD)": st.column_config.NumberColumn("Cost (USD)", format="%.4f"),
         },
     )
-    choice = st.selectbox("Show the messages of", list(audit.index),
-                          format_func=lambda i: f"#{audit.at[i, 'Id']} · {audit.at[i, 'Question (aliased)'][:80]}",
-                          key="privacy_audit_entry")
+    choice = st.selectbox(
+        "Show the messages of",
+        list(audit.index),
+        format_func=lambda i: f"#{audit.at[i, 'Id']} · {audit.at[i, 'Question (aliased)'][:80]}",
+        key="privacy_audit_entry",
+    )
     with st.expander("Messages exactly as sent", icon=":material/code:"):
         st.json(audit.at[choice, "messages"], expanded=True)

@@ -28,8 +28,11 @@ if not context.projects:
 
 st.subheader("Your projects")
 st.dataframe(
-    projects_view.project_table(context.projects), hide_index=True, key="projects_table",
-    column_config=projects_view.PROJECT_COLUMN_CONFIG, placeholder=MISSING_TEXT,
+    projects_view.project_table(context.projects),
+    hide_index=True,
+    key="projects_table",
+    column_config=projects_view.PROJECT_COLUMN_CONFIG,
+    placeholder=MISSING_TEXT,
 )
 
 names = [info.name for info in context.projects]
@@ -46,8 +49,12 @@ left, middle, right, _ = st.columns([1, 1, 1, 3])
 if left.button("Open", key="projects_open", icon=":material/dashboard:", help="Show this project on every page"):
     st.session_state[PENDING_PROJECT_STATE] = selected
     st.switch_page("pages/overview.py")
-if middle.button("Refresh", key="projects_refresh", icon=":material/refresh:",
-                 help="Read the source again if it changed since the last load"):
+if middle.button(
+    "Refresh",
+    key="projects_refresh",
+    icon=":material/refresh:",
+    help="Read the source again if it changed since the last load",
+):
     refresh(services, selected)
 if right.button("Delete…", key="projects_delete", icon=":material/delete:"):
     request_delete(selected)

@@ -130,8 +130,8 @@ def test_a_filter_changes_the_kpis_to_what_finlib_computes_for_the_filtered_ledg
     before = at.metric[0].value
     ledger = projects.load_project(services(), "demo").ledger
     filters = [
-        (key, column) for key, column in
-        (("sidebar_location", "location"), ("sidebar_service_type", "service_type"))
+        (key, column)
+        for key, column in (("sidebar_location", "location"), ("sidebar_service_type", "service_type"))
         if ledger[column].notna().any()
     ]
     assert filters, "the demo ledger has a location or service type column"

@@ -152,8 +152,11 @@ def test_correcting_the_mapping_in_the_editor_reparses_the_project_with_it(app_h
     editor_key = f"projects_mapping_regions_{info.etag}"
     editor = at.data_editor(key=editor_key).value
     row = editor.index[editor["Column in the file"] == "Office"][0]
-    at.session_state[editor_key] = {"edited_rows": {int(row): {"Read as": "Location"}}, "added_rows": [],
-                                    "deleted_rows": []}
+    at.session_state[editor_key] = {
+        "edited_rows": {int(row): {"Read as": "Location"}},
+        "added_rows": [],
+        "deleted_rows": [],
+    }
     at.button(key="projects_mapping_save").click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     saved = projects.get_project(services(), "regions")

@@ -40,16 +40,26 @@ def monthly_figure(monthly: pd.DataFrame) -> go.Figure:
     """
     figure = go.Figure()
     figure.add_bar(
-        x=monthly["month"], y=monthly["invoiced"], name="Invoiced", marker_color=INVOICED_COLOR,
+        x=monthly["month"],
+        y=monthly["invoiced"],
+        name="Invoiced",
+        marker_color=INVOICED_COLOR,
         hovertemplate=AMOUNT_HOVER,
     )
     figure.add_bar(
-        x=monthly["month"], y=monthly["collected"], name="Collected", marker_color=COLLECTED_COLOR,
+        x=monthly["month"],
+        y=monthly["collected"],
+        name="Collected",
+        marker_color=COLLECTED_COLOR,
         hovertemplate=AMOUNT_HOVER,
     )
     figure.add_scatter(
-        x=monthly["month"], y=monthly["invoiced_moving_average"], name="Invoiced, moving average", mode="lines",
-        line=dict(color=AVERAGE_COLOR, width=3), hovertemplate=AMOUNT_HOVER,
+        x=monthly["month"],
+        y=monthly["invoiced_moving_average"],
+        name="Invoiced, moving average",
+        mode="lines",
+        line=dict(color=AVERAGE_COLOR, width=3),
+        hovertemplate=AMOUNT_HOVER,
     )
     figure.update_xaxes(dtick="M1" if len(monthly) <= 18 else "M3", tickformat="%b %Y")
     return _layout(figure, y_title="Amount")
@@ -59,13 +69,18 @@ def delay_histogram_figure(delays: pd.Series, average: float | None) -> go.Figur
     """Distribution of days from invoice to payment over paid invoices, with the average marked."""
     figure = go.Figure()
     figure.add_histogram(
-        x=delays, nbinsx=30, marker_color=INVOICED_COLOR, name="Paid invoices",
+        x=delays,
+        nbinsx=30,
+        marker_color=INVOICED_COLOR,
+        name="Paid invoices",
         hovertemplate="%{x} days: %{y:,} invoices<extra></extra>",
     )
     if average is not None and not pd.isna(average):
         figure.add_vline(
-            x=average, line=dict(color=FORECAST_COLOR, dash="dash", width=2),
-            annotation_text=f"average {average:.0f} days", annotation_position="top right",
+            x=average,
+            line=dict(color=FORECAST_COLOR, dash="dash", width=2),
+            annotation_text=f"average {average:.0f} days",
+            annotation_position="top right",
         )
     _layout(figure, y_title="Invoices")
     figure.update_layout(hovermode="closest", showlegend=False, bargap=0.05)
@@ -85,9 +100,14 @@ def aging_figure(aging: pd.DataFrame) -> go.Figure:
     colors = list(AGING_COLORS[: len(aging)]) + [AGING_COLORS[-1]] * max(0, len(aging) - len(AGING_COLORS))
     figure = go.Figure(
         go.Bar(
-            x=labels, y=aging["amount"], marker_color=colors, customdata=aging["invoice_count"],
+            x=labels,
+            y=aging["amount"],
+            marker_color=colors,
+            customdata=aging["invoice_count"],
             hovertemplate="%{x}: %{y:,.0f} in %{customdata:,} invoices<extra></extra>",
-            text=[format_compact(v) for v in aging["amount"]], textposition="outside", cliponaxis=False,
+            text=[format_compact(v) for v in aging["amount"]],
+            textposition="outside",
+            cliponaxis=False,
         )
     )
     _layout(figure, y_title="Open amount")
@@ -103,8 +123,14 @@ def ranking_figure(ranking: pd.DataFrame, *, value_label: str, days: bool = Fals
     labels = [f"{v:,.0f} d" if days else format_compact(v) for v in ordered["value"]]
     figure = go.Figure(
         go.Bar(
-            x=ordered["value"], y=ordered["name"], orientation="h", marker_color=INVOICED_COLOR,
-            hovertemplate=hover, text=labels, textposition="outside", cliponaxis=False,
+            x=ordered["value"],
+            y=ordered["name"],
+            orientation="h",
+            marker_color=INVOICED_COLOR,
+            hovertemplate=hover,
+            text=labels,
+            textposition="outside",
+            cliponaxis=False,
         )
     )
     # Height follows the number of bars, so two customers do not get two slabs.
@@ -128,12 +154,21 @@ def customer_amounts_figure(invoices: pd.DataFrame, *, predicted_amount: float |
     """
     figure = go.Figure()
     figure.add_scatter(
-        x=invoices["invoice_date"], y=invoices["amount"], name="Invoice amount", mode="markers+lines",
-        line=dict(color=INVOICED_COLOR, width=1), marker=dict(size=7), hovertemplate=AMOUNT_HOVER,
+        x=invoices["invoice_date"],
+        y=invoices["amount"],
+        name="Invoice amount",
+        mode="markers+lines",
+        line=dict(color=INVOICED_COLOR, width=1),
+        marker=dict(size=7),
+        hovertemplate=AMOUNT_HOVER,
     )
     figure.add_scatter(
-        x=invoices["invoice_date"], y=invoices["moving_average"], name="Moving average", mode="lines",
-        line=dict(color=AVERAGE_COLOR, width=3), hovertemplate=AMOUNT_HOVER,
+        x=invoices["invoice_date"],
+        y=invoices["moving_average"],
+        name="Moving average",
+        mode="lines",
+        line=dict(color=AVERAGE_COLOR, width=3),
+        hovertemplate=AMOUNT_HOVER,
     )
     if predicted_amount is not None and not pd.isna(predicted_amount) and len(invoices):
         last = invoices.iloc[-1]
@@ -141,11 +176,18 @@ def customer_amounts_figure(invoices: pd.DataFrame, *, predicted_amount: float |
         gap = gaps.median() if len(gaps) and gaps.median() > pd.Timedelta(0) else pd.Timedelta(days=30)
         placed_at = last["invoice_date"] + gap
         figure.add_scatter(
-            x=[last["invoice_date"], placed_at], y=[last["moving_average"], predicted_amount],
-            mode="lines", line=dict(color=FORECAST_COLOR, dash="dot", width=2), showlegend=False, hoverinfo="skip",
+            x=[last["invoice_date"], placed_at],
+            y=[last["moving_average"], predicted_amount],
+            mode="lines",
+            line=dict(color=FORECAST_COLOR, dash="dot", width=2),
+            showlegend=False,
+            hoverinfo="skip",
         )
         figure.add_scatter(
-            x=[placed_at], y=[predicted_amount], name="Predicted next invoice", mode="markers",
+            x=[placed_at],
+            y=[predicted_amount],
+            name="Predicted next invoice",
+            mode="markers",
             marker=dict(color=FORECAST_COLOR, size=15, symbol="star"),
             hovertemplate="Predicted next invoice: %{y:,.0f}<extra></extra>",
         )
@@ -159,14 +201,19 @@ def customer_delays_figure(paid: pd.DataFrame, average: float | None) -> go.Figu
     """
     figure = go.Figure()
     figure.add_scatter(
-        x=paid["invoice_date"], y=paid["delay_days"], name="Days to pay", mode="markers",
+        x=paid["invoice_date"],
+        y=paid["delay_days"],
+        name="Days to pay",
+        mode="markers",
         marker=dict(color=COLLECTED_COLOR, size=10, line=dict(color="white", width=1)),
         hovertemplate="Invoice of %{x|%d %b %Y}: paid after %{y:,.0f} days<extra></extra>",
     )
     if average is not None and not pd.isna(average):
         figure.add_hline(
-            y=average, line=dict(color=FORECAST_COLOR, dash="dash", width=2),
-            annotation_text=f"average {average:.0f} days", annotation_position="top left",
+            y=average,
+            line=dict(color=FORECAST_COLOR, dash="dash", width=2),
+            annotation_text=f"average {average:.0f} days",
+            annotation_position="top left",
         )
     _layout(figure, y_title="Days to pay")
     figure.update_layout(showlegend=False)

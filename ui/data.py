@@ -123,8 +123,15 @@ class OverviewData:
 
 @st.cache_data(ttl=CACHE_TTL_S, max_entries=RESULT_CACHE_ENTRIES, show_spinner=False)
 def compute_overview(
-    _services: Services, name: str, etag: str, fingerprint: str, presentation: bool, filters: LedgerFilters,
-    window: int, trend_threshold: float, top_n: int = 10,
+    _services: Services,
+    name: str,
+    etag: str,
+    fingerprint: str,
+    presentation: bool,
+    filters: LedgerFilters,
+    window: int,
+    trend_threshold: float,
+    top_n: int = 10,
 ) -> OverviewData:
     """KPIs with deltas vs the period before, monthly series, delays, aging and rankings of the filtered ledger."""
     ledger = _category_filtered(load_view_ledger(_services, name, etag, fingerprint, presentation), filters)
@@ -152,13 +159,20 @@ def compute_overview(
 
 @st.cache_data(ttl=CACHE_TTL_S, max_entries=RESULT_CACHE_ENTRIES, show_spinner=False)
 def compute_stats(
-    _services: Services, name: str, etag: str, fingerprint: str, presentation: bool, filters: LedgerFilters,
-    window: int, trend_threshold: float,
+    _services: Services,
+    name: str,
+    etag: str,
+    fingerprint: str,
+    presentation: bool,
+    filters: LedgerFilters,
+    window: int,
+    trend_threshold: float,
 ) -> pd.DataFrame:
     """Per-customer stats and forecasts (the ``stats`` contract) of the filtered ledger, by customer name."""
     ledger = analytics.filter_ledger(
         _category_filtered(load_view_ledger(_services, name, etag, fingerprint, presentation), filters),
-        filters.start, filters.end,
+        filters.start,
+        filters.end,
     )
     stats = forecast.compute_customer_stats(ledger, window=window, trend_threshold=trend_threshold)
     return stats.sort_values("customer", key=lambda names: names.str.casefold(), kind="stable").reset_index(drop=True)
@@ -166,13 +180,20 @@ def compute_stats(
 
 @st.cache_data(ttl=CACHE_TTL_S, max_entries=RESULT_CACHE_ENTRIES, show_spinner=False)
 def compute_customer_invoices(
-    _services: Services, name: str, etag: str, fingerprint: str, presentation: bool, filters: LedgerFilters,
-    customer_key: str, window: int,
+    _services: Services,
+    name: str,
+    etag: str,
+    fingerprint: str,
+    presentation: bool,
+    filters: LedgerFilters,
+    customer_key: str,
+    window: int,
 ) -> pd.DataFrame:
     """One customer's invoices in forecast order with delay, status and the running moving average."""
     ledger = analytics.filter_ledger(
         _category_filtered(load_view_ledger(_services, name, etag, fingerprint, presentation), filters),
-        filters.start, filters.end,
+        filters.start,
+        filters.end,
     )
     invoices = analytics.customer_invoices(ledger, customer_key)
     invoices["moving_average"] = invoices["amount"].rolling(window, min_periods=1).mean()
@@ -212,9 +233,16 @@ def search_aliases(table: pd.DataFrame, text: str) -> pd.DataFrame:
 
 
 AUDIT_COLUMNS = {
-    "id": "Id", "created_at": "When", "verdict": "Verdict", "model": "Model", "question_aliased": "Question (aliased)",
-    "prompt_tokens": "Prompt tokens", "completion_tokens": "Answer tokens", "cost_usd": "Cost (USD)",
-    "latency_ms": "Latency (ms)", "detail": "Detail",
+    "id": "Id",
+    "created_at": "When",
+    "verdict": "Verdict",
+    "model": "Model",
+    "question_aliased": "Question (aliased)",
+    "prompt_tokens": "Prompt tokens",
+    "completion_tokens": "Answer tokens",
+    "cost_usd": "Cost (USD)",
+    "latency_ms": "Latency (ms)",
+    "detail": "Detail",
 }
 
 
@@ -227,11 +255,14 @@ def load_audit_log(services: Services, name: str, limit: int = 200) -> pd.DataFr
     with db.session_scope(services.engine) as session:
         project_id = session.scalar(select(db.Project.id).where(db.Project.name == name))
         rows = session.scalars(
-            select(db.AuditEntry).where(db.AuditEntry.project_id == project_id)
-            .order_by(db.AuditEntry.created_at.desc()).limit(limit)
+            select(db.AuditEntry)
+            .where(db.AuditEntry.project_id == project_id)
+            .order_by(db.AuditEntry.created_at.desc())
+            .limit(limit)
         ).all()
-        records = [{**{column: getattr(row, column) for column in AUDIT_COLUMNS}, "messages": row.messages}
-                   for row in rows]
+        records = [
+            {**{column: getattr(row, column) for column in AUDIT_COLUMNS}, "messages": row.messages} for row in rows
+        ]
     frame = pd.DataFrame.from_records(records, columns=[*AUDIT_COLUMNS, "messages"]).rename(columns=AUDIT_COLUMNS)
     if not frame.empty:
         frame["When"] = pd.to_datetime(frame["When"], utc=True).dt.tz_localize(None)

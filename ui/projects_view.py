@@ -21,8 +21,11 @@ IGNORE = "(ignore)"
 CHOOSE = "(choose a column)"
 UPLOAD_MAPPING_STATE = "projects_upload_mapping"
 MANAGE_NEXT_STATE = "projects_manage_next"  # set after a load; the page applies it before drawing the selector
-REQUIRED_FIELDS = {"customer_name": "Customer name column", "invoice_date": "Invoice date column",
-                   "amount": "Invoice amount column"}
+REQUIRED_FIELDS = {
+    "customer_name": "Customer name column",
+    "invoice_date": "Invoice date column",
+    "amount": "Invoice amount column",
+}
 REQUIRED_HELP = {
     "customer_name": "The column with the customer's name.",
     "invoice_date": "The column with the date each invoice was issued.",
@@ -30,10 +33,18 @@ REQUIRED_HELP = {
 }
 MAPPED_FIELD = {"customer_name": "customer_name", "invoice_date": "invoice_date", "amount": "total_amount"}
 FIELD_LABELS = {
-    "customer_name": "Customer name", "invoice_date": "Invoice date", "invoice_number": "Invoice number",
-    "sales_order_number": "Sales order number", "pay_terms": "Payment terms", "due_date": "Due date",
-    "net_amount": "Net amount", "vat_amount": "VAT amount", "total_amount": "Total amount",
-    "payment_date": "Payment date", "sales_manager": "Sales manager", "service_type": "Service type",
+    "customer_name": "Customer name",
+    "invoice_date": "Invoice date",
+    "invoice_number": "Invoice number",
+    "sales_order_number": "Sales order number",
+    "pay_terms": "Payment terms",
+    "due_date": "Due date",
+    "net_amount": "Net amount",
+    "vat_amount": "VAT amount",
+    "total_amount": "Total amount",
+    "payment_date": "Payment date",
+    "sales_manager": "Sales manager",
+    "service_type": "Service type",
     "location": "Location",
 }
 PROJECT_COLUMN_CONFIG = {
@@ -55,8 +66,10 @@ def _open_after_load(info: ProjectInfo, verb: str) -> None:
     st.session_state[PENDING_PROJECT_STATE] = info.name
     st.session_state[MANAGE_NEXT_STATE] = info.name
     warning = f" {format_count(info.rejected_count)} rows could not be read; see below." if info.rejected_count else ""
-    flash(f"{verb} {info.name}: {format_count(info.row_count)} invoices, "
-          f"{format_count(info.customer_count)} customers.{warning}")
+    flash(
+        f"{verb} {info.name}: {format_count(info.row_count)} invoices, "
+        f"{format_count(info.customer_count)} customers.{warning}"
+    )
     st.rerun()
 
 
@@ -66,8 +79,9 @@ def _name_problem(name: str, existing: list[str], replace: bool) -> str | None:
     except ProjectError as error:
         return str(error)
     if name in existing and not replace:
-        return (f"A project named {name!r} exists. Tick “Replace it” to load this file in its place, "
-                "or pick another name.")
+        return (
+            f"A project named {name!r} exists. Tick “Replace it” to load this file in its place, or pick another name."
+        )
     return None
 
 
@@ -75,18 +89,26 @@ def render_upload_form(context: AppContext) -> None:
     """Upload an .xlsx/.xls/.csv into the object store and register it."""
     existing = [info.name for info in context.projects]
     uploaded = st.file_uploader(
-        "Ledger file (.xlsx, .xls or .csv)", type=["xlsx", "xls", "csv"], key="projects_upload_file",
+        "Ledger file (.xlsx, .xls or .csv)",
+        type=["xlsx", "xls", "csv"],
+        key="projects_upload_file",
         help=f"Up to {context.settings.max_file_mb} MB. The file is stored in the "
-             f"{'S3 bucket' if context.settings.storage_backend == 's3' else 'local store'}.",
+        f"{'S3 bucket' if context.settings.storage_backend == 's3' else 'local store'}.",
     )
     name = st.text_input(
-        "Project name", key="projects_upload_name",
+        "Project name",
+        key="projects_upload_name",
         placeholder=suggest_name(uploaded.name) if uploaded else "e.g. acme-2025",
         help="Letters, digits, '-', '_' or '.'. Left empty, it comes from the file name.",
     ).strip() or (suggest_name(uploaded.name) if uploaded else "")
     replace = name in existing and st.checkbox(f"Replace it ({name} exists)", key="projects_upload_replace")
-    if st.button("Upload and load", key="projects_upload_submit", type="primary", icon=":material/upload:",
-                 disabled=uploaded is None):
+    if st.button(
+        "Upload and load",
+        key="projects_upload_submit",
+        type="primary",
+        icon=":material/upload:",
+        disabled=uploaded is None,
+    ):
         problem = _name_problem(name, existing, replace)
         if problem:
             st.error(problem, icon=":material/edit:")
@@ -97,7 +119,10 @@ def render_upload_form(context: AppContext) -> None:
                 info = projects.upload_project(context.services, name, uploaded.name, uploaded.getvalue())
         except MissingColumnsError as error:
             st.session_state[UPLOAD_MAPPING_STATE] = {
-                "name": name, "filename": uploaded.name, "found": error.found, "missing": error.missing,
+                "name": name,
+                "filename": uploaded.name,
+                "found": error.found,
+                "missing": error.missing,
             }
         except FinlibError as error:
             render_error(error, context=f"{uploaded.name} was not loaded")
@@ -121,12 +146,20 @@ def _render_upload_mapping(context: AppContext, pending: dict[str, Any], data: b
     fields = [(field, label) for field, label in REQUIRED_FIELDS.items() if schema.REQUIRED_LABELS[field] in missing]
     for column, (field, label) in zip(st.columns(len(fields)), fields, strict=True):
         picked = column.selectbox(
-            label, [CHOOSE, *found], key=f"projects_upload_map_{field}", help=REQUIRED_HELP[field],
+            label,
+            [CHOOSE, *found],
+            key=f"projects_upload_map_{field}",
+            help=REQUIRED_HELP[field],
         )
         if picked != CHOOSE:
             chosen[picked] = MAPPED_FIELD[field]
-    if st.button("Load with these columns", key="projects_upload_map_submit", type="primary",
-                 icon=":material/upload:", disabled=len(chosen) < len(fields)):
+    if st.button(
+        "Load with these columns",
+        key="projects_upload_map_submit",
+        type="primary",
+        icon=":material/upload:",
+        disabled=len(chosen) < len(fields),
+    ):
         if len(set(chosen)) < len(fields):
             st.error("Pick a different column for each field.", icon=":material/edit:")
             return
@@ -150,11 +183,15 @@ def render_register_form(context: AppContext) -> None:
     if allowed:
         st.caption("Allowed buckets: " + ", ".join(f"`{bucket}`" for bucket in allowed))
     else:
-        st.caption("No S3 bucket is configured (AWS_S3_BUCKET / S3_ALLOWED_BUCKETS), so S3 URLs are refused. "
-                   "Upload the file instead.")
+        st.caption(
+            "No S3 bucket is configured (AWS_S3_BUCKET / S3_ALLOWED_BUCKETS), so S3 URLs are refused. "
+            "Upload the file instead."
+        )
     name = st.text_input("Project name", key="projects_s3_name", placeholder="e.g. acme-2025").strip()
     url = st.text_input(
-        "S3 URL", key="projects_s3_url", placeholder="s3://bucket/path/ledger.xlsx",
+        "S3 URL",
+        key="projects_s3_url",
+        placeholder="s3://bucket/path/ledger.xlsx",
         help="s3://bucket/key, or an https:// S3 object URL (virtual-hosted or path style).",
     ).strip()
     replace = name in existing and st.checkbox(f"Replace it ({name} exists)", key="projects_s3_replace")
@@ -224,19 +261,26 @@ def render_load_report(context: AppContext, info: ProjectInfo) -> None:
     unmapped = list(report.unmapped_columns or [])
     if report.rejected_count:
         examples = pd.DataFrame(report.rejected_examples or [])
-        with st.expander(f"Rejected rows ({format_count(report.rejected_count)}); examples with row numbers",
-                         icon=":material/block:", expanded=True):
+        with st.expander(
+            f"Rejected rows ({format_count(report.rejected_count)}); examples with row numbers",
+            icon=":material/block:",
+            expanded=True,
+        ):
             if examples.empty:
                 st.caption("No examples were kept.")
             else:
                 shown = examples.rename(columns={"row": "Row", "reason": "Why it was rejected"})
                 st.dataframe(shown, hide_index=True, key="projects_rejected")
-            st.caption("Row numbers are as in Excel (or the CSV line). Fix those cells in the file and refresh, "
-                       "or correct the column mapping below.")
+            st.caption(
+                "Row numbers are as in Excel (or the CSV line). Fix those cells in the file and refresh, "
+                "or correct the column mapping below."
+            )
 
     st.markdown("#### Column mapping")
-    st.caption("Each column of the file and the ledger field it was read as. Change a field and save to re-read "
-               "the file with your mapping; it is kept for later refreshes.")
+    st.caption(
+        "Each column of the file and the ledger field it was read as. Change a field and save to re-read "
+        "the file with your mapping; it is kept for later refreshes."
+    )
     editor_rows = pd.DataFrame(
         {
             "Column in the file": [*mapping, *unmapped],
@@ -248,8 +292,11 @@ def render_load_report(context: AppContext, info: ProjectInfo) -> None:
         return
     choices = [IGNORE, *FIELD_LABELS.values()]
     edited = st.data_editor(
-        editor_rows, hide_index=True, height=38 + 35 * len(editor_rows),
-        key=f"projects_mapping_{info.name}_{info.etag}", disabled=["Column in the file"],
+        editor_rows,
+        hide_index=True,
+        height=38 + 35 * len(editor_rows),
+        key=f"projects_mapping_{info.name}_{info.etag}",
+        disabled=["Column in the file"],
         column_config={"Read as": st.column_config.SelectboxColumn("Read as", options=choices, required=True)},
     )
     fallbacks = dict(getattr(report, "fallback_columns", None) or {})

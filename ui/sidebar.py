@@ -110,7 +110,10 @@ def render_sidebar(
         else:
             st.session_state[PROJECT_KEY] = selected
             st.selectbox(
-                "Project", names, key=PROJECT_KEY, on_change=_reset_filters,
+                "Project",
+                names,
+                key=PROJECT_KEY,
+                on_change=_reset_filters,
                 help="The ledger every page shows. The choice is kept in the page address, so a link opens it.",
             )
             st.query_params[QUERY_PROJECT] = selected
@@ -129,14 +132,23 @@ def render_sidebar(
 
         st.session_state[PRESENTATION_KEY] = presentation
         st.toggle(
-            "Presentation mode", key=PRESENTATION_KEY, on_change=sync_presentation, args=(PRESENTATION_KEY,),
+            "Presentation mode",
+            key=PRESENTATION_KEY,
+            on_change=sync_presentation,
+            args=(PRESENTATION_KEY,),
             help="Replace every customer and person name with its alias on every page, for screen sharing.",
         )
         _render_status(settings)
 
     context = AppContext(
-        settings=settings, services=services, fingerprint=fingerprint, projects=tuple(infos), project=project,
-        load_error=load_error, filters=filters, presentation=presentation,
+        settings=settings,
+        services=services,
+        fingerprint=fingerprint,
+        projects=tuple(infos),
+        project=project,
+        load_error=load_error,
+        filters=filters,
+        presentation=presentation,
     )
     st.session_state[CONTEXT_STATE] = context
     return context
@@ -145,8 +157,11 @@ def render_sidebar(
 def _apply_period(first: date, last: date) -> None:
     """Callback of the period buttons: set the date range to the last N months of the ledger (or all of it)."""
     months = PERIOD_MONTHS.get(st.session_state.get(PERIOD_KEY) or "All")
-    start = first if months is None else max(first, (pd.Timestamp(last) - pd.DateOffset(months=months)).date()
-                                                   + timedelta(days=1))
+    start = (
+        first
+        if months is None
+        else max(first, (pd.Timestamp(last) - pd.DateOffset(months=months)).date() + timedelta(days=1))
+    )
     st.session_state[DATE_RANGE_KEY] = (start, last)
 
 
@@ -165,7 +180,11 @@ def _render_filters(options: data.FilterOptions) -> LedgerFilters:
     st.subheader("Filters", divider="gray")
     start, end = options.first_date, options.last_date
     st.segmented_control(
-        "Period", list(PERIOD_MONTHS), key=PERIOD_KEY, on_change=_apply_period, args=(start, end),
+        "Period",
+        list(PERIOD_MONTHS),
+        key=PERIOD_KEY,
+        on_change=_apply_period,
+        args=(start, end),
         help="All dates, or the last 12, 6 or 3 months of the ledger; KPIs then compare with the months before.",
     )
     stored = st.session_state.get(DATE_RANGE_KEY)
@@ -177,8 +196,12 @@ def _render_filters(options: data.FilterOptions) -> LedgerFilters:
         # (e.g. the previous project's) unless the server sets the widget's value explicitly.
         st.session_state[DATE_RANGE_KEY] = (start, end)
     chosen = st.date_input(
-        "Invoice dates", min_value=start, max_value=end, key=DATE_RANGE_KEY,
-        format="DD/MM/YYYY", help="Invoices dated in this range. KPIs compare it with the period just before.",
+        "Invoice dates",
+        min_value=start,
+        max_value=end,
+        key=DATE_RANGE_KEY,
+        format="DD/MM/YYYY",
+        help="Invoices dated in this range. KPIs compare it with the period just before.",
         on_change=_forget_period,
     )
     if isinstance(chosen, tuple) and len(chosen) == 2:
@@ -194,7 +217,10 @@ def _render_filters(options: data.FilterOptions) -> LedgerFilters:
         labels = options.sales_managers
         managers = tuple(
             st.multiselect(
-                "Sales manager", list(labels), key=SALES_MANAGER_KEY, placeholder="All",
+                "Sales manager",
+                list(labels),
+                key=SALES_MANAGER_KEY,
+                placeholder="All",
                 format_func=lambda key: labels.get(key, key),
             )
         )

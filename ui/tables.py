@@ -29,7 +29,8 @@ DATE_FORMAT = "D MMM YYYY"
 def invoice_table(invoices: pd.DataFrame) -> pd.DataFrame:
     """The invoice columns a reader needs, with headers in words; optional columns only when they hold values."""
     columns = [
-        column for column in INVOICE_COLUMNS
+        column
+        for column in INVOICE_COLUMNS
         if column in invoices.columns and (column not in OPTIONAL_COLUMNS or invoices[column].notna().any())
     ]
     table = invoices[columns].rename(columns=INVOICE_COLUMNS)
@@ -53,5 +54,3 @@ def invoice_display(table: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any]]:
         elif pd.api.types.is_datetime64_any_dtype(table[header]):
             config[header] = st.column_config.DateColumn(header, format=DATE_FORMAT)
     return table, config
-
-

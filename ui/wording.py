@@ -47,8 +47,7 @@ def describe_steadiness(
         return "Steadiness: nothing paid yet, so there is no payment pattern."
     if paid_count == 1 or delay_std_days is None or pd.isna(delay_std_days):
         return (
-            f"Steadiness: one paid invoice so far ({format_days(avg_delay_days)} to pay); "
-            "a spread needs at least two."
+            f"Steadiness: one paid invoice so far ({format_days(avg_delay_days)} to pay); a spread needs at least two."
         )
     return (
         f"Steadiness: usually pays within ±{format_days(delay_std_days)} of the average "
@@ -74,7 +73,7 @@ def describe_source(source: str) -> str:
     """
     if not source.startswith(STORE_PREFIX):
         return source
-    filename = PurePosixPath(source[len(STORE_PREFIX):]).name
+    filename = PurePosixPath(source[len(STORE_PREFIX) :]).name
     digest, separator, rest = filename.partition("-")
     if separator and rest and len(digest) == UPLOAD_DIGEST_LENGTH and all(c in "0123456789abcdef" for c in digest):
         filename = rest
