@@ -106,6 +106,7 @@ def _from_serials(numbers: pd.Series) -> pd.Series:
 
 
 # An offset only after a time of day: "2025-04-03" must keep its "-03".
+_OFFSET_AFTER_TIME = r"\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|[+-]\d{2}(?::?\d{2})?)$"
 _UTC_OFFSET = r"([T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)\s*(?:Z|[+-]\d{2}(?::?\d{2})?)$"
 
 
@@ -113,7 +114,11 @@ def _try_format(text: pd.Series, fmt: str) -> pd.Series:
     # A ledger date is the date on the document: keep the local wall time and drop any offset ("...Z",
     # "...+04:00"), rather than converting to UTC and moving late-evening invoices to the next or previous day.
     if fmt == "ISO8601":
-        text = text.str.replace(_UTC_OFFSET, r"\1", regex=True)
+        # Test first (a plain regex the Arrow engine runs fast); rewrite only the values that carry an offset.
+        with_offset = text.str.contains(_OFFSET_AFTER_TIME, regex=True, na=False)
+        if with_offset.any():
+            text = text.copy()
+            text[with_offset] = text[with_offset].str.replace(_UTC_OFFSET, r"\1", regex=True)
     parsed = pd.to_datetime(text, format=fmt, errors="coerce")
     if isinstance(parsed.dtype, pd.DatetimeTZDtype):
         parsed = parsed.dt.tz_localize(None)

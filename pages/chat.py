@@ -77,10 +77,12 @@ for turn in history:
 question = st.chat_input("Ask about customers, payments, forecasts…", key="chat_input")
 if not history and not question and PENDING_STATE not in st.session_state:
     largest = session.figures.stats.sort_values("total_amount", ascending=False)["customer"].head(1).tolist()
-    columns = st.columns(len(SUGGESTIONS))
-    for number, (column, template) in enumerate(zip(columns, SUGGESTIONS, strict=True)):
+    st.markdown("**Try one of these**, or type your own question below.")
+    columns = st.columns(2)
+    for number, template in enumerate(SUGGESTIONS):
         text = template.format(customer=largest[0] if largest else "a customer")
-        if column.button(shown(text, session, presentation), key=f"chat_suggestion_{number}"):
+        label = shown(text, session, presentation)
+        if columns[number % 2].button(label, key=f"chat_suggestion_{number}", width="stretch"):
             st.session_state[PENDING_STATE] = {"question": text}
             st.rerun()
 

@@ -337,3 +337,12 @@ def test_load_alias_book_reads_one_projects_aliases(engine: Engine) -> None:
     assert alias is not None and book.real_for(alias.lower()) == "ACME Corp"
     with session_scope(engine) as session:
         assert session.scalar(sa.select(sa.func.count()).select_from(Alias)) == 3
+
+
+@pytest.mark.parametrize("length", [2, 8, 13, 26, 40])
+def test_an_alias_is_the_head_of_the_full_encoding_at_every_allowed_length(length: int) -> None:
+    import hmac
+
+    digest = hmac.digest(b"salt", b"acme\0acme corp", "sha256")
+    alias = derive_alias(b"salt", "acme", "acme corp", length, "customer")
+    assert alias == "CUST-" + encode_crockford(digest)[:length]

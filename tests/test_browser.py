@@ -172,11 +172,24 @@ def test_journey_through_every_page(server: Server, browser_page: object) -> Non
 
     _choose(page, '[data-testid="stSidebar"]', "Project", "demo")
     _go_to(page, "Customers")
+    _choose(page, '[data-testid="stMain"]', "Customer", "ABC Company")
     page.wait_for_selector('[data-testid="stPlotlyChart"] svg.main-svg')  # type: ignore[attr-defined]
     assert page.locator('[data-testid="stMetricValue"]').count() >= 6  # type: ignore[attr-defined]
+    assert "ABC Company" in _main_text(page)
     _shoot(page, "03-customers")
 
-    for title, name in (("Chat", "04-chat"), ("Projects", "05-projects"), ("Privacy", "06-privacy")):
+    _go_to(page, "Chat")
+    question = page.locator('[data-testid="stChatInput"] textarea')  # type: ignore[attr-defined]
+    question.fill("What is the expected payment amount and date for ABC Company?")
+    question.press("Enter")
+    _settle(page)
+    page.wait_for_selector('[data-testid="stChatMessage"]', state="visible")  # type: ignore[attr-defined]
+    answer = _main_text(page)
+    assert "ABC Company" in answer and "without a language model" in answer
+    assert "CUST-" not in answer.split("What the model")[0]
+    _shoot(page, "04-chat")
+
+    for title, name in (("Projects", "05-projects"), ("Privacy", "06-privacy")):
         _go_to(page, title)
         assert "Traceback" not in _main_text(page)
         _shoot(page, name)
