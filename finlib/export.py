@@ -22,7 +22,12 @@ def escape_formulas(frame: pd.DataFrame) -> pd.DataFrame:
         series = escaped[column]
         if pd.api.types.is_numeric_dtype(series) or pd.api.types.is_datetime64_any_dtype(series):
             continue
-        escaped[column] = series.map(escape_formula, na_action="ignore")
+        text = series.astype("str")
+        risky = text.str.startswith(FORMULA_PREFIXES).fillna(False) & series.notna()
+        is_text = series.map(lambda value: isinstance(value, str)) if series.dtype == object else True
+        risky = risky & is_text
+        if risky.any():
+            escaped[column] = series.where(~risky, "'" + text)
     escaped.columns = [str(escape_formula(str(name))) for name in escaped.columns]
     return escaped
 

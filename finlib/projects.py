@@ -79,6 +79,11 @@ class ProjectInfo:
             last_error=row.last_error,
         )
 
+    @property
+    def version(self) -> str:
+        """Changes whenever what ``load_project`` returns can change: a new file (ETag) or a re-read (mapping)."""
+        return f"{self.etag}@{self.updated_at.isoformat()}"
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe summary (the `projects --json` entries)."""
         return {

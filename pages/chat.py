@@ -24,9 +24,9 @@ PENDING_STATE = "chat_pending_question"
 
 
 @st.cache_resource(show_spinner="Preparing the chat…", max_entries=8)
-def load_chat_session(_services: Services, name: str, etag: str, fingerprint: str) -> ChatSession:
+def load_chat_session(_services: Services, name: str, version: str, fingerprint: str) -> ChatSession:
     """Name scanner, resolver and figures of one project version (read-only once built)."""
-    loaded = data.load_project(_services, name, etag, fingerprint)
+    loaded = data.load_project(_services, name, version, fingerprint)
     return build_chat_session(name, loaded.ledger, loaded.aliases, _services.settings)
 
 
@@ -55,7 +55,7 @@ context = page_context()
 st.title("Chat")
 require_ready(context, "chat")
 project, settings = context.project, context.settings
-session = load_chat_session(context.services, project.name, project.etag, context.fingerprint)
+session = load_chat_session(context.services, project.name, project.version, context.fingerprint)
 history_key = f"chat_history_{project.name}"
 history: list[ChatAnswer] = st.session_state.setdefault(history_key, [])
 

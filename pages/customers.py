@@ -28,7 +28,14 @@ st.title("Customers")
 require_ready(context, "customers")
 project = context.project
 settings = context.settings
-cache_key = (context.services, project.name, project.etag, context.fingerprint, context.presentation, context.filters)
+cache_key = (
+    context.services,
+    project.name,
+    project.version,
+    context.fingerprint,
+    context.presentation,
+    context.filters,
+)
 
 stats = data.compute_stats(*cache_key, settings.moving_avg_window, settings.trend_threshold)
 if stats.empty:
@@ -133,7 +140,7 @@ shown, column_config = tables.invoice_display(table)
 st.dataframe(shown, column_config=column_config, hide_index=True, key="customers_invoices", placeholder=MISSING_TEXT)
 st.download_button(
     "Download invoices (CSV)",
-    export_csv(table),
+    lambda: export_csv(table),  # built when clicked, not on every run
     file_name=f"{project.name}-customer-invoices.csv",
     mime="text/csv",
     icon=":material/download:",

@@ -25,7 +25,7 @@ settings = context.settings
 overview = data.compute_overview(
     context.services,
     project.name,
-    project.etag,
+    project.version,
     context.fingerprint,
     context.presentation,
     context.filters,

@@ -202,6 +202,7 @@ def test_customers_page_shows_the_forecast_of_the_chosen_customer(app_home: Path
 def test_a_project_whose_source_vanished_says_so_and_offers_refresh_and_delete(app_home: Path) -> None:
     run_app()
     st.cache_data.clear()
+    st.cache_resource.clear()  # a new app process: nothing of the ledger is held in memory
     for path in (app_home / "store").rglob("*"):
         if path.is_file():
             path.unlink()

@@ -261,3 +261,14 @@ def test_deleting_an_s3_upload_removes_the_object_but_never_a_users_own_export(s
     projects.delete_project(services, "acme2")
     keys = [o["Key"] for o in client.list_objects_v2(Bucket=bucket).get("Contents", [])]
     assert keys == ["exports/ar.csv"]
+
+
+def test_a_saved_mapping_gives_the_project_a_new_version_so_no_cache_serves_the_old_read(services, write_file) -> None:
+    path = write_file("ledger.csv", LEDGER_CSV)
+    first = projects.register_project(services, "acme", str(path), allow_local_paths=True)
+    saved = projects.save_mapping(services, "acme", {"Sales Manager": "service_type"})
+    assert saved.etag == first.etag
+    assert saved.version != first.version
+    ledger = projects.load_project(services, "acme").ledger
+    assert set(ledger["service_type"]) == {"Jane Doe", "Omar Khan"}
+    assert ledger["sales_manager"].isna().all()

@@ -1,4 +1,4 @@
-"""Cached loaders and computations for the pages, keyed on (project, ETag, settings fingerprint, filters).
+"""Cached loaders and computations for the pages, keyed on (project, version, settings fingerprint, filters).
 
 Every cached function takes everything it depends on as an argument (the Services object is passed with a
 leading underscore, so it is not hashed; the fingerprint stands for it), and never reads widgets or globals.
@@ -61,18 +61,22 @@ def ensure_demo(_services: Services, fingerprint: str) -> None:
     projects.ensure_demo_project(_services)
 
 
-@st.cache_data(ttl=CACHE_TTL_S, max_entries=LEDGER_CACHE_ENTRIES, show_spinner="Loading the ledger…")
-def load_project(_services: Services, name: str, etag: str, fingerprint: str) -> LoadedProject:
-    """A project's ledger with alias columns; the ETag in the key makes a refreshed file a new entry."""
+# The two ledger caches hold one shared frame per (project version, settings) instead of handing each caller a
+# copy: st.cache_data would unpickle a full ledger (about 0.1 s per 100k rows) on every page run, for every
+# computation that starts from it. Sharing is safe because nothing mutates a ledger in place: finlib's functions
+# are pure, and pandas' copy-on-write keeps every derived frame independent of its source.
+@st.cache_resource(ttl=CACHE_TTL_S, max_entries=LEDGER_CACHE_ENTRIES, show_spinner="Loading the ledger…")
+def load_project(_services: Services, name: str, version: str, fingerprint: str) -> LoadedProject:
+    """A project's ledger with alias columns (shared, read-only); a new file or mapping is a new version."""
     return projects.load_project(_services, name)
 
 
 @st.cache_data(ttl=CACHE_TTL_S, max_entries=RESULT_CACHE_ENTRIES, show_spinner=False)
 def compute_filter_options(
-    _services: Services, name: str, etag: str, fingerprint: str, presentation: bool
+    _services: Services, name: str, version: str, fingerprint: str, presentation: bool
 ) -> FilterOptions:
     """Distinct values of the filterable columns of a project's ledger."""
-    ledger = load_view_ledger(_services, name, etag, fingerprint, presentation)
+    ledger = load_view_ledger(_services, name, version, fingerprint, presentation)
     dates = ledger["invoice_date"]
     managers = ledger.dropna(subset=["sales_manager_key"]).drop_duplicates("sales_manager_key")
     labels = dict(zip(managers["sales_manager_key"], managers["sales_manager"].fillna("—"), strict=True))
@@ -89,10 +93,12 @@ def _distinct(values: pd.Series) -> tuple[str, ...]:
     return tuple(sorted(values.dropna().astype(str).unique(), key=str.casefold))
 
 
-@st.cache_data(ttl=CACHE_TTL_S, max_entries=LEDGER_CACHE_ENTRIES, show_spinner=False)
-def load_view_ledger(_services: Services, name: str, etag: str, fingerprint: str, presentation: bool) -> pd.DataFrame:
+@st.cache_resource(ttl=CACHE_TTL_S, max_entries=LEDGER_CACHE_ENTRIES, show_spinner=False)
+def load_view_ledger(
+    _services: Services, name: str, version: str, fingerprint: str, presentation: bool
+) -> pd.DataFrame:
     """The ledger the pages show: as loaded, or with every name replaced by its alias in presentation mode."""
-    loaded = load_project(_services, name, etag, fingerprint)
+    loaded = load_project(_services, name, version, fingerprint)
     if not presentation:
         return loaded.ledger
     return present_ledger(loaded.ledger, loaded.aliases)
@@ -125,7 +131,7 @@ class OverviewData:
 def compute_overview(
     _services: Services,
     name: str,
-    etag: str,
+    version: str,
     fingerprint: str,
     presentation: bool,
     filters: LedgerFilters,
@@ -134,7 +140,7 @@ def compute_overview(
     top_n: int = 10,
 ) -> OverviewData:
     """KPIs with deltas vs the period before, monthly series, delays, aging and rankings of the filtered ledger."""
-    ledger = _category_filtered(load_view_ledger(_services, name, etag, fingerprint, presentation), filters)
+    ledger = _category_filtered(load_view_ledger(_services, name, version, fingerprint, presentation), filters)
     start = pd.Timestamp(filters.start) if filters.start else ledger["invoice_date"].min()
     end = pd.Timestamp(filters.end) if filters.end else ledger["invoice_date"].max()
     if ledger.empty:
@@ -161,7 +167,7 @@ def compute_overview(
 def compute_stats(
     _services: Services,
     name: str,
-    etag: str,
+    version: str,
     fingerprint: str,
     presentation: bool,
     filters: LedgerFilters,
@@ -170,7 +176,7 @@ def compute_stats(
 ) -> pd.DataFrame:
     """Per-customer stats and forecasts (the ``stats`` contract) of the filtered ledger, by customer name."""
     ledger = analytics.filter_ledger(
-        _category_filtered(load_view_ledger(_services, name, etag, fingerprint, presentation), filters),
+        _category_filtered(load_view_ledger(_services, name, version, fingerprint, presentation), filters),
         filters.start,
         filters.end,
     )
@@ -182,7 +188,7 @@ def compute_stats(
 def compute_customer_invoices(
     _services: Services,
     name: str,
-    etag: str,
+    version: str,
     fingerprint: str,
     presentation: bool,
     filters: LedgerFilters,
@@ -191,7 +197,7 @@ def compute_customer_invoices(
 ) -> pd.DataFrame:
     """One customer's invoices in forecast order with delay, status and the running moving average."""
     ledger = analytics.filter_ledger(
-        _category_filtered(load_view_ledger(_services, name, etag, fingerprint, presentation), filters),
+        _category_filtered(load_view_ledger(_services, name, version, fingerprint, presentation), filters),
         filters.start,
         filters.end,
     )
@@ -205,9 +211,9 @@ HIDDEN_NAME = "hidden (presentation mode)"
 
 
 @st.cache_data(ttl=CACHE_TTL_S, max_entries=RESULT_CACHE_ENTRIES, show_spinner=False)
-def alias_table(_services: Services, name: str, etag: str, fingerprint: str, presentation: bool) -> pd.DataFrame:
+def alias_table(_services: Services, name: str, version: str, fingerprint: str, presentation: bool) -> pd.DataFrame:
     """The project's alias table for display: Kind, Real name (hidden in presentation mode), Alias."""
-    entries = load_project(_services, name, etag, fingerprint).aliases.entries
+    entries = load_project(_services, name, version, fingerprint).aliases.entries
     table = pd.DataFrame(
         {
             "Kind": entries["kind"].map(KIND_LABELS).fillna(entries["kind"]),

@@ -50,7 +50,7 @@ class AppContext:
     def loaded(self) -> LoadedProject:
         """The selected project's ledger (cached)."""
         assert self.project is not None
-        return data.load_project(self.services, self.project.name, self.project.etag, self.fingerprint)
+        return data.load_project(self.services, self.project.name, self.project.version, self.fingerprint)
 
 
 def page_context() -> AppContext:
@@ -120,7 +120,9 @@ def render_sidebar(
             project = next(info for info in infos if info.name == selected)
             try:
                 # Loads the ledger on a cache miss; on a hit only the small options object is copied.
-                options = data.compute_filter_options(services, project.name, project.etag, fingerprint, presentation)
+                options = data.compute_filter_options(
+                    services, project.name, project.version, fingerprint, presentation
+                )
             except FinlibError as error:
                 load_error = error
                 st.warning("This project cannot be loaded. See the page for what to do.", icon=":material/warning:")
