@@ -113,6 +113,11 @@ def _category_filtered(ledger: pd.DataFrame, filters: LedgerFilters) -> pd.DataF
     )
 
 
+def _filtered(ledger: pd.DataFrame, filters: LedgerFilters) -> pd.DataFrame:
+    """The ledger under every sidebar filter: categories and the invoice-date range."""
+    return analytics.filter_ledger(_category_filtered(ledger, filters), filters.start, filters.end)
+
+
 @dataclass(frozen=True)
 class OverviewData:
     """Everything the Overview page draws, computed by finlib for one project, filter set and naming mode."""
@@ -175,11 +180,7 @@ def compute_stats(
     trend_threshold: float,
 ) -> pd.DataFrame:
     """Per-customer stats and forecasts (the ``stats`` contract) of the filtered ledger, by customer name."""
-    ledger = analytics.filter_ledger(
-        _category_filtered(load_view_ledger(_services, name, version, fingerprint, presentation), filters),
-        filters.start,
-        filters.end,
-    )
+    ledger = _filtered(load_view_ledger(_services, name, version, fingerprint, presentation), filters)
     stats = forecast.compute_customer_stats(ledger, window=window, trend_threshold=trend_threshold)
     return stats.sort_values("customer", key=lambda names: names.str.casefold(), kind="stable").reset_index(drop=True)
 
@@ -196,11 +197,7 @@ def compute_customer_invoices(
     window: int,
 ) -> pd.DataFrame:
     """One customer's invoices in forecast order with delay, status and the running moving average."""
-    ledger = analytics.filter_ledger(
-        _category_filtered(load_view_ledger(_services, name, version, fingerprint, presentation), filters),
-        filters.start,
-        filters.end,
-    )
+    ledger = _filtered(load_view_ledger(_services, name, version, fingerprint, presentation), filters)
     invoices = analytics.customer_invoices(ledger, customer_key)
     invoices["moving_average"] = invoices["amount"].rolling(window, min_periods=1).mean()
     return invoices
