@@ -314,8 +314,7 @@ def ensure_demo_project(services: Services, *, force: bool = False) -> ProjectIn
 def _register_stored(
     services: Services, store: Any, name: str, filename: str, data: bytes, mapping: dict[str, str] | None = None
 ) -> ProjectInfo:
-    digest = hashlib.sha256(data).hexdigest()[:16]
-    key = f"{services.settings.s3_upload_prefix}{name}/{digest}-{storage.safe_filename(filename)}"
+    key = storage.upload_key(services.settings, name, filename, hashlib.sha256(data).hexdigest()[:16])
     location = store.put(key, data, filename)
     try:
         return _register_location(services, name, location, mapping)

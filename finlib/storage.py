@@ -109,9 +109,14 @@ def safe_filename(name: str) -> str:
     return cleaned or "upload"
 
 
-def upload_key(settings: Settings, project: str, filename: str) -> str:
-    """Object key of an upload: ``S3_UPLOAD_PREFIX`` + project name + "/" + a safe file name."""
-    return f"{settings.s3_upload_prefix}{safe_filename(project)}/{safe_filename(filename)}"
+def upload_key(settings: Settings, project: str, filename: str, content_digest: str = "") -> str:
+    """Object key of an upload: ``S3_UPLOAD_PREFIX`` + project + "/" + [digest + "-"] + a safe file name.
+
+    The content digest makes each version its own object, so storing a new upload never overwrites the file a
+    project still points at (a failed re-registration must leave the previous one intact).
+    """
+    name = safe_filename(filename)
+    return f"{settings.s3_upload_prefix}{safe_filename(project)}/{content_digest + '-' if content_digest else ''}{name}"
 
 
 def make_s3_client(
