@@ -42,3 +42,15 @@ def test_the_layer_check_sees_a_streamlit_import(tmp_path: Path) -> None:
     offender = tmp_path / "bad.py"
     offender.write_text("from streamlit import session_state\n", encoding="utf-8")
     assert "streamlit" in _imported_modules(offender)
+
+
+def _product_files() -> list[Path]:
+    root = FINLIB.parent
+    return sorted(
+        [root / "app.py", *(p for folder in ("finlib", "ui", "pages") for p in (root / folder).rglob("*.py"))]
+    )
+
+
+def test_only_finlib_llm_imports_litellm_so_one_function_sends_to_a_model() -> None:
+    importers = [p.relative_to(FINLIB.parent).as_posix() for p in _product_files() if "litellm" in _imported_modules(p)]
+    assert importers == ["finlib/llm.py"]
