@@ -287,3 +287,23 @@ def test_a_handful_of_delays_gets_whole_number_ticks() -> None:
     figure = charts.delay_histogram_figure(pd.Series([27.0, 33.0, 43.0]), 34.3)
     assert figure.layout.yaxis.dtick == 1
     assert figure.layout.xaxis.title.text == "Days from invoice to payment"
+
+
+@pytest.mark.parametrize("figure_of", ["delays", "amounts"])
+def test_a_single_date_gets_a_date_axis_of_a_few_days_not_milliseconds(figure_of: str) -> None:
+    day = pd.Timestamp("2026-04-13")
+    if figure_of == "delays":
+        paid = pd.DataFrame({"invoice_date": [day], "delay_days": [27.0]})
+        figure = charts.customer_delays_figure(paid, 27.0)
+    else:
+        invoices = pd.DataFrame({"invoice_date": [day], "amount": [100.0], "moving_average": [100.0]})
+        figure = charts.customer_amounts_figure(invoices, predicted_amount=None)
+    low, high = (pd.Timestamp(end) for end in figure.layout.xaxis.range)
+    assert low < day < high
+    assert pd.Timedelta(days=2) <= high - low <= pd.Timedelta(days=60)
+    assert figure.layout.xaxis.type == "date"
+
+
+def test_several_dates_keep_plotly_s_own_axis_range() -> None:
+    paid = pd.DataFrame({"invoice_date": pd.to_datetime(["2025-01-01", "2025-03-01"]), "delay_days": [20.0, 30.0]})
+    assert charts.customer_delays_figure(paid, 25.0).layout.xaxis.range is None

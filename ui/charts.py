@@ -18,6 +18,7 @@ AMOUNT_HOVER = "%{y:,.0f}"
 FEW_INVOICES = 10
 RANKING_BAR_PX = 30
 RANKING_MIN_HEIGHT_PX = 200
+SINGLE_DATE_PADDING = pd.Timedelta(days=7)
 
 
 def _layout(figure: go.Figure, *, height: int = CHART_HEIGHT_PX, y_title: str | None = None) -> go.Figure:
@@ -30,6 +31,19 @@ def _layout(figure: go.Figure, *, height: int = CHART_HEIGHT_PX, y_title: str | 
     )
     figure.update_yaxes(title_text=y_title, exponentformat="B", separatethousands=True, rangemode="tozero")
     figure.update_xaxes(title_text=None)
+    return figure
+
+
+def _pad_single_date(figure: go.Figure, dates: pd.Series) -> go.Figure:
+    """One date on a time axis: plotly zooms to a millisecond around it; show a week either side instead."""
+    days = pd.to_datetime(dates).dropna().dt.normalize().unique()
+    if len(days) == 1:
+        day = pd.Timestamp(days[0])
+        figure.update_xaxes(
+            type="date",
+            range=[day - SINGLE_DATE_PADDING, day + SINGLE_DATE_PADDING],
+            tickformat="%d %b %Y",
+        )
     return figure
 
 
@@ -191,7 +205,8 @@ def customer_amounts_figure(invoices: pd.DataFrame, *, predicted_amount: float |
             marker=dict(color=FORECAST_COLOR, size=15, symbol="star"),
             hovertemplate="Predicted next invoice: %{y:,.0f}<extra></extra>",
         )
-    return _layout(figure, y_title="Amount")
+        return _layout(figure, y_title="Amount")
+    return _pad_single_date(_layout(figure, y_title="Amount"), invoices["invoice_date"])
 
 
 def customer_delays_figure(paid: pd.DataFrame, average: float | None) -> go.Figure:
@@ -217,4 +232,4 @@ def customer_delays_figure(paid: pd.DataFrame, average: float | None) -> go.Figu
         )
     _layout(figure, y_title="Days to pay")
     figure.update_layout(showlegend=False)
-    return figure
+    return _pad_single_date(figure, paid["invoice_date"])
