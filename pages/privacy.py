@@ -1,4 +1,4 @@
-"""Privacy: the project's aliases, presentation mode, and the audit log of what was sent to the language model."""
+"""Privacy: the project's aliases, presentation mode, and the chat audit log (what was or would have been sent)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ context = page_context()
 st.title("Privacy")
 st.caption(
     "Every customer and person name has a fixed alias in this project. The chat sends aliases, never names, "
-    "and the log below shows exactly what left the app."
+    "and the log below shows exactly what left the app, or would have, for questions answered offline."
 )
 
 st.session_state["privacy_presentation_mode"] = context.presentation
@@ -44,8 +44,13 @@ st.caption(
 )
 st.dataframe(shown, hide_index=True, key="privacy_aliases", height=min(420, 38 + 35 * max(len(shown), 1)))
 
-st.subheader("What was sent to the language model")
+st.subheader("Chat audit log: what was sent, or would have been sent, to the model")
 audit = data.load_audit_log(context.services, project.name)
+st.caption(
+    "Every chat question is logged, whether or not a model answered it. Verdict: **sent** left the app (aliased), "
+    "**offline** was answered here and nothing was sent, **blocked** was stopped by the privacy guard, "
+    "**error** failed before an answer."
+)
 if audit.empty:
     st.info(
         "Nothing yet. Each chat question will be logged here with the exact aliased messages sent, the "
@@ -69,5 +74,7 @@ else:
         format_func=lambda i: f"#{audit.at[i, 'Id']} · {audit.at[i, 'Question (aliased)'][:80]}",
         key="privacy_audit_entry",
     )
-    with st.expander("Messages exactly as sent", icon=":material/code:"):
+    sent = audit.at[choice, "Verdict"] == "sent"
+    label = "Messages exactly as sent" if sent else "Messages as they would have been sent (nothing left the app)"
+    with st.expander(label, icon=":material/code:"):
         st.json(audit.at[choice, "messages"], expanded=True)

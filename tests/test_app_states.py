@@ -123,3 +123,16 @@ def test_a_database_that_is_down_shows_what_to_do_instead_of_a_traceback(
     message = at.error[0].value
     assert "database" in message.lower()
     assert "DATABASE_URL" in message, message
+
+
+def test_the_privacy_audit_log_does_not_claim_offline_questions_were_sent(app_home: Path) -> None:
+    at = run_app("pages/chat.py")
+    at.chat_input(key="chat_input").set_value("Who are the slowest payers?").run()
+    at.switch_page("pages/privacy.py").run()
+    assert not at.exception and not at.error
+    headings = [header.value for header in at.subheader]
+    assert "What was sent to the language model" not in headings
+    assert any("would have been sent" in heading for heading in headings), headings
+    log = next(frame.value for frame in at.dataframe if "Verdict" in frame.value.columns)
+    assert log["Verdict"].tolist() == ["offline"]
+    assert "nothing left the app" in at.expander[0].label
