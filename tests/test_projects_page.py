@@ -164,3 +164,34 @@ def test_correcting_the_mapping_in_the_editor_reparses_the_project_with_it(app_h
     ledger = projects.load_project(services(), "regions").ledger
     assert sorted(ledger["location"]) == ["North", "South"]
     assert "Re-read regions" in messages(at)
+
+
+def dialog_text(at: object) -> str:
+    return " ".join(m.value for m in at.markdown)
+
+
+def test_the_delete_dialog_of_an_upload_says_the_stored_file_is_deleted_and_it_is(app_home: Path) -> None:
+    run_app()
+    projects.upload_project(services(), "zephyr", "zephyr.csv", SMALL_CSV)
+    stored = stored_file("zephyr")
+    at = manage("zephyr")
+    at.button(key="projects_delete").click().run()
+    text = dialog_text(at)
+    assert "stays where it is" not in text
+    assert "uploaded file stored for it is deleted too" in text
+    at.button(key="projects_delete_confirm").click().run()
+    assert not at.exception and not at.error
+    assert not stored.exists()
+
+
+def test_the_delete_dialog_of_a_registered_file_says_the_file_stays_and_it_does(app_home: Path) -> None:
+    run_app()
+    ledger = app_home / "outside.csv"
+    ledger.write_bytes(SMALL_CSV)
+    projects.register_project(services(), "outside", str(ledger), allow_local_paths=True)
+    at = manage("outside")
+    at.button(key="projects_delete").click().run()
+    assert "The source file stays where it is" in dialog_text(at)
+    at.button(key="projects_delete_confirm").click().run()
+    assert not at.exception and not at.error
+    assert ledger.read_bytes() == SMALL_CSV
