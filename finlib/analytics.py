@@ -178,13 +178,16 @@ def previous_period(ledger: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp
     return filter_ledger(ledger, previous_start, previous_end)
 
 
-def compute_kpi_deltas(ledger: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> dict[str, dict[str, Any]]:
+def compute_kpi_deltas(
+    ledger: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, as_of: pd.Timestamp | None = None
+) -> dict[str, dict[str, Any]]:
     """Portfolio of [start, end] and of the equal period before it, each as of its own end, and their differences.
 
     Returns ``{"current": {...}, "previous": {...}, "delta": {...}}``; a delta is ``None`` when either side is.
-    ``as_of`` of the current period is ``end``, capped at the latest date in the ledger.
+    ``as_of`` of the current period is ``end``, capped at ``as_of`` (default: the latest date in ``ledger``;
+    pass the whole ledger's date when ``ledger`` is a filtered part, so every view balances on the same day).
     """
-    latest = resolve_as_of(ledger)
+    latest = resolve_as_of(ledger) if as_of is None else pd.Timestamp(as_of)
     previous_start, previous_end = period_before(start, end)
     current_as_of = pd.Timestamp(end).normalize()
     if latest is not None:

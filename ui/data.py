@@ -145,21 +145,34 @@ def compute_overview(
     top_n: int = 10,
 ) -> OverviewData:
     """KPIs with deltas vs the period before, monthly series, delays, aging and rankings of the filtered ledger."""
-    ledger = _category_filtered(load_view_ledger(_services, name, version, fingerprint, presentation), filters)
+    whole = load_view_ledger(_services, name, version, fingerprint, presentation)
+    ledger = _category_filtered(whole, filters)
+    # One balance date for every view: the whole ledger's latest date (as `finlib stats` uses), whatever the
+    # category filters, capped by the end of the chosen period.
+    ledger_as_of = analytics.resolve_as_of(whole)
     start = pd.Timestamp(filters.start) if filters.start else ledger["invoice_date"].min()
-    end = pd.Timestamp(filters.end) if filters.end else ledger["invoice_date"].max()
-    if ledger.empty:
+    end = pd.Timestamp(filters.end) if filters.end else ledger_as_of
+    if ledger_as_of is not None and end is not None and end >= whole["invoice_date"].max():
+        # A range reaching the last invoice runs to the ledger's end: later payments count, as in `stats`.
+        end = max(end, ledger_as_of)
+    if ledger.empty or ledger_as_of is None:
         start = end = pd.Timestamp.today().normalize()
-    kpis = analytics.compute_kpi_deltas(ledger, start, end)
+    kpis = analytics.compute_kpi_deltas(ledger, start, end, as_of=ledger_as_of)
     previous_start, _ = analytics.period_before(start, end)
     comparable = bool(len(ledger)) and previous_start >= ledger["invoice_date"].min().normalize()
     in_range = analytics.filter_ledger(ledger, start, end)
     as_of = kpis["current"]["as_of"]
+    known = analytics.ledger_as_of(in_range, as_of) if as_of is not None else in_range
     stats = forecast.compute_customer_stats(in_range, window=window, trend_threshold=trend_threshold, as_of=as_of)
+    # Collected is cash received in each month of the period, whichever month its invoice was issued in.
+    monthly = analytics.monthly_series(ledger, window=window)
+    first_month, last_month = pd.Timestamp(start).to_period("M"), pd.Timestamp(as_of or end).to_period("M")
+    months = monthly["month"].dt.to_period("M")
+    monthly = monthly[(months >= first_month) & (months <= last_month)].reset_index(drop=True)
     return OverviewData(
         kpis=kpis,
-        monthly=analytics.monthly_series(in_range, window=window),
-        delays=analytics.delay_distribution(in_range),
+        monthly=monthly,
+        delays=analytics.delay_distribution(known),
         aging=analytics.aging_buckets(in_range, as_of=as_of),
         top_by_revenue=analytics.top_customers(stats, by="total_amount", n=top_n),
         top_by_delay=analytics.top_customers(stats, by="avg_payment_delay_days", n=top_n),
