@@ -21,6 +21,10 @@ SUGGESTIONS = (
     "Which customers are growing?",
 )
 PENDING_STATE = "chat_pending_question"
+# finlib's note on offline answers names the settings; the status caption at the top says that once per page,
+# and the answer itself already ends with finlib's "computed without a language model" line.
+NO_MODEL_NOTE = "No model is configured"
+OFFLINE_STATUS = "Offline: no model configured (set LITE_LLM_API_KEY or LITE_LLM_API_BASE to use one)"
 
 
 @st.cache_resource(show_spinner="Preparing the chat…", max_entries=8)
@@ -43,6 +47,8 @@ def shown_answer(answer: ChatAnswer, presentation: bool) -> str:
 def render_answer_details(answer: ChatAnswer, session: ChatSession, presentation: bool) -> None:
     """Notes, unverified numbers and the exact messages the model saw, under an answer."""
     for note in answer.notes:
+        if not answer.sent and note.startswith(NO_MODEL_NOTE):
+            continue  # said once, in the status caption at the top
         st.caption(shown(note, session, presentation))
     if answer.unverified:
         st.warning("Not from the data: " + ", ".join(answer.unverified), icon=":material/report:")
@@ -59,7 +65,7 @@ session = load_chat_session(context.services, project.name, project.version, con
 history_key = f"chat_history_{project.name}"
 history: list[ChatAnswer] = st.session_state.setdefault(history_key, [])
 
-status = f"Model: `{settings.llm_model}`" if settings.llm_enabled else "Offline: no model configured"
+status = f"Model: `{settings.llm_model}`" if settings.llm_enabled else OFFLINE_STATUS
 left, right = st.columns([4, 1])
 left.caption(f"{status} · names are sent as aliases only · answers are checked against the data")
 if right.button("Clear conversation", key="chat_clear", icon=":material/delete_sweep:", disabled=not history):

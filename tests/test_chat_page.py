@@ -45,3 +45,16 @@ def test_in_presentation_mode_the_question_and_answer_show_aliases_only(app_home
     shown = "\n".join(page_strings(at))
     assert find_real_names(shown, book) == []
     assert book.alias_for("ABC Company") in shown
+
+
+def test_an_offline_answer_carries_one_short_note_and_the_settings_are_named_once_at_the_top(app_home: Path) -> None:
+    at = run_app(CHAT)
+    at.chat_input(key="chat_input").set_value("Who are the slowest payers?").run()
+    at.chat_input(key="chat_input").set_value("How much is overdue, and with whom?").run()
+    assert not at.exception and not at.error
+    captions = [c.value for c in at.caption]
+    naming = [c for c in captions if "LITE_LLM_API_KEY" in c]
+    assert len(naming) == 1 and naming[0].startswith("Offline"), captions
+    answers = " ".join(m.value for m in at.markdown)
+    assert answers.count("without a language model") == 2  # one short note per answer, in the answer
+    assert not any(c.startswith("No model is configured") for c in captions)
