@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from finlib.numbers import unverified_numbers
 from finlib.offline import OFFLINE_LABEL, answer_offline, detect_intent
 
 
@@ -56,3 +57,89 @@ def test_a_predicted_date_already_past_with_nothing_open_says_no_newer_invoice_e
 def test_a_customer_who_never_paid_gets_an_amount_and_no_invented_date() -> None:
     answer = answer_offline("When will CUST-AAAAAAAA pay next?", facts_for({"predicted_next_payment_date": None}))
     assert "no payment date can be predicted" in answer
+
+
+PORTFOLIO = {"invoice_count": 3, "customer_count": 2, "total_invoiced": 1000.0, "total_collected": 500.0,
+             "outstanding": 500.0, "overdue": 200.0, "overdue_count": 1, "avg_payment_delay_days": 31.5,
+             "dso": 45.25, "paid_on_time_share": 0.5}  # fmt: skip
+PORTFOLIO_FACTS: dict[str, Any] = {
+    "as_of": "2026-10-31",
+    "portfolio": PORTFOLIO,
+    "mentioned_customers": [],
+    "mentioned_sales_managers": [],
+    "rankings": {
+        "slowest_payers_by_avg_delay_days": [{"alias": "CUST-BBBBBBBB", "avg_payment_delay_days": 61.0}],
+        "most_overdue": [{"alias": "CUST-CCCCCCCC", "overdue_amount": 200.0}],
+    },
+    "aging_of_open_invoices": [{"bucket": "1-30 days", "invoice_count": 1, "amount": 200.0}],
+}
+CAVEAT_START = "Offline, without a language model, I can't answer"
+
+
+@pytest.mark.parametrize(
+    ("question", "expected", "caveat"),
+    [
+        ("How much did we invoice in September 2026?", "questions about a specific month", True),
+        ("How much did we invoice in September 2026?", "invoiced 1,000.00", True),
+        ("What is our DSO?", "DSO (days sales outstanding) 45.2 days", False),
+        ("Give me a summary", "DSO (days sales outstanding) 45.2 days", False),
+        ("Total outstanding for customers in Dubai?", "filtered by a place, service or sales manager", True),
+        ("Total outstanding for customers in Dubai?", "Outstanding in total: 500.00", True),
+        ("Show me the aging of open invoices", "Open invoices by days past due", False),
+        ("aging buckets please", "1-30 days: 1 invoices, 200.00", False),
+        ("And how late do they usually pay?", "follow-up questions that refer to an earlier turn", True),
+        ("And how late do they usually pay?", "Average payment delay over all paid invoices: 31.5 days", True),
+        ("Which service line earns the most?", "filtered by a place, service or sales manager", True),
+        ("What is the weather like?", "I recognise totals, DSO", True),
+        ("Who owes us the most?", "CUST-CCCCCCCC: 200.00", False),
+        ("Who are the slowest payers?", "CUST-BBBBBBBB: 61.0 days", False),
+    ],
+)
+def test_offline_answers_say_what_they_cannot_answer_then_give_the_closest_answer(
+    question: str, expected: str, caveat: bool
+) -> None:
+    answer = answer_offline(question, PORTFOLIO_FACTS)
+    assert expected in answer
+    assert answer.startswith(CAVEAT_START) is caveat
+    assert answer.count(CAVEAT_START) <= 1
+    assert answer.endswith(OFFLINE_LABEL)
+    assert unverified_numbers(answer, PORTFOLIO_FACTS) == []
+
+
+@pytest.mark.parametrize(
+    ("question", "intent"),
+    [
+        ("Show me the aging of open invoices", "aging"),
+        ("What is our DSO?", "dso"),
+        ("days sales outstanding please", "dso"),
+        ("How late do customers pay?", "slowest"),
+        ("Invoiced per month", "monthly"),
+    ],
+)
+def test_the_most_specific_intent_wins(question: str, intent: str) -> None:
+    assert detect_intent(question) == intent
+
+
+def test_a_month_the_facts_carry_is_answered_from_the_monthly_series_without_a_caveat() -> None:
+    month = {"month": "2026-09", "invoiced": 700.0, "collected": 300.0, "invoice_count": 2}
+    facts = {**PORTFOLIO_FACTS, "monthly": [month]}
+    answer = answer_offline("How much did we invoice in September 2026?", facts)
+    assert "2026-09: invoiced 700.00 (2 invoices), collected 300.00" in answer
+    assert CAVEAT_START not in answer
+    assert unverified_numbers(answer, facts) == []
+
+
+def test_a_location_the_facts_break_down_is_answered_from_the_breakdown() -> None:
+    row = {"location": "Dubai", "invoice_count": 2, "customer_count": 1, "total_invoiced": 800.0,
+           "total_collected": 300.0, "outstanding": 500.0, "overdue": 200.0}  # fmt: skip
+    facts = {**PORTFOLIO_FACTS, "by_location": [row]}
+    answer = answer_offline("Total outstanding for customers in Dubai?", facts)
+    assert "- Dubai: 2 invoices from 1 customers; invoiced 800.00" in answer
+    assert CAVEAT_START not in answer
+
+
+def test_a_customer_who_never_paid_has_no_invented_date_in_the_summary_either() -> None:
+    facts = facts_for({"predicted_next_payment_date": None, "invoice_count": 2, "total_amount": 3000.0})
+    answer = answer_offline("Tell me about CUST-AAAAAAAA", facts)
+    assert "no payment date can be predicted (no paid invoice yet)" in answer
+    assert "on n/a" not in answer and CAVEAT_START not in answer
