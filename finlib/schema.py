@@ -29,6 +29,8 @@ DATE_COLUMNS = frozenset({"invoice_date", "due_date", "payment_date"})
 AMOUNT_COLUMNS = frozenset({"net_amount", "vat_amount", "total_amount"})
 TEXT_COLUMNS = frozenset(CANONICAL_COLUMNS) - DATE_COLUMNS - AMOUNT_COLUMNS
 AMOUNT_SOURCES = ("total_amount", "net_amount")
+# In an explicit mapping, a column mapped to this is not read at all (the user said "ignore it").
+IGNORED = ""
 REQUIRED_LABELS = {"customer_name": "customer name", "invoice_date": "invoice date", "amount": "amount"}
 # A candidate column must parse for at least this share of its non-empty sample values: half for a known
 # synonym (bad rows are rejected later, with examples), most for a header that only contains a keyword.
@@ -272,11 +274,17 @@ def _passes_type_check(canonical: str, sample: pd.Series, min_share: float) -> b
 def detect_mapping(
     headers: list[str], sample: pd.DataFrame | None = None, explicit: Mapping[str, str] | None = None
 ) -> ColumnMapping:
-    """Map source headers to canonical columns: explicit entries first, then synonyms that pass the type check."""
+    """Map source headers to canonical columns: explicit entries first, then synonyms that pass the type check.
+
+    An explicit entry mapped to ``IGNORED`` ("") keeps that column out of detection altogether.
+    """
     columns: dict[str, str] = {}
     warnings: list[str] = []
     claimed: dict[str, str] = {}
+    ignored = {source for source, canonical in (explicit or {}).items() if canonical == IGNORED}
     for source, canonical in (explicit or {}).items():
+        if canonical == IGNORED:
+            continue
         if canonical not in CANONICAL_COLUMNS:
             raise ParseError(
                 f"The column mapping names {canonical!r}, which is not a ledger column. "
@@ -299,7 +307,7 @@ def detect_mapping(
         (
             (rank, position, header, canonical)
             for position, header in enumerate(headers)
-            if header not in columns
+            if header not in columns and header not in ignored
             for canonical, rank in candidates_for(header)
         ),
     )
@@ -313,7 +321,7 @@ def detect_mapping(
             continue
         columns[header] = canonical
         taken.add(canonical)
-    fallbacks = _fallbacks(headers, columns)
+    fallbacks = _fallbacks([h for h in headers if h not in ignored], columns)
     unmapped = [h for h in headers if h not in columns and h not in fallbacks.values()]
     return ColumnMapping(columns=columns, unmapped=unmapped, warnings=warnings, fallbacks=fallbacks)
 

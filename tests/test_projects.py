@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import boto3
+import pandas as pd
 import pytest
 from sqlalchemy import func, select
 
@@ -272,3 +273,11 @@ def test_a_saved_mapping_gives_the_project_a_new_version_so_no_cache_serves_the_
     ledger = projects.load_project(services, "acme").ledger
     assert set(ledger["service_type"]) == {"Jane Doe", "Omar Khan"}
     assert ledger["sales_manager"].isna().all()
+
+
+def test_ignoring_a_column_in_the_saved_mapping_stops_it_being_read(services, write_file) -> None:
+    text = "Customer,Invoice Date,Due Date,Amount\nAcme,2026-01-01,2026-07-01,100\nAcme,2026-02-01,2026-08-01,50\n"
+    projects.register_project(services, "terms", str(write_file("terms.csv", text)), allow_local_paths=True)
+    projects.save_mapping(services, "terms", {"Due Date": ""})
+    ledger = projects.load_project(services, "terms").ledger
+    assert list(ledger["due_date"] - ledger["invoice_date"]) == [pd.Timedelta(days=30)] * 2  # DEFAULT_TERMS_DAYS

@@ -134,3 +134,12 @@ def test_net_amount_alone_satisfies_the_amount_requirement() -> None:
 def test_header_scores_count_known_names() -> None:
     assert schema.score_header(["CUSTOMER NAME", "INVOICE DATE", None, "Whatever"]) == 2
     assert schema.score_header(["ACME export 2024", None]) == 0
+
+
+def test_a_column_the_user_ignores_is_not_claimed_back_by_detection() -> None:
+    headers = ["Customer", "Invoice Date", "Due Date", "Amount"]
+    detected = schema.detect_mapping(headers, explicit={"Due Date": schema.IGNORED})
+    assert "Due Date" not in detected.columns
+    assert "due_date" not in detected.columns.values()
+    assert "Due Date" in detected.unmapped
+    assert detected.columns["Customer"] == "customer_name"
