@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from finlib.analytics import resolve_as_of
 from finlib.export import export_csv
 from ui import charts, data, tables, wording
 from ui.actions import require_ready
@@ -90,11 +91,25 @@ outlook[0].metric(
     border=True,
     help=f"Mean of the last {settings.moving_avg_window} invoices (the moving average).",
 )
+# The ledger's own "today": a predicted date behind it is not a future event, so the card says what it means.
+as_of = resolve_as_of(context.loaded().ledger)
+past = wording.describe_past_prediction(
+    row["predicted_next_payment_date"], as_of, row["outstanding_amount"], row["overdue_amount"]
+)
 outlook[1].metric(
     "Next payment, predicted",
     format_date(row["predicted_next_payment_date"]),
+    past,
+    delta_color="off",
+    delta_arrow="off",
     border=True,
-    help="Last payment date plus the average days to pay, rounded to whole days.",
+    help="Last payment date plus the average days to pay, rounded to whole days."
+    + (
+        f" That date is before the ledger's latest date ({format_date(as_of)}): the payment is late, "
+        "or nothing is left to pay until a new invoice."
+        if past
+        else ""
+    ),
 )
 outlook[2].metric(
     "Avg days to pay",

@@ -307,3 +307,21 @@ def test_a_single_date_gets_a_date_axis_of_a_few_days_not_milliseconds(figure_of
 def test_several_dates_keep_plotly_s_own_axis_range() -> None:
     paid = pd.DataFrame({"invoice_date": pd.to_datetime(["2025-01-01", "2025-03-01"]), "delay_days": [20.0, 30.0]})
     assert charts.customer_delays_figure(paid, 25.0).layout.xaxis.range is None
+
+
+@pytest.mark.parametrize(
+    ("predicted", "outstanding", "overdue", "expected"),
+    [
+        ("2026-10-23", 0.0, 0.0, "already past: no open invoice"),
+        ("2026-10-23", 12_400.0, 3_000.0, "already past: 12.4K open, 3.00K overdue"),
+        ("2026-10-31", 500.0, 0.0, None),
+        ("2026-11-20", 500.0, 0.0, None),
+        (None, 500.0, 0.0, None),
+    ],
+)
+def test_a_predicted_payment_behind_the_ledger_date_says_it_is_already_past(
+    predicted: str | None, outstanding: float, overdue: float, expected: str | None
+) -> None:
+    as_of = pd.Timestamp("2026-10-31")
+    stamp = pd.Timestamp(predicted) if predicted else pd.NaT
+    assert wording.describe_past_prediction(stamp, as_of, outstanding, overdue) == expected

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from test_app_pages import PAGES, run_app, services
 
@@ -136,3 +137,36 @@ def test_the_privacy_audit_log_does_not_claim_offline_questions_were_sent(app_ho
     log = next(frame.value for frame in at.dataframe if "Verdict" in frame.value.columns)
     assert log["Verdict"].tolist() == ["offline"]
     assert "nothing left the app" in at.expander[0].label
+
+
+PAST_PREDICTION_CSV = (
+    b"Customer,Invoice Date,Invoice No,Amount,Payment Date\n"
+    b"Zephyr Widgets,2025-01-05,Z-1,1200.00,2025-02-01\n"
+    b"Zephyr Widgets,2025-02-05,Z-2,1300.00,2025-03-10\n"
+    b"Quasar Foods,2025-01-20,Q-1,800.00,2025-02-14\n"
+    b"Quasar Foods,2025-05-20,Q-2,900.00,\n"
+    b"Nova Ltd,2025-06-01,N-1,500.00,\n"
+)
+
+
+@pytest.mark.parametrize(("customer", "caveat"), [("Zephyr Widgets", "no open invoice"), ("Quasar Foods", "900 open")])
+def test_a_predicted_payment_date_before_the_ledger_date_is_marked_as_already_past(
+    app_home: Path, customer: str, caveat: str
+) -> None:
+    upload("past", PAST_PREDICTION_CSV)
+    at = open_project("past", "pages/customers.py")
+    ledger = projects.load_project(services(), "past").ledger
+    key = ledger.loc[ledger["customer_name"] == customer, "customer_key"].iloc[0]
+    at.selectbox(key="customers_select").set_value(key).run()
+    assert not at.exception and not at.error
+    card = next(metric for metric in at.metric if metric.label == "Next payment, predicted")
+    assert pd.Timestamp(card.value) < pd.Timestamp("2025-06-01")
+    assert card.delta is not None and card.delta.startswith("already past: ")
+    assert caveat in card.delta
+
+
+def test_a_predicted_payment_date_after_the_ledger_date_has_no_caveat(app_home: Path) -> None:
+    upload("single", ONE_INVOICE_CSV)
+    at = open_project("single", "pages/customers.py")
+    card = next(metric for metric in at.metric if metric.label == "Next payment, predicted")
+    assert not card.delta

@@ -11,7 +11,7 @@ from pathlib import PurePosixPath
 
 import pandas as pd
 
-from ui.format import format_count, format_date, format_days, format_share
+from ui.format import format_compact, format_count, format_date, format_days, format_share
 
 STORE_PREFIX = "store://"
 UPLOAD_DIGEST_LENGTH = 16
@@ -78,3 +78,24 @@ def describe_source(source: str) -> str:
     if separator and rest and len(digest) == UPLOAD_DIGEST_LENGTH and all(c in "0123456789abcdef" for c in digest):
         filename = rest
     return f"Uploaded file {filename}"
+
+
+def describe_past_prediction(
+    predicted: date | datetime | None,
+    as_of: date | datetime | None,
+    outstanding: float | None,
+    overdue: float | None,
+) -> str | None:
+    """The caveat for a predicted payment date that is already behind the ledger's as-of date, else None.
+
+    ``already past: 1.20K open, 300 overdue`` when invoices are open (the payment is late, not coming), or
+    ``already past: no open invoice`` when nothing is left to pay until a new invoice arrives.
+    """
+    if predicted is None or as_of is None or pd.isna(predicted) or pd.isna(as_of):
+        return None
+    if pd.Timestamp(predicted).normalize() >= pd.Timestamp(as_of).normalize():
+        return None
+    if outstanding is None or pd.isna(outstanding) or outstanding <= 0:
+        return "already past: no open invoice"
+    overdue_value = 0.0 if overdue is None or pd.isna(overdue) else overdue
+    return f"already past: {format_compact(outstanding)} open, {format_compact(overdue_value)} overdue"
