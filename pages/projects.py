@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import projects_view
+from ui import data, projects_view
 from ui.actions import refresh, render_flash, render_pending_delete, request_delete
 from ui.format import MISSING_TEXT
 from ui.sidebar import PENDING_PROJECT_STATE, PROJECT_KEY, page_context
@@ -27,13 +27,8 @@ if not context.projects:
     st.stop()
 
 st.subheader("Your projects")
-st.dataframe(
-    projects_view.project_table(context.projects),
-    hide_index=True,
-    key="projects_table",
-    column_config=projects_view.PROJECT_COLUMN_CONFIG,
-    placeholder=MISSING_TEXT,
-)
+# Filled after the actions below, from a fresh read, so a failed Refresh shows its status in this same run.
+table_slot = st.container()
 
 names = [info.name for info in context.projects]
 default = st.session_state.pop(projects_view.MANAGE_NEXT_STATE, None) or st.session_state.get("projects_manage")
@@ -60,4 +55,13 @@ if right.button("Delete…", key="projects_delete", icon=":material/delete:"):
     request_delete(selected)
 render_pending_delete(services, "projects")
 
+infos = tuple(data.list_project_infos(services))
+table_slot.dataframe(
+    projects_view.project_table(infos),
+    hide_index=True,
+    key="projects_table",
+    column_config=projects_view.PROJECT_COLUMN_CONFIG,
+    placeholder=MISSING_TEXT,
+)
+info = next((p for p in infos if p.name == selected), info)
 projects_view.render_load_report(context, info)

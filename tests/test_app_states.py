@@ -170,3 +170,25 @@ def test_a_predicted_payment_date_after_the_ledger_date_has_no_caveat(app_home: 
     at = open_project("single", "pages/customers.py")
     card = next(metric for metric in at.metric if metric.label == "Next payment, predicted")
     assert not card.delta
+
+
+@pytest.mark.parametrize("page", ["overview", "customers", "chat", "privacy"])
+def test_a_project_whose_refresh_failed_says_so_on_every_page_while_its_ledger_is_cached(
+    app_home: Path, page: str
+) -> None:
+    upload("zephyr", ONE_INVOICE_CSV)
+    at = open_project("zephyr", f"pages/{page}.py")
+    assert not at.warning
+    for path in (app_home / "store").rglob("*"):
+        if path.is_file() and "zephyr" in str(path):
+            path.unlink()
+    with pytest.raises(Exception, match="gone"):
+        projects.refresh_project(services(), "zephyr")
+    at.run()
+    assert not at.exception
+    warning = " ".join(str(w.value) for w in at.warning)
+    assert "source missing" in warning
+    assert "The figures below are from the last successful load" in warning
+    assert at.button(key=f"{page}_status_refresh")
+    at.button(key=f"{page}_status_delete").click().run()
+    assert "Delete **zephyr**?" in " ".join(m.value for m in at.markdown)

@@ -195,3 +195,16 @@ def test_the_delete_dialog_of_a_registered_file_says_the_file_stays_and_it_does(
     at.button(key="projects_delete_confirm").click().run()
     assert not at.exception and not at.error
     assert ledger.read_bytes() == SMALL_CSV
+
+
+def test_a_failed_refresh_shows_the_status_in_the_project_list_at_once(app_home: Path) -> None:
+    run_app()
+    projects.upload_project(services(), "zephyr", "zephyr.csv", SMALL_CSV)
+    at = manage("zephyr")
+    stored_file("zephyr").unlink()
+    at.button(key="projects_refresh").click().run()
+    assert not at.exception
+    assert at.error, "the failed refresh says why"
+    listed = table(at, "Status").set_index("Project")
+    assert listed.loc["zephyr", "Status"] == "⚠ source missing"
+    assert any("Last refresh failed" in str(e.value) for e in at.error)

@@ -115,14 +115,31 @@ def require_ready(context: AppContext, prefix: str) -> None:
         )
         st.page_link("pages/projects.py", label="Go to Projects", icon=":material/folder_open:")
         st.stop()
+    name = context.project.name
     if context.load_error is not None:
-        name = context.project.name
         render_error(context.load_error, context=f"Project {name} cannot be loaded")
         st.caption("If the file was moved or changed, refresh the project; if it is gone for good, delete it.")
-        left, right, _ = st.columns([1, 1, 4])
-        if left.button("Refresh", key=f"{prefix}_failed_refresh", icon=":material/refresh:"):
-            refresh(context.services, name)
-        if right.button("Delete…", key=f"{prefix}_failed_delete", icon=":material/delete:"):
-            request_delete(name)
-        render_pending_delete(context.services, prefix)
+        _render_project_actions(context, prefix, "failed")
         st.stop()
+    if context.project.status:
+        # The ledger still loads (from the cache), but the last refresh failed: say so, and show the last good data.
+        detail = f": {context.project.last_error}" if context.project.last_error else "."
+        st.warning(
+            f"Project {name}: **{context.project.status}**{detail}  \n"
+            "The figures below are from the last successful load. Refresh once the file is back, "
+            "or delete the project if it is gone for good.",
+            icon=":material/cloud_off:",
+        )
+        _render_project_actions(context, prefix, "status")
+
+
+def _render_project_actions(context: AppContext, prefix: str, state: str) -> None:
+    """Refresh and Delete buttons for the selected project, with the delete dialog when it was asked for."""
+    assert context.project is not None
+    name = context.project.name
+    left, right, _ = st.columns([1, 1, 4])
+    if left.button("Refresh", key=f"{prefix}_{state}_refresh", icon=":material/refresh:"):
+        refresh(context.services, name)
+    if right.button("Delete…", key=f"{prefix}_{state}_delete", icon=":material/delete:"):
+        request_delete(name)
+    render_pending_delete(context.services, prefix)
