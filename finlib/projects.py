@@ -12,9 +12,10 @@ import hashlib
 import json
 import logging
 import re
+import shutil
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -35,7 +36,8 @@ log = logging.getLogger(__name__)
 PROJECT_NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
 DEMO_PROJECT = "demo"
 DEMO_FILENAME = "demo-invoice-register.xlsx"
-PARSED_CACHE_VERSION = "2"
+PARSED_CACHE_VERSION = "3"
+_UPLOAD_DIGEST_PREFIX = re.compile(r"^[0-9a-f]{16}-")
 
 
 @dataclass(frozen=True)
@@ -178,7 +180,7 @@ def _register_location(
     services: Services, name: str, location: storage.Source, mapping: dict[str, str] | None
 ) -> ProjectInfo:
     previous = _find_project(services, name)
-    fetched = storage.fetch_source(location, services.settings, services.s3_client, allow_local_paths=True)
+    fetched = _fetch(services, name, location)
     source = storage.source_uri(location)
     ledger, report = _parse_cached(services.settings, source, fetched, mapping)
     info = _store_registration(services, name, source, fetched, ledger, report, mapping)
@@ -206,12 +208,17 @@ def refresh_project(services: Services, name: str) -> tuple[ProjectInfo, bool]:
     current = get_project(services, name)
     location = storage.parse_source(current.source, services.settings, allow_local_paths=True)
     try:
-        fetched = storage.fetch_source(location, services.settings, services.s3_client, allow_local_paths=True)
+        fetched = _fetch(services, name, location)
     except ObjectNotFoundError as exc:
-        _record_status(services, name, "source missing", str(exc))
-        raise ObjectNotFoundError(
-            f"The source of project {name!r} ({current.source}) is gone: {exc} Restore the file, or delete the project."
-        ) from exc
+        if _is_own_upload(services.settings, location, name):
+            message = (
+                f"The uploaded file of project {name!r} is no longer in the store. "
+                "Upload it again, or delete the project."
+            )
+        else:
+            message = f"The source of project {name!r} is gone: {exc} Restore it, or delete the project."
+        _record_status(services, name, "source missing", message)
+        raise ObjectNotFoundError(message) from exc
     if fetched.etag == current.etag and current.status is None:
         _record_status(services, name, None, None)
         return get_project(services, name), False
@@ -224,7 +231,7 @@ def save_mapping(services: Services, name: str, mapping: dict[str, str]) -> Proj
     """Re-parse a project with an explicit column mapping and keep the mapping for later refreshes."""
     current = get_project(services, name)
     location = storage.parse_source(current.source, services.settings, allow_local_paths=True)
-    fetched = storage.fetch_source(location, services.settings, services.s3_client, allow_local_paths=True)
+    fetched = _fetch(services, name, location)
     ledger, report = _parse_cached(services.settings, current.source, fetched, mapping)
     return _store_registration(services, name, current.source, fetched, ledger, report, mapping)
 
@@ -239,6 +246,14 @@ def delete_project(services: Services, name: str) -> None:
     log.info("deleted project %s", name)
 
 
+def _fetch(services: Services, name: str, location: storage.Source) -> storage.FetchedFile:
+    """The source as a local file; an upload is named as the user named it, without its content-digest prefix."""
+    fetched = storage.fetch_source(location, services.settings, services.s3_client, allow_local_paths=True)
+    if _is_own_upload(services.settings, location, name):
+        return replace(fetched, filename=_UPLOAD_DIGEST_PREFIX.sub("", fetched.filename, count=1))
+    return fetched
+
+
 def _find_project(services: Services, name: str) -> ProjectInfo | None:
     try:
         return get_project(services, name)
@@ -251,10 +266,9 @@ def _forget_version(services: Services, info: ProjectInfo) -> None:
     if _source_in_use(services, info.source):
         return
     settings = services.settings
-    base = settings.cache_dir / "parsed" / _parsed_cache_key(settings, info.source, info.etag, info.column_mapping)
     try:
-        base.with_suffix(".arrow").unlink(missing_ok=True)
-        base.with_suffix(".json").unlink(missing_ok=True)
+        # Every parse of this source (each mapping ever saved) lives in one folder: the ledgers hold real names.
+        shutil.rmtree(_parsed_cache_folder(settings, info.source), ignore_errors=True)
         location = storage.parse_source(info.source, settings, allow_local_paths=True)
         storage.forget_source(
             location, info.etag, settings, services.s3_client, owned=_is_own_upload(settings, location, info.name)
@@ -284,7 +298,7 @@ def load_project(services: Services, name: str) -> LoadedProject:
     cached = _read_parsed(services.settings, info.source, info.etag, info.column_mapping)
     if cached is None:
         location = storage.parse_source(info.source, services.settings, allow_local_paths=True)
-        fetched = storage.fetch_source(location, services.settings, services.s3_client, allow_local_paths=True)
+        fetched = _fetch(services, name, location)
         if fetched.etag != info.etag:
             raise ProjectError(
                 f"The source of project {name!r} changed since it was registered. Refresh the project to load it."
@@ -385,18 +399,22 @@ def _store_registration(
         return ProjectInfo.from_row(row)
 
 
-def _parsed_cache_key(settings: Settings, source: str, etag: str, mapping: dict[str, str] | None) -> str:
+def _parsed_cache_folder(settings: Settings, source: str) -> Path:
+    return settings.cache_dir / "parsed" / hashlib.sha256(source.encode("utf-8")).hexdigest()[:24]
+
+
+def _parsed_cache_base(settings: Settings, source: str, etag: str, mapping: dict[str, str] | None) -> Path:
     # Every input of the parse is in the key: a changed setting must not serve a stale ledger.
     material = json.dumps(
         [PARSED_CACHE_VERSION, source, etag, mapping or {}, settings.default_terms_days], sort_keys=True
     )
-    return hashlib.sha256(material.encode("utf-8")).hexdigest()[:32]
+    return _parsed_cache_folder(settings, source) / hashlib.sha256(material.encode("utf-8")).hexdigest()[:32]
 
 
 def _read_parsed(
     settings: Settings, source: str, etag: str, mapping: dict[str, str] | None
 ) -> tuple[pd.DataFrame, ParseReport] | None:
-    base = settings.cache_dir / "parsed" / _parsed_cache_key(settings, source, etag, mapping)
+    base = _parsed_cache_base(settings, source, etag, mapping)
     frame_path, report_path = base.with_suffix(".arrow"), base.with_suffix(".json")
     if not (frame_path.exists() and report_path.exists()):
         return None
@@ -420,7 +438,7 @@ def _parse_cached(
             f"No invoice rows could be read from {fetched.filename}: {report.rejected_count} rows were rejected "
             f"(e.g. {_describe_examples(report)}). Check the file's dates and amounts, or fix the column mapping."
         )
-    base = settings.cache_dir / "parsed" / _parsed_cache_key(settings, source, fetched.etag, mapping)
+    base = _parsed_cache_base(settings, source, fetched.etag, mapping)
     base.parent.mkdir(parents=True, exist_ok=True)
     # Write to temporary names and rename, so a crash never leaves a half-written cache entry.
     frame_tmp, report_tmp = base.with_suffix(".arrow.tmp"), base.with_suffix(".json.tmp")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from finlib.config import Settings
 from finlib.errors import (
     MissingColumnsError,
     ObjectNotFoundError,
+    ParseError,
     ProjectError,
     ProjectNotFoundError,
     SourceNotAllowedError,
@@ -210,7 +212,7 @@ def _stored_files(settings: Settings) -> list[Path]:
 
 
 def _cached_ledgers(settings: Settings) -> list[Path]:
-    return [p for p in (settings.cache_dir / "parsed").glob("*") if p.is_file()]
+    return [p for p in (settings.cache_dir / "parsed").rglob("*") if p.is_file()]
 
 
 def test_deleting_an_uploaded_project_removes_its_stored_file_and_cached_ledger(services) -> None:
@@ -281,3 +283,35 @@ def test_ignoring_a_column_in_the_saved_mapping_stops_it_being_read(services, wr
     projects.save_mapping(services, "terms", {"Due Date": ""})
     ledger = projects.load_project(services, "terms").ledger
     assert list(ledger["due_date"] - ledger["invoice_date"]) == [pd.Timedelta(days=30)] * 2  # DEFAULT_TERMS_DAYS
+
+
+def test_deleting_a_project_removes_every_cached_read_of_it_including_older_mappings(services, write_file) -> None:
+    projects.register_project(services, "acme", str(write_file("ledger.csv", LEDGER_CSV)), allow_local_paths=True)
+    projects.save_mapping(services, "acme", {"Sales Manager": "service_type"})
+    assert len(_cached_ledgers(services.settings)) == 4  # two reads, each a frame and a report
+    projects.delete_project(services, "acme")
+    assert _cached_ledgers(services.settings) == []
+
+
+def test_messages_about_an_upload_name_the_file_as_the_user_named_it(services) -> None:
+    with pytest.raises(MissingColumnsError):
+        projects.upload_project(services, "acme2", "march-ledger.csv", BROKEN_CSV.encode())
+    info = projects.upload_project(services, "acme2", "march-ledger.csv", LEDGER_CSV.encode())
+    for path in services.settings.store_dir.rglob("*"):
+        if path.is_file():
+            path.unlink()
+    with pytest.raises(ObjectNotFoundError) as gone:
+        projects.refresh_project(services, "acme2")
+    assert str(gone.value) == (
+        "The uploaded file of project 'acme2' is no longer in the store. Upload it again, or delete the project."
+    )
+    assert projects.get_project(services, "acme2").last_error == str(gone.value)
+    assert info.source.endswith("-march-ledger.csv")
+
+
+def test_a_parse_error_of_an_upload_names_the_uploaded_file(services) -> None:
+    fake = b"this is not a spreadsheet"
+    with pytest.raises(ParseError) as refused:
+        projects.upload_project(services, "acme2", "march.xlsx", fake)
+    assert "march.xlsx" in str(refused.value)
+    assert not re.search(r"[0-9a-f]{16}-", str(refused.value))
