@@ -107,9 +107,9 @@ def compute_portfolio(ledger: pd.DataFrame, as_of: pd.Timestamp | None = None) -
         "outstanding": outstanding,
         "overdue": float(amount[overdue_rows].sum()),
         "overdue_count": int(overdue_rows.sum()),
-        "avg_payment_delay_days": _mean_or_none(payment_delay_days(ledger)[paid]),
+        "avg_payment_delay_days": _mean_or_none(payment_delay_days(ledger)[paid & (amount > 0)]),
         "dso": outstanding / recent_invoiced * DSO_WINDOW_DAYS if recent_invoiced > 0 else None,
-        "paid_on_time_share": _on_time_share(ledger[paid]),
+        "paid_on_time_share": _on_time_share(ledger[paid & (amount > 0)]),
         "first_invoice_date": _timestamp_or_none(ledger["invoice_date"].min()),
         "last_invoice_date": _timestamp_or_none(ledger["invoice_date"].max()),
     }
@@ -242,8 +242,8 @@ def monthly_series(ledger: pd.DataFrame, window: int = 3) -> pd.DataFrame:
 
 
 def delay_distribution(ledger: pd.DataFrame) -> pd.DataFrame:
-    """One row per paid invoice with its payment delay in days."""
-    paid = ledger[ledger["payment_date"].notna()]
+    """One row per paid invoice with its payment delay in days (credit notes are not payments)."""
+    paid = ledger[ledger["payment_date"].notna() & (ledger["amount"] > 0)]
     columns = ["customer_name", "customer_key", "invoice_number", "invoice_date", "payment_date", "amount"]
     result = paid[columns].copy()
     result["delay_days"] = payment_delay_days(paid)

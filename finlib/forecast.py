@@ -50,7 +50,8 @@ def compute_customer_stats(
       average this is exactly "more than 5% above/below"; taking the absolute value keeps the direction right
       when credit notes make the average negative, and with a zero average any positive moving average is
       increasing and any negative one decreasing.
-    - Delays are payment date - invoice date in days over paid invoices; ``delay_std_days`` is the sample
+    - Delays are payment date - invoice date in days over paid invoices (credit notes, negative amounts, are
+      not payments: they count in amounts but not in delays or ``last_payment_date``); ``delay_std_days`` is the sample
       standard deviation (null below two paid invoices); ``on_time_share`` = share of paid invoices with a due
       date paid on or before it.
     - ``predicted_next_payment_date`` = ``last_payment_date`` + the average delay rounded to whole days, halves
@@ -91,18 +92,21 @@ def compute_customer_stats(
 
     as_of_ns = pd.Timestamp(as_of).as_unit("ns").value
     paid = payment_ns != _NAT
+    # A credit note settled against the account is not a payment by the customer: it has no delay to learn from.
+    payment = paid & (amount > 0)
     delay_days = (payment_ns - invoice_ns) / NANOSECONDS_PER_DAY
     paid_count = np.bincount(code[paid], minlength=groups)
-    avg_delay = _divide(group_sum(paid, delay_days), paid_count)
-    deviation = np.where(paid, delay_days - avg_delay[code], 0.0)
-    delay_std = np.sqrt(_divide(group_sum(paid, deviation**2), paid_count - 1))
+    payment_count = np.bincount(code[payment], minlength=groups)
+    avg_delay = _divide(group_sum(payment, delay_days), payment_count)
+    deviation = np.where(payment, delay_days - avg_delay[code], 0.0)
+    delay_std = np.sqrt(_divide(group_sum(payment, deviation**2), payment_count - 1))
     last_payment_ns = np.full(groups, _NAT, dtype=np.int64)
-    np.maximum.at(last_payment_ns, code[paid], payment_ns[paid])
-    rounded_delay = np.where(paid_count > 0, _round_half_away(np.nan_to_num(avg_delay)), 0).astype(np.int64)
-    next_payment_ns = np.where(paid_count > 0, last_payment_ns + rounded_delay * NANOSECONDS_PER_DAY, _NAT)
+    np.maximum.at(last_payment_ns, code[payment], payment_ns[payment])
+    rounded_delay = np.where(payment_count > 0, _round_half_away(np.nan_to_num(avg_delay)), 0).astype(np.int64)
+    next_payment_ns = np.where(payment_count > 0, last_payment_ns + rounded_delay * NANOSECONDS_PER_DAY, _NAT)
 
     has_due = due_ns != _NAT
-    on_time_share = _divide(group_sum(paid & has_due & (payment_ns <= due_ns)), group_sum(paid & has_due))
+    on_time_share = _divide(group_sum(payment & has_due & (payment_ns <= due_ns)), group_sum(payment & has_due))
     is_open = (invoice_ns <= as_of_ns) & (~paid | (payment_ns > as_of_ns))
     is_overdue = is_open & has_due & (due_ns < as_of_ns)
 

@@ -95,10 +95,10 @@ def test_portfolio_kpis_by_hand(ledger: pd.DataFrame) -> None:
     assert kpis["outstanding"] == pytest.approx(500.0)
     # INV-3 was due 2025-02-19; INV-4 is due 2025-03-31.
     assert (kpis["overdue"], kpis["overdue_count"]) == (pytest.approx(300.0), 1)
-    assert kpis["avg_payment_delay_days"] == pytest.approx((30 + 38 + 0) / 3)
+    assert kpis["avg_payment_delay_days"] == pytest.approx((30 + 38) / 2)  # the credit note CN-1 is no payment
     # Invoiced in the 90 days to 2025-03-20 (all five) = 1950; DSO = 500 / 1950 * 90.
     assert kpis["dso"] == pytest.approx(500 / 1950 * 90)
-    assert kpis["paid_on_time_share"] == pytest.approx(2 / 3)
+    assert kpis["paid_on_time_share"] == pytest.approx(1 / 2)  # INV-1 on time, INV-2 late; CN-1 is no payment
     assert kpis["first_invoice_date"] == pd.Timestamp("2025-01-05")
     assert kpis["last_invoice_date"] == pd.Timestamp("2025-03-10")
 
@@ -180,7 +180,7 @@ def test_monthly_series_keeps_months_without_invoices() -> None:
 
 def test_delay_distribution_has_one_row_per_paid_invoice(ledger: pd.DataFrame) -> None:
     delays = delay_distribution(ledger)
-    assert delays["delay_days"].tolist() == [30.0, 38.0, 0.0]
+    assert delays["delay_days"].tolist() == [30.0, 38.0]  # not the credit note settled the day it was issued
 
 
 @pytest.mark.parametrize(

@@ -264,14 +264,15 @@ def test_stats_match_a_straightforward_per_customer_computation() -> None:
         rows = rows.assign(length=rows["invoice_number"].str.len()).sort_values(
             ["invoice_date", "length", "invoice_number"], kind="stable"
         )
-        delay_days = (rows["payment_date"] - rows["invoice_date"]).dt.days.dropna()
+        payments = rows[rows["amount"] > 0]  # credit notes (negative amounts) are not payments
+        delay_days = (payments["payment_date"] - payments["invoice_date"]).dt.days.dropna()
         row = stats.loc[key]
         assert row["moving_average"] == pytest.approx(rows["amount"].tail(3).mean())
         assert row["average_amount"] == pytest.approx(rows["amount"].mean())
-        assert row["paid_count"] == len(delay_days)
+        assert row["paid_count"] == rows["payment_date"].notna().sum()
         if len(delay_days):
             assert row["avg_payment_delay_days"] == pytest.approx(delay_days.mean())
-            assert row["last_payment_date"] == rows["payment_date"].max()
+            assert row["last_payment_date"] == payments["payment_date"].max()
         if len(delay_days) > 1:
             assert row["delay_std_days"] == pytest.approx(delay_days.std())
 
@@ -326,3 +327,25 @@ def test_manager_stats_sum_each_managers_invoices() -> None:
     assert sara["avg_payment_delay_days"] == pytest.approx(20.0)
     assert managers["sales_manager"].tolist() == ["Sara Khan", "Omar Ali"]
     assert managers["alias"].isna().all()
+
+
+def test_a_credit_note_settled_later_does_not_move_the_last_payment_or_the_delay() -> None:
+    ledger = make_ledger(
+        [
+            {"customer_name": "Harbor", "invoice_date": "2026-01-01", "payment_date": "2026-01-31", "amount": 1000.0},
+            {"customer_name": "Harbor", "invoice_date": "2026-02-01", "payment_date": "2026-03-03", "amount": 1000.0},
+            {
+                "customer_name": "Harbor",
+                "invoice_date": "2026-04-20",
+                "invoice_number": "CN-1",
+                "payment_date": "2026-04-20",
+                "amount": -400.0,
+            },
+        ]
+    )
+    row = compute_customer_stats(ledger).iloc[0]
+    assert row["avg_payment_delay_days"] == pytest.approx(30.0)
+    assert row["last_payment_date"] == pd.Timestamp("2026-03-03")
+    assert row["predicted_next_payment_date"] == pd.Timestamp("2026-04-02")
+    assert row["total_amount"] == pytest.approx(1600.0)  # the credit note still counts in amounts
+    assert row["paid_count"] == 3 and row["unpaid_count"] == 0
