@@ -208,3 +208,23 @@ def test_a_failed_refresh_shows_the_status_in_the_project_list_at_once(app_home:
     listed = table(at, "Status").set_index("Project")
     assert listed.loc["zephyr", "Status"] == "⚠ source missing"
     assert any("Last refresh failed" in str(e.value) for e in at.error)
+
+
+def test_ignoring_a_column_in_the_editor_keeps_it_out_after_the_reload(app_home: Path) -> None:
+    csv = b"Customer,Invoice Date,Due Date,Amount\nZephyr Widgets,2025-01-05,2025-07-05,1200.00\n"
+    projects.upload_project(services(), "terms", "terms.csv", csv)
+    info = projects.get_project(services(), "terms")
+    at = manage("terms")
+    editor_key = f"projects_mapping_terms_{info.etag}"
+    editor = at.data_editor(key=editor_key).value
+    row = editor.index[editor["Column in the file"] == "Due Date"][0]
+    at.session_state[editor_key] = {
+        "edited_rows": {int(row): {"Read as": "(ignore)"}},
+        "added_rows": [],
+        "deleted_rows": [],
+    }
+    at.button(key="projects_mapping_save").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert projects.get_project(services(), "terms").column_mapping["Due Date"] == ""
+    ledger = projects.load_project(services(), "terms").ledger
+    assert (ledger["due_date"] - ledger["invoice_date"]).dt.days.tolist() == [30]

@@ -320,9 +320,15 @@ def render_load_report(context: AppContext, info: ProjectInfo) -> None:
         if missing:
             st.error(f"The mapping needs a column for {', '.join(missing)}.")
             return
+        # Columns set to "(ignore)" are saved as ignored, so detection does not read them again.
+        ignored = {
+            str(column): schema.IGNORED
+            for column, label in zip(edited["Column in the file"], edited["Read as"], strict=True)
+            if label == IGNORE
+        }
         try:
             with st.spinner("Re-reading the file with your mapping…"):
-                saved = projects.save_mapping(context.services, info.name, chosen)
+                saved = projects.save_mapping(context.services, info.name, {**chosen, **ignored})
         except FinlibError as error:
             render_error(error, context="The mapping was not saved")
             return
