@@ -9,6 +9,7 @@ import pytest
 from test_app_pages import PAGES, run_app, services
 
 from finlib import projects
+from finlib.errors import ObjectNotFoundError
 
 NOTHING_PAID_CSV = (
     b"Customer,Invoice Date,Invoice No,Amount,Payment Date,Location\n"
@@ -182,7 +183,7 @@ def test_a_project_whose_refresh_failed_says_so_on_every_page_while_its_ledger_i
     for path in (app_home / "store").rglob("*"):
         if path.is_file() and "zephyr" in str(path):
             path.unlink()
-    with pytest.raises(Exception, match="gone"):
+    with pytest.raises(ObjectNotFoundError, match="no longer in the store"):
         projects.refresh_project(services(), "zephyr")
     at.run()
     assert not at.exception
