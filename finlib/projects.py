@@ -254,6 +254,21 @@ def _fetch(services: Services, name: str, location: storage.Source) -> storage.F
     return fetched
 
 
+def deletes_stored_copy(services: Services, name: str) -> bool:
+    """Whether ``delete_project`` would also delete the file behind the project (our own upload, used by no other)."""
+    info = _find_project(services, name)
+    if info is None:
+        return False
+    others = [p for p in list_projects(services) if p.name != name and p.source == info.source]
+    if others:
+        return False
+    try:
+        location = storage.parse_source(info.source, services.settings, allow_local_paths=True)
+    except FinlibError:
+        return False
+    return _is_own_upload(services.settings, location, name)
+
+
 def _find_project(services: Services, name: str) -> ProjectInfo | None:
     try:
         return get_project(services, name)

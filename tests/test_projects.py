@@ -315,3 +315,11 @@ def test_a_parse_error_of_an_upload_names_the_uploaded_file(services) -> None:
         projects.upload_project(services, "acme2", "march.xlsx", fake)
     assert "march.xlsx" in str(refused.value)
     assert not re.search(r"[0-9a-f]{16}-", str(refused.value))
+
+
+def test_the_app_can_ask_whether_a_delete_removes_the_file_behind_a_project(services, write_file) -> None:
+    projects.upload_project(services, "uploaded", "ledger.csv", LEDGER_CSV.encode())
+    projects.register_project(services, "registered", str(write_file("own.csv", LEDGER_CSV)), allow_local_paths=True)
+    assert projects.deletes_stored_copy(services, "uploaded")
+    assert not projects.deletes_stored_copy(services, "registered")
+    assert not projects.deletes_stored_copy(services, "missing")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from finlib import projects, storage
+from finlib import projects
 from finlib.errors import FinlibError
 from finlib.projects import Services
 from ui.errors import render_error
@@ -58,29 +58,9 @@ def render_pending_delete(services: Services, prefix: str) -> None:
         _confirm_delete(services, name, prefix)
 
 
-def stored_copy_is_deleted(services: Services, name: str) -> bool:
-    """Whether deleting the project also deletes its source: our own upload (local store or the S3 upload prefix)
-    that no other project uses. Mirrors what ``projects.delete_project`` removes."""
-    infos = projects.list_projects(services)
-    info = next((i for i in infos if i.name == name), None)
-    if info is None or any(other.source == info.source for other in infos if other.name != name):
-        return False
-    settings = services.settings
-    try:
-        location = storage.parse_source(info.source, settings, allow_local_paths=True)
-    except FinlibError:
-        return False
-    prefix = f"{settings.s3_upload_prefix}{name}/"
-    if isinstance(location, storage.LocalStoreKey):
-        return location.key.startswith(prefix)
-    if isinstance(location, storage.S3Location):
-        return location.bucket == settings.aws_s3_bucket and location.key.startswith(prefix)
-    return False
-
-
 def delete_consequence(services: Services, name: str) -> str:
     """What a delete does to the file behind the project, in words true for uploads and registered files alike."""
-    if stored_copy_is_deleted(services, name):
+    if projects.deletes_stored_copy(services, name):
         return "The uploaded file stored for it is deleted too, so to see this ledger again you upload the file again."
     return "The source file stays where it is, so you can register it again later."
 
