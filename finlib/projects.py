@@ -254,6 +254,17 @@ def _fetch(services: Services, name: str, location: storage.Source) -> storage.F
     return fetched
 
 
+def source_label(settings: Settings, info: ProjectInfo) -> str:
+    """A project's source as a reader wants it: ``Uploaded file ledger.xlsx`` for our own uploads, else as given."""
+    try:
+        location = storage.parse_source(info.source, settings, allow_local_paths=True)
+    except FinlibError:
+        return info.source
+    if isinstance(location, Path) or not _is_own_upload(settings, location, info.name):
+        return info.source
+    return "Uploaded file " + _UPLOAD_DIGEST_PREFIX.sub("", location.filename, count=1)
+
+
 def deletes_stored_copy(services: Services, name: str) -> bool:
     """Whether ``delete_project`` would also delete the file behind the project (our own upload, used by no other)."""
     info = _find_project(services, name)

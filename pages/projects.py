@@ -57,7 +57,7 @@ render_pending_delete(services, "projects")
 
 infos = tuple(data.list_project_infos(services))
 table_slot.dataframe(
-    projects_view.project_table(infos),
+    projects_view.project_table(infos, context.settings),
     hide_index=True,
     key="projects_table",
     column_config=projects_view.PROJECT_COLUMN_CONFIG,

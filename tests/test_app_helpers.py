@@ -206,18 +206,6 @@ def test_customer_with_one_invoice_still_gets_a_chart() -> None:
 
 
 @pytest.mark.parametrize(
-    ("source", "shown"),
-    [
-        ("store://uploads/demo/0676f418e55b4924-demo-register.xlsx", "Uploaded file demo-register.xlsx"),
-        ("store://uploads/x/my-file.csv", "Uploaded file my-file.csv"),
-        ("s3://ledgers/2025/ar.xlsx", "s3://ledgers/2025/ar.xlsx"),
-    ],
-)
-def test_an_uploaded_source_is_named_by_its_file_not_by_its_store_key(source: str, shown: str) -> None:
-    assert wording.describe_source(source) == shown
-
-
-@pytest.mark.parametrize(
     ("trend", "count", "expected"),
     [("increasing", 5, "Trend **increasing**"), ("stable", 1, "No trend yet (one invoice)")],
 )

@@ -323,3 +323,11 @@ def test_the_app_can_ask_whether_a_delete_removes_the_file_behind_a_project(serv
     assert projects.deletes_stored_copy(services, "uploaded")
     assert not projects.deletes_stored_copy(services, "registered")
     assert not projects.deletes_stored_copy(services, "missing")
+
+
+def test_an_uploaded_source_is_labelled_by_its_file_name_and_others_as_given(services, write_file) -> None:
+    uploaded = projects.upload_project(services, "uploaded", "march ledger.csv", LEDGER_CSV.encode())
+    path = write_file("own.csv", LEDGER_CSV)
+    registered = projects.register_project(services, "registered", str(path), allow_local_paths=True)
+    assert projects.source_label(services.settings, uploaded) == "Uploaded file march ledger.csv"
+    assert projects.source_label(services.settings, registered) == str(path)

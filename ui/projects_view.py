@@ -9,13 +9,13 @@ import pandas as pd
 import streamlit as st
 
 from finlib import projects, schema, storage
+from finlib.config import Settings
 from finlib.errors import FinlibError, MissingColumnsError, ProjectError
 from finlib.projects import ProjectInfo
 from ui.actions import flash
 from ui.errors import render_error
 from ui.format import format_count
 from ui.sidebar import PENDING_PROJECT_STATE, AppContext
-from ui.wording import describe_source
 
 IGNORE = "(ignore)"
 CHOOSE = "(choose a column)"
@@ -220,12 +220,12 @@ def render_register_form(context: AppContext) -> None:
         _open_after_load(info, "Registered")
 
 
-def project_table(infos: tuple[ProjectInfo, ...]) -> pd.DataFrame:
+def project_table(infos: tuple[ProjectInfo, ...], settings: Settings) -> pd.DataFrame:
     """One row per project, in words."""
     rows = [
         {
             "Project": info.name,
-            "Source": describe_source(info.source),
+            "Source": projects.source_label(settings, info),
             "Invoices": info.row_count,
             "Customers": info.customer_count,
             "Rejected rows": info.rejected_count,

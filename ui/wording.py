@@ -7,14 +7,10 @@ screen, not what it is. Every function takes plain values so the tests can state
 from __future__ import annotations
 
 from datetime import date, datetime
-from pathlib import PurePosixPath
 
 import pandas as pd
 
 from ui.format import format_compact, format_count, format_date, format_days, format_share
-
-STORE_PREFIX = "store://"
-UPLOAD_DIGEST_LENGTH = 16
 
 
 def plural(count: int | float, noun: str, nouns: str | None = None) -> str:
@@ -64,20 +60,6 @@ def describe_missing_payments(invoice_count: int, paid_count: int) -> str | None
         "chart and no predicted payment date. If the file has a payment-date column, check that it is mapped "
         "on the Projects page."
     )
-
-
-def describe_source(source: str) -> str:
-    """A project's source as a reader wants it: ``Uploaded file ledger.xlsx`` instead of the internal store key.
-
-    Uploads are stored as ``store://<prefix><project>/<digest>-<filename>``; S3 URLs and paths are shown as they are.
-    """
-    if not source.startswith(STORE_PREFIX):
-        return source
-    filename = PurePosixPath(source[len(STORE_PREFIX) :]).name
-    digest, separator, rest = filename.partition("-")
-    if separator and rest and len(digest) == UPLOAD_DIGEST_LENGTH and all(c in "0123456789abcdef" for c in digest):
-        filename = rest
-    return f"Uploaded file {filename}"
 
 
 def describe_past_prediction(
