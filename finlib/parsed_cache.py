@@ -1,0 +1,89 @@
+"""The parsed-ledger cache: each read of a source version kept on disk, so an unchanged file is parsed once.
+
+Entries live in one folder per source (``cache/parsed/<source digest>/``), keyed by every input of the parse
+(source, ETag, column mapping, default terms), as uncompressed Arrow IPC (about 0.1 s each way at 1M rows,
+where parquet took about 0.5 s) beside the ParseReport as JSON. They hold real names: ``forget`` removes
+every read of a source when no project uses it any more.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import shutil
+from pathlib import Path
+
+import pandas as pd
+
+from finlib import storage
+from finlib.config import Settings
+from finlib.errors import ParseError
+from finlib.parsing import LEDGER_DTYPES, ParseReport
+from finlib.sandbox import parse_ledger_isolated
+
+log = logging.getLogger(__name__)
+
+PARSED_CACHE_VERSION = "3"
+
+
+def _folder(settings: Settings, source: str) -> Path:
+    return settings.cache_dir / "parsed" / hashlib.sha256(source.encode("utf-8")).hexdigest()[:24]
+
+
+def _base(settings: Settings, source: str, etag: str, mapping: dict[str, str] | None) -> Path:
+    # Every input of the parse is in the key: a changed setting must not serve a stale ledger.
+    material = json.dumps(
+        [PARSED_CACHE_VERSION, source, etag, mapping or {}, settings.default_terms_days], sort_keys=True
+    )
+    return _folder(settings, source) / hashlib.sha256(material.encode("utf-8")).hexdigest()[:32]
+
+
+def read_parsed(
+    settings: Settings, source: str, etag: str, mapping: dict[str, str] | None
+) -> tuple[pd.DataFrame, ParseReport] | None:
+    """The cached read of this source version and mapping, or None."""
+    base = _base(settings, source, etag, mapping)
+    frame_path, report_path = base.with_suffix(".arrow"), base.with_suffix(".json")
+    if not (frame_path.exists() and report_path.exists()):
+        return None
+    try:
+        report = ParseReport.from_dict(json.loads(report_path.read_text(encoding="utf-8")))
+        return pd.read_feather(frame_path).astype(LEDGER_DTYPES), report
+    except (OSError, ValueError, KeyError) as exc:
+        log.warning("ignoring unreadable parse cache %s: %s", frame_path.name, exc)
+        return None
+
+
+def parse_cached(
+    settings: Settings, source: str, fetched: storage.FetchedFile, mapping: dict[str, str] | None
+) -> tuple[pd.DataFrame, ParseReport]:
+    """The cached read, or a new isolated parse that is then cached; a file with no usable row is a ParseError."""
+    cached = read_parsed(settings, source, fetched.etag, mapping)
+    if cached is not None:
+        return cached
+    ledger, report = parse_ledger_isolated(fetched.path, settings=settings, filename=fetched.filename, mapping=mapping)
+    if report.rows_loaded == 0:
+        raise ParseError(
+            f"No invoice rows could be read from {fetched.filename}: {report.rejected_count} rows were rejected "
+            f"(e.g. {_describe_examples(report)}). Check the file's dates and amounts, or fix the column mapping."
+        )
+    base = _base(settings, source, fetched.etag, mapping)
+    base.parent.mkdir(parents=True, exist_ok=True)
+    # Write to temporary names and rename, so a crash never leaves a half-written cache entry.
+    frame_tmp, report_tmp = base.with_suffix(".arrow.tmp"), base.with_suffix(".json.tmp")
+    ledger.reset_index(drop=True).to_feather(frame_tmp, compression="uncompressed")
+    report_tmp.write_text(json.dumps(report.to_dict()), encoding="utf-8")
+    frame_tmp.replace(base.with_suffix(".arrow"))
+    report_tmp.replace(base.with_suffix(".json"))
+    return ledger, report
+
+
+def forget(settings: Settings, source: str) -> None:
+    """Remove every cached read of a source (each mapping ever saved for it)."""
+    shutil.rmtree(_folder(settings, source), ignore_errors=True)
+
+
+def _describe_examples(report: ParseReport) -> str:
+    examples = report.rejected_examples[:3]
+    return "; ".join(f"row {e['row']}: {e['reason']}" for e in examples) or "no examples"
