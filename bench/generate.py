@@ -10,22 +10,6 @@ import numpy as np
 import pandas as pd
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
-HEADERS = [
-    "CUSTOMER NAME",
-    "Entity Legal Name",
-    "INVOICE DATE",
-    "INVOICE NO",
-    "SALES ORDER NO",
-    "PAY TERMS",
-    "DUE DATE",
-    "NET AMOUNT",
-    "VAT (5%)",
-    "TOTAL INVOICE AMT",
-    "PAYMENT DATE",
-    "SALES MANAGER NAME",
-    "SERVICE TYPE",
-    "LOCATION",
-]
 TITLE_ROWS = [["ACME Trading LLC - Accounts Receivable Register"], ["Exported from ERP, all amounts in AED"]]
 SEED = 20250101
 
