@@ -100,20 +100,25 @@ def s3_endpoint() -> Iterator[str]:
 
 
 @pytest.fixture
-def s3_settings(make_settings: Callable[..., Settings], s3_endpoint: str) -> Settings:
-    """Settings pointing at the moto endpoint with a fresh bucket created for this test."""
+def s3_client(s3_endpoint: str) -> Any:
+    """A plain boto3 client of the moto endpoint: the test's own hands on the bucket, outside finlib."""
     import boto3
 
-    bucket = f"ledgers-{uuid.uuid4().hex[:10]}"
-    credentials = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
-    client = boto3.client(
+    return boto3.client(
         "s3",
         endpoint_url=s3_endpoint,
         region_name="us-east-1",
         aws_access_key_id="testing",
         aws_secret_access_key="testing",
     )
-    client.create_bucket(Bucket=bucket)
+
+
+@pytest.fixture
+def s3_settings(make_settings: Callable[..., Settings], s3_endpoint: str, s3_client: Any) -> Settings:
+    """Settings pointing at the moto endpoint with a fresh bucket created for this test."""
+    bucket = f"ledgers-{uuid.uuid4().hex[:10]}"
+    credentials = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+    s3_client.create_bucket(Bucket=bucket)
     return make_settings(
         AWS_S3_BUCKET=bucket,
         AWS_ENDPOINT_URL=s3_endpoint,

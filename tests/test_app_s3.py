@@ -21,7 +21,7 @@ LEDGER_KEY = "ledgers/zephyr.csv"
 
 
 @pytest.fixture
-def s3_app(app_home: Path, s3_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
+def s3_app(app_home: Path, s3_settings: Settings, s3_client: Any, monkeypatch: pytest.MonkeyPatch) -> Settings:
     """The app's environment points at the moto bucket of ``s3_settings``; one ledger object is in it."""
     bucket = s3_settings.aws_s3_bucket
     assert bucket and s3_settings.aws_endpoint_url
@@ -32,20 +32,8 @@ def s3_app(app_home: Path, s3_settings: Settings, monkeypatch: pytest.MonkeyPatc
     monkeypatch.setenv("AWS_REGION", "us-east-1")
     st.cache_data.clear()
     st.cache_resource.clear()
-    s3_client(s3_settings).put_object(Bucket=bucket, Key=LEDGER_KEY, Body=SMALL_CSV)
+    s3_client.put_object(Bucket=bucket, Key=LEDGER_KEY, Body=SMALL_CSV)
     return s3_settings
-
-
-def s3_client(settings: Settings) -> Any:
-    import boto3
-
-    return boto3.client(
-        "s3",
-        endpoint_url=settings.aws_endpoint_url,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
 
 
 def register(name: str, url: str) -> AppTest:
@@ -107,14 +95,14 @@ def test_the_status_block_says_the_storage_is_s3(s3_app: Settings) -> None:
     assert any("Storage: **S3**" in caption.value for caption in at.sidebar.caption)
 
 
-def test_an_upload_with_s3_configured_is_stored_in_the_bucket_under_uploads(s3_app: Settings) -> None:
+def test_an_upload_with_s3_configured_is_stored_in_the_bucket_under_uploads(s3_app: Settings, s3_client: Any) -> None:
     at = run_app(PROJECTS)
     at.file_uploader(key="projects_upload_file").upload("zephyr.csv", SMALL_CSV, "text/csv")
     at.run()
     at.text_input(key="projects_upload_name").input("zephyr")
     at.button(key="projects_upload_submit").click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
-    listing = s3_client(s3_app).list_objects_v2(Bucket=s3_app.aws_s3_bucket, Prefix="uploads/zephyr/")
+    listing = s3_client.list_objects_v2(Bucket=s3_app.aws_s3_bucket, Prefix="uploads/zephyr/")
     keys = [item["Key"] for item in listing.get("Contents", [])]
     assert len(keys) == 1 and keys[0].endswith("zephyr.csv"), keys
     assert listing["Contents"][0]["Size"] == len(SMALL_CSV)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-import boto3
 import pandas as pd
 import pytest
 from sqlalchemy import func, select
@@ -163,19 +163,11 @@ def test_demo_project_is_created_once_when_there_are_no_projects(services) -> No
     assert projects.ensure_demo_project(services) is None
 
 
-def _s3(settings: Settings):
-    return boto3.client(
-        "s3",
-        endpoint_url=settings.aws_endpoint_url,
-        region_name=settings.aws_region,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
-
-
-def test_registering_from_s3_records_the_etag_and_loads_from_cache_afterwards(s3_settings: Settings) -> None:
+def test_registering_from_s3_records_the_etag_and_loads_from_cache_afterwards(
+    s3_settings: Settings, s3_client: Any
+) -> None:
     services = projects.Services(s3_settings)
-    client = _s3(s3_settings)
+    client = s3_client
     bucket = s3_settings.aws_s3_bucket
     client.put_object(Bucket=bucket, Key="exports/ar-2025.csv", Body=LEDGER_CSV.encode())
     info = projects.register_project(services, "acme", f"s3://{bucket}/exports/ar-2025.csv")
@@ -198,11 +190,11 @@ def test_a_bucket_outside_the_allow_list_is_refused(s3_settings: Settings) -> No
         projects.register_project(services, "acme", "s3://someone-elses-bucket/ledger.csv")
 
 
-def test_upload_with_s3_configured_stores_the_file_in_the_bucket(s3_settings: Settings) -> None:
+def test_upload_with_s3_configured_stores_the_file_in_the_bucket(s3_settings: Settings, s3_client: Any) -> None:
     services = projects.Services(s3_settings)
     info = projects.upload_project(services, "acme2", "ledger.csv", LEDGER_CSV.encode())
     bucket = s3_settings.aws_s3_bucket
-    keys = [o["Key"] for o in _s3(s3_settings).list_objects_v2(Bucket=bucket).get("Contents", [])]
+    keys = [o["Key"] for o in s3_client.list_objects_v2(Bucket=bucket).get("Contents", [])]
     assert len(keys) == 1 and keys[0].startswith("uploads/acme2/")
     assert info.source == f"s3://{bucket}/{keys[0]}"
 
@@ -254,9 +246,11 @@ def test_a_changed_default_terms_setting_is_not_served_a_stale_parse(make_settin
     assert (due_60 - due_30).days == 30
 
 
-def test_deleting_an_s3_upload_removes_the_object_but_never_a_users_own_export(s3_settings: Settings) -> None:
+def test_deleting_an_s3_upload_removes_the_object_but_never_a_users_own_export(
+    s3_settings: Settings, s3_client
+) -> None:
     services = projects.Services(s3_settings)
-    client, bucket = _s3(s3_settings), s3_settings.aws_s3_bucket
+    client, bucket = s3_client, s3_settings.aws_s3_bucket
     client.put_object(Bucket=bucket, Key="exports/ar.csv", Body=LEDGER_CSV.encode())
     projects.register_project(services, "acme", f"s3://{bucket}/exports/ar.csv")
     projects.upload_project(services, "acme2", "ledger.csv", LEDGER_CSV.encode())

@@ -11,7 +11,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 
 from finlib.config import Settings
@@ -52,16 +51,6 @@ def counting_client_factory(settings: Settings, calls: list[str], **client_optio
         return client
 
     return factory
-
-
-def raw_client(settings: Settings) -> Any:
-    return boto3.client(
-        "s3",
-        endpoint_url=settings.aws_endpoint_url,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
 
 
 @pytest.mark.parametrize(
@@ -156,9 +145,9 @@ def test_an_https_url_on_the_configured_endpoint_is_fetched_with_boto3(s3_settin
 
 
 def test_a_bucket_from_the_allow_list_is_read_even_if_it_is_not_the_upload_bucket(
-    s3_settings: Settings, s3_endpoint: str
+    s3_settings: Settings, s3_client: Any
 ) -> None:
-    client = raw_client(s3_settings)
+    client = s3_client
     client.create_bucket(Bucket="finance-exports")
     client.put_object(Bucket="finance-exports", Key="2025/ar.csv", Body=LEDGER)
     settings = s3_settings.with_overrides(s3_allowed_buckets=("finance-exports",))
