@@ -54,61 +54,30 @@ st.caption(
 )
 
 
-def amount_delta(key: str) -> str | None:
-    return format_delta_amount(current[key], previous[key]) if compare else None
+# (label, key in the portfolio, shown as an amount or as days, lower is better, help)
+KPI_CARDS = (
+    ("Invoiced", "total_invoiced", "amount", False,
+     "Total of invoice amounts (including tax; credit notes negative) in the period."),
+    ("Collected", "total_collected", "amount", False, "Amount of the period's invoices paid by the balance date."),
+    ("Outstanding", "outstanding", "amount", True, "Invoices not paid by the balance date."),
+    ("Overdue", "overdue", "amount", True,
+     f"Unpaid and past due at the balance date ({format_count(current['overdue_count'])} invoices)."),
+    ("Avg days to pay", "avg_payment_delay_days", "days", True,
+     "Mean days from invoice date to payment date over paid invoices."),
+    ("DSO, days", "dso", "days", True,
+     "Days sales outstanding: outstanding ÷ amount invoiced in the last 90 days × 90."),
+)  # fmt: skip
 
-
-def days_delta(key: str) -> str | None:
-    return format_delta_days(current[key], previous[key]) if compare else None
-
-
-cards = st.columns(6)
-cards[0].metric(
-    "Invoiced",
-    format_compact(current["total_invoiced"]),
-    amount_delta("total_invoiced"),
-    help="Total of invoice amounts (including tax; credit notes negative) in the period.",
-    border=True,
-)
-cards[1].metric(
-    "Collected",
-    format_compact(current["total_collected"]),
-    amount_delta("total_collected"),
-    help="Amount of the period's invoices paid by the balance date.",
-    border=True,
-)
-cards[2].metric(
-    "Outstanding",
-    format_compact(current["outstanding"]),
-    amount_delta("outstanding"),
-    delta_color="inverse",
-    help="Invoices not paid by the balance date.",
-    border=True,
-)
-cards[3].metric(
-    "Overdue",
-    format_compact(current["overdue"]),
-    amount_delta("overdue"),
-    delta_color="inverse",
-    help=f"Unpaid and past due at the balance date ({format_count(current['overdue_count'])} invoices).",
-    border=True,
-)
-cards[4].metric(
-    "Avg days to pay",
-    format_number(current["avg_payment_delay_days"]),
-    days_delta("avg_payment_delay_days"),
-    delta_color="inverse",
-    help="Mean days from invoice date to payment date over paid invoices.",
-    border=True,
-)
-cards[5].metric(
-    "DSO, days",
-    format_number(current["dso"]),
-    days_delta("dso"),
-    delta_color="inverse",
-    help="Days sales outstanding: outstanding ÷ amount invoiced in the last 90 days × 90.",
-    border=True,
-)
+for card, (label, key, unit, lower_is_better, help_text) in zip(st.columns(len(KPI_CARDS)), KPI_CARDS, strict=True):
+    show, change = (format_compact, format_delta_amount) if unit == "amount" else (format_number, format_delta_days)
+    card.metric(
+        label,
+        show(current[key]),
+        change(current[key], previous[key]) if compare else None,
+        delta_color="inverse" if lower_is_better else "normal",
+        help=help_text,
+        border=True,
+    )
 
 missing_payments = wording.describe_missing_payments(overview.invoice_count, len(overview.delays))
 if missing_payments:
