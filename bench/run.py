@@ -2,7 +2,7 @@
 
 Two regimes are timed, several times each, and reported as best and median:
 
-- **warm**: the parser server (finlib.sandbox) is already running, as in the app, which starts it once and parses
+- **warm**: the parser server (finlib.ingest.sandbox) is already running, as in the app, which starts it once and parses
   many files. This is the steady state the issue's targets refer to.
 - **cold**: a fresh interpreter that starts the parser server first and then imports pandas and finlib, as
   `python -m finlib` does, so the two import at once on two cores. Timing starts at the parse, after the
@@ -28,16 +28,16 @@ sys.path.insert(0, str(ROOT))
 
 if "--single" in sys.argv:
     # A cold run starts the parser server before its own imports, exactly as `python -m finlib` does.
-    from finlib.sandbox import start_parser_server
+    from finlib.ingest.sandbox import start_parser_server
 
     start_parser_server()
 
 import pandas as pd  # noqa: E402
 
-from finlib.aliasing import derive_aliases  # noqa: E402
+from finlib.analytics.customer_stats import compute_customer_stats  # noqa: E402
 from finlib.config import load_settings  # noqa: E402
-from finlib.forecast import compute_customer_stats  # noqa: E402
-from finlib.sandbox import parse_ledger_isolated  # noqa: E402
+from finlib.ingest.sandbox import parse_ledger_isolated  # noqa: E402
+from finlib.privacy.aliasing import derive_aliases  # noqa: E402
 
 DATA_DIR = ROOT / "bench" / "data"
 NAIVE_SAMPLE_CUSTOMERS = 50
@@ -50,7 +50,7 @@ KB_PER_MB = 1024
 
 
 class _ChildPeak(logging.Handler):
-    """Picks the parse child's peak memory out of finlib.sandbox's log record."""
+    """Picks the parse child's peak memory out of finlib.ingest.sandbox's log record."""
 
     def __init__(self) -> None:
         super().__init__(logging.INFO)
@@ -80,7 +80,7 @@ def run_pipeline(path: Path) -> dict[str, float]:
         {"ALIAS_SALT": BENCH_SALT.decode(), "FINLIB_HOME": str(DATA_DIR / "home")}, dotenv_path=None
     )
     child = _ChildPeak()
-    sandbox_log = logging.getLogger("finlib.sandbox")
+    sandbox_log = logging.getLogger("finlib.ingest.sandbox")
     sandbox_log.addHandler(child)
     sandbox_log.setLevel(logging.INFO)
     _reset_peak_memory()

@@ -2,7 +2,7 @@
 
 import sys
 
-from finlib.sandbox import start_parser_server
+from finlib.ingest.sandbox import start_parser_server
 
 PARSING_COMMANDS = {"demo", "register", "upload", "refresh"}
 

@@ -174,12 +174,12 @@ def _projects(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
 
 
 def _stats(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
-    from finlib import analytics, forecast
+    from finlib.analytics import customer_stats, measures
 
     loaded = projects.load_project(_services(settings), args.name)
     as_of = _parse_date(args.as_of) if args.as_of else None
-    ledger = loaded.ledger if as_of is None else analytics.ledger_as_of(loaded.ledger, as_of)
-    stats = forecast.compute_customer_stats(
+    ledger = loaded.ledger if as_of is None else measures.ledger_as_of(loaded.ledger, as_of)
+    stats = customer_stats.compute_customer_stats(
         ledger,
         window=settings.moving_avg_window,
         trend_threshold=settings.trend_threshold,
@@ -187,12 +187,12 @@ def _stats(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
     )
     if args.customer:
         stats = _select_customer(stats, args.customer)
-    portfolio = analytics.compute_portfolio(ledger, as_of=as_of)
+    portfolio = measures.compute_portfolio(ledger, as_of=as_of)
     payload = {
         "project": loaded.info.name,
         "as_of": _json_value(portfolio.get("as_of")),
         "portfolio": {k: _json_value(v) for k, v in portfolio.items()},
-        "customers": forecast.customer_stats_records(stats),
+        "customers": customer_stats.customer_stats_records(stats),
     }
     if args.json:
         json.dump(payload, out, indent=2, ensure_ascii=False)
@@ -214,9 +214,27 @@ def _delete(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
 
 
 def _ask(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
-    from finlib import chat
+    from finlib.chat.pipeline import answer_question, build_chat_session
 
-    return chat.run_cli_question(_services(settings), args.name, args.question, as_json=args.json, out=out)
+    services = _services(settings)
+    loaded = projects.load_project(services, args.name)
+    session = build_chat_session(loaded.info.name, loaded.ledger, loaded.aliases, settings)
+    reply = answer_question(session, args.question, settings=settings, engine=services.engine, stream=not args.json)
+    if args.json:
+        answer = reply.finish()
+        json.dump(answer.to_json(), out, indent=2, ensure_ascii=False)
+        out.write("\n")
+        return 0
+    for chunk in reply:
+        out.write(chunk)
+        out.flush()
+    out.write("\n")
+    answer = reply.answer
+    for note in answer.notes:
+        print(f"note: {note}", file=out)
+    if answer.unverified:
+        print(f"\nnot from the data: {', '.join(answer.unverified)}", file=out)
+    return 1 if answer.blocked else 0
 
 
 def _select_customer(stats: pd.DataFrame, wanted: str) -> pd.DataFrame:

@@ -22,11 +22,13 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from finlib import aliasing, db, parsed_cache, storage
+from finlib import db
 from finlib.config import Settings
 from finlib.errors import FinlibError, ObjectNotFoundError, ProjectError, ProjectNotFoundError
+from finlib.ingest import parsed_cache, storage
+from finlib.ingest.parsing import ParseReport
 from finlib.names import display_names
-from finlib.parsing import ParseReport
+from finlib.privacy import aliasing
 
 log = logging.getLogger(__name__)
 

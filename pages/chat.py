@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from finlib.chat import ChatAnswer, ChatSession, answer_question, build_chat_session
-from finlib.dealias import neutralise_markdown
-from finlib.mentions import Mention
-from finlib.privacy import alias_text
+from finlib.chat.mentions import Mention
+from finlib.chat.pipeline import ChatAnswer, ChatSession, answer_question, build_chat_session
+from finlib.privacy.dealias import neutralise_markdown
+from finlib.privacy.scanner import alias_text
 from finlib.projects import Services
 from ui import data
 from ui.actions import require_ready

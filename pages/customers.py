@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from finlib.analytics import resolve_as_of
+from finlib.analytics.measures import resolve_as_of
 from finlib.export import export_csv
 from ui import charts, data, tables, wording
 from ui.actions import require_ready

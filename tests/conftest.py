@@ -14,11 +14,11 @@ import pytest
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 os.environ.setdefault("LITELLM_MODE", "PRODUCTION")
 
-from llm_server import LLMServer, start_llm_server  # noqa: E402
+from helpers.environment import TEST_SALT  # noqa: E402
+from helpers.llm_server import LLMServer, start_llm_server  # noqa: E402
 
 from finlib.config import Settings, load_settings  # noqa: E402
 
-TEST_SALT = "test-salt-not-secret"
 DEFAULT_PG_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/test"
 # Everything that could point the app at machine-wide services is blanked, so the app uses the temporary home.
 ISOLATING_VARIABLES = (

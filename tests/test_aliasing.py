@@ -12,7 +12,9 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from finlib.aliasing import (
+from finlib.db import Alias, Project, create_engine_for, init_db, session_scope
+from finlib.errors import AliasError
+from finlib.privacy.aliasing import (
     AliasBook,
     alias_pattern,
     assign_aliases,
@@ -21,8 +23,6 @@ from finlib.aliasing import (
     encode_crockford,
     load_alias_book,
 )
-from finlib.db import Alias, Project, create_engine_for, init_db, session_scope
-from finlib.errors import AliasError
 
 SALT = b"test-salt-not-secret"
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"

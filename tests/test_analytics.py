@@ -6,7 +6,8 @@ import pandas as pd
 import pytest
 from ledger_frames import make_ledger
 
-from finlib.analytics import (
+from finlib.analytics.customer_stats import compute_customer_stats
+from finlib.analytics.measures import (
     AGING_BUCKETS,
     aging_buckets,
     breakdown,
@@ -22,7 +23,6 @@ from finlib.analytics import (
     resolve_as_of,
     top_customers,
 )
-from finlib.forecast import compute_customer_stats
 
 
 @pytest.fixture

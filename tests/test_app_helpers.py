@@ -8,9 +8,9 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
-from finlib.aliasing import AliasBook
 from finlib.export import escape_formula, export_csv
-from finlib.presentation import present_ledger
+from finlib.privacy.aliasing import AliasBook
+from finlib.privacy.presentation import present_ledger
 from ui import charts, tables, wording
 from ui.format import (
     format_amount,

@@ -2,78 +2,17 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import streamlit as st
-from google.protobuf.json_format import MessageToDict
-from streamlit.testing.v1 import AppTest
+from helpers.app import PAGES, SMALL_CSV, page_strings, run_app, services
 
-from finlib import analytics, forecast, projects
-from finlib.config import load_settings
-from finlib.privacy import find_real_names
+from finlib import projects
+from finlib.analytics import customer_stats, measures
+from finlib.privacy.scanner import find_real_names
 from ui.format import format_compact, format_date
-
-APP = Path(__file__).parents[1] / "app.py"
-PAGES = ("pages/overview.py", "pages/customers.py", "pages/chat.py", "pages/projects.py", "pages/privacy.py")
-TIMEOUT_S = 90
-SMALL_CSV = (
-    b"Customer,Invoice Date,Invoice No,Amount,Payment Date,Location\n"
-    b"Zephyr Widgets,2025-01-05,Z-1,1200.00,2025-02-01,Oslo\n"
-    b"Zephyr Widgets,2025-02-05,Z-2,1300.00,2025-03-10,Oslo\n"
-    b"Quasar Foods,2025-01-20,Q-1,800.00,,Bergen\n"
-)
-
-
-def run_app(page: str | None = None) -> AppTest:
-    """The app after its first run, optionally switched to a page."""
-    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT_S)
-    at.run()
-    if page is not None:
-        at.switch_page(page).run()
-    return at
-
-
-def services() -> projects.Services:
-    return projects.Services(load_settings())
-
-
-def page_strings(at: AppTest) -> list[str]:
-    """Every string the page sends to the browser: text, labels, options, table cells and chart specs."""
-    found: list[str] = []
-
-    def collect(value: object) -> None:
-        if isinstance(value, str):
-            found.append(value)
-            if value[:1] in "{[":
-                try:
-                    collect(json.loads(value))
-                except ValueError:
-                    pass
-        elif isinstance(value, dict):
-            for key, item in value.items():
-                collect(key)
-                collect(item)
-        elif isinstance(value, list):
-            for item in value:
-                collect(item)
-
-    def walk(node: object) -> None:
-        if type(node).__name__ == "Dataframe":
-            frame = node.value  # type: ignore[attr-defined]
-            found.extend(map(str, frame.columns))
-            found.append(frame.astype(str).to_csv(index=False))
-        else:
-            proto = getattr(node, "proto", None)
-            if proto is not None and hasattr(proto, "DESCRIPTOR"):
-                collect(MessageToDict(proto))
-        for child in getattr(node, "children", {}).values():
-            walk(child)
-
-    walk(at._tree)
-    return found
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -140,9 +79,9 @@ def test_a_filter_changes_the_kpis_to_what_finlib_computes_for_the_filtered_ledg
     at.multiselect(key=key).select(choice).run()
     assert not at.exception
 
-    narrowed = analytics.filter_ledger(ledger, **{f"{column}s": [choice]})
+    narrowed = measures.filter_ledger(ledger, **{f"{column}s": [choice]})
     start, end = ledger["invoice_date"].min(), ledger["invoice_date"].max()
-    expected = analytics.compute_kpi_deltas(narrowed, start, end)["current"]
+    expected = measures.compute_kpi_deltas(narrowed, start, end)["current"]
     values = {metric.label: metric.value for metric in at.metric}
     assert values["Invoiced"] == format_compact(expected["total_invoiced"])
     assert values["Collected"] == format_compact(expected["total_collected"])
@@ -158,7 +97,7 @@ def test_a_date_range_compares_the_kpis_with_the_period_before(app_home: Path) -
     start = (pd.Timestamp(end) - pd.Timedelta(days=89)).date()
     at.date_input(key="sidebar_date_range").set_value((start, end)).run()
     assert not at.exception
-    expected = analytics.compute_kpi_deltas(ledger, start, end)
+    expected = measures.compute_kpi_deltas(ledger, start, end)
     invoiced = at.metric[0]
     assert invoiced.value == format_compact(expected["current"]["total_invoiced"])
     assert invoiced.delta, "a delta against the 90 days before"
@@ -187,7 +126,7 @@ def test_presentation_mode_can_be_switched_on_from_the_privacy_page(app_home: Pa
 def test_customers_page_shows_the_forecast_of_the_chosen_customer(app_home: Path) -> None:
     at = run_app("pages/customers.py")
     loaded = projects.load_project(services(), "demo")
-    stats = forecast.compute_customer_stats(loaded.ledger)
+    stats = customer_stats.compute_customer_stats(loaded.ledger)
     abc = stats[stats["customer"] == "ABC Company"].iloc[0]
     picker = at.selectbox(key="customers_select")
     assert "ABC Company" in picker.options

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 import streamlit as st
+from helpers.app import SMALL_CSV, run_app, services
 from streamlit.testing.v1 import AppTest
-from test_app_pages import SMALL_CSV, run_app, services
 
 from finlib import projects
 from finlib.config import Settings

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from test_app_pages import PAGES, run_app, services
+from helpers.app import PAGES, run_app, services
 
 from finlib import projects
 from finlib.errors import ObjectNotFoundError

@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 
 from finlib import projects
-from finlib.aliasing import AliasBook
 from finlib.config import load_settings
-from finlib.privacy import find_real_names
+from finlib.privacy.aliasing import AliasBook
+from finlib.privacy.scanner import find_real_names
 
 ROOT = Path(__file__).parents[1]
 ARTIFACTS = ROOT / "artifacts"

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from test_app_pages import run_app, services
+from helpers.app import run_app, services
 
-from finlib import forecast, projects
+from finlib import projects
+from finlib.analytics import customer_stats
 
 CHAT = "pages/chat.py"
 
@@ -23,7 +24,7 @@ def test_the_readme_question_gets_an_offline_answer_with_the_stats_numbers(app_h
     at.chat_input(key="chat_input").set_value("What is the expected payment amount and date for ABC Company?").run()
     assert not at.exception and not at.error
     loaded = projects.load_project(services(), "demo")
-    stats = forecast.compute_customer_stats(loaded.ledger).set_index("customer").loc["ABC Company"]
+    stats = customer_stats.compute_customer_stats(loaded.ledger).set_index("customer").loc["ABC Company"]
     answer = " ".join(m.value for m in at.markdown)
     assert f"{stats['predicted_next_amount']:,.2f}" in answer
     assert stats["predicted_next_payment_date"].strftime("%Y-%m-%d") in answer
@@ -33,9 +34,9 @@ def test_the_readme_question_gets_an_offline_answer_with_the_stats_numbers(app_h
 
 
 def test_in_presentation_mode_the_question_and_answer_show_aliases_only(app_home: Path) -> None:
-    from test_app_pages import page_strings
+    from helpers.app import page_strings
 
-    from finlib.privacy import find_real_names
+    from finlib.privacy.scanner import find_real_names
 
     at = run_app(CHAT)
     at.toggle(key="sidebar_presentation_mode").set_value(True).run()

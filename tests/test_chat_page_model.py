@@ -10,11 +10,12 @@ from pathlib import Path
 
 import pytest
 import streamlit as st
-from llm_server import LLMServer
+from helpers.app import run_app, services
+from helpers.llm_server import LLMServer
 from streamlit.testing.v1 import AppTest
-from test_app_pages import run_app, services
 
-from finlib import forecast, projects
+from finlib import projects
+from finlib.analytics import customer_stats
 
 CHAT = "pages/chat.py"
 QUESTION = "What is the expected payment amount and date for ABC Company?"
@@ -94,7 +95,7 @@ def test_a_model_failing_with_http_500_after_retries_falls_back_to_the_offline_a
     shown = answer_text(at)
     assert "could not answer (HTTP 500)" in shown
     assert "without a language model" in shown
-    stats = forecast.compute_customer_stats(projects.load_project(services(), "demo").ledger)
+    stats = customer_stats.compute_customer_stats(projects.load_project(services(), "demo").ledger)
     expected = stats.set_index("customer").loc["ABC Company"]
     assert f"{expected['predicted_next_amount']:,.2f}" in shown
     assert expected["predicted_next_payment_date"].strftime("%Y-%m-%d") in shown

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_projects import LEDGER_CSV
+from helpers.ledgers import LEDGER_CSV
 
 from finlib.cli import main
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from finlib.dealias import (
+from finlib.privacy.dealias import (
     AliasLookup,
     StreamingDealiaser,
     dealias,
@@ -12,7 +12,7 @@ from finlib.dealias import (
     render_answer,
     unknown_aliases,
 )
-from finlib.privacy import NameEntry
+from finlib.privacy.scanner import NameEntry
 
 ENTRIES = [
     NameEntry("customer", "Müller & Söhne GmbH", "müller & söhne gmbh", "CUST-7K3M9Q2X"),

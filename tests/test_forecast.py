@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from ledger_frames import make_ledger
 
-from finlib.forecast import (
+from finlib.analytics.customer_stats import (
     MANAGER_COLUMNS,
     STATS_COLUMNS,
     compute_customer_stats,

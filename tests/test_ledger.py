@@ -1,4 +1,4 @@
-"""Specification of finlib.ledger: the ledger frame's contract and its compact (categorical) form."""
+"""Specification of finlib.ingest.ledger: the ledger frame's contract and its compact (categorical) form."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from finlib import ledger
+from finlib.ingest import ledger
 
 
 def test_the_empty_ledger_has_every_contract_column_and_dtype() -> None:

@@ -11,12 +11,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from llm_server import LLMServer
+from helpers.llm_server import LLMServer
 
+from finlib.chat.llm import send_to_llm
 from finlib.config import Settings
 from finlib.errors import LLMUnavailableError, PrivacyBlockedError
-from finlib.llm import send_to_llm
-from finlib.privacy import NameEntry, NameScanner
+from finlib.privacy.scanner import NameEntry, NameScanner
 
 ROOT = Path(__file__).resolve().parents[1]
 GUARD = NameScanner([NameEntry("customer", "Müller & Söhne GmbH", "müller & söhne gmbh", "CUST-7K3M9Q2X")])
@@ -148,8 +148,8 @@ def getaddrinfo(host, port, *args, **kwargs):
     return real_getaddrinfo(host, port, *args, **kwargs)
 socket.socket.connect, socket.getaddrinfo = connect, getaddrinfo
 from finlib.config import load_settings
-from finlib.llm import send_to_llm
-from finlib.privacy import NameScanner
+from finlib.chat.llm import send_to_llm
+from finlib.privacy.scanner import NameScanner
 settings = load_settings({"LITE_LLM_MODEL": "openai/test-model", "LITE_LLM_API_BASE": sys.argv[1],
     "LITE_LLM_API_KEY": "k", "ALIAS_SALT": "s", "FINLIB_HOME": sys.argv[2]}, dotenv_path=None)
 for stream in (False, True):
@@ -184,8 +184,8 @@ QUIET_SCRIPT = r"""
 import logging, sys
 logging.basicConfig(level=logging.INFO, stream=sys.stderr)  # as the CLI and the app configure logging
 from finlib.config import load_settings
-from finlib.llm import send_to_llm
-from finlib.privacy import NameScanner
+from finlib.chat.llm import send_to_llm
+from finlib.privacy.scanner import NameScanner
 settings = load_settings({"LITE_LLM_MODEL": "openai/test-model", "LITE_LLM_API_BASE": sys.argv[1],
     "LITE_LLM_API_KEY": "k", "ALIAS_SALT": "s", "FINLIB_HOME": sys.argv[2]}, dotenv_path=None)
 call = send_to_llm([{"role": "user", "content": "hi"}], settings=settings, names_guard=NameScanner([]), stream=False)

@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from finlib.mentions import WORD_KIND, MentionResolver, alias_question, resolve_mentions
-from finlib.privacy import NameEntry
+from finlib.chat.mentions import WORD_KIND, MentionResolver, alias_question, resolve_mentions
+from finlib.privacy.scanner import NameEntry
 
 NAMES = [
     ("customer", "Müller & Söhne GmbH"),

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from finlib.numbers import collect_fact_values, extract_numbers, unverified_numbers
+from finlib.chat.numbers import collect_fact_values, extract_numbers, unverified_numbers
 
 FACTS = {
     "customer": "CUST-7K3M9Q2X",

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from finlib.numbers import unverified_numbers
-from finlib.offline import OFFLINE_LABEL, answer_offline, detect_intent
+from finlib.chat.numbers import unverified_numbers
+from finlib.chat.offline import OFFLINE_LABEL, answer_offline, detect_intent
 
 
 def facts_for(customer: dict[str, Any], as_of: str = "2026-10-31") -> dict[str, Any]:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from helpers.app import APP, TIMEOUT_S, services
 from streamlit.testing.v1 import AppTest
-from test_app_pages import APP, TIMEOUT_S, services
 
-from finlib import analytics, projects
+from finlib import projects
+from finlib.analytics import measures
 from ui.format import format_compact
 
 # The last invoice is dated 15 March; payments arrive until 10 April.
@@ -34,8 +35,8 @@ def kpis(at: AppTest) -> dict[str, str]:
 def test_kpis_balance_on_the_latest_payment_when_it_comes_after_the_last_invoice(app_home: Path) -> None:
     projects.upload_project(services(), "late", "late.csv", LATE_PAYMENTS_CSV)
     ledger = projects.load_project(services(), "late").ledger
-    expected = analytics.compute_portfolio(ledger)
-    assert expected["as_of"] == analytics.resolve_as_of(ledger) == ledger["payment_date"].max()
+    expected = measures.compute_portfolio(ledger)
+    assert expected["as_of"] == measures.resolve_as_of(ledger) == ledger["payment_date"].max()
     shown = kpis(open_project("late"))
     assert shown["Collected"] == format_compact(expected["total_collected"])
     assert shown["Outstanding"] == format_compact(expected["outstanding"])
@@ -47,9 +48,9 @@ def test_a_category_filter_keeps_the_whole_ledgers_balance_date(app_home: Path) 
     ledger = projects.load_project(services(), "late").ledger
     at = open_project("late")
     at.multiselect(key="sidebar_location").select("Bergen").run()
-    bergen = analytics.filter_ledger(ledger, locations=["Bergen"])
+    bergen = measures.filter_ledger(ledger, locations=["Bergen"])
     # Bergen's own latest date is 2 April; the whole ledger balances on 10 April.
-    expected = analytics.compute_portfolio(bergen, as_of=analytics.resolve_as_of(ledger))
+    expected = measures.compute_portfolio(bergen, as_of=measures.resolve_as_of(ledger))
     shown = kpis(at)
     assert shown["Collected"] == format_compact(expected["total_collected"])
     assert shown["Outstanding"] == format_compact(expected["outstanding"])

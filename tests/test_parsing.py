@@ -1,4 +1,4 @@
-"""Specification of finlib.parsing: files in every supported shape become the ledger frame and a report."""
+"""Specification of finlib.ingest.parsing: files in every supported shape become the ledger frame and a report."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from openpyxl import Workbook
 
 from finlib.config import Settings
 from finlib.errors import MissingColumnsError
-from finlib.parsing import LEDGER_DTYPES, ParseReport, parse_ledger
+from finlib.ingest.parsing import LEDGER_DTYPES, ParseReport, parse_ledger
 
 ERP_HEADER = [
     "CUSTOMER NAME",
@@ -287,7 +287,7 @@ def test_the_report_round_trips_through_json(tmp_path: Path, settings: Settings)
 def test_the_compact_ledger_keeps_repetitive_text_as_categoricals_and_expands_to_the_ledger(
     tmp_path: Path, settings: Settings
 ) -> None:
-    from finlib.parsing import COMPACT_COLUMNS, expand_ledger, parse_ledger_compact
+    from finlib.ingest.parsing import COMPACT_COLUMNS, expand_ledger, parse_ledger_compact
 
     path = tmp_path / "ledger.csv"
     path.write_text(

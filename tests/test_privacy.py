@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from finlib.errors import PrivacyBlockedError
-from finlib.privacy import (
+from finlib.privacy.scanner import (
     MAX_SHARED_PART,
     NameEntry,
     NameScanner,
@@ -116,8 +116,8 @@ def test_a_part_shared_by_many_names_names_nobody_in_particular() -> None:
 
 
 def test_the_words_finlib_itself_writes_into_a_prompt_are_common_words() -> None:
-    from finlib.chat import SYSTEM_PROMPT
-    from finlib.facts import CUSTOMER_FIELDS, MANAGER_FIELDS, TOPICS, describe_facts
+    from finlib.chat.facts import CUSTOMER_FIELDS, MANAGER_FIELDS, TOPICS, describe_facts
+    from finlib.chat.pipeline import SYSTEM_PROMPT
 
     text = " ".join([SYSTEM_PROMPT.replace("{description}", "").replace("{facts}", ""), describe_facts(),
                      *CUSTOMER_FIELDS, *MANAGER_FIELDS, *TOPICS])  # fmt: skip

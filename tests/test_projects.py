@@ -9,6 +9,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from helpers.ledgers import LEDGER_CSV
 from sqlalchemy import func, select
 
 from finlib import db, projects
@@ -21,14 +22,6 @@ from finlib.errors import (
     ProjectNotFoundError,
     SourceNotAllowedError,
 )
-
-LEDGER_CSV = """Customer Name,Invoice Date,Invoice No,Total Amount,Payment Date,Sales Manager
-ACME Corp,2026-01-05,INV-1,"1,000.00",2026-02-04,Jane Doe
-acme corp ,2026-02-05,INV-2,"1,200.00",2026-03-10,Jane Doe
-ACME Corp,2026-03-05,INV-3,"1,400.00",,Jane Doe
-Beta LLC,2026-01-20,INV-4,500.00,2026-01-30,Omar Khan
-Beta LLC,2026-02-20,INV-5,(50.00),2026-02-25,Omar Khan
-"""
 
 CHANGED_CSV = LEDGER_CSV + "Gamma Ltd,2026-03-20,INV-6,900.00,,Omar Khan\n"
 BROKEN_CSV = "Foo,Bar\n1,2\n"

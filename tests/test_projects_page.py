@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+from helpers.app import SMALL_CSV, run_app, services
 from sqlalchemy import func, select
-from test_app_pages import SMALL_CSV, run_app, services
 
-from finlib import db, projects, storage
+from finlib import db, projects
+from finlib.ingest import storage
 
 PROJECTS = "pages/projects.py"
 GERMAN_HEADERS_CSV = (

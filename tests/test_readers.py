@@ -1,4 +1,4 @@
-"""Specification of finlib.readers: format detection, encodings, delimiters, header rows and row numbers."""
+"""Specification of finlib.ingest.readers: format detection, encodings, delimiters, header rows and row numbers."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 from openpyxl import Workbook
 
-from finlib import readers, schema
 from finlib.errors import FileRejectedError
+from finlib.ingest import readers, schema
 
 HEADER = "Customer,Invoice Date,Amount"
 

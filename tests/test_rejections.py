@@ -1,4 +1,4 @@
-"""Specification of finlib.rejections: skipped layout rows and rejected rows, always with row numbers."""
+"""Specification of finlib.ingest.rejections: skipped layout rows and rejected rows, always with row numbers."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from finlib import rejections, schema
+from finlib.ingest import rejections, schema
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""Specification of finlib.sandbox: parsing in a child process that may die without taking the parent along."""
+"""Specification of finlib.ingest.sandbox: parsing in a child process that may die without taking the parent along."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ import pytest
 
 from finlib.config import Settings
 from finlib.errors import FileRejectedError, MissingColumnsError
-from finlib.parsing import parse_ledger
-from finlib.sandbox import parse_ledger_isolated, stop_parser_server
+from finlib.ingest.parsing import parse_ledger
+from finlib.ingest.sandbox import parse_ledger_isolated, stop_parser_server
 
 HERE = "tests.test_sandbox"
 

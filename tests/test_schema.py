@@ -1,12 +1,12 @@
-"""Specification of finlib.schema: header normalisation and column mapping with type checks."""
+"""Specification of finlib.ingest.schema: header normalisation and column mapping with type checks."""
 
 from __future__ import annotations
 
 import pandas as pd
 import pytest
 
-from finlib import schema
 from finlib.errors import MissingColumnsError, ParseError
+from finlib.ingest import schema
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ import pytest
 
 from finlib.config import Settings
 from finlib.errors import SourceNotAllowedError
-from finlib.sources import LocalStoreKey, S3Location, parse_source, source_uri
+from finlib.ingest.sources import LocalStoreKey, S3Location, parse_source, source_uri
 
 ENDPOINT = "http://127.0.0.1:9000"
 

@@ -15,7 +15,7 @@ import pytest
 
 from finlib.config import Settings
 from finlib.errors import ObjectNotFoundError, SourceNotAllowedError, StorageError
-from finlib.storage import (
+from finlib.ingest.storage import (
     LocalStore,
     LocalStoreKey,
     S3Location,

@@ -1,4 +1,4 @@
-"""Specification of finlib.values: dates and amounts parsed from raw cells."""
+"""Specification of finlib.ingest.values: dates and amounts parsed from raw cells."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import math
 import pandas as pd
 import pytest
 
-from finlib import values
+from finlib.ingest import values
 
 
 @pytest.mark.parametrize(

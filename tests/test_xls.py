@@ -10,8 +10,8 @@ import pytest
 
 xlwt = pytest.importorskip("xlwt", reason="xlwt (a dev requirement) writes the .xls fixtures")
 
-from finlib.parsing import parse_ledger  # noqa: E402
-from finlib.sandbox import parse_ledger_isolated  # noqa: E402
+from finlib.ingest.parsing import parse_ledger  # noqa: E402
+from finlib.ingest.sandbox import parse_ledger_isolated  # noqa: E402
 
 HEADER = ["", "CUSTOMER NAME", "INVOICE DATE", "INVOICE NO", "NET AMOUNT", "VAT (5%)", "TOTAL INVOICE AMT",
           "PAYMENT DATE", "SALES MANAGER NAME"]  # fmt: skip

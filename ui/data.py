@@ -14,8 +14,9 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from finlib import analytics, forecast, projects
-from finlib.presentation import present_ledger
+from finlib import projects
+from finlib.analytics import customer_stats, measures
+from finlib.privacy.presentation import present_ledger
 from finlib.projects import LoadedProject, ProjectInfo, Services
 
 CACHE_TTL_S = 6 * 3600
@@ -105,7 +106,7 @@ def load_view_ledger(
 
 
 def _category_filtered(ledger: pd.DataFrame, filters: LedgerFilters) -> pd.DataFrame:
-    return analytics.filter_ledger(
+    return measures.filter_ledger(
         ledger,
         service_types=filters.service_types or None,
         locations=filters.locations or None,
@@ -115,7 +116,7 @@ def _category_filtered(ledger: pd.DataFrame, filters: LedgerFilters) -> pd.DataF
 
 def _filtered(ledger: pd.DataFrame, filters: LedgerFilters) -> pd.DataFrame:
     """The ledger under every sidebar filter: categories and the invoice-date range."""
-    return analytics.filter_ledger(_category_filtered(ledger, filters), filters.start, filters.end)
+    return measures.filter_ledger(_category_filtered(ledger, filters), filters.start, filters.end)
 
 
 @dataclass(frozen=True)
@@ -149,7 +150,7 @@ def compute_overview(
     ledger = _category_filtered(whole, filters)
     # One balance date for every view: the whole ledger's latest date (as `finlib stats` uses), whatever the
     # category filters, capped by the end of the chosen period.
-    ledger_as_of = analytics.resolve_as_of(whole)
+    ledger_as_of = measures.resolve_as_of(whole)
     start = pd.Timestamp(filters.start) if filters.start else ledger["invoice_date"].min()
     end = pd.Timestamp(filters.end) if filters.end else ledger_as_of
     if ledger_as_of is not None and end is not None and end >= whole["invoice_date"].max():
@@ -157,25 +158,25 @@ def compute_overview(
         end = max(end, ledger_as_of)
     if ledger.empty or ledger_as_of is None:
         start = end = pd.Timestamp.today().normalize()
-    kpis = analytics.compute_kpi_deltas(ledger, start, end, as_of=ledger_as_of)
-    previous_start, _ = analytics.period_before(start, end)
+    kpis = measures.compute_kpi_deltas(ledger, start, end, as_of=ledger_as_of)
+    previous_start, _ = measures.period_before(start, end)
     comparable = bool(len(ledger)) and previous_start >= ledger["invoice_date"].min().normalize()
-    in_range = analytics.filter_ledger(ledger, start, end)
+    in_range = measures.filter_ledger(ledger, start, end)
     as_of = kpis["current"]["as_of"]
-    known = analytics.ledger_as_of(in_range, as_of) if as_of is not None else in_range
-    stats = forecast.compute_customer_stats(in_range, window=window, trend_threshold=trend_threshold, as_of=as_of)
+    known = measures.ledger_as_of(in_range, as_of) if as_of is not None else in_range
+    stats = customer_stats.compute_customer_stats(in_range, window=window, trend_threshold=trend_threshold, as_of=as_of)
     # Collected is cash received in each month of the period, whichever month its invoice was issued in.
-    monthly = analytics.monthly_series(ledger, window=window)
+    monthly = measures.monthly_series(ledger, window=window)
     first_month, last_month = pd.Timestamp(start).to_period("M"), pd.Timestamp(as_of or end).to_period("M")
     months = monthly["month"].dt.to_period("M")
     monthly = monthly[(months >= first_month) & (months <= last_month)].reset_index(drop=True)
     return OverviewData(
         kpis=kpis,
         monthly=monthly,
-        delays=analytics.delay_distribution(known),
-        aging=analytics.aging_buckets(in_range, as_of=as_of),
-        top_by_revenue=analytics.top_customers(stats, by="total_amount", n=top_n),
-        top_by_delay=analytics.top_customers(stats, by="avg_payment_delay_days", n=top_n),
+        delays=measures.delay_distribution(known),
+        aging=measures.aging_buckets(in_range, as_of=as_of),
+        top_by_revenue=measures.top_customers(stats, by="total_amount", n=top_n),
+        top_by_delay=measures.top_customers(stats, by="avg_payment_delay_days", n=top_n),
         invoice_count=len(in_range),
         comparable=comparable and kpis["previous"]["invoice_count"] > 0,
     )
@@ -194,7 +195,7 @@ def compute_stats(
 ) -> pd.DataFrame:
     """Per-customer stats and forecasts (the ``stats`` contract) of the filtered ledger, by customer name."""
     ledger = _filtered(load_view_ledger(_services, name, version, fingerprint, presentation), filters)
-    stats = forecast.compute_customer_stats(ledger, window=window, trend_threshold=trend_threshold)
+    stats = customer_stats.compute_customer_stats(ledger, window=window, trend_threshold=trend_threshold)
     return stats.sort_values("customer", key=lambda names: names.str.casefold(), kind="stable").reset_index(drop=True)
 
 
@@ -211,7 +212,7 @@ def compute_customer_invoices(
 ) -> pd.DataFrame:
     """One customer's invoices in forecast order with delay, status and the running moving average."""
     ledger = _filtered(load_view_ledger(_services, name, version, fingerprint, presentation), filters)
-    invoices = analytics.customer_invoices(ledger, customer_key)
+    invoices = measures.customer_invoices(ledger, customer_key)
     invoices["moving_average"] = invoices["amount"].rolling(window, min_periods=1).mean()
     return invoices
 

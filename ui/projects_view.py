@@ -8,9 +8,10 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from finlib import projects, schema, storage
+from finlib import projects
 from finlib.config import Settings
 from finlib.errors import FinlibError, MissingColumnsError, ProjectError
+from finlib.ingest import schema, storage
 from finlib.projects import ProjectInfo
 from ui.actions import flash
 from ui.errors import render_error

@@ -39,17 +39,10 @@ def get_settings() -> Settings:
 @st.cache_resource(show_spinner=False)
 def get_services(_settings: Settings, fingerprint: str) -> Services:
     """The finlib service bundle (engine, object store client factory), built once per settings."""
+    from finlib.ingest.sandbox import start_parser_server
     from finlib.logs import configure_logging
     from finlib.projects import Services
-    from finlib.sandbox import start_parser_server
 
     configure_logging(_settings)
     start_parser_server()  # warm before the first upload: a parse then forks instead of importing pandas anew
     return Services(_settings)
-
-
-def current_services() -> tuple[Services, str]:
-    """Services and the settings fingerprint used as a cache key by ``ui.data``."""
-    settings = get_settings()
-    fingerprint = settings_fingerprint(settings)
-    return get_services(settings, fingerprint), fingerprint

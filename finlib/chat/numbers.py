@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from finlib.privacy import ALIAS_PATTERN
+from finlib.privacy.scanner import ALIAS_PATTERN
 
 MONTHS = {
     name: number

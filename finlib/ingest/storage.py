@@ -1,6 +1,6 @@
 """Storage: the S3 and local object stores, uploads, and the ETag-keyed download cache behind ``fetch_source``.
 
-Which source strings are accepted is decided in ``finlib.sources`` (re-exported here, so callers need one import).
+Which source strings are accepted is decided in ``finlib.ingest.sources`` (re-exported here: one import).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from urllib.parse import quote
 
 from finlib.config import Settings
 from finlib.errors import ObjectNotFoundError, SourceNotAllowedError, StorageError
-from finlib.sources import (
+from finlib.ingest.sources import (
     STORE_SCHEME,
     LocalStoreKey,
     Location,

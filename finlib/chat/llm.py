@@ -17,7 +17,7 @@ from typing import Any
 
 from finlib.config import Settings
 from finlib.errors import LLMUnavailableError
-from finlib.privacy import NameScanner, check_payload
+from finlib.privacy.scanner import NameScanner, check_payload
 
 RETRY_BACKOFF_S = 0.5
 MAX_BACKOFF_S = 8.0

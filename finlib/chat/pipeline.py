@@ -12,21 +12,21 @@ import json
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TextIO
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from finlib import db
+from finlib.chat.facts import ProjectFigures, build_facts, compute_project_figures, describe_facts
+from finlib.chat.llm import LLMResult, send_to_llm
+from finlib.chat.mentions import WORD_KIND, Mention, MentionResolver, alias_question
+from finlib.chat.numbers import unverified_numbers
+from finlib.chat.offline import answer_offline
 from finlib.config import Settings
-from finlib.dealias import AliasLookup, StreamingDealiaser, render_answer
 from finlib.errors import LLMUnavailableError, PrivacyBlockedError
-from finlib.facts import ProjectFigures, build_facts, compute_project_figures, describe_facts
-from finlib.llm import LLMResult, send_to_llm
-from finlib.mentions import WORD_KIND, Mention, MentionResolver, alias_question
-from finlib.numbers import unverified_numbers
-from finlib.offline import answer_offline
-from finlib.privacy import NameScanner, alias_text, entries_from, redact_messages, redact_text
+from finlib.privacy.dealias import AliasLookup, StreamingDealiaser, render_answer
+from finlib.privacy.scanner import NameScanner, alias_text, entries_from, redact_messages, redact_text
 
 MAX_HISTORY_MESSAGES = 8
 SYSTEM_PROMPT = """You answer questions about one company's accounts receivable (its invoices and payments).
@@ -275,27 +275,3 @@ def record_audit(engine: Engine | None, project: str, answer: ChatAnswer, verdic
         session.add(entry)
         session.flush()
         return int(entry.id)
-
-
-def run_cli_question(services: Any, name: str, question: str, *, as_json: bool, out: TextIO) -> int:
-    """``python -m finlib ask``: answer one question (ambiguous names: the best match, said in a note)."""
-    from finlib.projects import load_project
-
-    loaded = load_project(services, name)
-    session = build_chat_session(loaded.info.name, loaded.ledger, loaded.aliases, services.settings)
-    reply = answer_question(session, question, settings=services.settings, engine=services.engine, stream=not as_json)
-    if as_json:
-        answer = reply.finish()
-        json.dump(answer.to_json(), out, indent=2, ensure_ascii=False)
-        out.write("\n")
-        return 0
-    for chunk in reply:
-        out.write(chunk)
-        out.flush()
-    out.write("\n")
-    answer = reply.answer
-    for note in answer.notes:
-        print(f"note: {note}", file=out)
-    if answer.unverified:
-        print(f"\nnot from the data: {', '.join(answer.unverified)}", file=out)
-    return 1 if answer.blocked else 0

@@ -252,7 +252,7 @@ class ColumnMapping:
 
 
 def _passes_type_check(canonical: str, sample: pd.Series, min_share: float) -> bool:
-    from finlib import values
+    from finlib.ingest import values
 
     present = sample[sample.notna()]
     if present.dtype == object or pd.api.types.is_string_dtype(present.dtype):

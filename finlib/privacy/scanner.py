@@ -45,7 +45,6 @@ from finlib.errors import PrivacyBlockedError
 
 # ASCII boundaries, not \b: an alias written against Japanese or Cyrillic text ("CUST-7K3M9Q2Xの") is still one.
 ALIAS_PATTERN = re.compile(r"(?<![0-9A-Za-z])(?:CUST|PERS)-[0-9A-Z]{2,40}(?![0-9A-Za-z])", re.IGNORECASE)
-KIND_PREFIX = {"customer": "CUST", "person": "PERS"}
 _UNSPACED = "\u0e00-\u0e7f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _UNSPACED_CHAR = re.compile(f"[{_UNSPACED}]")
 # Combining marks (accents written apart, Arabic and Hebrew vowel points, Indic vowel signs) stay in their word.

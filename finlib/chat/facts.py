@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from finlib import analytics, forecast
-from finlib.privacy import NameEntry, NameScanner, alias_strings
+from finlib.analytics import customer_stats, measures
+from finlib.privacy.scanner import NameEntry, NameScanner, alias_strings
 
 RANK_ROWS = 5
 BREAKDOWN_ROWS = 8
@@ -56,9 +56,9 @@ class ProjectFigures:
 
 def compute_project_figures(ledger: pd.DataFrame, *, window: int = 3, trend_threshold: float = 0.05) -> ProjectFigures:
     """Customer and manager statistics and portfolio KPIs of a ledger that carries alias columns."""
-    stats = forecast.compute_customer_stats(ledger, window=window, trend_threshold=trend_threshold)
-    managers = forecast.compute_manager_stats(ledger)
-    return ProjectFigures(ledger, stats, managers, analytics.compute_portfolio(ledger))
+    stats = customer_stats.compute_customer_stats(ledger, window=window, trend_threshold=trend_threshold)
+    managers = customer_stats.compute_manager_stats(ledger)
+    return ProjectFigures(ledger, stats, managers, measures.compute_portfolio(ledger))
 
 
 def _plain(value: Any) -> Any:
@@ -97,7 +97,7 @@ def _trend_summary(stats: pd.DataFrame) -> dict[str, Any]:
     shrinking = stats.assign(change_share=change)[stats["trend"] == "decreasing"]
     fields = ["alias", "average_amount", "moving_average", "change_share"]
     return {
-        "customers_by_trend": {t: int(counts.get(t, 0)) for t in forecast.TRENDS},
+        "customers_by_trend": {t: int(counts.get(t, 0)) for t in customer_stats.TRENDS},
         "fastest_growing": _records(growing.sort_values("change_share", ascending=False).head(RANK_ROWS), fields),
         "fastest_shrinking": _records(shrinking.sort_values("change_share").head(RANK_ROWS), fields),
     }
@@ -106,7 +106,7 @@ def _trend_summary(stats: pd.DataFrame) -> dict[str, Any]:
 def _breakdown(ledger: pd.DataFrame, by: str) -> list[dict[str, Any]]:
     if ledger[by].notna().sum() == 0:
         return []
-    table = analytics.breakdown(ledger, by=by).head(BREAKDOWN_ROWS)
+    table = measures.breakdown(ledger, by=by).head(BREAKDOWN_ROWS)
     return _records(table, [by, *MANAGER_FIELDS[1:]])
 
 
@@ -173,12 +173,12 @@ def build_facts(
         },
         "trends": _trend_summary(stats) if not stats.empty else {},
         "aging_of_open_invoices": _records(
-            analytics.aging_buckets(figures.ledger), ["bucket", "invoice_count", "amount"]
+            measures.aging_buckets(figures.ledger), ["bucket", "invoice_count", "amount"]
         ),
     }
     topics = wanted_topics(question)
     if "monthly" in topics:
-        monthly = analytics.monthly_series(figures.ledger).tail(MONTHLY_ROWS)
+        monthly = measures.monthly_series(figures.ledger).tail(MONTHLY_ROWS)
         pack["monthly"] = [
             {**r, "month": str(r["month"])[:7]}
             for r in _records(monthly, ["month", "invoiced", "collected", "invoice_count", "invoiced_moving_average"])

@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from finlib.privacy import ALIAS_PATTERN, entries_from
+from finlib.privacy.scanner import ALIAS_PATTERN, entries_from
 
 _IMAGE = re.compile(r"!\[([^\]\n]*)\]\(([^)\n]*)\)")
 _LINK = re.compile(r"\[([^\]\n]*)\]\(([^)\n]*)\)")

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from finlib.aliasing import AliasBook
-from finlib.privacy import NameScanner, alias_text, as_scanner, folded_key, tokenise
+from finlib.privacy.aliasing import AliasBook
+from finlib.privacy.scanner import NameScanner, alias_text, as_scanner, folded_key, tokenise
 
 FREE_TEXT_COLUMNS = ("service_type", "location", "pay_terms", "invoice_number", "sales_order_number")
 NO_ALIAS = "(no alias)"

@@ -3,7 +3,7 @@
 Spreadsheet parsers can abort or exhaust memory on crafted files, and an abort inside native code cannot be
 caught in Python; so the parent only ever sees a frame, a ParseError, or a FileRejectedError that explains.
 
-Children are forked from a *parser server* (``python -m finlib.sandbox LISTENER_FD``) that imported pandas,
+Children are forked from a *parser server* (``python -m finlib.ingest.sandbox LISTENER_FD``) that imported pandas,
 pyarrow and the Excel readers once, so a parse starts in milliseconds instead of paying ~0.6 s of imports. The
 first parse of a process starts the server ("cold"); later ones reuse it ("warm"). Per request the server forks
 a small waiter, which forks the parse child and reports its pid, then its exit status and peak memory, on the
@@ -41,20 +41,19 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from finlib.config import Settings
-    from finlib.parsing import ParseReport
+    from finlib.ingest.parsing import ParseReport
 
 log = logging.getLogger(__name__)
 
-DEFAULT_ENTRY = "finlib.parsing:parse_ledger_compact"
+DEFAULT_ENTRY = "finlib.ingest.parsing:parse_ledger_compact"
 BYTES_PER_MB = 1024 * 1024
 STDERR_TAIL_CHARS = 400
 MEMORY_EXIT_CODE = 3
-KILL_GRACE_S = 10.0
-PACKAGE_ROOT = Path(__file__).resolve().parents[1]
+PACKAGE_ROOT = Path(__file__).resolve().parents[2]
 # Imported once by the server so that children start with them loaded. The fallback readers (python-calamine,
 # openpyxl) are left to the rare child that needs them: they would add ~0.15 s to every cold start.
 PRELOAD_MODULES = (
-    "finlib.parsing",
+    "finlib.ingest.parsing",
     "finlib.config",
     "pyarrow.compute",
     "pyarrow.csv",
@@ -88,7 +87,7 @@ class _ParserServer:
         # Listening before the server exists: the first request queues while the server imports its modules.
         try:
             self._process = subprocess.Popen(
-                [sys.executable, "-m", "finlib.sandbox", str(listener.fileno())],
+                [sys.executable, "-m", "finlib.ingest.sandbox", str(listener.fileno())],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.DEVNULL,
                 cwd=PACKAGE_ROOT,
@@ -243,13 +242,13 @@ def _read_frame(path: str) -> pd.DataFrame:
     """
     import pyarrow.feather as feather
 
-    from finlib.ledger import expand_ledger
+    from finlib.ingest.ledger import expand_ledger
 
     return expand_ledger(feather.read_table(path, memory_map=True).to_pandas())
 
 
 def _report(data: dict[str, Any]) -> ParseReport:
-    from finlib.parsing import ParseReport
+    from finlib.ingest.parsing import ParseReport
 
     return ParseReport.from_dict(data)
 
@@ -393,6 +392,6 @@ def serve(listener_fd: int) -> None:
 
 
 if __name__ == "__main__":
-    from finlib.sandbox import serve as _serve
+    from finlib.ingest.sandbox import serve as _serve
 
     _serve(int(sys.argv[1]))

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from finlib.analytics import breakdown, invoice_number_rank, resolve_as_of
+from finlib.analytics.measures import breakdown, invoice_number_rank, resolve_as_of
 
 NANOSECONDS_PER_DAY = 86_400 * 10**9
 _NAT = np.iinfo(np.int64).min

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from finlib import schema, values
+from finlib.ingest import schema, values
 
 MAX_REJECTED_EXAMPLES = 20
 MAX_LISTED_ROWS = 10

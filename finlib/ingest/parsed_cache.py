@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from finlib import storage
 from finlib.config import Settings
 from finlib.errors import ParseError
-from finlib.parsing import LEDGER_DTYPES, ParseReport
-from finlib.sandbox import parse_ledger_isolated
+from finlib.ingest import storage
+from finlib.ingest.parsing import LEDGER_DTYPES, ParseReport
+from finlib.ingest.sandbox import parse_ledger_isolated
 
 log = logging.getLogger(__name__)
 

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from finlib.privacy import COMMON_WORDS, NameEntry, NameHit, NameScanner, as_scanner, tokenise
+from finlib.privacy.scanner import COMMON_WORDS, NameEntry, NameHit, NameScanner, as_scanner, tokenise
 
 FUZZY_MIN_SCORE = 88.0
 FUZZY_MIN_SCORE_ONE_WORD = 90.0

@@ -11,10 +11,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from finlib import readers, rejections, schema, values
 from finlib.config import Settings
 from finlib.errors import MissingColumnsError, ParseError
-from finlib.ledger import (
+from finlib.ingest import readers, rejections, schema, values
+from finlib.ingest.ledger import (
     COMPACT_COLUMNS,
     LEDGER_COLUMNS,
     LEDGER_DTYPES,

@@ -1,0 +1,1 @@
+"""Chat: questions to answers over aliased facts, through the one guarded send function, with offline answers."""

@@ -1,0 +1,3 @@
+"""The environment every test process shares."""
+
+TEST_SALT = "test-salt-not-secret"
