@@ -286,6 +286,8 @@ def _print_registered(info: projects.ProjectInfo, out: TextIO) -> None:
     )
     for example in info.report.rejected_examples[:5]:
         print(f"  rejected row {example['row']}: {example['reason']}", file=out)
+    if info.report.extra_columns:
+        print(f"  kept as categories: {', '.join(info.report.extra_columns)}", file=out)
     for warning in info.report.warnings:
         print(f"  warning: {warning}", file=out)
 

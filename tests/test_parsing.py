@@ -443,3 +443,27 @@ def test_an_unreadable_due_date_falls_back_to_the_terms_with_a_warning_naming_it
     assert report.rejected_count == 0
     assert list(ledger["due_date"][:3]) == [pd.Timestamp(d) for d in ("2025-02-15", "2025-02-01", "2025-02-02")]
     assert any("2 due dates" in w and "rows 2, 4" in w and "'soon'" in w for w in report.warnings)
+
+
+EXTRA_CSV = (
+    "Client,Invoice Date,Amount,Billing Channel,Disputed,Memo\n"
+    + "".join(f"C{i % 3},2024-01-{i + 1:02d},{10 + i},{'paper' if i % 2 else 'electronic'},{'Y' if i == 4 else 'N'},note {i}\n" for i in range(12))
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("suffix", ["csv", "xlsx"])
+def test_extra_columns_that_read_as_categories_are_kept_and_named_in_the_report(
+    tmp_path: Path, settings: Settings, suffix: str
+) -> None:
+    lines = [line.split(",") for line in EXTRA_CSV.splitlines()]
+    path = tmp_path / f"extra.{suffix}"
+    if suffix == "csv":
+        path.write_text(EXTRA_CSV, encoding="utf-8")
+    else:
+        write_xlsx(path, [lines[0], *([r[0], dt.datetime.fromisoformat(r[1]), float(r[2]), *r[3:]] for r in lines[1:])])
+    ledger, report = parse_ledger(path, settings=settings)
+    assert report.extra_columns == ["Billing Channel", "Disputed"]
+    assert list(ledger["extra:Billing Channel"].iloc[:3]) == ["electronic", "paper", "electronic"]
+    assert list(ledger["extra:Disputed"]).count("Y") == 1
+    assert "extra:Memo" not in ledger.columns  # one distinct value per row is free text, not a category
+    assert "Memo" in report.unmapped_columns

@@ -32,6 +32,11 @@ LEDGER_DTYPES: dict[str, str] = {
 }
 LEDGER_COLUMNS = tuple(LEDGER_DTYPES)
 # Repetitive text columns, kept as categoricals until ``expand_ledger`` (the sandbox hands them over that way).
+# Columns beyond the canonical ones that look like categories (billing channel, dispute flag, region, segment)
+# are kept under this prefix and their header, e.g. "extra:Billing Channel", instead of being dropped.
+EXTRA_PREFIX = "extra:"
+EXTRA_MAX_CATEGORIES = 50
+EXTRA_MAX_SHARE = 0.2
 COMPACT_COLUMNS = (
     "customer_name",
     "customer_key",
@@ -74,6 +79,25 @@ def text_categories(series: pd.Series | None, length: int) -> pd.Series:
         return missing_categorical(length)
     codes, uniques = pd.factorize(series.reset_index(drop=True))
     return categorical(text_column(pd.Series(uniques), len(uniques)), codes)
+
+
+def extra_column_name(header: str) -> str:
+    """The ledger column an extra category column of the file is kept under."""
+    return EXTRA_PREFIX + header
+
+
+def extra_columns(ledger: pd.DataFrame) -> list[str]:
+    """The ledger's extra category columns (``EXTRA_PREFIX`` + header), in file order."""
+    return [c for c in ledger.columns if str(c).startswith(EXTRA_PREFIX)]
+
+
+def is_category_like(column: pd.Series) -> bool:
+    """Whether an unmapped column reads as a category: few distinct non-blank values, repeated across rows."""
+    present = column.dropna()
+    if present.empty:
+        return False
+    distinct = present.astype(str).str.strip().replace("", None).dropna().nunique()
+    return 1 <= distinct <= min(EXTRA_MAX_CATEGORIES, max(2, EXTRA_MAX_SHARE * len(present)))
 
 
 def names_with_keys(series: pd.Series | None, length: int) -> tuple[pd.Series, pd.Series]:

@@ -24,7 +24,7 @@ from finlib.ingest.sandbox import parse_ledger_isolated
 
 log = logging.getLogger(__name__)
 
-PARSED_CACHE_VERSION = "3"
+PARSED_CACHE_VERSION = "4"
 
 
 def _folder(settings: Settings, source: str) -> Path:

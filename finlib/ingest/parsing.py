@@ -16,10 +16,13 @@ from finlib.errors import MissingColumnsError, ParseError
 from finlib.ingest import readers, rejections, schema, values
 from finlib.ingest.ledger import (
     COMPACT_COLUMNS,
+    EXTRA_PREFIX,
     LEDGER_COLUMNS,
     LEDGER_DTYPES,
     empty_ledger,
     expand_ledger,
+    extra_column_name,
+    is_category_like,
     names_with_keys,
     text_categories,
     text_column,
@@ -60,6 +63,8 @@ class ParseReport:
     warnings: list[str] = field(default_factory=list)
     # Source column → the canonical column whose blank cells it fills row by row (e.g. Entity Legal Name).
     fallback_columns: dict[str, str] = field(default_factory=dict)
+    # Unmapped source columns kept as categories (ledger column ``extra:<header>``): channel, dispute, segment.
+    extra_columns: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe dictionary."""
@@ -255,12 +260,19 @@ def _build_ledger(table: _Table, settings: Settings) -> tuple[pd.DataFrame, list
             "location": text_categories(raw["location"], n),
         }
     )
+    for header in _extra_headers(body, mapping):
+        ledger[extra_column_name(header)] = text_categories(body[header], n)
     if rejected_mask.any():
         ledger = ledger[~rejected_mask].reset_index(drop=True)
     mismatched = {c: d for c, d in LEDGER_DTYPES.items() if c not in COMPACT_COLUMNS and ledger[c].dtype != d}
     if mismatched:
         ledger = ledger.astype(mismatched)
     return ledger, examples, rejected_count, warnings
+
+
+def _extra_headers(body: pd.DataFrame, mapping: schema.ColumnMapping) -> list[str]:
+    """Unmapped columns that read as categories, in file order."""
+    return [h for h in mapping.unmapped if h in body.columns and is_category_like(body[h])]
 
 
 def parse_ledger(
@@ -291,6 +303,7 @@ def parse_ledger_compact(
     warnings = table.mapping.warnings + warnings
     if rejected_count:
         warnings.append(f"{rejected_count} rows could not be read and were left out; see the rejected examples.")
+    extra = [c[len(EXTRA_PREFIX) :] for c in ledger.columns if c.startswith(EXTRA_PREFIX)]
     report = ParseReport(
         format=fmt,
         sheet=table.sheet,
@@ -303,6 +316,7 @@ def parse_ledger_compact(
         rejected_examples=examples,
         warnings=warnings,
         fallback_columns={source: canonical for canonical, source in table.mapping.fallbacks.items()},
+        extra_columns=extra,
     )
     return ledger, report
 
