@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from urllib.parse import quote_plus
 
@@ -92,9 +92,40 @@ class Settings:
         """Downloads and parsed ledgers, keyed by ETag."""
         return self.home / "cache"
 
+    @property
+    def parse(self) -> ParseSettings:
+        """The settings that change what a parse returns (see ``ParseSettings``)."""
+        return ParseSettings.of(self)
+
     def with_overrides(self, **changes: object) -> Settings:
         """A copy with some fields replaced (validated again)."""
         return replace(self, **changes)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class ParseSettings:
+    """The settings that change what a parse returns: the one list the parse child and the parse-cache key share.
+
+    Parsing reads its settings only from here, so a new setting that changes a parse has to be added here, and
+    then reaches the child (``to_json``) and the cache key (``cache_material``) without further edits.
+    """
+
+    default_terms_days: int = 30
+
+    @classmethod
+    def of(cls, settings: Settings | ParseSettings) -> ParseSettings:
+        """The parse settings of a full ``Settings`` (same-named fields), or ``settings`` itself."""
+        if isinstance(settings, ParseSettings):
+            return settings
+        return cls(**{f.name: getattr(settings, f.name) for f in fields(cls)})
+
+    def to_json(self) -> dict[str, object]:
+        """JSON-safe fields, for the parse child's request; ``ParseSettings(**data)`` reads them back."""
+        return asdict(self)
+
+    def cache_material(self) -> list[object]:
+        """Every field, in a stable order, for a cache key."""
+        return [[name, value] for name, value in sorted(asdict(self).items())]
 
 
 def _require(condition: bool, variable: str, message: str) -> None:

@@ -12,6 +12,7 @@ import hashlib
 import logging
 import re
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -21,10 +22,11 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 
 from finlib import db
 from finlib.config import Settings
-from finlib.errors import FinlibError, ObjectNotFoundError, ProjectError, ProjectNotFoundError
+from finlib.errors import DatabaseError, FinlibError, ObjectNotFoundError, ProjectError, ProjectNotFoundError
 from finlib.ingest import parsed_cache, storage
 from finlib.ingest.parsing import ParseReport
 from finlib.names import display_names
@@ -36,6 +38,7 @@ PROJECT_NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
 DEMO_PROJECT = "demo"
 DEMO_FILENAME = "demo-invoice-register.xlsx"
 _UPLOAD_DIGEST_PREFIX = re.compile(r"^[0-9a-f]{16}-")
+STORE_ATTEMPTS = 4
 
 
 @dataclass(frozen=True)
@@ -383,6 +386,28 @@ def _record_status(services: Services, name: str, status: str | None, error: str
 
 
 def _store_registration(
+    services: Services,
+    name: str,
+    source: str,
+    fetched: storage.FetchedFile,
+    ledger: pd.DataFrame,
+    report: ParseReport,
+    mapping: dict[str, str] | None,
+) -> ProjectInfo:
+    # Concurrent registrations of one name race to insert the same rows; the loser's transaction is rolled back
+    # whole and retried, and then finds (and updates) the winner's rows instead of failing on a unique constraint.
+    for attempt in range(STORE_ATTEMPTS):
+        try:
+            return _store_registration_once(services, name, source, fetched, ledger, report, mapping)
+        except DatabaseError as exc:
+            if not isinstance(exc.__cause__, IntegrityError) or attempt == STORE_ATTEMPTS - 1:
+                raise
+            log.info("registration of %s conflicted with a concurrent one; retrying", name)
+            time.sleep(0.05 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
+def _store_registration_once(
     services: Services,
     name: str,
     source: str,

@@ -195,3 +195,37 @@ def test_a_data_home_that_cannot_be_created_names_finlib_home(tmp_path: Path) ->
     blocker.write_text("not a folder", encoding="utf-8")
     with pytest.raises(ConfigError, match="FINLIB_HOME"):
         load_settings({"FINLIB_HOME": str(blocker / "home")}, dotenv_path=None)
+
+
+PARSE_MODULES = ("parsing", "readers", "values", "schema", "rejections", "ledger")
+
+
+def test_every_parse_setting_reaches_the_child_and_the_cache_key(settings: Settings) -> None:
+    from dataclasses import fields, replace
+
+    from finlib.config import ParseSettings
+
+    base = settings.parse
+    for field_ in fields(ParseSettings):
+        changed = replace(base, **{field_.name: getattr(base, field_.name) + 1})
+        assert ParseSettings(**changed.to_json()) == changed, field_.name
+        assert changed.cache_material() != base.cache_material(), field_.name
+
+
+def test_the_parsing_modules_read_no_setting_outside_the_parse_settings() -> None:
+    import ast
+    from dataclasses import fields
+
+    from finlib.config import ParseSettings
+
+    allowed = {f.name for f in fields(ParseSettings)}
+    folder = Path(__file__).resolve().parents[1] / "finlib" / "ingest"
+    read: set[str] = set()
+    for module in PARSE_MODULES:
+        tree = ast.parse((folder / f"{module}.py").read_text(encoding="utf-8"))
+        read |= {
+            node.attr
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "settings"
+        }
+    assert read and read <= allowed

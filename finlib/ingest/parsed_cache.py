@@ -1,7 +1,7 @@
 """The parsed-ledger cache: each read of a source version kept on disk, so an unchanged file is parsed once.
 
 Entries live in one folder per source (``cache/parsed/<source digest>/``), keyed by every input of the parse
-(source, ETag, column mapping, default terms), as uncompressed Arrow IPC (about 0.1 s each way at 1M rows,
+(source, ETag, column mapping, ``ParseSettings``), as uncompressed Arrow IPC (about 0.1 s each way at 1M rows,
 where parquet took about 0.5 s) beside the ParseReport as JSON. They hold real names: ``forget`` removes
 every read of a source when no project uses it any more.
 """
@@ -18,7 +18,7 @@ import pandas as pd
 
 from finlib.config import Settings
 from finlib.errors import ParseError
-from finlib.ingest import storage
+from finlib.ingest import scratch, storage
 from finlib.ingest.parsing import LEDGER_DTYPES, ParseReport
 from finlib.ingest.sandbox import parse_ledger_isolated
 
@@ -34,7 +34,7 @@ def _folder(settings: Settings, source: str) -> Path:
 def _base(settings: Settings, source: str, etag: str, mapping: dict[str, str] | None) -> Path:
     # Every input of the parse is in the key: a changed setting must not serve a stale ledger.
     material = json.dumps(
-        [PARSED_CACHE_VERSION, source, etag, mapping or {}, settings.default_terms_days], sort_keys=True
+        [PARSED_CACHE_VERSION, source, etag, mapping or {}, settings.parse.cache_material()], sort_keys=True
     )
     return _folder(settings, source) / hashlib.sha256(material.encode("utf-8")).hexdigest()[:32]
 
@@ -70,12 +70,19 @@ def parse_cached(
         )
     base = _base(settings, source, fetched.etag, mapping)
     base.parent.mkdir(parents=True, exist_ok=True)
-    # Write to temporary names and rename, so a crash never leaves a half-written cache entry.
-    frame_tmp, report_tmp = base.with_suffix(".arrow.tmp"), base.with_suffix(".json.tmp")
-    ledger.reset_index(drop=True).to_feather(frame_tmp, compression="uncompressed")
-    report_tmp.write_text(json.dumps(report.to_dict()), encoding="utf-8")
-    frame_tmp.replace(base.with_suffix(".arrow"))
-    report_tmp.replace(base.with_suffix(".json"))
+    scratch.sweep(base.parent)
+    # Unique temporary names, then a rename: concurrent writers of one entry never share a file, and a crash
+    # never leaves a half-written entry (its temporary file is swept once its process is gone).
+    frame_tmp = scratch.temporary_beside(base.with_suffix(".arrow"))
+    report_tmp = scratch.temporary_beside(base.with_suffix(".json"))
+    try:
+        ledger.reset_index(drop=True).to_feather(frame_tmp, compression="uncompressed")
+        report_tmp.write_text(json.dumps(report.to_dict()), encoding="utf-8")
+        frame_tmp.replace(base.with_suffix(".arrow"))
+        report_tmp.replace(base.with_suffix(".json"))
+    finally:
+        frame_tmp.unlink(missing_ok=True)
+        report_tmp.unlink(missing_ok=True)
     return ledger, report
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from finlib.config import Settings
+from finlib.config import ParseSettings, Settings
 from finlib.errors import MissingColumnsError, ParseError
 from finlib.ingest import readers, rejections, schema, values
 from finlib.ingest.ledger import (
@@ -165,7 +165,7 @@ def _raw(body: pd.DataFrame, source: str | None) -> pd.Series | None:
     return body[source].reset_index(drop=True) if source in body.columns else None
 
 
-def _build_ledger(table: _Table, settings: Settings) -> tuple[pd.DataFrame, list[dict[str, Any]], int, list[str]]:
+def _build_ledger(table: _Table, settings: ParseSettings) -> tuple[pd.DataFrame, list[dict[str, Any]], int, list[str]]:
     mapping = table.mapping
     fallback_source = mapping.fallbacks.get("customer_name")
     # Columns read through their unique values are factorised once, as categories, instead of at every step.
@@ -278,7 +278,7 @@ def _extra_headers(body: pd.DataFrame, mapping: schema.ColumnMapping) -> list[st
 def parse_ledger(
     path: Path,
     *,
-    settings: Settings,
+    settings: Settings | ParseSettings,
     filename: str | None = None,
     mapping: dict[str, str] | None = None,
 ) -> tuple[pd.DataFrame, ParseReport]:
@@ -290,7 +290,7 @@ def parse_ledger(
 def parse_ledger_compact(
     path: Path,
     *,
-    settings: Settings,
+    settings: Settings | ParseSettings,
     filename: str | None = None,
     mapping: dict[str, str] | None = None,
 ) -> tuple[pd.DataFrame, ParseReport]:
@@ -299,7 +299,7 @@ def parse_ledger_compact(
     fmt = readers.detect_format(path, filename)
     shown = filename or path.name
     table = _csv_table(path, mapping) if fmt == "csv" else _excel_table(path, fmt, mapping, shown)
-    ledger, examples, rejected_count, warnings = _build_ledger(table, settings)
+    ledger, examples, rejected_count, warnings = _build_ledger(table, ParseSettings.of(settings))
     warnings = table.mapping.warnings + warnings
     if rejected_count:
         warnings.append(f"{rejected_count} rows could not be read and were left out; see the rejected examples.")

@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 from finlib import errors
 from finlib.errors import FileRejectedError, ParseError
+from finlib.ingest import scratch
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -137,10 +138,6 @@ def stop_parser_server() -> None:
     _server.stop()
 
 
-def _settings_to_json(settings: Settings) -> dict[str, Any]:
-    return {"default_terms_days": settings.default_terms_days}
-
-
 def parse_ledger_isolated(
     path: Path,
     *,
@@ -163,13 +160,12 @@ def parse_ledger_isolated(
             f"{shown} is {size_mb:.0f} MB, above the {settings.max_file_mb} MB limit. "
             "Split the ledger into smaller files or raise MAX_FILE_MB."
         )
-    with tempfile.TemporaryDirectory(prefix="finlib-parse-") as work:
-        folder = Path(work)
+    with scratch.parse_folder(settings.home) as folder:
         request: dict[str, Any] = {
             "path": str(path.resolve()),
             "filename": filename,
             "mapping": mapping,
-            "settings": _settings_to_json(settings),
+            "settings": settings.parse.to_json(),
             "memory_mb": settings.parse_memory_mb,
             "entry": entry,
             "frame": str(folder / "ledger.arrow"),
@@ -310,11 +306,11 @@ def run_child(request: dict[str, Any]) -> int:
     _limit_memory(int(request["memory_mb"]))
     result: dict[str, Any]
     try:
-        from finlib.config import Settings
+        from finlib.config import ParseSettings
 
         module_name, function_name = request["entry"].split(":")
         parse = getattr(importlib.import_module(module_name), function_name)
-        settings = Settings(**request["settings"])
+        settings = ParseSettings(**request["settings"])
         frame, report = parse(
             Path(request["path"]), settings=settings, filename=request["filename"], mapping=request["mapping"]
         )
@@ -358,8 +354,24 @@ def _serve_request(connection: socket.socket) -> None:
             sys.stderr.flush()
             os._exit(code)
     connection.sendall(f"started {pid}\n".encode())
+    _watch_requester(connection, pid)
     _, status, usage = os.wait4(pid, 0)
     connection.sendall(f"exited {os.waitstatus_to_exitcode(status)} {usage.ru_maxrss}\n".encode())
+
+
+def _watch_requester(connection: socket.socket, pid: int) -> None:
+    """Wait for the child to end; kill it if the process that asked for the parse goes away first (kill -9)."""
+    child = os.pidfd_open(pid)
+    try:
+        while True:
+            ready, _, _ = select.select([connection.fileno(), child], [], [])
+            if child in ready:
+                return
+            if not connection.recv(1):
+                _kill(pid)
+                return
+    finally:
+        os.close(child)
 
 
 def serve(listener_fd: int) -> None:

@@ -1,0 +1,116 @@
+"""Faults around a registration: kill -9 mid-parse, concurrent registrations of one project."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+from helpers import stand_ins
+from helpers.ledgers import LEDGER_CSV
+from sqlalchemy import func, select
+
+from finlib import db, projects
+from finlib.config import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return Path(f"/proc/{pid}").exists() and "zombie" not in Path(f"/proc/{pid}/status").read_text().casefold()
+
+
+def _wait_for(condition: Callable[[], bool], timeout_s: float = 20.0) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return condition()
+
+
+def test_kill_9_mid_parse_stops_the_child_and_the_next_parse_removes_its_files(
+    settings: Settings, tmp_path: Path
+) -> None:
+    ledger = tmp_path / "ledger.csv"
+    ledger.write_text(LEDGER_CSV, encoding="utf-8")
+    system_temp = Path(tempfile.mkdtemp(prefix="fb-"))  # short: a socket path is limited to 107 bytes
+    script = textwrap.dedent(
+        f"""
+        from pathlib import Path
+        from finlib.config import load_settings
+        from finlib.ingest.sandbox import parse_ledger_isolated
+        settings = load_settings({{"FINLIB_HOME": {str(settings.home)!r}, "ALIAS_SALT": "s"}}, dotenv_path=None)
+        parse_ledger_isolated(Path({str(ledger)!r}), settings=settings, entry="{stand_ins.ENTRY}:announce_and_sleep")
+        """
+    )
+    parent = subprocess.Popen(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "TMPDIR": str(system_temp)},
+    )
+    pid_file = ledger.with_suffix(".pid")
+    try:
+        assert _wait_for(pid_file.exists), "the parse child never started"
+        child = int(pid_file.read_text())
+        left = list((settings.home / "tmp").glob(f"parse-{parent.pid}-*"))
+        assert len(left) == 1 and left[0].stat().st_mode & 0o777 == 0o700
+        os.kill(parent.pid, signal.SIGKILL)
+        parent.wait()
+        assert _wait_for(lambda: not _alive(child), 10), "the parse child outlived the process that asked for it"
+    finally:
+        if parent.poll() is None:
+            parent.kill()
+    assert left[0].exists()  # a killed process cannot clean up; the next one does
+    from finlib.ingest import scratch
+
+    scratch._swept.discard(settings.home / "tmp")
+    with scratch.parse_folder(settings.home):
+        assert not left[0].exists()
+    # The system temp folder holds at most the parser server's socket, never a file with data.
+    assert [p for p in system_temp.rglob("*") if p.is_file() and not p.is_socket()] == []
+    shutil.rmtree(system_temp)
+
+
+def test_ten_concurrent_registrations_of_one_project_end_in_one_consistent_project(
+    make_settings: Callable[..., Settings], database_url: str, tmp_path: Path
+) -> None:
+    services = projects.Services(make_settings(DATABASE_URL=database_url))
+    paths = []
+    for index in range(10):
+        path = tmp_path / f"ledger{index % 2}.csv"
+        path.write_text(LEDGER_CSV, encoding="utf-8")
+        paths.append(path)
+
+    def register(path: Path) -> projects.ProjectInfo:
+        return projects.register_project(services, "shared", str(path), allow_local_paths=True)
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        results = list(pool.map(register, paths))
+    assert {(r.name, r.row_count, r.customer_count) for r in results} == {("shared", 5, 2)}
+    with db.session_scope(services.engine) as session:
+        assert session.scalar(select(func.count()).select_from(db.Project)) == 1
+        assert session.scalar(select(func.count()).select_from(db.Alias)) == 4
+    loaded = projects.load_project(services, "shared")
+    assert len(loaded.ledger) == 5 and loaded.ledger["customer_alias"].notna().all()
+    services.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _no_leftover_temporary_cache_files(settings: Settings) -> Any:
+    yield
+    assert not list(settings.cache_dir.rglob("*.tmp"))
