@@ -12,6 +12,7 @@
     ├── ProjectError             a project-level problem
     │   └── ProjectNotFoundError
     ├── AliasError               aliases cannot be derived or stored
+    ├── ForecastError            too little payment history to forecast or backtest
     └── LLMError                 the language model could not answer
         ├── PrivacyBlockedError  a payload contained a real name and was not sent
         └── LLMUnavailableError  timeouts, rate limits or server errors after retries
@@ -85,6 +86,10 @@ class ProjectNotFoundError(ProjectError):
 
 class AliasError(FinlibError):
     """Aliases could not be derived or stored."""
+
+
+class ForecastError(FinlibError):
+    """A forecast or backtest has too little payment history to learn from; the message says what is needed."""
 
 
 class LLMError(FinlibError):

@@ -1,0 +1,252 @@
+"""Rolling-origin backtest of every forecast method on a ledger's own history.
+
+Origins are every ``ORIGIN_STEP_DAYS`` days, from once a quarter of the ledger's span (at least 90 days) is
+history until 13 weeks before its latest date, the latest ``MAX_ORIGINS`` of them. At each origin every method
+is fitted on the payments known then and predicts:
+- dates: each invoice open at the origin (conditioned on its age) and each invoice issued in the next
+  ``ORIGIN_STEP_DAYS`` days (as of its own invoice date), scored against its actual payment date when it has one;
+- amounts: each customer's first invoice in the next ``ORIGIN_STEP_DAYS`` days;
+- cash-in: the next 13 weeks of collections on the invoices open at the origin, against what they paid.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from finlib.errors import ForecastError
+from finlib.forecast.amounts import AMOUNT_METHODS, invoice_order, next_invoices, predict_next_amounts
+from finlib.forecast.cashflow import WEEKS, actual_cash_in, forecast_cash_in
+from finlib.forecast.features import PreparedLedger, prepare_ledger, to_dates
+from finlib.forecast.outlook import collectable_share, predict_days
+from finlib.forecast.payment_dates import APP_DATE_METHODS, DATE_METHODS, DEFAULT_DATE_METHOD, fit_delays
+
+ORIGIN_STEP_DAYS = 28
+MAX_ORIGINS = 12
+MIN_HISTORY_DAYS = 90
+HORIZON_DAYS = WEEKS * 7
+WITHIN_DAYS = 7
+REFERENCE_DATE_METHOD = "customer_mean"
+
+
+@dataclass(frozen=True)
+class DateScore:
+    """How one date method did: predictions scored, MAE, share within +/-7 days, bias (+ = late), coverage."""
+
+    method: str
+    label: str
+    predictions: int
+    mae_days: float
+    within_7_days: float
+    bias_days: float
+    interval_coverage: float | None
+
+
+@dataclass(frozen=True)
+class AmountScore:
+    """How one next-amount method did: forecasts scored, MAE and WAPE (sum |error| / sum |actual|)."""
+
+    method: str
+    label: str
+    predictions: int
+    mae: float
+    wape: float
+
+
+@dataclass(frozen=True)
+class CashScore:
+    """How one method's weekly cash-in forecast did: weeks scored, MAE per week, WAPE, bias, band coverage."""
+
+    method: str
+    weeks: int
+    mae: float
+    wape: float
+    bias: float
+    band_coverage: float
+
+
+@dataclass(frozen=True)
+class BacktestResult:
+    """Every method's scores on one ledger, the origins used and the methods that did best."""
+
+    origins: list[str]
+    dates: list[DateScore]
+    amounts: list[AmountScore]
+    cash: list[CashScore]
+    best_date_method: str
+    best_amount_method: str
+    seconds: float
+    notes: list[str] = field(default_factory=list)
+
+    def date_score(self, method: str) -> DateScore | None:
+        """The scores of one date method."""
+        return next((s for s in self.dates if s.method == method), None)
+
+    def amount_score(self, method: str) -> AmountScore | None:
+        """The scores of one amount method."""
+        return next((s for s in self.amounts if s.method == method), None)
+
+    def cash_score(self, method: str) -> CashScore | None:
+        """The weekly cash-in scores of one date method."""
+        return next((s for s in self.cash if s.method == method), None)
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-safe dictionary (the ``backtest --json`` output)."""
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> BacktestResult:
+        """Inverse of ``to_json``."""
+        return cls(
+            origins=list(data["origins"]),
+            dates=[DateScore(**d) for d in data["dates"]],
+            amounts=[AmountScore(**a) for a in data["amounts"]],
+            cash=[CashScore(**c) for c in data["cash"]],
+            best_date_method=data["best_date_method"],
+            best_amount_method=data["best_amount_method"],
+            seconds=float(data["seconds"]),
+            notes=list(data.get("notes", [])),
+        )
+
+
+def backtest_origins(prepared: PreparedLedger) -> np.ndarray:
+    """Origin days: every ``ORIGIN_STEP_DAYS`` from the end of the warm-up to 13 weeks before the latest date."""
+    first = float(np.nanmin(prepared.invoice_day))
+    last = float(np.nanmax(np.fmax(prepared.invoice_day, np.nan_to_num(prepared.payment_day, nan=-np.inf))))
+    start = first + max(MIN_HISTORY_DAYS, 0.25 * (last - first))
+    stop = last - HORIZON_DAYS
+    if stop < start:
+        raise ForecastError(
+            "The ledger spans too short a time to backtest: it needs about 6 months of invoices with payments "
+            "(90 days to learn from and 13 weeks to check against)."
+        )
+    origins = np.arange(stop, start - 1e-9, -ORIGIN_STEP_DAYS)[:MAX_ORIGINS][::-1]
+    return np.floor(origins)
+
+
+def run_backtest(ledger: pd.DataFrame, *, window: int = 3) -> BacktestResult:
+    """Score every date, amount and cash-in method at every origin; see the module docstring."""
+    started = time.perf_counter()
+    prepared = prepare_ledger(ledger)
+    origins = backtest_origins(prepared)
+    ranks = invoice_order(prepared)
+    errors: dict[str, list[np.ndarray]] = {m: [] for m in DATE_METHODS}
+    covered: dict[str, list[np.ndarray]] = {m: [] for m in DATE_METHODS}
+    amount_errors: dict[str, list[np.ndarray]] = {m: [] for m in AMOUNT_METHODS}
+    amount_actuals: list[np.ndarray] = []
+    cash: dict[str, list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]] = {m: [] for m in APP_DATE_METHODS}
+    notes: list[str] = []
+    for origin in origins:
+        open_rows = np.flatnonzero(prepared.open_on(origin))
+        upcoming = (prepared.invoice_day > origin) & (prepared.invoice_day <= origin + ORIGIN_STEP_DAYS)
+        new_rows = np.flatnonzero(upcoming & (prepared.amount > 0))
+        targets = np.concatenate([open_rows, new_rows])
+        target_as_of = np.concatenate([np.full(len(open_rows), origin), prepared.invoice_day[new_rows]])
+        actual = prepared.payment_day[targets]
+        scored = ~np.isnan(actual)
+        if not prepared.paid_by(origin).any():
+            notes.append(f"origin {to_dates(np.array([origin]))[0]:%Y-%m-%d} skipped: no payment known yet")
+            continue
+        for method in DATE_METHODS:
+            distribution = fit_delays(prepared, origin, method, targets, target_as_of)
+            invoice_day = prepared.invoice_day[targets]
+            predicted, low, high = predict_days(distribution, invoice_day, target_as_of, method)
+            keep = scored & ~np.isnan(predicted)
+            errors[method].append(predicted[keep] - actual[keep])
+            covered[method].append((low[keep] <= actual[keep]) & (actual[keep] <= high[keep]))
+            if method in cash:
+                opened = slice(0, len(open_rows))
+                weeks = forecast_cash_in(
+                    _subset(distribution, opened),
+                    invoice_day[opened],
+                    prepared.amount[open_rows],
+                    origin,
+                    collectable_share(prepared, origin, open_rows),
+                )
+                collected = actual_cash_in(prepared.payment_day[open_rows], prepared.amount[open_rows], origin)
+                cash[method].append((weeks.expected, weeks.low, weeks.high, collected))
+        predictions = predict_next_amounts(prepared, ranks, origin, window)
+        next_rows = next_invoices(prepared, ranks, origin, ORIGIN_STEP_DAYS)
+        customer = prepared.customer[next_rows]
+        amount_actuals.append(prepared.amount[next_rows])
+        for method, per_customer in predictions.items():
+            amount_errors[method].append(per_customer[customer] - prepared.amount[next_rows])
+    dates = [_date_score(m, errors[m], covered[m]) for m in DATE_METHODS]
+    actual_amounts = np.concatenate(amount_actuals) if amount_actuals else np.zeros(0)
+    amounts = [_amount_score(m, amount_errors[m], actual_amounts) for m in AMOUNT_METHODS]
+    cash_scores = [_cash_score(m, cash[m]) for m in APP_DATE_METHODS]
+    app_dates = [s for s in dates if s.method in APP_DATE_METHODS and s.predictions]
+    best_date = min(app_dates, key=lambda s: s.mae_days).method if app_dates else DEFAULT_DATE_METHOD
+    scored_amounts = [s for s in amounts if s.predictions]
+    best_amount = min(scored_amounts, key=lambda s: s.mae).method if scored_amounts else "moving_average"
+    return BacktestResult(
+        origins=[f"{d:%Y-%m-%d}" for d in pd.to_datetime(to_dates(origins))],
+        dates=dates,
+        amounts=amounts,
+        cash=cash_scores,
+        best_date_method=best_date,
+        best_amount_method=best_amount,
+        seconds=round(time.perf_counter() - started, 3),
+        notes=notes,
+    )
+
+
+def _subset(distribution: Any, rows: slice) -> Any:
+    from dataclasses import replace
+
+    return replace(
+        distribution, base=distribution.base[rows], scale=distribution.scale[rows], age=distribution.age[rows]
+    )
+
+
+def _nan_if_empty(values: np.ndarray, reduce: Any) -> float:
+    return float(reduce(values)) if len(values) else float("nan")
+
+
+def _date_score(method: str, errors: list[np.ndarray], covered: list[np.ndarray]) -> DateScore:
+    error = np.concatenate(errors) if errors else np.zeros(0)
+    inside = np.concatenate(covered) if covered else np.zeros(0, dtype=bool)
+    has_interval = method != "original" and len(inside) > 0
+    return DateScore(
+        method=method,
+        label=DATE_METHODS[method].label,
+        predictions=len(error),
+        mae_days=_nan_if_empty(np.abs(error), np.mean),
+        within_7_days=_nan_if_empty(np.abs(error) <= WITHIN_DAYS, np.mean),
+        bias_days=_nan_if_empty(error, np.mean),
+        interval_coverage=float(inside.mean()) if has_interval else None,
+    )
+
+
+def _amount_score(method: str, errors: list[np.ndarray], actual: np.ndarray) -> AmountScore:
+    error = np.concatenate(errors) if errors else np.zeros(0)
+    keep = ~np.isnan(error)
+    absolute = np.abs(error[keep])
+    scale = float(np.abs(actual[keep]).sum())
+    return AmountScore(
+        method=method,
+        label=AMOUNT_METHODS[method].label,
+        predictions=int(keep.sum()),
+        mae=_nan_if_empty(absolute, np.mean),
+        wape=float(absolute.sum() / scale) if scale > 0 else float("nan"),
+    )
+
+
+def _cash_score(method: str, weeks: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]) -> CashScore:
+    if not weeks:
+        return CashScore(method, 0, float("nan"), float("nan"), float("nan"), float("nan"))
+    expected, low, high, actual = (np.concatenate(parts) for parts in zip(*weeks, strict=True))
+    error = expected - actual
+    total = float(np.abs(actual).sum())
+    return CashScore(
+        method=method,
+        weeks=len(error),
+        mae=float(np.abs(error).mean()),
+        wape=float(np.abs(error).sum() / total) if total > 0 else float("nan"),
+        bias=float(error.mean()),
+        band_coverage=float(((low <= actual) & (actual <= high)).mean()),
+    )

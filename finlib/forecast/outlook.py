@@ -1,0 +1,115 @@
+"""The forecast as of a date: a predicted payment date and interval for every open invoice, and 13 weeks of cash-in.
+
+Only what was known on the as-of date is used: invoices issued by then, payments made by then. An invoice paid
+later is open on the as-of date, and its later payment is unknown to the forecast.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from finlib.errors import ForecastError
+from finlib.forecast import cashflow
+from finlib.forecast.cashflow import CashWeeks, forecast_cash_in
+from finlib.forecast.features import PreparedLedger, day_of, prepare_ledger, to_dates
+from finlib.forecast.payment_dates import (
+    DATE_METHODS,
+    DEFAULT_DATE_METHOD,
+    INTERVAL_QUANTILES,
+    DelayDistribution,
+    fit_delays,
+)
+
+INVOICE_COLUMNS = (
+    "invoice_number", "customer", "customer_key", "alias", "invoice_date", "due_date", "amount",
+    "predicted_payment_date", "low_date", "high_date", "days_late",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Forecast:
+    """Open invoices with predicted dates (``INVOICE_COLUMNS``, earliest prediction first) and the weekly cash-in."""
+
+    as_of: pd.Timestamp
+    method: str
+    invoices: pd.DataFrame
+    weeks: CashWeeks
+
+    @property
+    def method_label(self) -> str:
+        """What the app calls the method."""
+        return DATE_METHODS[self.method].label
+
+
+def latest_date(ledger: pd.DataFrame) -> pd.Timestamp:
+    """The ledger's latest invoice or payment date: the default as-of date."""
+    latest = max(ledger["invoice_date"].max(), ledger["payment_date"].max())
+    if pd.isna(latest):
+        raise ForecastError("The ledger has no dated invoice to forecast from. Load a ledger with invoice dates.")
+    return pd.Timestamp(latest).normalize()
+
+
+def predict_days(
+    distribution: DelayDistribution, invoice_day: np.ndarray, target_as_of: np.ndarray, method: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Predicted, low and high payment day of each target (whole days; after its forecast day when conditioned)."""
+    low_q, high_q = INTERVAL_QUANTILES
+    days = [np.floor(invoice_day + distribution.quantile(q) + 0.5) for q in (0.5, low_q, high_q)]
+    if distribution.conditioned:
+        days = [np.maximum(d, target_as_of + 1) for d in days]
+    if method == "original":
+        days[1] = days[2] = np.full(len(invoice_day), np.nan)  # the original design gave a date, no interval
+    return days[0], days[1], days[2]
+
+
+def collectable_share(prepared: PreparedLedger, as_of_day: float, targets: np.ndarray) -> np.ndarray:
+    """Each target's chance of being paid within 13 weeks, from the ledger's life table (``cashflow``)."""
+    ages = as_of_day - prepared.invoice_day[targets]
+    return cashflow.collectable_share(prepared.invoice_day, prepared.payment_day, prepared.amount, as_of_day, ages)
+
+
+def compute_forecast(
+    ledger: pd.DataFrame, as_of: pd.Timestamp | None = None, method: str = DEFAULT_DATE_METHOD
+) -> Forecast:
+    """The forecast of every invoice open on ``as_of`` (default: the ledger's latest date) and the cash-in weeks."""
+    if method not in DATE_METHODS:
+        raise ForecastError(f"Unknown forecast method {method!r}; use one of {', '.join(DATE_METHODS)}.")
+    as_of = latest_date(ledger) if as_of is None else pd.Timestamp(as_of).normalize()
+    prepared = prepare_ledger(ledger)
+    as_of_day = day_of(as_of)
+    targets = np.flatnonzero(prepared.open_on(as_of_day))
+    target_as_of = np.full(len(targets), as_of_day)
+    distribution = fit_delays(prepared, as_of_day, method, targets, target_as_of)
+    predicted, low, high = predict_days(distribution, prepared.invoice_day[targets], target_as_of, method)
+    wanted = ["invoice_number", "customer_name", "customer_key", "invoice_date", "due_date"]
+    rows = ledger[wanted + [c for c in ("customer_alias",) if c in ledger.columns]].iloc[targets]
+    due_day = prepared.due_day[targets]
+    alias = rows["customer_alias"] if "customer_alias" in rows.columns else pd.Series(None, index=rows.index)
+    invoices = pd.DataFrame(
+        {
+            "invoice_number": rows["invoice_number"].to_numpy(dtype=object),
+            "customer": rows["customer_name"].to_numpy(dtype=object),
+            "customer_key": rows["customer_key"].to_numpy(dtype=object),
+            "alias": alias.to_numpy(dtype=object),
+            "invoice_date": rows["invoice_date"].to_numpy(),
+            "due_date": rows["due_date"].to_numpy(),
+            "amount": prepared.amount[targets],
+            "predicted_payment_date": to_dates(predicted),
+            "low_date": to_dates(low),
+            "high_date": to_dates(high),
+            "days_late": predicted - due_day,
+        }
+    )
+    order = np.lexsort((prepared.invoice_day[targets], predicted))
+    invoices = invoices.iloc[order].reset_index(drop=True)
+    weeks = forecast_cash_in(
+        distribution,
+        prepared.invoice_day[targets],
+        prepared.amount[targets],
+        as_of_day,
+        collectable_share(prepared, as_of_day, targets),
+    )
+    return Forecast(as_of=as_of, method=method, invoices=invoices, weeks=weeks)

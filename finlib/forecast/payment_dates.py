@@ -1,0 +1,280 @@
+"""Payment-date methods: a delay model per method, fitted on the payments known at an as-of date, no look-ahead.
+
+Every method predicts the delay (days from invoice date to payment) of an invoice as ``base + scale * z``:
+``base`` is the method's typical delay for that invoice, ``scale`` the customer's spread, and ``z`` is drawn from
+the portfolio's standardised residuals on the same history. The conditioned methods (the ones the app offers)
+look only at the part of that distribution beyond the invoice's age on the as-of date: an invoice still open
+on day 40 is paid after day 40, so its median, 10th and 90th percentile dates all lie after the as-of date.
+Formulas are in the README ("Payment-date forecasts").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from finlib.errors import ForecastError
+from finlib.forecast.features import PreparedLedger
+
+# A feature cell's own residuals weigh as much as zero effect after this many paid invoices.
+SHRINKAGE_INVOICES = 5.0
+# How many paid invoices make a customer's own typical delay weigh as much as the portfolio's is estimated from
+# the ledger (within-customer variance / between-customer variance), kept within these bounds.
+SHRINKAGE_BOUNDS = (0.25, 50.0)
+MIN_SCALE_DAYS = 1.0
+# Beyond this share of the residuals an invoice is older than nearly all history: its remaining wait is taken
+# from the tail above this quantile (how long the slowest payments took beyond it).
+TAIL_SHARE = 0.9
+INTERVAL_QUANTILES = (0.1, 0.9)
+# Residual distributions are kept as this many evenly spaced quantiles: searching 2,001 values instead of a
+# million makes the cash-in weeks 10x faster and moves a probability by at most 1/2,000.
+DISTRIBUTION_POINTS = 2001
+DENSE_CELLS_LIMIT = 20_000_000
+
+
+@dataclass(frozen=True)
+class DateMethod:
+    """A payment-date method: its name, what the app calls it and whether it conditions on the invoice being open."""
+
+    name: str
+    label: str
+    conditioned: bool
+
+
+DATE_METHODS: dict[str, DateMethod] = {
+    m.name: m
+    for m in (
+        DateMethod("original", "original formula: last payment + mean delay (per customer)", False),
+        DateMethod("customer_mean", "invoice date + customer mean delay", False),
+        DateMethod("customer_typical", "invoice date + customer typical delay, shrunk to the portfolio", True),
+        DateMethod("due_date_typical", "due date + customer typical lateness, shrunk to the portfolio", True),
+        DateMethod(
+            "segments", "due date + customer typical lateness, adjusted by terms, size, service and extra columns", True
+        ),
+    )
+}
+# The methods the app may choose by backtest; the first two are references only.
+APP_DATE_METHODS = ("customer_typical", "due_date_typical", "segments")
+DEFAULT_DATE_METHOD = "segments"
+
+
+@dataclass(frozen=True)
+class DelayDistribution:
+    """Per-target delay distribution: ``base + scale * z`` with z from ``residuals``, beyond ``age`` if conditioned.
+
+    A target older than ``TAIL_SHARE`` of its own distribution is beyond what its history can say; its remaining
+    wait is taken in days from ``tail_excess``: how far the portfolio's slowest payments went beyond the
+    portfolio's ``TAIL_SHARE`` delay quantile.
+    """
+
+    base: np.ndarray
+    scale: np.ndarray
+    age: np.ndarray
+    residuals: np.ndarray  # sorted standardised residuals of the history
+    tail_excess: np.ndarray  # sorted days beyond the portfolio's TAIL_SHARE delay, of the payments past it
+    conditioned: bool
+
+    def position(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per target: share of residuals at or below its age (0 unconditioned), and whether it is in the tail."""
+        count = len(self.residuals)
+        if not self.conditioned:
+            return np.zeros(len(self.base)), np.zeros(len(self.base), dtype=bool)
+        threshold = (self.age - self.base) / self.scale
+        below = np.searchsorted(self.residuals, threshold, side="right") / count
+        return below, below > TAIL_SHARE
+
+    def quantile(self, q: float) -> np.ndarray:
+        """Delay in days at conditional quantile ``q`` (inverse empirical CDF, so always beyond the age)."""
+        below, tail = self.position()
+        count = len(self.residuals)
+        share = below + q * (1.0 - below)
+        index = np.clip(np.ceil(share * count).astype(np.int64) - 1, 0, count - 1)
+        delay = self.base + self.scale * self.residuals[index]
+        excess_index = min(max(int(np.ceil(q * len(self.tail_excess))) - 1, 0), len(self.tail_excess) - 1)
+        return np.where(tail, self.age + self.tail_excess[excess_index], delay)
+
+    def probability_by(self, delay: np.ndarray, position: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+        """Conditional probability that each target is paid within ``delay`` days of its invoice date.
+
+        ``position`` is ``self.position()``, passed in when asking for many delays of the same targets.
+        """
+        below, tail = self.position() if position is None else position
+        standardised = (delay - self.base) / self.scale
+        reached = np.searchsorted(self.residuals, standardised, side="right") / len(self.residuals)
+        remaining = np.maximum(1.0 - below, 1e-12)
+        inside = np.clip((reached - below) / remaining, 0.0, 1.0)
+        waited = np.searchsorted(self.tail_excess, delay - self.age, side="right") / len(self.tail_excess)
+        return np.where(tail, waited, inside)
+
+
+def fit_delays(
+    prepared: PreparedLedger, as_of_day: float, method: str, targets: np.ndarray, target_as_of: np.ndarray
+) -> DelayDistribution:
+    """The delay distribution of ``targets`` (row positions) under ``method``, from payments known on ``as_of_day``.
+
+    ``target_as_of`` is the day each target is forecast on (the as-of date; for an invoice issued later, its own
+    invoice date): the age it is conditioned on. Raises ForecastError when no payment is known yet.
+    """
+    history = np.flatnonzero(prepared.paid_by(as_of_day))
+    if len(history) == 0:
+        raise ForecastError(
+            "No invoice had been paid by the forecast date, so there is no payment history to learn from. "
+            "Pick a later date, or load a ledger with payment dates."
+        )
+    rows = np.concatenate([history, targets])
+    delay = prepared.payment_day[history] - prepared.invoice_day[history]
+    if method == "original":
+        base, scale = _original(prepared, rows, history, delay)
+    elif method in ("due_date_typical", "segments"):
+        base, scale = _due_date_typical(prepared, rows, history)
+        if method == "segments":
+            base, scale = _segments(prepared, rows, history, delay, base)
+    else:
+        shrinkage = 0.0 if method == "customer_mean" else None
+        base, scale = _customer_typical(prepared, rows, history, delay, shrinkage)
+    known = len(history)
+    residuals = np.sort((delay - base[:known]) / scale[:known])
+    residuals = residuals[np.isfinite(residuals)]
+    if method == "original" or len(residuals) == 0:
+        residuals = np.zeros(1)  # the original formula is a date, not a distribution
+    residuals = _thin(residuals)
+    age = np.maximum(target_as_of - prepared.invoice_day[targets], 0.0)
+    conditioned = DATE_METHODS[method].conditioned
+    return DelayDistribution(base[known:], scale[known:], age, residuals, _tail_excess(delay), conditioned)
+
+
+def _tail_excess(delay: np.ndarray) -> np.ndarray:
+    """Sorted days by which the payments beyond the portfolio's ``TAIL_SHARE`` delay quantile exceeded it."""
+    cut = float(np.quantile(delay, TAIL_SHARE))
+    excess = np.sort(delay[delay > cut] - cut)
+    return _thin(excess) if len(excess) else np.array([MIN_SCALE_DAYS])
+
+
+def _thin(ordered: np.ndarray) -> np.ndarray:
+    """A sorted sample kept as ``DISTRIBUTION_POINTS`` evenly spaced quantiles when it is longer than that."""
+    if len(ordered) <= DISTRIBUTION_POINTS:
+        return ordered
+    return np.quantile(ordered, np.linspace(0.0, 1.0, DISTRIBUTION_POINTS))
+
+
+def _group_moments(codes: np.ndarray, values: np.ndarray, groups: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Count, sum and sum of squares of ``values`` per group code."""
+    count = np.bincount(codes, minlength=groups).astype("float64")
+    total = np.bincount(codes, weights=values, minlength=groups)
+    squares = np.bincount(codes, weights=values * values, minlength=groups)
+    return count, total, squares
+
+
+def estimate_shrinkage(count: np.ndarray, total: np.ndarray, squares: np.ndarray) -> float:
+    """k = within-group variance / between-group variance of the group means (empirical Bayes, method of moments).
+
+    Groups with two or more values count; the between variance is the variance of their means less the part
+    their sampling noise explains. Few groups, or no spread between them, give the upper bound (pool fully).
+    """
+    several = count >= 2
+    if several.sum() < 3:
+        return SHRINKAGE_BOUNDS[1]
+    n, sums, squared = count[several], total[several], squares[several]
+    means = sums / n
+    within = float((squared - sums * means).sum() / (n - 1).sum())
+    between = float(means.var(ddof=1) - np.mean(within / n))
+    if between <= 0:
+        return SHRINKAGE_BOUNDS[1]
+    return float(np.clip(within / between, *SHRINKAGE_BOUNDS))
+
+
+def _shrunk(
+    codes: np.ndarray, values: np.ndarray, groups: int, shrinkage: float | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per group: mean shrunk towards the overall mean, spread shrunk towards the overall variance, and counts.
+
+    mean_g = (sum_g + k * mean) / (n_g + k); spread_g^2 = (sum_g (v - mean_g)^2 + k * var) / (n_g + k), with
+    k from ``estimate_shrinkage`` when ``shrinkage`` is None. With k = 0 (the plain customer mean) a group
+    without history gets the overall mean and spread.
+    """
+    overall_mean = float(values.mean())
+    overall_var = float(values.var()) if len(values) > 1 else 0.0
+    count, total, squares = _group_moments(codes, values, groups)
+    if shrinkage is None:
+        shrinkage = estimate_shrinkage(count, total, squares)
+    weight = count + shrinkage
+    mean = np.where(weight > 0, (total + shrinkage * overall_mean) / np.maximum(weight, 1e-12), overall_mean)
+    weight = np.maximum(weight, 1e-12)
+    spread_sum = np.maximum(squares - 2 * mean * total + count * mean * mean, 0.0)
+    if shrinkage > 0:
+        variance = (spread_sum + shrinkage * overall_var) / weight
+    else:
+        variance = np.where(count > 1, spread_sum / np.maximum(count, 1.0), overall_var)
+    return mean, np.maximum(np.sqrt(variance), MIN_SCALE_DAYS), count
+
+
+def _customer_typical(
+    prepared: PreparedLedger, rows: np.ndarray, history: np.ndarray, delay: np.ndarray, shrinkage: float | None
+) -> tuple[np.ndarray, np.ndarray]:
+    mean, spread, _ = _shrunk(prepared.customer[history], delay, prepared.customers, shrinkage)
+    codes = prepared.customer[rows]
+    return mean[codes], spread[codes]
+
+
+def _due_date_typical(prepared: PreparedLedger, rows: np.ndarray, history: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    terms = prepared.due_day - prepared.invoice_day
+    terms = np.where(np.isnan(terms), 0.0, terms)
+    lateness = prepared.payment_day[history] - prepared.invoice_day[history] - terms[history]
+    mean, spread, _ = _shrunk(prepared.customer[history], lateness, prepared.customers, None)
+    codes = prepared.customer[rows]
+    return terms[rows] + mean[codes], spread[codes]
+
+
+def _segments(
+    prepared: PreparedLedger, rows: np.ndarray, history: np.ndarray, delay: np.ndarray, base: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """A typical delay (``base``) plus, per feature, a portfolio effect and a customer-within-level effect, both shrunk.
+
+    One pass over the features in order: effect(level) = sum of residuals / (n + k), then for each
+    (customer, level) cell the same on what is left; k = ``SHRINKAGE_INVOICES`` pulls thin cells to zero.
+    """
+    known = len(history)
+    base = base.copy()
+    customer = prepared.customer[rows]
+    for feature in prepared.features:
+        level = feature.codes[rows]
+        residual = delay - base[:known]
+        count, total, _ = _group_moments(level[:known], residual, feature.levels)
+        base += (total / (count + SHRINKAGE_INVOICES))[level]
+        cell, cells = _cells(customer, level, feature.levels)
+        residual = delay - base[:known]
+        count, total, _ = _group_moments(cell[:known], residual, cells)
+        base += (total / (count + SHRINKAGE_INVOICES))[cell]
+    residual = delay - base[:known]
+    _, spread, _ = _shrunk(prepared.customer[history], residual, prepared.customers, None)
+    scale = spread[customer]
+    return base, scale
+
+
+def _cells(customer: np.ndarray, level: np.ndarray, levels: int) -> tuple[np.ndarray, int]:
+    """A code per (customer, level) pair and the number of codes (dense when small enough to count directly)."""
+    cell = customer * levels + level
+    size = int(cell.max()) + 1 if len(cell) else 0
+    if size <= DENSE_CELLS_LIMIT:
+        return cell, size
+    cells, position = np.unique(cell, return_inverse=True)
+    return position, len(cells)
+
+
+def _original(
+    prepared: PreparedLedger, rows: np.ndarray, history: np.ndarray, delay: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The original formula per customer: last payment date + mean delay (rounded half away from zero)."""
+    groups = prepared.customers
+    codes = prepared.customer[history]
+    count, total, _ = _group_moments(codes, delay, groups)
+    mean = np.divide(total, count, out=np.full(groups, np.nan), where=count > 0)
+    last = np.full(groups, -np.inf)
+    np.maximum.at(last, codes, prepared.payment_day[history])
+    rounded = np.sign(mean) * np.floor(np.abs(mean) + 0.5)
+    next_day = np.where(count > 0, last + rounded, np.nan)
+    customer = prepared.customer[rows]
+    base = next_day[customer] - prepared.invoice_day[rows]
+    _, spread, _ = _shrunk(codes, delay, groups, 0.0)
+    return base, spread[customer]
