@@ -33,6 +33,9 @@ TEXT_COLUMNS = [
     "predicted_next_payment_date",
 ]
 
+JSON_INDENT_LIMIT = 5_000  # beyond this many invoices `forecast --json` is written compact (it is for programs)
+FORECAST_TEXT_ROWS = 50
+
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with one subcommand per action."""
@@ -66,6 +69,16 @@ def build_parser() -> argparse.ArgumentParser:
     stats.add_argument("--customer", help="only this customer (name as in the ledger, any case)")
     stats.add_argument("--as-of", help="the ledger as it stood on this date (YYYY-MM-DD); default: its latest date")
     stats.add_argument("--json", action="store_true")
+
+    forecast = commands.add_parser("forecast", help="predicted payment date of every open invoice, 13-week cash-in")
+    forecast.add_argument("name")
+    forecast.add_argument("--as-of", help="forecast as of this date (YYYY-MM-DD); later payments are unknown to it")
+    forecast.add_argument("--method", help="a date method (default: the best in the project's backtest)")
+    forecast.add_argument("--json", action="store_true")
+
+    backtest = commands.add_parser("backtest", help="rolling-origin backtest of every forecast method")
+    backtest.add_argument("name")
+    backtest.add_argument("--json", action="store_true")
 
     delete = commands.add_parser("delete", help="delete a project and its aliases")
     delete.add_argument("name")
@@ -207,6 +220,62 @@ def _stats(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
     return 0
 
 
+def _forecast(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+    from finlib.forecast import backtest_cache, outlook
+
+    loaded = projects.load_project(_services(settings), args.name)
+    kept = backtest_cache.load_backtest(settings, loaded.info.name, loaded.info.version)
+    method = args.method or (kept.best_date_method if kept else outlook.DEFAULT_DATE_METHOD)
+    as_of = _parse_date(args.as_of) if args.as_of else None
+    forecast = outlook.compute_forecast(loaded.ledger, as_of, method)
+    payload = outlook.forecast_json(forecast, loaded.info.name)
+    if args.json:
+        json.dump(payload, out, indent=2 if len(payload["invoices"]) <= JSON_INDENT_LIMIT else None, ensure_ascii=False)
+        out.write("\n")
+        return 0
+    score = kept.date_score(method) if kept else None
+    error = f"typical error ± {score.mae_days:.0f} days" if score else "run `backtest` for its typical error"
+    print(f"project {payload['project']} as of {payload['as_of']}: {len(payload['invoices'])} open invoices", file=out)
+    print(f"method: {forecast.method_label} ({error})", file=out)
+    weeks = pd.DataFrame(payload["weeks"])
+    print("\ncash-in per week (expected, 10th-90th percentile band):", file=out)
+    print(weeks.to_string(index=False, float_format=lambda number: f"{number:,.0f}"), file=out)
+    if payload["invoices"]:
+        table = pd.DataFrame(payload["invoices"]).drop(columns=["alias"])
+        shown = table.head(FORECAST_TEXT_ROWS)
+        print(f"\nopen invoices by predicted payment date (first {len(shown)} of {len(table)}):", file=out)
+        print(shown.to_string(index=False, float_format=lambda number: f"{number:,.2f}"), file=out)
+    return 0
+
+
+def _backtest(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+    from finlib.forecast import backtest_cache
+
+    loaded = projects.load_project(_services(settings), args.name)
+    result = backtest_cache.cached_backtest(loaded.ledger, settings, loaded.info.name, loaded.info.version)
+    if args.json:
+        json.dump({"project": loaded.info.name, **result.to_json()}, out, indent=2, allow_nan=False, default=str)
+        out.write("\n")
+        return 0
+    print(
+        f"project {loaded.info.name}: {len(result.origins)} origins {result.origins[0]} .. {result.origins[-1]}, "
+        f"{result.seconds:.1f} s",
+        file=out,
+    )
+    for title, rows in (
+        ("payment dates", result.dates),
+        ("next invoice amount", result.amounts),
+        ("weekly cash-in", result.cash),
+    ):
+        print(f"\n{title}:", file=out)
+        frame = pd.DataFrame([vars(row) for row in rows])
+        print(frame.to_string(index=False, float_format=lambda number: f"{number:,.3f}"), file=out)
+    print(f"\nbest date method: {result.best_date_method}; best amount method: {result.best_amount_method}", file=out)
+    for note in result.notes:
+        print(f"note: {note}", file=out)
+    return 0
+
+
 def _delete(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
     projects.delete_project(_services(settings), args.name)
     print(f"deleted project {args.name}", file=out)
@@ -300,6 +369,8 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings, TextIO], int]] = {
     "refresh": _refresh,
     "projects": _projects,
     "stats": _stats,
+    "forecast": _forecast,
+    "backtest": _backtest,
     "delete": _delete,
     "ask": _ask,
 }

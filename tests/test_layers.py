@@ -2,7 +2,8 @@
 
 faces        finlib.cli, finlib.__main__ (and ui/, pages/, app.py outside finlib)
 services     finlib.projects, finlib.demo, finlib.export, finlib.audit
-chat         finlib.chat.*           (may use privacy and analytics, never ingest or the services)
+chat         finlib.chat.*           (may use privacy, analytics and forecast, never ingest or the services)
+forecast     finlib.forecast.*       (may use analytics)
 ingest       finlib.ingest.*    privacy  finlib.privacy.*    analytics  finlib.analytics.*  (siblings, independent)
 foundation   finlib.errors, finlib.config, finlib.logs, finlib.names, finlib.db
 """
@@ -25,16 +26,17 @@ ALLOWED = {
     "ingest": {"foundation"},
     "privacy": {"foundation"},
     "analytics": {"foundation"},
-    "chat": {"foundation", "privacy", "analytics"},
-    "services": {"foundation", "ingest", "privacy", "analytics", "services"},
-    "faces": {"foundation", "ingest", "privacy", "analytics", "chat", "services", "faces"},
+    "forecast": {"foundation", "analytics"},
+    "chat": {"foundation", "privacy", "analytics", "forecast"},
+    "services": {"foundation", "ingest", "privacy", "analytics", "forecast", "services"},
+    "faces": {"foundation", "ingest", "privacy", "analytics", "forecast", "chat", "services", "faces"},
 }
 
 
 def _layer(module: str) -> str:
     """The layer a finlib module (dotted name) belongs to."""
     parts = module.split(".")
-    if len(parts) > 1 and parts[1] in {"ingest", "privacy", "analytics", "chat"}:
+    if len(parts) > 1 and parts[1] in {"ingest", "privacy", "analytics", "forecast", "chat"}:
         return parts[1]
     if module in FOUNDATION or module == "finlib":
         return "foundation"

@@ -95,22 +95,37 @@ class BacktestResult:
         return next((s for s in self.cash if s.method == method), None)
 
     def to_json(self) -> dict[str, Any]:
-        """JSON-safe dictionary (the ``backtest --json`` output)."""
-        return asdict(self)
+        """JSON-safe dictionary (the ``backtest --json`` output); a figure with nothing to score is null."""
+        return _without_nan(asdict(self))
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> BacktestResult:
         """Inverse of ``to_json``."""
         return cls(
             origins=list(data["origins"]),
-            dates=[DateScore(**d) for d in data["dates"]],
-            amounts=[AmountScore(**a) for a in data["amounts"]],
-            cash=[CashScore(**c) for c in data["cash"]],
+            dates=[DateScore(**_with_nan(d)) for d in data["dates"]],
+            amounts=[AmountScore(**_with_nan(a)) for a in data["amounts"]],
+            cash=[CashScore(**_with_nan(c)) for c in data["cash"]],
             best_date_method=data["best_date_method"],
             best_amount_method=data["best_amount_method"],
             seconds=float(data["seconds"]),
             notes=list(data.get("notes", [])),
         )
+
+
+def _with_nan(entry: dict[str, Any]) -> dict[str, Any]:
+    """Nulls back to NaN, except the interval coverage, which is None when a method has no interval."""
+    return {k: (float("nan") if v is None and k != "interval_coverage" else v) for k, v in entry.items()}
+
+
+def _without_nan(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_nan(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_nan(v) for v in value]
+    if isinstance(value, float) and value != value:
+        return None
+    return value
 
 
 def backtest_origins(prepared: PreparedLedger) -> np.ndarray:

@@ -64,21 +64,22 @@ def collectable_share(
     """Per age: the share of invoices once that old and unpaid that were paid within the next 13 weeks.
 
     Only outcomes known on the as-of date count: an invoice enters an age band's table if it reached the band's
-    lower edge at least 13 weeks before the as-of date. A band with fewer than ``MIN_LIFE_TABLE_INVOICES`` takes
-    the share of the nearest younger band that has enough (1 when none has).
+    lower edge at least 13 weeks before the as-of date. share(band) = (paid + m * share(younger band)) /
+    (invoices + m) with m = ``MIN_LIFE_TABLE_INVOICES`` (and share 1 before the first band), so a thin band
+    leans on the younger one.
     """
     horizon = WEEKS * DAYS_PER_WEEK
     known_payment = np.where(payment_day <= as_of_day, payment_day, np.inf)
     positive = amount > 0
     shares = np.ones(len(AGE_EDGES_DAYS))
+    previous = 1.0
     for band, edge in enumerate(AGE_EDGES_DAYS):  # one vectorised pass per age band (a dozen), not per invoice
         reached = invoice_day + edge
         eligible = positive & (reached + horizon <= as_of_day) & (known_payment > reached)
-        counted = int(eligible.sum())
-        if counted >= MIN_LIFE_TABLE_INVOICES:
-            shares[band] = float((known_payment[eligible] <= reached[eligible] + horizon).mean())
-        elif band > 0:
-            shares[band] = shares[band - 1]
+        paid = float((known_payment[eligible] <= reached[eligible] + horizon).sum())
+        # A thin band leans on the younger band's share as if it had MIN_LIFE_TABLE_INVOICES invoices.
+        shares[band] = (paid + MIN_LIFE_TABLE_INVOICES * previous) / (eligible.sum() + MIN_LIFE_TABLE_INVOICES)
+        previous = shares[band]
     band_of = np.searchsorted(np.asarray(AGE_EDGES_DAYS, dtype="float64"), ages, side="right") - 1
     return shares[np.clip(band_of, 0, len(AGE_EDGES_DAYS) - 1)]
 

@@ -7,6 +7,7 @@ later is open on the as-of date, and its later payment is unknown to the forecas
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -113,3 +114,47 @@ def compute_forecast(
         collectable_share(prepared, as_of_day, targets),
     )
     return Forecast(as_of=as_of, method=method, invoices=invoices, weeks=weeks)
+
+
+def _iso_days(values: pd.Series | np.ndarray) -> list[str | None]:
+    """Dates as ``YYYY-MM-DD`` (None for missing), without a Python call per date."""
+    text = np.datetime_as_string(np.asarray(values, dtype="datetime64[D]"), unit="D")
+    return [None if t == "NaT" else t for t in text.tolist()]
+
+
+def _numbers(values: np.ndarray) -> list[float | None]:
+    return [None if v != v else round(v, 2) for v in np.asarray(values, dtype="float64").tolist()]
+
+
+def forecast_json(forecast: Forecast, project: str) -> dict[str, Any]:
+    """The ``forecast --json`` document: project, as_of, method, one entry per open invoice, 13 weeks."""
+    table = forecast.invoices
+    columns: dict[str, list[Any]] = {
+        "invoice_number": [None if v is None or v != v else v for v in table["invoice_number"].tolist()],
+        "customer": table["customer"].tolist(),
+        "alias": [None if v is None or v != v else v for v in table["alias"].tolist()],
+        "invoice_date": _iso_days(table["invoice_date"]),
+        "due_date": _iso_days(table["due_date"]),
+        "amount": _numbers(table["amount"].to_numpy()),
+        "predicted_payment_date": _iso_days(table["predicted_payment_date"]),
+        "low_date": _iso_days(table["low_date"]),
+        "high_date": _iso_days(table["high_date"]),
+    }
+    names = list(columns)
+    weeks = forecast.weeks.frame()
+    return {
+        "project": project,
+        "as_of": forecast.as_of.strftime("%Y-%m-%d"),
+        "method": forecast.method,
+        "invoices": [dict(zip(names, row, strict=True)) for row in zip(*columns.values(), strict=True)],
+        "weeks": [
+            {"week_start": start, "expected": expected, "low": low, "high": high}
+            for start, expected, low, high in zip(
+                _iso_days(weeks["week_start"]),
+                _numbers(weeks["expected"].to_numpy()),
+                _numbers(weeks["low"].to_numpy()),
+                _numbers(weeks["high"].to_numpy()),
+                strict=True,
+            )
+        ],
+    }

@@ -1,0 +1,68 @@
+"""The 13-week cash-in forecast and the life table of collectability, on hand-computed cases."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from finlib.forecast.cashflow import Z_80, actual_cash_in, collectable_share, forecast_cash_in
+from finlib.forecast.payment_dates import DelayDistribution
+
+AS_OF = 1000.0
+
+
+def certain(delays: list[float]) -> DelayDistribution:
+    """Invoices issued on the as-of date, each paid exactly ``delay`` days later."""
+    count = len(delays)
+    return DelayDistribution(
+        base=np.array(delays),
+        scale=np.ones(count),
+        age=np.zeros(count),
+        residuals=np.zeros(1),
+        tail_excess=np.ones(1),
+        conditioned=True,
+    )
+
+
+def test_each_invoice_lands_in_the_week_of_its_payment_date() -> None:
+    weeks = forecast_cash_in(certain([3.0, 10.0, 20.0]), np.full(3, AS_OF), np.array([100.0, 200.0, 400.0]), AS_OF)
+    # Week 1 is days 1-7 after the as-of date, week 2 days 8-14, week 3 days 15-21.
+    assert weeks.expected[:4] == pytest.approx([100.0, 200.0, 400.0, 0.0])
+    assert weeks.low[:3] == pytest.approx(weeks.expected[:3])  # certain payments: no band
+    assert weeks.start_day[:2] == pytest.approx([AS_OF + 1, AS_OF + 8])
+    assert weeks.beyond == pytest.approx(0.0)
+
+
+def test_collectability_scales_an_invoice_and_widens_the_band() -> None:
+    amounts = np.array([100.0, 400.0])
+    weeks = forecast_cash_in(certain([3.0, 10.0]), np.full(2, AS_OF), amounts, AS_OF, np.array([1.0, 0.5]))
+    assert weeks.expected[:2] == pytest.approx([100.0, 200.0])
+    spread = Z_80 * np.sqrt(400.0**2 * 0.25)
+    assert weeks.high[1] == pytest.approx(200.0 + spread)
+    assert weeks.low[1] == pytest.approx(max(200.0 - spread, 0.0))
+    assert weeks.beyond == pytest.approx(200.0)
+
+
+def test_the_life_table_shares_are_hand_computed() -> None:
+    # 100 invoices issued 200 days before the as-of date: 80 paid after 10 days, 20 never.
+    invoice_day = np.full(100, AS_OF - 200)
+    payment_day = np.where(np.arange(100) < 80, AS_OF - 190, np.nan)
+    shares = collectable_share(invoice_day, payment_day, np.ones(100), AS_OF, np.array([0.0, 20.0, 40.0]))
+    band_0 = (80 + 20 * 1.0) / (100 + 20)  # new invoices: 80 of 100 paid within 13 weeks, leaning on 1
+    band_15 = (0 + 20 * band_0) / (20 + 20)  # at 15 days the 20 still open: none paid
+    band_30 = (0 + 20 * band_15) / (20 + 20)
+    assert shares == pytest.approx([band_0, band_15, band_30])
+
+
+def test_payments_after_the_as_of_date_are_unknown_to_the_life_table() -> None:
+    invoice_day = np.full(100, AS_OF - 200)
+    paid_later = np.full(100, AS_OF + 5)
+    shares = collectable_share(invoice_day, paid_later, np.ones(100), AS_OF, np.array([0.0]))
+    assert shares == pytest.approx([20 / 120])
+
+
+def test_actual_cash_in_counts_each_payment_in_its_week() -> None:
+    payment_day = np.array([AS_OF + 1, AS_OF + 7, AS_OF + 8, AS_OF, np.nan, AS_OF + 92])
+    collected = actual_cash_in(payment_day, np.array([1.0, 2.0, 4.0, 8.0, 16.0, 32.0]), AS_OF)
+    assert collected[:2] == pytest.approx([3.0, 4.0])
+    assert collected.sum() == pytest.approx(7.0)

@@ -1,0 +1,75 @@
+"""The forecast as of a date: no look-ahead, one entry per open invoice, dates after the as-of date, the JSON shape."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from helpers.forecast_ledgers import generated_ledger
+
+from finlib.analytics.measures import ledger_as_of
+from finlib.forecast.features import day_of, prepare_ledger
+from finlib.forecast.outlook import compute_forecast, forecast_json
+from finlib.forecast.payment_dates import DATE_METHODS, fit_delays
+
+AS_OF = pd.Timestamp("2025-06-30")
+
+
+@pytest.mark.parametrize("method", list(DATE_METHODS))
+def test_deleting_everything_after_the_as_of_date_leaves_the_forecast_identical(method: str) -> None:
+    ledger = generated_ledger()
+    full = compute_forecast(ledger, AS_OF, method)
+    known = compute_forecast(ledger_as_of(ledger, AS_OF), AS_OF, method)
+    pd.testing.assert_frame_equal(full.invoices, known.invoices)
+    np.testing.assert_array_equal(full.weeks.expected, known.weeks.expected)
+    np.testing.assert_array_equal(full.weeks.high, known.weeks.high)
+
+
+def test_the_deleted_payments_would_change_the_forecast_if_they_were_seen() -> None:
+    """The no-look-ahead test can fail: fitted on the later payments too, the same open invoices move."""
+    prepared = prepare_ledger(generated_ledger())
+    targets = np.flatnonzero(prepared.open_on(day_of(AS_OF)))
+    when = np.full(len(targets), day_of(AS_OF))
+    honest = fit_delays(prepared, day_of(AS_OF), "segments", targets, when)
+    leaky = fit_delays(prepared, day_of(AS_OF + pd.Timedelta(days=180)), "segments", targets, when)
+    assert np.abs(honest.quantile(0.5) - leaky.quantile(0.5)).max() >= 1.0
+
+
+def test_every_invoice_open_on_the_as_of_date_gets_one_entry_and_no_other() -> None:
+    ledger = generated_ledger()
+    forecast = compute_forecast(ledger, AS_OF, "segments")
+    open_now = (ledger["invoice_date"] <= AS_OF) & ~(ledger["payment_date"] <= AS_OF) & (ledger["amount"] > 0)
+    assert sorted(forecast.invoices["invoice_number"]) == sorted(ledger.loc[open_now, "invoice_number"])
+
+
+@pytest.mark.parametrize("method", ["customer_typical", "due_date_typical", "segments"])
+def test_predicted_dates_and_intervals_lie_after_the_as_of_date_in_order(method: str) -> None:
+    invoices = compute_forecast(generated_ledger(), AS_OF, method).invoices
+    assert (invoices["low_date"] > AS_OF).all()
+    assert (invoices["low_date"] <= invoices["predicted_payment_date"]).all()
+    assert (invoices["predicted_payment_date"] <= invoices["high_date"]).all()
+
+
+def test_an_invoice_older_than_its_customers_usual_delay_is_predicted_after_the_as_of_date() -> None:
+    ledger = generated_ledger()
+    # Customer 00 pays after ~15 days; make one of its invoices 100 days old and still open.
+    row = ledger.index[(ledger["customer_key"] == "customer 00") & (ledger["invoice_date"] <= "2025-03-31")][-1]
+    ledger.loc[row, "payment_date"] = pd.NaT
+    invoices = compute_forecast(ledger, AS_OF, "customer_typical").invoices.set_index("invoice_number")
+    old = invoices.loc[ledger.loc[row, "invoice_number"]]
+    assert old["predicted_payment_date"] > AS_OF
+
+
+def test_the_json_document_has_exactly_the_documented_shape() -> None:
+    document = forecast_json(compute_forecast(generated_ledger(), AS_OF, "segments"), "acme")
+    assert list(document) == ["project", "as_of", "method", "invoices", "weeks"]
+    assert (document["project"], document["as_of"], document["method"]) == ("acme", "2025-06-30", "segments")
+    assert list(document["invoices"][0]) == [
+        "invoice_number", "customer", "alias", "invoice_date", "due_date", "amount",
+        "predicted_payment_date", "low_date", "high_date",
+    ]  # fmt: skip
+    assert [list(week) for week in document["weeks"]] == [["week_start", "expected", "low", "high"]] * 13
+    assert document["weeks"][0]["week_start"] == "2025-07-01"
+    json.dumps(document, allow_nan=False)
