@@ -159,9 +159,15 @@ def _upload(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
 
 
 def _refresh(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
-    info, changed = projects.refresh_project(_services(settings), args.name)
+    services = _services(settings)
+    info, changed = projects.refresh_project(services, args.name)
     if changed:
         _print_registered(info, out)
+        if settings.alert_webhook_url:
+            from finlib.alerting import notify_late_invoices
+
+            notify_late_invoices(services, info.name)  # finishes on its own thread before the process exits
+            print("  predicted-late alerts are being sent to ALERT_WEBHOOK_URL", file=out)
     else:
         print(f"{info.name}: unchanged (ETag {info.etag})", file=out)
     return 0

@@ -47,6 +47,12 @@ class Settings:
     max_file_mb: int = 400
     parse_timeout_s: float = 180.0
     parse_memory_mb: int = 6144
+    alert_webhook_url: str | None = None
+    alert_webhook_secret: str | None = field(default=None, repr=False)
+    alert_webhook_real_names: bool = False
+    alert_late_days: int = 14
+    alert_timeout_s: float = 10.0
+    alert_retries: int = 3
 
     def __post_init__(self) -> None:
         _require(self.alias_length >= 2, "ALIAS_LENGTH", "must be a whole number of at least 2")
@@ -58,6 +64,20 @@ class Settings:
         _require(self.max_file_mb > 0, "MAX_FILE_MB", "must be a positive number of megabytes")
         _require(self.parse_timeout_s > 0, "PARSE_TIMEOUT_S", "must be a positive number of seconds")
         _require(self.parse_memory_mb >= 256, "PARSE_MEMORY_MB", "must be at least 256")
+        _require(self.alert_late_days >= 0, "ALERT_LATE_DAYS", "must be 0 or more days")
+        _require(self.alert_timeout_s > 0, "ALERT_WEBHOOK_TIMEOUT", "must be a positive number of seconds")
+        _require(self.alert_retries >= 0, "ALERT_WEBHOOK_RETRIES", "must be 0 or more")
+        if self.alert_webhook_url:
+            _require(
+                self.alert_webhook_url.startswith(("http://", "https://")),
+                "ALERT_WEBHOOK_URL",
+                "must be an http:// or https:// URL",
+            )
+            _require(
+                bool(self.alert_webhook_secret),
+                "ALERT_WEBHOOK_SECRET",
+                "must be set when ALERT_WEBHOOK_URL is set (it signs every alert)",
+            )
 
     @property
     def database_backend(self) -> str:
@@ -151,6 +171,15 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
         return float(raw)
     except ValueError:
         raise ConfigError(f"{name} must be a number, got {raw!r}.") from None
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    raw = env.get(name, "").strip().casefold()
+    if raw in ("", "0", "false", "no", "off"):
+        return False
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    raise ConfigError(f"{name} must be true or false, got {raw!r}.")
 
 
 def _text(env: Mapping[str, str], name: str) -> str | None:
@@ -262,6 +291,12 @@ def load_settings(
         max_file_mb=_int(env, "MAX_FILE_MB", 400),
         parse_timeout_s=_float(env, "PARSE_TIMEOUT_S", 180.0),
         parse_memory_mb=_int(env, "PARSE_MEMORY_MB", 6144),
+        alert_webhook_url=_text(env, "ALERT_WEBHOOK_URL"),
+        alert_webhook_secret=_text(env, "ALERT_WEBHOOK_SECRET"),
+        alert_webhook_real_names=_flag(env, "ALERT_WEBHOOK_REAL_NAMES"),
+        alert_late_days=_int(env, "ALERT_LATE_DAYS", 14),
+        alert_timeout_s=_float(env, "ALERT_WEBHOOK_TIMEOUT", 10.0),
+        alert_retries=_int(env, "ALERT_WEBHOOK_RETRIES", 3),
     )
     values.update(overrides)
     if "alias_salt" not in overrides:

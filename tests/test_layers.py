@@ -1,7 +1,7 @@
 """The layering rules: finlib is the product logic, never imports Streamlit, and its layers import downwards only.
 
 faces        finlib.cli, finlib.__main__ (and ui/, pages/, app.py outside finlib)
-services     finlib.projects, finlib.demo, finlib.export, finlib.audit
+services     finlib.projects, finlib.demo, finlib.export, finlib.audit, finlib.alerting
 chat         finlib.chat.*           (may use privacy, analytics and forecast, never ingest or the services)
 forecast     finlib.forecast.*       (may use analytics)
 ingest       finlib.ingest.*    privacy  finlib.privacy.*    analytics  finlib.analytics.*  (siblings, independent)
@@ -19,7 +19,7 @@ FINLIB = Path(__file__).resolve().parents[1] / "finlib"
 
 
 FOUNDATION = {"finlib.errors", "finlib.config", "finlib.logs", "finlib.names", "finlib.db"}
-SERVICES = {"finlib.projects", "finlib.demo", "finlib.export", "finlib.audit"}
+SERVICES = {"finlib.projects", "finlib.demo", "finlib.export", "finlib.audit", "finlib.alerting"}
 # What each layer may import from finlib, besides itself.
 ALLOWED = {
     "foundation": {"foundation"},

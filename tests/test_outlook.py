@@ -11,7 +11,7 @@ from helpers.forecast_ledgers import generated_ledger
 
 from finlib.analytics.measures import ledger_as_of
 from finlib.forecast.features import day_of, prepare_ledger
-from finlib.forecast.outlook import compute_forecast, forecast_json
+from finlib.forecast.outlook import compute_forecast, compute_past_weeks, forecast_json
 from finlib.forecast.payment_dates import DATE_METHODS, fit_delays
 
 AS_OF = pd.Timestamp("2025-06-30")
@@ -73,3 +73,14 @@ def test_the_json_document_has_exactly_the_documented_shape() -> None:
     assert [list(week) for week in document["weeks"]] == [["week_start", "expected", "low", "high"]] * 13
     assert document["weeks"][0]["week_start"] == "2025-07-01"
     json.dumps(document, allow_nan=False)
+
+
+def test_past_weeks_show_the_forecast_made_13_weeks_earlier_beside_what_was_paid() -> None:
+    ledger = generated_ledger()
+    weeks = compute_past_weeks(ledger, AS_OF, "segments")
+    earlier = compute_forecast(ledger, AS_OF - pd.Timedelta(weeks=13), "segments")
+    np.testing.assert_allclose(weeks["expected"], earlier.weeks.expected)
+    assert weeks["week_start"].iloc[0] == AS_OF - pd.Timedelta(weeks=13) + pd.Timedelta(days=1)
+    paid = earlier.invoices.merge(ledger[["invoice_number", "payment_date"]], on="invoice_number")
+    paid = paid[paid["payment_date"] <= AS_OF]
+    assert weeks["actual"].sum() == pytest.approx(paid["amount"].sum())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from finlib import projects
+from finlib.alerting import notify_late_invoices
 from finlib.errors import FinlibError
 from finlib.projects import Services
 from ui.errors import render_error
@@ -37,6 +38,7 @@ def refresh(services: Services, name: str) -> None:
         return
     if changed:
         flash(f"{name} reloaded: {info.row_count:,} invoices, {info.customer_count:,} customers.")
+        notify_late_invoices(services, name)  # on its own thread: the page never waits for the webhook
     else:
         flash(f"{name} is up to date: the source has not changed.", icon=":material/done_all:")
     st.rerun()

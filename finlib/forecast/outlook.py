@@ -14,7 +14,7 @@ import pandas as pd
 
 from finlib.errors import ForecastError
 from finlib.forecast import cashflow
-from finlib.forecast.cashflow import CashWeeks, forecast_cash_in
+from finlib.forecast.cashflow import WEEKS, CashWeeks, actual_cash_in, forecast_cash_in
 from finlib.forecast.features import PreparedLedger, day_of, prepare_ledger, to_dates
 from finlib.forecast.payment_dates import (
     DATE_METHODS,
@@ -114,6 +114,28 @@ def compute_forecast(
         collectable_share(prepared, as_of_day, targets),
     )
     return Forecast(as_of=as_of, method=method, invoices=invoices, weeks=weeks)
+
+
+def compute_past_weeks(ledger: pd.DataFrame, as_of: pd.Timestamp, method: str) -> pd.DataFrame:
+    """The forecast made 13 weeks before ``as_of`` for the weeks since, beside what those invoices actually paid.
+
+    Columns ``week_start``, ``expected``, ``low``, ``high``, ``actual``; payments after ``as_of`` are not used.
+    An empty frame when the earlier date has no payment history yet.
+    """
+    as_of = pd.Timestamp(as_of).normalize()
+    earlier = as_of - pd.Timedelta(weeks=WEEKS)
+    try:
+        forecast = compute_forecast(ledger, earlier, method)
+    except ForecastError:
+        return pd.DataFrame(columns=["week_start", "expected", "low", "high", "actual"])
+    prepared = prepare_ledger(ledger)
+    earlier_day = day_of(earlier)
+    rows = np.flatnonzero(prepared.open_on(earlier_day))
+    payment = prepared.payment_day[rows]
+    payment = np.where(payment <= day_of(as_of), payment, np.nan)
+    weeks = forecast.weeks.frame()
+    weeks["actual"] = actual_cash_in(payment, prepared.amount[rows], earlier_day)
+    return weeks
 
 
 def _iso_days(values: pd.Series | np.ndarray) -> list[str | None]:
