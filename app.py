@@ -7,12 +7,14 @@ import streamlit as st
 from finlib.errors import FinlibError
 from ui.data import ensure_demo
 from ui.errors import render_error
+from ui.frame import inside_frame
 from ui.services import get_services, get_settings, settings_fingerprint
 from ui.sidebar import render_sidebar
 
 st.set_page_config(
     page_title="Invoice analytics",
-    page_icon=":material/receipt_long:",
+    # An emoji, drawn by the browser: a Material icon name here makes the browser fetch the favicon from a font CDN.
+    page_icon="🧾",
     layout="wide",
     initial_sidebar_state="expanded",
 )
@@ -46,4 +48,5 @@ except FinlibError as error:
 
 # Filters shape what Overview and Customers show; elsewhere they would look active while doing nothing.
 render_sidebar(settings, services, fingerprint, show_filters=page.title in FILTERED_PAGES)
-page.run()
+with inside_frame():
+    page.run()

@@ -149,31 +149,11 @@ def llm_settings(make_settings: Callable[..., Settings], llm_server: LLMServer) 
     )
 
 
-def keep_navigation_mode(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Work around AppTest re-detecting ``pages/`` on every run (streamlit 1.67, after PR #14217).
-
-    AppTest resets ``PagesManager.uses_pages_directory`` to None before each run, so a second run of an app that
-    has a ``pages/`` folder takes the legacy multipage path and executes the page file alone, without app.py's
-    sidebar. A real server leaves the flag False once ``st.navigation`` has run; this pins it there too.
-    There is no seam for this in AppTest, hence the narrow patch of the constructor.
-    """
-    from streamlit.runtime.pages_manager import PagesManager
-
-    original = PagesManager.__init__
-
-    def init(self: Any, *args: object, **kwargs: object) -> None:
-        original(self, *args, **kwargs)  # type: ignore[arg-type]
-        PagesManager.uses_pages_directory = False
-
-    monkeypatch.setattr(PagesManager, "__init__", init)
-
-
 @pytest.fixture
 def app_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A fresh data home for the app (AppTest), with Streamlit's caches emptied before and after."""
     import streamlit as st
 
-    keep_navigation_mode(monkeypatch)
     home = tmp_path / "home"
     monkeypatch.setenv("FINLIB_HOME", str(home))
     monkeypatch.setenv("ALIAS_SALT", "app-test-salt")

@@ -6,31 +6,18 @@ a screenshot of every page is saved under ``artifacts/`` (git-ignored) for a hum
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
+from helpers.browser import CHROMIUM, CHROMIUM_ARGS, ROOT, isolated_environ, require_chromium, running_app, settle
 
 from finlib import projects
 from finlib.config import load_settings
 from finlib.privacy.aliasing import AliasBook
 from finlib.privacy.scanner import find_real_names
 
-ROOT = Path(__file__).parents[1]
 ARTIFACTS = ROOT / "artifacts"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync",
-]  # fmt: skip
-SERVER_START_TIMEOUT_S = 90
 STEP_TIMEOUT_MS = 60_000
 SALT = "browser-test-salt"
 # Streamlit scrolls inside its own container, so a full-page screenshot is only as tall as the viewport.
@@ -45,21 +32,6 @@ SECOND_PROJECT_CSV = (
 )
 
 
-def _require_chromium() -> None:
-    if CHROMIUM.exists():
-        return
-    reason = f"{CHROMIUM} is missing: install Debian's chromium package (apt-get install -y chromium)"
-    if os.environ.get("FINLIB_REQUIRE_BROWSER"):
-        pytest.fail(reason)
-    pytest.skip(reason)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @dataclass(frozen=True)
 class Server:
     """The running app and the demo project's aliases (to check presentation mode against)."""
@@ -71,46 +43,16 @@ class Server:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """The app under ``streamlit run`` with a fresh data home holding the demo and a second project."""
-    _require_chromium()
+    require_chromium()
     home = tmp_path_factory.mktemp("browser") / "home"
-    environ = {
-        **os.environ, "FINLIB_HOME": str(home), "ALIAS_SALT": SALT, "DATABASE_URL": "", "DB_HOST": "",
-        "AWS_S3_BUCKET": "", "LITE_LLM_API_KEY": "", "LITE_LLM_API_BASE": "",
-    }  # fmt: skip
+    environ = isolated_environ(home, SALT)
     services = projects.Services(load_settings(environ, dotenv_path=None))
     projects.ensure_demo_project(services)
     projects.upload_project(services, "zephyr", "zephyr.csv", SECOND_PROJECT_CSV)
     aliases = projects.load_project(services, "demo").aliases
     services.engine.dispose()
-
-    port = _free_port()
-    log = (tmp_path_factory.mktemp("browser-log") / "streamlit.log").open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1",
-         "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=environ, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + SERVER_START_TIMEOUT_S
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"streamlit did not start; see {log.name}")
-            time.sleep(0.5)
-        yield Server(base, aliases)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
+    with running_app(environ, tmp_path_factory.mktemp("browser-log") / "streamlit.log") as app:
+        yield Server(app.url, aliases)
 
 
 @pytest.fixture(scope="module")
@@ -127,14 +69,6 @@ def browser_page(server: Server) -> Iterator[object]:
             browser.close()
 
 
-def _settle(page: object) -> None:
-    """Wait until the script has finished running and the page stopped changing."""
-    page.wait_for_timeout(300)  # type: ignore[attr-defined]
-    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]')  # type: ignore[attr-defined]
-    page.wait_for_load_state("networkidle")  # type: ignore[attr-defined]
-    page.wait_for_timeout(500)  # type: ignore[attr-defined]
-
-
 def _shoot(page: object, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)  # type: ignore[attr-defined]
@@ -142,14 +76,14 @@ def _shoot(page: object, name: str) -> None:
 
 def _go_to(page: object, title: str) -> None:
     page.locator('[data-testid="stSidebarNav"] a', has_text=title).first.click()  # type: ignore[attr-defined]
-    _settle(page)
+    settle(page)
 
 
 def _choose(page: object, container: str, label: str, option: str) -> None:
     box = page.locator(f'{container} [data-testid="stSelectbox"]', has_text=label).first  # type: ignore[attr-defined]
     box.locator('input[role="combobox"]').click()
     page.locator('[role="option"]', has_text=option).first.click()  # type: ignore[attr-defined]
-    _settle(page)
+    settle(page)
 
 
 def _main_text(page: object) -> str:
@@ -159,7 +93,7 @@ def _main_text(page: object) -> str:
 def test_journey_through_every_page(server: Server, browser_page: object) -> None:
     page = browser_page
     page.goto(server.url)  # type: ignore[attr-defined]
-    _settle(page)
+    settle(page)
     page.wait_for_selector('[data-testid="stPlotlyChart"] svg.main-svg')  # type: ignore[attr-defined]
     assert "Overview" in _main_text(page)
     _shoot(page, "01-overview-demo")
@@ -182,7 +116,7 @@ def test_journey_through_every_page(server: Server, browser_page: object) -> Non
     question = page.locator('[data-testid="stChatInput"] textarea')  # type: ignore[attr-defined]
     question.fill("What is the expected payment amount and date for ABC Company?")
     question.press("Enter")
-    _settle(page)
+    settle(page)
     page.wait_for_selector('[data-testid="stChatMessage"]', state="visible")  # type: ignore[attr-defined]
     answer = _main_text(page)
     assert "ABC Company" in answer and "without a language model" in answer
@@ -195,7 +129,7 @@ def test_journey_through_every_page(server: Server, browser_page: object) -> Non
         _shoot(page, name)
 
     page.locator('[data-testid="stSidebar"] label', has_text="Presentation mode").click()  # type: ignore[attr-defined]
-    _settle(page)
+    settle(page)
     _go_to(page, "Overview")
     page.wait_for_selector('[data-testid="stPlotlyChart"] svg.main-svg')  # type: ignore[attr-defined]
     _shoot(page, "07-overview-presentation")

@@ -11,7 +11,7 @@ import streamlit as st
 from finlib.config import Settings
 from finlib.errors import FinlibError
 from finlib.projects import LoadedProject, ProjectInfo, Services
-from ui import data
+from ui import data, frame
 from ui.data import LedgerFilters
 
 PROJECT_KEY = "sidebar_project"
@@ -54,7 +54,8 @@ class AppContext:
 
 
 def page_context() -> AppContext:
-    """The context the frame stored for this run (pages call this first)."""
+    """The context the frame stored for this run (pages call this first); a page started without the frame runs it."""
+    frame.ensure_frame()
     return st.session_state[CONTEXT_STATE]
 
 

@@ -1,0 +1,129 @@
+"""The app under a real ``streamlit run`` and Debian's Chromium: start, settle, and what left 127.0.0.1."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+SERVER_START_TIMEOUT_S = 90
+SETTLED = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+# Everything that could point the app at machine-wide services is blanked, so it uses the given data home.
+BLANKED = ("DATABASE_URL", "DB_HOST", "AWS_S3_BUCKET", "S3_ALLOWED_BUCKETS", "AWS_ENDPOINT_URL",
+           "LITE_LLM_API_KEY", "LITE_LLM_API_BASE")  # fmt: skip
+
+
+class ServerFailed(RuntimeError):
+    """The app did not start; the message names its log."""
+
+
+@dataclass(frozen=True)
+class RunningApp:
+    """A started ``streamlit run app.py``: its base URL, process id and log file."""
+
+    url: str
+    pid: int
+    log: Path
+
+
+def require_chromium() -> None:
+    """Skip the calling test without Debian's Chromium; fail instead where CI demands the browser tests."""
+    import pytest
+
+    if CHROMIUM.exists():
+        return
+    reason = f"{CHROMIUM} is missing: install Debian's chromium package (apt-get install -y chromium)"
+    if os.environ.get("FINLIB_REQUIRE_BROWSER"):
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+def isolated_environ(home: Path, salt: str) -> dict[str, str]:
+    """This process's environment with the app pointed at ``home`` and every outside service switched off."""
+    return {**os.environ, **dict.fromkeys(BLANKED, ""), "FINLIB_HOME": str(home), "ALIAS_SALT": salt}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def running_app(environ: Mapping[str, str], log: Path) -> Iterator[RunningApp]:
+    """``streamlit run app.py`` from the repository root (so ``.streamlit/config.toml`` applies), until exit."""
+    port = free_port()
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port)],
+            cwd=ROOT, env=dict(environ), stdout=output, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        url = f"http://127.0.0.1:{port}"
+        try:
+            _wait_until_healthy(url, process, log)
+            yield RunningApp(url, process.pid, log)
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _wait_until_healthy(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise ServerFailed(f"streamlit did not start; see {log}")
+        time.sleep(0.3)
+
+
+def settle(page: object) -> None:
+    """Wait until the script has finished running and the page stopped changing."""
+    page.wait_for_timeout(300)  # type: ignore[attr-defined]
+    page.wait_for_selector(SETTLED)  # type: ignore[attr-defined]
+    page.wait_for_load_state("networkidle")  # type: ignore[attr-defined]
+    page.wait_for_timeout(500)  # type: ignore[attr-defined]
+
+
+def is_local(url: str, base: str) -> bool:
+    """Whether a request stays on the app's own origin (``data:`` and ``blob:`` never leave the browser)."""
+    return url.startswith((base + "/", "data:", "blob:")) or url == base
+
+
+def memory_kb(pid: int) -> int:
+    """Resident memory of a process and all its descendants (the parser server and its children), in KiB."""
+    total = 0
+    pending = [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            status = Path(f"/proc/{current}/status").read_text()
+            children = [
+                c for task in Path(f"/proc/{current}/task").iterdir() for c in (task / "children").read_text().split()
+            ]
+        except OSError:
+            continue
+        total += next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0)
+        pending.extend(int(child) for child in children)
+    return total
