@@ -83,6 +83,13 @@ def build_parser() -> argparse.ArgumentParser:
     delete = commands.add_parser("delete", help="delete a project and its aliases")
     delete.add_argument("name")
 
+    rotate = commands.add_parser("rotate-salt", help="re-derive every alias of a project under a new salt")
+    rotate.add_argument("name")
+
+    erase = commands.add_parser("erase", help="erase a project for good: data, caches, uploads, its key")
+    erase.add_argument("name")
+    erase.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+
     ask = commands.add_parser("ask", help="ask a question about a project in plain language")
     ask.add_argument("name")
     ask.add_argument("question")
@@ -288,6 +295,35 @@ def _delete(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
     return 0
 
 
+def _rotate_salt(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+    from finlib.lifecycle import rotate_salt
+
+    report = rotate_salt(_services(settings), args.name)
+    print(
+        f"{report.project}: salt version {report.salt_version}, {report.customers} customer and {report.people} "
+        f"person aliases re-derived in {report.seconds:.2f} s; older audit rows keep the aliases they used",
+        file=out,
+    )
+    return 0
+
+
+def _erase(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+    from finlib.lifecycle import erase_project
+
+    services = _services(settings)
+    projects.get_project(services, args.name)
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise ProjectError(f"Erasing {args.name!r} cannot be undone; rerun with --yes to confirm.")
+        typed = input(f"Erase project {args.name!r} and everything finlib keeps of it, for good? Type its name: ")
+        if typed.strip() != args.name:
+            print("not erased", file=out)
+            return 1
+    for line in erase_project(services, args.name).lines():
+        print(line, file=out)
+    return 0
+
+
 def _ask(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
     from finlib.chat.pipeline import answer_question, build_chat_session
 
@@ -379,4 +415,6 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings, TextIO], int]] = {
     "backtest": _backtest,
     "delete": _delete,
     "ask": _ask,
+    "rotate-salt": _rotate_salt,
+    "erase": _erase,
 }

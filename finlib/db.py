@@ -1,7 +1,8 @@
-"""Database: the SQLAlchemy models (projects, aliases, chat audit), engines, table creation and transactions.
+"""Database: the SQLAlchemy models (projects, aliases, keys, memberships, audit), engines, upgrades, transactions.
 
 Every write runs in one ``session_scope`` transaction; SQLAlchemy failures leave it as ``DatabaseError`` with a
-message that says what to check and never shows a password.
+message that says what to check and never shows a password. ``init_db`` creates missing tables and adds the
+columns a newer version introduced to tables an older version created, keeping their rows.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from finlib.errors import ConfigError, DatabaseError
 
 ALIAS_KINDS = ("customer", "person")
 AUDIT_VERDICTS = ("sent", "blocked", "offline", "error")
+ACCESS_ACTIONS = ("view", "export", "chat")
+ROLES = ("viewer", "analyst", "admin")
 PG_CONNECT_TIMEOUT_S = 5
 SQLITE_BUSY_TIMEOUT_S = 30
 
@@ -78,6 +81,7 @@ class Project(Base):
     parse_report: Mapped[dict[str, Any] | None]
     status: Mapped[str | None] = mapped_column(sa.Text)
     last_error: Mapped[str | None] = mapped_column(sa.Text)
+    salt_version: Mapped[int] = mapped_column(default=0, server_default="0", comment="0: ALIAS_SALT; n: rotated")
 
     aliases: Mapped[list[Alias]] = relationship(
         back_populates="project", cascade="all, delete-orphan", passive_deletes=True
@@ -126,13 +130,71 @@ class AuditEntry(Base):
     verdict: Mapped[str] = mapped_column(sa.String(16))
     detail: Mapped[str | None] = mapped_column(sa.Text)
     answer_aliased: Mapped[str | None] = mapped_column(sa.Text)
+    salt_version: Mapped[int | None] = mapped_column(server_default="0", comment="the aliases' salt version")
+    user_email: Mapped[str | None] = mapped_column(sa.String(320))
 
     project: Mapped[Project] = relationship(back_populates="audit_entries")
 
 
-def _enable_sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
+class ProjectKey(Base):
+    """A project's secrets: the alias salt of its current salt version and the key sealing real-name audit details.
+
+    Deleting this row is the crypto-shredding step of ``erase``: sealed details become unreadable everywhere,
+    backups included.
+    """
+
+    __tablename__ = "project_keys"
+
+    project_id: Mapped[int] = mapped_column(sa.ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True)
+    salt: Mapped[bytes | None] = mapped_column(sa.LargeBinary, comment="None: ALIAS_SALT (salt version 0)")
+    data_key: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    rotated_at: Mapped[datetime | None]
+
+
+class Membership(Base):
+    """Who may do what in a project: a user's e-mail (or ``group:NAME``) and a role."""
+
+    __tablename__ = "memberships"
+    __table_args__ = (
+        sa.UniqueConstraint("project_id", "principal", name="uq_memberships_project_principal"),
+        sa.CheckConstraint(f"role IN {ROLES!r}", name="ck_memberships_role"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(sa.ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    principal: Mapped[str] = mapped_column(sa.String(320))
+    role: Mapped[str] = mapped_column(sa.String(16))
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    created_by: Mapped[str | None] = mapped_column(sa.String(320))
+
+
+class AccessEvent(Base):
+    """A view, export or chat answer that showed real names, and who saw it.
+
+    ``summary`` holds aliases only; the real names shown are in ``sealed`` (AES-GCM under the project's data
+    key). The row outlives its project: ``erase`` keeps who saw what when, and shreds what they saw.
+    """
+
+    __tablename__ = "access_events"
+    __table_args__ = (sa.CheckConstraint(f"action IN {ACCESS_ACTIONS!r}", name="ck_access_events_action"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int | None] = mapped_column(sa.ForeignKey("projects.id", ondelete="SET NULL"), index=True)
+    project_name: Mapped[str] = mapped_column(sa.String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    user_email: Mapped[str] = mapped_column(sa.String(320))
+    action: Mapped[str] = mapped_column(sa.String(16))
+    salt_version: Mapped[int] = mapped_column(default=0)
+    summary: Mapped[str] = mapped_column(sa.Text)
+    sealed: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
+
+
+def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
+    # Deleted rows are overwritten with zeros, whatever the build's default: erased names leave no bytes behind.
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
 
 
@@ -178,7 +240,7 @@ def create_engine_for(settings_or_url: Settings | str) -> Engine:
     except (exc.ArgumentError, exc.NoSuchModuleError, ImportError) as error:
         raise ConfigError(f"DATABASE_URL names a database driver that is not available ({url.drivername}).") from error
     if url.get_backend_name() == "sqlite":
-        event.listen(engine, "connect", _enable_sqlite_foreign_keys)
+        event.listen(engine, "connect", _configure_sqlite)
     return engine
 
 
@@ -201,11 +263,34 @@ _WRAPPED = (exc.DBAPIError, exc.TimeoutError)
 
 
 def init_db(engine: Engine) -> None:
-    """Create the tables that do not exist yet (safe to call on every start)."""
+    """Create missing tables and add missing columns to tables an older version made (safe on every start)."""
     try:
         Base.metadata.create_all(engine)
+        _add_missing_columns(engine)
     except _WRAPPED as error:
         raise translate_error(error, engine) from error
+
+
+def _add_missing_columns(engine: Engine) -> None:
+    """ALTER TABLE ... ADD COLUMN for every model column an existing table lacks (each is nullable or defaulted)."""
+    inspector = sa.inspect(engine)
+    postgres = engine.dialect.name == "postgresql"
+    for table in Base.metadata.sorted_tables:
+        present = {column["name"] for column in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name in present:
+                continue
+            definition = sa.schema.CreateColumn(column).compile(dialect=engine.dialect)
+            # Two processes may start together: PostgreSQL skips a column that appeared meanwhile; SQLite
+            # serialises writers, and a duplicate there is ignored below.
+            guard = "IF NOT EXISTS " if postgres else ""
+            statement = f"ALTER TABLE {table.name} ADD COLUMN {guard}{definition}"
+            try:
+                with engine.begin() as connection:
+                    connection.execute(sa.text(statement))
+            except exc.OperationalError as error:
+                if "duplicate column" not in str(error).lower():
+                    raise
 
 
 @contextmanager

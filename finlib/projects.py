@@ -30,7 +30,7 @@ from finlib.errors import DatabaseError, FinlibError, ObjectNotFoundError, Proje
 from finlib.ingest import parsed_cache, storage
 from finlib.ingest.parsing import ParseReport
 from finlib.names import display_names
-from finlib.privacy import aliasing
+from finlib.privacy import aliasing, keys
 
 log = logging.getLogger(__name__)
 
@@ -440,10 +440,9 @@ def _store_registration_once(
         row.status = None
         row.last_error = None
         session.flush()
+        salt = keys.project_salt(session, row.id, settings.alias_salt)
         for kind, names in (("customer", customers), ("person", people)):
-            aliasing.assign_aliases(
-                session, row.id, name, kind, names, salt=settings.alias_salt, length=settings.alias_length
-            )
+            aliasing.assign_aliases(session, row.id, name, kind, names, salt=salt, length=settings.alias_length)
         session.flush()
         return ProjectInfo.from_row(row)
 

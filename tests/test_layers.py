@@ -1,7 +1,8 @@
 """The layering rules: finlib is the product logic, never imports Streamlit, and its layers import downwards only.
 
 faces        finlib.cli, finlib.__main__ (and ui/, pages/, app.py outside finlib)
-services     finlib.projects, finlib.demo, finlib.export, finlib.audit, finlib.alerting
+services     finlib.projects, finlib.demo, finlib.export, finlib.audit, finlib.alerting, finlib.lifecycle,
+             finlib.access
 chat         finlib.chat.*           (may use privacy, analytics and forecast, never ingest or the services)
 forecast     finlib.forecast.*       (may use analytics)
 ingest       finlib.ingest.*    privacy  finlib.privacy.*    analytics  finlib.analytics.*  (siblings, independent)
@@ -19,7 +20,15 @@ FINLIB = Path(__file__).resolve().parents[1] / "finlib"
 
 
 FOUNDATION = {"finlib.errors", "finlib.config", "finlib.logs", "finlib.names", "finlib.db"}
-SERVICES = {"finlib.projects", "finlib.demo", "finlib.export", "finlib.audit", "finlib.alerting"}
+SERVICES = {
+    "finlib.projects",
+    "finlib.demo",
+    "finlib.export",
+    "finlib.audit",
+    "finlib.alerting",
+    "finlib.lifecycle",
+    "finlib.access",
+}
 # What each layer may import from finlib, besides itself.
 ALLOWED = {
     "foundation": {"foundation"},

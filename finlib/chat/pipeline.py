@@ -256,11 +256,14 @@ def record_audit(engine: Engine | None, project: str, answer: ChatAnswer, verdic
     if answer.unverified:
         detail = ((detail or "") + " Unverified numbers: " + ", ".join(answer.unverified)).strip()
     with db.session_scope(engine) as session:
-        project_id = session.scalar(select(db.Project.id).where(db.Project.name == project))
-        if project_id is None:
+        found = session.execute(
+            select(db.Project.id, db.Project.salt_version).where(db.Project.name == project)
+        ).first()
+        if found is None:
             return None
         entry = db.AuditEntry(
-            project_id=project_id,
+            project_id=found.id,
+            salt_version=found.salt_version,
             question_aliased=answer.question_aliased,
             messages=answer.messages,
             model=answer.model or "offline",

@@ -86,9 +86,12 @@ def parse_cached(
     return ledger, report
 
 
-def forget(settings: Settings, source: str) -> None:
-    """Remove every cached read of a source (each mapping ever saved for it)."""
-    shutil.rmtree(_folder(settings, source), ignore_errors=True)
+def forget(settings: Settings, source: str) -> int:
+    """Remove every cached read of a source (each mapping ever saved for it); the number of files removed."""
+    folder = _folder(settings, source)
+    count = sum(1 for path in folder.rglob("*") if path.is_file()) if folder.is_dir() else 0
+    shutil.rmtree(folder, ignore_errors=True)
+    return count
 
 
 def _describe_examples(report: ParseReport) -> str:
