@@ -9,15 +9,22 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-import pandas as pd
-
-from finlib import projects
 from finlib.config import Settings, load_settings
 from finlib.errors import FinlibError, ProjectError
+from finlib.lazy import deferred
 from finlib.logs import configure_logging
-from finlib.names import normalise_name
+
+# `--help` and `projects` must start in a fraction of a second: pandas and the services load on first use.
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from finlib import names, projects
+else:
+    names = deferred("finlib.names")
+    pd = deferred("pandas")
+    projects = deferred("finlib.projects")
 
 log = logging.getLogger("finlib")
 
@@ -349,7 +356,7 @@ def _ask(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
 
 
 def _select_customer(stats: pd.DataFrame, wanted: str) -> pd.DataFrame:
-    key = normalise_name(wanted)
+    key = names.normalise_name(wanted)
     match = stats[stats["customer_key"] == key]
     if not match.empty:
         return match

@@ -17,9 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
@@ -27,10 +26,22 @@ from sqlalchemy.exc import IntegrityError
 from finlib import db
 from finlib.config import Settings
 from finlib.errors import DatabaseError, FinlibError, ObjectNotFoundError, ProjectError, ProjectNotFoundError
-from finlib.ingest import parsed_cache, storage
-from finlib.ingest.parsing import ParseReport
-from finlib.names import display_names
-from finlib.privacy import aliasing, keys
+from finlib.ingest import storage
+from finlib.ingest.report import ParseReport
+from finlib.lazy import deferred
+
+# Listing projects needs only the database: pandas, the parse cache and the alias module load on first use.
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from finlib import names
+    from finlib.ingest import parsed_cache
+    from finlib.privacy import aliasing, keys
+else:
+    aliasing = deferred("finlib.privacy.aliasing")
+    keys = deferred("finlib.privacy.keys")
+    names = deferred("finlib.names")
+    parsed_cache = deferred("finlib.ingest.parsed_cache")
 
 log = logging.getLogger(__name__)
 
@@ -417,8 +428,8 @@ def _store_registration_once(
     mapping: dict[str, str] | None,
 ) -> ProjectInfo:
     settings = services.settings
-    customers = display_names(ledger["customer_name"], ledger["customer_key"])
-    people = display_names(ledger["sales_manager"], ledger["sales_manager_key"])
+    customers = names.display_names(ledger["customer_name"], ledger["customer_key"])
+    people = names.display_names(ledger["sales_manager"], ledger["sales_manager_key"])
     now = _now()
     with db.session_scope(services.engine) as session:
         row = session.scalar(select(db.Project).where(db.Project.name == name))
@@ -441,8 +452,8 @@ def _store_registration_once(
         row.last_error = None
         session.flush()
         salt = keys.project_salt(session, row.id, settings.alias_salt)
-        for kind, names in (("customer", customers), ("person", people)):
-            aliasing.assign_aliases(session, row.id, name, kind, names, salt=salt, length=settings.alias_length)
+        for kind, spellings in (("customer", customers), ("person", people)):
+            aliasing.assign_aliases(session, row.id, name, kind, spellings, salt=salt, length=settings.alias_length)
         session.flush()
         return ProjectInfo.from_row(row)
 

@@ -6,7 +6,7 @@ services     finlib.projects, finlib.demo, finlib.export, finlib.audit, finlib.a
 chat         finlib.chat.*           (may use privacy, analytics and forecast, never ingest or the services)
 forecast     finlib.forecast.*       (may use analytics)
 ingest       finlib.ingest.*    privacy  finlib.privacy.*    analytics  finlib.analytics.*  (siblings, independent)
-foundation   finlib.errors, finlib.config, finlib.logs, finlib.names, finlib.db
+foundation   finlib.errors, finlib.config, finlib.logs, finlib.names, finlib.db, finlib.lazy
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import pytest
 FINLIB = Path(__file__).resolve().parents[1] / "finlib"
 
 
-FOUNDATION = {"finlib.errors", "finlib.config", "finlib.logs", "finlib.names", "finlib.db"}
+FOUNDATION = {"finlib.errors", "finlib.config", "finlib.logs", "finlib.names", "finlib.db", "finlib.lazy"}
 SERVICES = {
     "finlib.projects",
     "finlib.demo",

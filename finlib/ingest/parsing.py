@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,7 @@ from finlib.ingest.ledger import (
     text_categories,
     text_column,
 )
+from finlib.ingest.report import ParseReport
 
 # Raw columns read as categoricals (dictionary-encoded by the CSV reader): few distinct values, parsed per value.
 _REPETITIVE_SOURCES = frozenset(
@@ -45,35 +46,6 @@ _DATE_SOURCES = ("invoice_date", "due_date", "payment_date")
 TYPE_SAMPLE_ROWS = 500
 _IMMEDIATE_TERMS = r"(?i)immediate|on receipt|upon receipt|\bcod\b|cash"
 _UNNAMED = re.compile(r"^(unnamed: ?\d+|__unnamed__\d+|column_?\d+)$", re.I)
-
-
-@dataclass
-class ParseReport:
-    """What parsing found: format, header position, column mapping, row counts, rejected rows, warnings."""
-
-    format: str
-    sheet: str | None
-    header_row: int
-    mapping: dict[str, str]
-    unmapped_columns: list[str]
-    rows_read: int
-    rows_loaded: int
-    rejected_count: int
-    rejected_examples: list[dict[str, Any]] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    # Source column → the canonical column whose blank cells it fills row by row (e.g. Entity Legal Name).
-    fallback_columns: dict[str, str] = field(default_factory=dict)
-    # Unmapped source columns kept as categories (ledger column ``extra:<header>``): channel, dispute, segment.
-    extra_columns: list[str] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-safe dictionary."""
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> ParseReport:
-        """Inverse of ``to_dict``."""
-        return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
 
 
 @dataclass

@@ -1,0 +1,49 @@
+"""Start-up of `python -m finlib`: each command imports only what it needs (issue 11: `--help`, `projects` < 0.3 s).
+
+Timings on a shared machine are noise, so these tests check the cause instead: which heavy modules a command
+loaded, read from the interpreter's own import log (``-X importtime``). That log shows modules imported by an
+``import`` statement; the ones ``finlib.lazy.deferred`` imports are not in it, but what they import is.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+HEAVY = ("pandas", "numpy", "pyarrow", "sqlalchemy", "litellm", "boto3", "plotly")
+
+
+def imported_modules(argv: list[str], home: Path) -> set[str]:
+    """Every module a `python -m finlib` run imported (dotted names)."""
+    env = {**os.environ, "FINLIB_HOME": str(home), "ALIAS_SALT": "startup-test-salt"}
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "finlib", *argv], cwd=REPO, env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    lines = [line.split("|")[-1].strip() for line in result.stderr.splitlines() if line.startswith("import time:")]
+    return set(lines)
+
+
+@pytest.mark.parametrize(
+    ("argv", "allowed"),
+    [
+        (["--help"], set()),
+        (["stats", "--help"], set()),
+        (["projects"], {"sqlalchemy"}),
+        (["projects", "--json"], {"sqlalchemy"}),
+    ],
+)
+def test_a_command_that_reads_no_ledger_imports_no_heavy_library(tmp_path, argv, allowed) -> None:
+    loaded = {name.split(".")[0] for name in imported_modules(argv, tmp_path / "home")}
+    assert {name for name in HEAVY if name in loaded} == allowed
+
+
+def test_listing_projects_starts_no_parser_server(tmp_path) -> None:
+    loaded = imported_modules(["projects"], tmp_path / "home")
+    assert "finlib.db" in loaded  # it did read the project list
+    assert "finlib.ingest.sandbox" not in loaded
