@@ -23,6 +23,7 @@ PAGES = {
     "Analysis": [
         st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
         st.Page("pages/customers.py", title="Customers", icon=":material/group:"),
+        st.Page("pages/forecast.py", title="Forecast", icon=":material/query_stats:"),
         st.Page("pages/chat.py", title="Chat", icon=":material/forum:"),
     ],
     "Data": [

@@ -6,7 +6,7 @@ import streamlit as st
 
 from finlib.analytics.measures import resolve_as_of
 from finlib.export import export_csv
-from ui import charts, data, tables, wording
+from ui import charts, data, forecast_data, forecast_view, tables, wording
 from ui.actions import require_ready
 from ui.format import (
     MISSING_TEXT,
@@ -116,6 +116,14 @@ outlook[2].metric(
     format_number(row["avg_payment_delay_days"]),
     border=True,
     help="Mean days from invoice date to payment date over paid invoices.",
+)
+st.caption(
+    forecast_view.describe_original_forecasts(
+        forecast_data.backtest_if_quick(*cache_key[:4], len(context.loaded().ledger)),
+        forecast_data.next_amounts(*cache_key[:5], settings.moving_avg_window),
+        customer_key,
+        settings.moving_avg_window,
+    )
 )
 
 if row["paid_count"] == 0:

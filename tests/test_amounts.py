@@ -40,3 +40,14 @@ def test_the_next_invoice_is_each_customers_first_after_the_forecast_date() -> N
     prepared = prepare_ledger(ledger())
     rows = next_invoices(prepared, invoice_order(prepared), day_of(pd.Timestamp("2025-03-15")), 28.0)
     assert prepared.amount[rows].tolist() == [600.0]
+
+
+def test_next_amounts_per_customer_use_all_their_invoices_and_match_the_stats_moving_average() -> None:
+    from finlib.analytics.customer_stats import compute_customer_stats
+    from finlib.forecast.amounts import compute_next_amounts
+
+    amounts = compute_next_amounts(ledger(), 3)
+    stats = compute_customer_stats(ledger()).set_index("customer_key")
+    assert amounts.loc["a", "moving_average"] == pytest.approx(stats.loc["a", "moving_average"])
+    assert amounts.loc["a", "mean_all"] == pytest.approx(sum(AMOUNTS) / 5)
+    assert amounts.loc["a", "median_recent"] == pytest.approx(300.0)

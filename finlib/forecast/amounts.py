@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from finlib.forecast.features import PreparedLedger
+from finlib.forecast.features import PreparedLedger, prepare_ledger
 
 RECENT_INVOICES_FOR_MEDIAN = 6
 
@@ -89,3 +89,11 @@ def next_invoices(prepared: PreparedLedger, ranks: InvoiceOrder, as_of_day: floa
     first_after = (ranks.rank == count[prepared.customer]) & (count[prepared.customer] > 0)
     inside = (prepared.invoice_day > as_of_day) & (prepared.invoice_day <= as_of_day + horizon_days)
     return np.flatnonzero(first_after & inside)
+
+
+def compute_next_amounts(ledger: pd.DataFrame, window: int) -> pd.DataFrame:
+    """Per customer (``customer_key`` index), the next invoice's amount by every method, from all its invoices."""
+    prepared = prepare_ledger(ledger)
+    latest = float(np.nanmax(prepared.invoice_day)) if prepared.rows else 0.0
+    predictions = predict_next_amounts(prepared, invoice_order(prepared), latest, window)
+    return pd.DataFrame(predictions, index=pd.Index(prepared.customer_keys, name="customer_key"))

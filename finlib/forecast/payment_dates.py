@@ -40,17 +40,31 @@ class DateMethod:
     name: str
     label: str
     conditioned: bool
+    short: str
 
 
 DATE_METHODS: dict[str, DateMethod] = {
     m.name: m
     for m in (
-        DateMethod("original", "original formula: last payment + mean delay (per customer)", False),
-        DateMethod("customer_mean", "invoice date + customer mean delay", False),
-        DateMethod("customer_typical", "invoice date + customer typical delay, shrunk to the portfolio", True),
-        DateMethod("due_date_typical", "due date + customer typical lateness, shrunk to the portfolio", True),
+        DateMethod("original", "original formula: last payment + mean delay (per customer)", False, "Original formula"),
+        DateMethod("customer_mean", "invoice date + customer mean delay", False, "Customer mean delay"),
         DateMethod(
-            "segments", "due date + customer typical lateness, adjusted by terms, size, service and extra columns", True
+            "customer_typical",
+            "invoice date + customer typical delay, shrunk to the portfolio",
+            True,
+            "Customer typical delay",
+        ),
+        DateMethod(
+            "due_date_typical",
+            "due date + customer typical lateness, shrunk to the portfolio",
+            True,
+            "Due date + typical lateness",
+        ),
+        DateMethod(
+            "segments",
+            "due date + customer typical lateness, adjusted by terms, size, service and extra columns",
+            True,
+            "Lateness by segment",
         ),
     )
 }

@@ -12,7 +12,14 @@ from finlib import projects
 from finlib.config import load_settings
 
 APP = Path(__file__).parents[2] / "app.py"
-PAGES = ("pages/overview.py", "pages/customers.py", "pages/chat.py", "pages/projects.py", "pages/privacy.py")
+PAGES = (
+    "pages/overview.py",
+    "pages/customers.py",
+    "pages/forecast.py",
+    "pages/chat.py",
+    "pages/projects.py",
+    "pages/privacy.py",
+)
 TIMEOUT_S = 90
 SMALL_CSV = (
     b"Customer,Invoice Date,Invoice No,Amount,Payment Date,Location\n"

@@ -1,0 +1,40 @@
+"""The Forecast page in AppTest: open invoices with their dates, the cash-in chart, the backtest beside them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from helpers.app import run_app, services
+
+from finlib import projects
+from finlib.forecast import backtest_cache
+from finlib.forecast.outlook import compute_forecast
+
+
+def test_the_forecast_page_shows_every_open_invoice_and_the_backtest_of_its_method(app_home: Path) -> None:
+    at = run_app("pages/forecast.py")
+    assert not at.exception, [e.value for e in at.exception]
+    loaded = projects.load_project(services(), "demo")
+    kept = backtest_cache.load_backtest(services().settings, "demo", loaded.info.version)
+    assert kept is not None, "a small ledger is backtested on the first visit, and the result kept"
+    assert at.selectbox(key="forecast_method").value == kept.best_date_method
+    expected = compute_forecast(loaded.ledger, None, kept.best_date_method)
+    table = next(frame.value for frame in at.dataframe if "Predicted payment" in frame.value.columns)
+    assert len(table) == len(expected.invoices)
+    labels = [metric.label for metric in at.metric]
+    assert labels == ["Open invoices", "Cash in, next 4 weeks", "Predicted late", "Typical error of a date"]
+    score = kept.date_score(kept.best_date_method)
+    assert at.metric[3].value == f"± {score.mae_days:.0f} days"
+    backtest = next(frame.value for frame in at.dataframe if "MAE, days" in frame.value.columns)
+    assert len(backtest) == 5
+    assert len(at.get("plotly_chart")) == 1
+
+
+def test_an_earlier_as_of_date_forecasts_from_what_was_known_then(app_home: Path) -> None:
+    at = run_app("pages/forecast.py")
+    at.date_input(key="forecast_as_of").set_value(dt.date(2026, 3, 31)).run()
+    assert not at.exception, [e.value for e in at.exception]
+    table = next(frame.value for frame in at.dataframe if "Predicted payment" in frame.value.columns)
+    assert (table["Invoice date"] <= "2026-03-31").all()
+    assert (table["Earliest (10%)"] > "2026-03-31").all()
