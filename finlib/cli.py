@@ -101,6 +101,20 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("name")
     ask.add_argument("question")
     ask.add_argument("--json", action="store_true")
+
+    serve = commands.add_parser("serve", help="serve the dashboard at / and the HTTP API beside it (docs at /docs)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: this machine only)")
+    serve.add_argument("--port", type=int, default=8501)
+
+    token = commands.add_parser("token", help="create, list or revoke API tokens")
+    token_actions = token.add_subparsers(dest="action", required=True, metavar="ACTION")
+    create = token_actions.add_parser("create", help="create a token for a user (shown once)")
+    create.add_argument("user", help="the user the token acts for (their sign-in e-mail)")
+    create.add_argument("--label", help="what the token is for, e.g. 'nightly refresh'")
+    token_list = token_actions.add_parser("list", help="list tokens (never their secrets)")
+    token_list.add_argument("--user")
+    revoke = token_actions.add_parser("revoke", help="revoke a token by its shown prefix or id")
+    revoke.add_argument("token", help="the prefix `token list` shows (fin_...) or the id")
     return parser
 
 
@@ -207,26 +221,11 @@ def _projects(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
 
 
 def _stats(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
-    from finlib.analytics import customer_stats, measures
+    from finlib import reports
 
     loaded = projects.load_project(_services(settings), args.name)
-    as_of = _parse_date(args.as_of) if args.as_of else None
-    ledger = loaded.ledger if as_of is None else measures.ledger_as_of(loaded.ledger, as_of)
-    stats = customer_stats.compute_customer_stats(
-        ledger,
-        window=settings.moving_avg_window,
-        trend_threshold=settings.trend_threshold,
-        as_of=as_of,
-    )
-    if args.customer:
-        stats = _select_customer(stats, args.customer)
-    portfolio = measures.compute_portfolio(ledger, as_of=as_of)
-    payload = {
-        "project": loaded.info.name,
-        "as_of": _json_value(portfolio.get("as_of")),
-        "portfolio": {k: _json_value(v) for k, v in portfolio.items()},
-        "customers": customer_stats.customer_stats_records(stats),
-    }
+    as_of = reports.parse_as_of(args.as_of) if args.as_of else None
+    payload = reports.stats_report(loaded, settings, customer=args.customer, as_of=as_of)
     if args.json:
         json.dump(payload, out, indent=2, ensure_ascii=False)
         out.write("\n")
@@ -234,7 +233,7 @@ def _stats(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
     print(f"project {payload['project']} as of {payload['as_of']}", file=out)
     for key, value in payload["portfolio"].items():
         print(f"  {key}: {f'{value:,.2f}' if isinstance(value, float) else value}", file=out)
-    if not stats.empty:
+    if payload["customers"]:
         table = pd.DataFrame(payload["customers"])[TEXT_COLUMNS]
         print(table.to_string(index=False, float_format=lambda number: f"{number:,.2f}"), file=out)
     return 0
@@ -355,16 +354,6 @@ def _ask(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
     return 1 if answer.blocked else 0
 
 
-def _select_customer(stats: pd.DataFrame, wanted: str) -> pd.DataFrame:
-    key = names.normalise_name(wanted)
-    match = stats[stats["customer_key"] == key]
-    if not match.empty:
-        return match
-    close = stats[stats["customer_key"].str.contains(key, regex=False, na=False)]["customer"].head(5).tolist()
-    hint = f" Did you mean: {', '.join(close)}?" if close else " List customers with `stats NAME`."
-    raise ProjectError(f"No customer named {wanted!r} in this project.{hint}")
-
-
 def _parse_mapping(text: str) -> dict[str, str]:
     try:
         mapping = json.loads(text)
@@ -373,27 +362,6 @@ def _parse_mapping(text: str) -> dict[str, str]:
     if not isinstance(mapping, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in mapping.items()):
         raise ProjectError('--mapping must be a JSON object of strings: {"Source header": "canonical_field"}.')
     return mapping
-
-
-def _parse_date(text: str) -> pd.Timestamp:
-    try:
-        return pd.to_datetime(text, format="%Y-%m-%d")
-    except ValueError as exc:
-        raise ProjectError(f"--as-of must be a date like 2026-03-31, got {text!r}.") from exc
-
-
-def _json_value(value: Any) -> Any:
-    if value is None:
-        return None
-    if isinstance(value, pd.Timestamp):
-        return None if pd.isna(value) else value.strftime("%Y-%m-%d")
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    if isinstance(value, float) and value != value:
-        return None
-    if hasattr(value, "item"):
-        return value.item()
-    return value
 
 
 def _print_registered(info: projects.ProjectInfo, out: TextIO) -> None:
@@ -410,6 +378,48 @@ def _print_registered(info: projects.ProjectInfo, out: TextIO) -> None:
         print(f"  warning: {warning}", file=out)
 
 
+def _serve(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+    import importlib.util
+
+    from finlib.config import PROJECT_ROOT
+
+    if importlib.util.find_spec("streamlit") is None or importlib.util.find_spec("fastapi") is None:
+        raise ProjectError("Serving needs streamlit and fastapi: install requirements.txt into this environment.")
+    if not 0 <= args.port <= 65535:
+        raise ProjectError(f"--port must be between 0 and 65535, got {args.port}.")
+    # server.py holds the dashboard and the API in one app; `streamlit run` serves it with the dashboard's config.
+    command = [sys.executable, "-m", "streamlit", "run", str(PROJECT_ROOT / "server.py")]
+    command += ["--server.address", args.host, "--server.port", str(args.port)]
+    log.info("serving the dashboard and the API on %s:%d", args.host, args.port)
+    out.flush()
+    os.execv(sys.executable, command)
+    return 0  # not reached: execv replaces this process
+
+
+def _token(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+    from finlib import tokens
+
+    services = _services(settings)
+    if args.action == "create":
+        created = tokens.create_token(services, args.user, args.label)
+        print(created.secret, file=out)
+        print(
+            f"token {created.info.prefix}… for {created.info.user}: shown once, store it now "
+            "(send it as 'Authorization: Bearer <token>')",
+            file=sys.stderr,
+        )
+        return 0
+    if args.action == "revoke":
+        info = tokens.revoke_token(services, args.token)
+        print(f"revoked token {info.prefix}… of {info.user}", file=out)
+        return 0
+    for info in tokens.list_tokens(services, args.user):
+        state = "active" if info.active else f"revoked {info.revoked_at:%Y-%m-%d}"
+        used = f"last used {info.last_used_at:%Y-%m-%d %H:%M}" if info.last_used_at else "never used"
+        print(f"{info.id}\t{info.prefix}…\t{info.user}\t{info.label or ''}\t{state}\t{used}", file=out)
+    return 0
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace, Settings, TextIO], int]] = {
     "init-db": _init_db,
     "demo": _demo,
@@ -424,4 +434,6 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings, TextIO], int]] = {
     "ask": _ask,
     "rotate-salt": _rotate_salt,
     "erase": _erase,
+    "serve": _serve,
+    "token": _token,
 }

@@ -1,4 +1,4 @@
-"""Database: the SQLAlchemy models (projects, aliases, keys, memberships, audit), engines, upgrades, transactions.
+"""Database: the models (projects, aliases, keys, memberships, audit, API tokens), engines, upgrades, transactions.
 
 Every write runs in one ``session_scope`` transaction; SQLAlchemy failures leave it as ``DatabaseError`` with a
 message that says what to check and never shows a password. ``init_db`` creates missing tables and adds the
@@ -188,6 +188,21 @@ class AccessEvent(Base):
     salt_version: Mapped[int] = mapped_column(default=0)
     summary: Mapped[str] = mapped_column(sa.Text)
     sealed: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
+
+
+class ApiToken(Base):
+    """A personal API token: only its SHA-256 digest is stored, with the user it acts for."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user: Mapped[str] = mapped_column(sa.String(320), index=True)
+    digest: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(sa.String(16))
+    label: Mapped[str | None] = mapped_column(sa.String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
 
 
 def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:

@@ -13,6 +13,7 @@
     │   └── ProjectNotFoundError
     ├── AliasError               aliases cannot be derived or stored
     ├── ForecastError            too little payment history to forecast or backtest
+    ├── AuthenticationError      an API request carries no valid token
     └── LLMError                 the language model could not answer
         ├── PrivacyBlockedError  a payload contained a real name and was not sent
         └── LLMUnavailableError  timeouts, rate limits or server errors after retries
@@ -90,6 +91,10 @@ class AliasError(FinlibError):
 
 class ForecastError(FinlibError):
     """A forecast or backtest has too little payment history to learn from; the message says what is needed."""
+
+
+class AuthenticationError(FinlibError):
+    """An API request carries no token, or one that is unknown or revoked."""
 
 
 class LLMError(FinlibError):

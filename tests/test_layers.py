@@ -1,8 +1,8 @@
 """The layering rules: finlib is the product logic, never imports Streamlit, and its layers import downwards only.
 
-faces        finlib.cli, finlib.__main__ (and ui/, pages/, app.py outside finlib)
+faces        finlib.cli, finlib.__main__, finlib.api.* (and ui/, pages/, app.py outside finlib)
 services     finlib.projects, finlib.demo, finlib.export, finlib.audit, finlib.alerting, finlib.lifecycle,
-             finlib.access
+             finlib.access, finlib.reports, finlib.tokens
 chat         finlib.chat.*           (may use privacy, analytics and forecast, never ingest or the services)
 forecast     finlib.forecast.*       (may use analytics)
 ingest       finlib.ingest.*    privacy  finlib.privacy.*    analytics  finlib.analytics.*  (siblings, independent)
@@ -28,6 +28,8 @@ SERVICES = {
     "finlib.alerting",
     "finlib.lifecycle",
     "finlib.access",
+    "finlib.reports",
+    "finlib.tokens",
 }
 # What each layer may import from finlib, besides itself.
 ALLOWED = {

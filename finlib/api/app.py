@@ -1,0 +1,338 @@
+"""The HTTP API beside the dashboard: the original design's /upload and /query, and read endpoints under /api.
+
+Every route calls the same service functions as the CLI (``finlib.projects``, ``finlib.reports``, the chat
+pipeline) and returns what the matching ``--json`` command prints. ``install_api`` adds the routes, the
+guards and the error translation to a FastAPI app: ``server.py`` installs them next to the dashboard, tests
+install them on an app of their own. Errors are ``{"error": ..., "detail": ...}`` with a 4xx or 5xx status,
+never a traceback and never a path on the server.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, Form, Header, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException
+
+from finlib import projects, reports
+from finlib.api.cache import CachedProject, ProjectCache
+from finlib.api.guards import AccessPolicy, BodyLimit, Caller, Grant, LocalPolicy, RateLimiter, authenticate
+from finlib.api.responses import error_response, translate_error, translate_status, validation_detail
+from finlib.config import Settings
+from finlib.errors import FinlibError
+from finlib.projects import Services
+
+if TYPE_CHECKING:
+    from finlib.chat.pipeline import ChatSession
+
+log = logging.getLogger("finlib.api")
+
+MAX_BODY_BYTES = 64 * 1024
+QUERY_PER_MINUTE = 30
+QUERY_BURST = 10
+MAX_QUESTION_CHARS = 2000
+API_PREFIXES = ("/upload", "/query", "/api/")
+DOCS_ASSETS = "/docs-assets"
+API_METADATA: dict[str, Any] = {
+    "title": "Invoice analytics API",
+    "version": "1",
+    # /docs is added by install_api with Swagger UI served from here, not from a CDN (the app works offline).
+    "docs_url": None,
+    "redoc_url": None,
+    "description": (
+        "The dashboard's figures for programs: register a ledger from S3 (`/upload`), ask a question "
+        "(`/query`, answered through the same privacy guard as the Chat page), and read projects and "
+        "statistics (`/api/...`, the same documents as the CLI's `--json`). Add `?aliases=true` for "
+        "aliases instead of names."
+    ),
+}
+
+
+def is_api_path(path: str) -> bool:
+    """True for the paths the API serves (the rest belongs to the dashboard)."""
+    return path in ("/upload", "/query") or path.startswith("/api/")
+
+
+@dataclass
+class ApiOptions:
+    """How the API guards itself; ``server.py`` sets ``require_token`` when sign-in is configured."""
+
+    require_token: bool = False
+    max_body_bytes: int = MAX_BODY_BYTES
+    query_per_minute: float = QUERY_PER_MINUTE
+    query_burst: int = QUERY_BURST
+    policy: AccessPolicy = field(default_factory=LocalPolicy)
+
+
+class ApiState:
+    """The API's process-wide objects: the services (created on first use), the project cache, the limiter."""
+
+    def __init__(self, provide_services: Callable[[], Services], options: ApiOptions) -> None:
+        self.options = options
+        self.limiter = RateLimiter(options.query_per_minute, options.query_burst)
+        self._provide_services = provide_services
+        self._services: Services | None = None
+        self._cache: ProjectCache | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def services(self) -> Services:
+        """The finlib services, built once."""
+        with self._lock:
+            if self._services is None:
+                self._services = self._provide_services()
+                self._cache = ProjectCache(self._services)
+            return self._services
+
+    @property
+    def cache(self) -> ProjectCache:
+        """Loaded projects by version."""
+        self.services  # noqa: B018 - builds the cache together with the services
+        assert self._cache is not None
+        return self._cache
+
+
+class QueryRequest(BaseModel):
+    """A question about one project, as the original design's /query took it."""
+
+    project_name: str = Field(min_length=1, max_length=63, examples=["demo"])
+    query: str = Field(
+        min_length=1,
+        max_length=MAX_QUESTION_CHARS,
+        examples=["What is the expected payment amount and date for ABC Company?"],
+    )
+
+
+def _state(request: Request) -> ApiState:
+    state: ApiState = request.app.state.finlib_api
+    return state
+
+
+def _caller(
+    request: Request,
+    state: Annotated[ApiState, Depends(_state)],
+    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> Caller:
+    client = request.client.host if request.client else "unknown"
+    caller = authenticate(state.services, authorization, client, required=state.options.require_token)
+    request.state.caller = caller
+    return caller
+
+
+StateParam = Annotated[ApiState, Depends(_state)]
+CallerParam = Annotated[Caller, Depends(_caller)]
+AliasesParam = Annotated[bool, Query(description="aliases instead of customer and people names")]
+
+router = APIRouter()
+
+
+@router.post("/upload", tags=["original design"], summary="Register a ledger from S3 under a project name")
+def upload(
+    state: StateParam,
+    caller: CallerParam,
+    s3_url: Annotated[str, Form(max_length=2048, description="s3://bucket/key or an S3 https URL")],
+    project_name: Annotated[str, Form(max_length=63)],
+) -> dict[str, Any]:
+    """Fetch, parse and register the file (the same allow-list and checks as the dashboard and the CLI)."""
+    state.options.policy.check(state.services, caller, project_name.strip(), "write")
+    info = projects.register_project(state.services, project_name, s3_url, allow_local_paths=False)
+    state.cache.forget(info.name)
+    return {
+        "message": "uploaded",
+        "project_name": info.name,
+        "s3_url": s3_url,
+        "rows": info.row_count,
+        "rejected_rows": info.rejected_count,
+        "customers": info.customer_count,
+    }
+
+
+@router.post("/query", tags=["original design"], summary="Ask a question about a project")
+def query(state: StateParam, caller: CallerParam, body: QueryRequest, aliases: AliasesParam = False) -> Response:
+    """The answer and what ``ask --json`` gives: offline or the model, notes, numbers not found in the data."""
+    from finlib.chat.pipeline import answer_question
+
+    wait_s = state.limiter.acquire(caller.rate_key)
+    if wait_s > 0:
+        raise HTTPException(
+            429,
+            f"Too many questions from this client; ask again in {max(1, round(wait_s))} s.",
+            headers={"Retry-After": str(max(1, round(wait_s)))},
+        )
+    grant = state.options.policy.check(state.services, caller, body.project_name, "ask")
+    entry = state.cache.get(body.project_name)
+    settings = state.services.settings
+    session = entry.session(partial(_chat_session, settings=settings))
+    answer = answer_question(
+        session, body.query, settings=settings, engine=state.services.engine, stream=False
+    ).finish()
+    payload = {"project_name": entry.loaded.info.name, **answer.to_json()}
+    if aliases or grant.aliases_only:
+        payload = reports.redact_strings({**payload, "answer": answer.answer_aliased or answer.answer}, session.scanner)
+    return _json(payload)
+
+
+@router.get("/api/projects", tags=["projects"], summary="Every project (as `projects --json`)")
+def list_projects(state: StateParam, caller: CallerParam) -> list[dict[str, Any]]:
+    """Registered projects the caller may read, by name."""
+    visible = []
+    for info in projects.list_projects(state.services):
+        try:
+            state.options.policy.check(state.services, caller, info.name, "read")
+        except FinlibError:
+            continue
+        visible.append(info.to_dict())
+    return visible
+
+
+@router.get("/api/projects/{name}", tags=["projects"], summary="One project (an entry of `projects --json`)")
+def get_project(state: StateParam, caller: CallerParam, name: str) -> dict[str, Any]:
+    """A project's source, version, row counts and parse warnings."""
+    state.options.policy.check(state.services, caller, name, "read")
+    return projects.get_project(state.services, name).to_dict()
+
+
+@router.post("/api/projects/{name}/refresh", tags=["projects"], summary="Re-fetch the source when it changed")
+def refresh(state: StateParam, caller: CallerParam, name: str) -> dict[str, Any]:
+    """Re-read the project's file when its ETag changed; says whether it did."""
+    state.options.policy.check(state.services, caller, name, "write")
+    info, changed = projects.refresh_project(state.services, name)
+    if changed:
+        state.cache.forget(name)
+    return {"changed": changed, "project": info.to_dict()}
+
+
+@router.get("/api/projects/{name}/stats", tags=["reports"], summary="Portfolio and per-customer statistics")
+def stats(
+    state: StateParam,
+    caller: CallerParam,
+    name: str,
+    customer: Annotated[str | None, Query(max_length=300, description="only this customer")] = None,
+    as_of: Annotated[str | None, Query(description="the ledger as it stood on this date, YYYY-MM-DD")] = None,
+    aliases: AliasesParam = False,
+) -> Response:
+    """Exactly what ``python -m finlib stats NAME --json`` prints."""
+    date = reports.parse_as_of(as_of, "as_of") if as_of else None
+    return _report(
+        state,
+        caller,
+        name,
+        ("stats", customer, as_of, aliases),
+        aliases,
+        lambda entry, aliases_only: reports.stats_report(
+            entry.loaded, state.services.settings, customer=customer, as_of=date, aliases_only=aliases_only
+        ),
+    )
+
+
+@router.api_route("/api/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
+def unknown(rest: str) -> Response:
+    """A JSON 404 for any other /api path (instead of the dashboard's page)."""
+    raise HTTPException(404, "No such API endpoint; the endpoints are listed at /docs.")
+
+
+def _chat_session(loaded: projects.LoadedProject, settings: Settings) -> ChatSession:
+    from finlib.chat.pipeline import build_chat_session
+
+    return build_chat_session(loaded.info.name, loaded.ledger, loaded.aliases, settings)
+
+
+def _report(
+    state: ApiState,
+    caller: Caller,
+    name: str,
+    key: tuple[Any, ...],
+    aliases: bool,
+    build: Callable[[CachedProject, bool], Any],
+) -> Response:
+    """A report of one project: access checked, built once per project version and parameters, sent as JSON."""
+    grant: Grant = state.options.policy.check(state.services, caller, name, "read")
+    aliases_only = aliases or grant.aliases_only
+    entry = state.cache.get(name)
+    body = entry.report((*key, aliases_only), lambda: _encode(build(entry, aliases_only)))
+    return Response(body, media_type="application/json")
+
+
+def _encode(payload: Any) -> bytes:
+    return json.dumps(payload, ensure_ascii=False, allow_nan=False).encode("utf-8")
+
+
+def _json(payload: Any) -> Response:
+    return Response(_encode(payload), media_type="application/json")
+
+
+def create_api(provide_services: Callable[[], Services], options: ApiOptions | None = None) -> FastAPI:
+    """A FastAPI app holding the API alone (tests and API-only servers)."""
+    app = FastAPI(**API_METADATA)
+    install_api(app, provide_services, options or ApiOptions())
+    return app
+
+
+def install_api(app: FastAPI, provide_services: Callable[[], Services], options: ApiOptions) -> None:
+    """Add the routes, guards, error translation and request log to ``app``."""
+    state = ApiState(provide_services, options)
+    app.state.finlib_api = state
+    app.include_router(router)
+    _install_docs(app)
+    app.add_middleware(BodyLimit, max_bytes=options.max_body_bytes, guarded=is_api_path)
+
+    def settings_or_none() -> Any:
+        return state._services.settings if state._services is not None else None
+
+    app.add_exception_handler(FinlibError, lambda request, exc: translate_error(exc, settings_or_none()))
+    app.add_exception_handler(HTTPException, lambda request, exc: translate_status(exc))
+    app.add_exception_handler(RequestValidationError, lambda request, exc: error_response(*validation_detail(exc)))
+    app.add_exception_handler(Exception, _unexpected)
+
+    @app.middleware("http")
+    async def log_request(request: Request, call_next: Callable[[Request], Any]) -> Any:
+        if not is_api_path(request.url.path):
+            return await call_next(request)
+        started = time.perf_counter()
+        response = await call_next(request)
+        caller: Caller | None = getattr(request.state, "caller", None)
+        # The path names projects only; the query string (a customer) and the body (a question) stay out.
+        log.info(
+            "api %s %s -> %d in %.0f ms (user %s)",
+            request.method,
+            request.url.path,
+            response.status_code,
+            (time.perf_counter() - started) * 1000,
+            (caller.user if caller else None) or "local",
+        )
+        return response
+
+
+def _install_docs(app: FastAPI) -> None:
+    """Swagger UI at /docs with its script and style from the fastapi-offline package, so no CDN is needed."""
+    assets = Path(str(importlib.resources.files("fastapi_offline") / "static"))
+    app.mount(DOCS_ASSETS, StaticFiles(directory=assets), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url or "/openapi.json",
+            title=f"{app.title} - docs",
+            swagger_js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
+            swagger_css_url=f"{DOCS_ASSETS}/swagger-ui.css",
+            swagger_favicon_url=f"{DOCS_ASSETS}/favicon.png",
+        )
+
+
+def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.error("api %s %s failed unexpectedly", request.method, request.url.path, exc_info=exc)
+    return error_response(500, "internal error", "The server failed unexpectedly; the details are in its app.log.")

@@ -1,0 +1,109 @@
+"""Reports: the JSON documents the CLI's ``--json`` and the HTTP API both return, one builder per command.
+
+The CLI prints them and the API sends them, so the two faces cannot drift apart. Each builder starts from a
+``LoadedProject`` (the caller decides how it is loaded and cached) and returns plain JSON values. With
+``aliases_only`` a report is computed on the presentation ledger and holds no real name anywhere: customer
+and people names are aliases, and the normalised name keys are replaced by the aliases too.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from finlib.config import Settings
+from finlib.errors import ProjectError
+from finlib.names import normalise_name, normalise_names
+from finlib.privacy.presentation import present_ledger
+from finlib.privacy.scanner import NameScanner, redact_text
+from finlib.projects import LoadedProject
+
+
+def parse_as_of(text: str, label: str = "--as-of") -> pd.Timestamp:
+    """A YYYY-MM-DD date, or ProjectError naming the option that held it."""
+    try:
+        return pd.to_datetime(text, format="%Y-%m-%d")
+    except ValueError as exc:
+        raise ProjectError(f"{label} must be a date like 2026-03-31, got {text[:40]!r}.") from exc
+
+
+def report_ledger(loaded: LoadedProject, *, aliases_only: bool = False) -> pd.DataFrame:
+    """The ledger a report is computed on: as loaded, or the presentation copy whose names are aliases."""
+    if not aliases_only:
+        return loaded.ledger
+    presented = present_ledger(loaded.ledger, loaded.aliases)
+    # The keys are normalised real names; an alias-only report keys customers and people by alias instead.
+    return presented.assign(
+        customer_key=normalise_names(presented["customer_name"]),
+        sales_manager_key=normalise_names(presented["sales_manager"]),
+    )
+
+
+def stats_report(
+    loaded: LoadedProject,
+    settings: Settings,
+    *,
+    customer: str | None = None,
+    as_of: pd.Timestamp | None = None,
+    aliases_only: bool = False,
+) -> dict[str, Any]:
+    """The ``stats --json`` document: portfolio figures and per-customer statistics and forecasts."""
+    from finlib.analytics import customer_stats, measures
+
+    ledger = report_ledger(loaded, aliases_only=aliases_only)
+    if as_of is not None:
+        ledger = measures.ledger_as_of(ledger, as_of)
+    stats = customer_stats.compute_customer_stats(
+        ledger,
+        window=settings.moving_avg_window,
+        trend_threshold=settings.trend_threshold,
+        as_of=as_of,
+    )
+    if customer:
+        # In an alias-only report the customer is named by alias: a real name would confirm who is behind one.
+        stats = select_customer(stats, customer)
+    portfolio = measures.compute_portfolio(ledger, as_of=as_of)
+    return {
+        "project": loaded.info.name,
+        "as_of": json_value(portfolio.get("as_of")),
+        "portfolio": {key: json_value(value) for key, value in portfolio.items()},
+        "customers": customer_stats.customer_stats_records(stats),
+    }
+
+
+def select_customer(stats: pd.DataFrame, wanted: str) -> pd.DataFrame:
+    """The one customer row whose normalised name is ``wanted``'s, or ProjectError with close names."""
+    key = normalise_name(wanted)
+    match = stats[stats["customer_key"] == key]
+    if not match.empty:
+        return match
+    close = stats[stats["customer_key"].str.contains(key, regex=False, na=False)]["customer"].head(5).tolist()
+    hint = f" Did you mean: {', '.join(close)}?" if close else " List customers with `stats NAME`."
+    raise ProjectError(f"No customer named {wanted!r} in this project.{hint}")
+
+
+def json_value(value: Any) -> Any:
+    """A pandas or numpy scalar as a JSON value: dates as YYYY-MM-DD, NaN and NaT as null."""
+    if value is None:
+        return None
+    if isinstance(value, pd.Timestamp):
+        return None if pd.isna(value) else value.strftime("%Y-%m-%d")
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, float) and value != value:
+        return None
+    if hasattr(value, "item"):
+        return value.item()
+    return value
+
+
+def redact_strings(value: Any, scanner: NameScanner) -> Any:
+    """A copy of a JSON value whose every string has real names replaced by aliases (``[REDACTED]`` without one)."""
+    if isinstance(value, str):
+        return redact_text(value, scanner)
+    if isinstance(value, dict):
+        return {key: redact_strings(item, scanner) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [redact_strings(item, scanner) for item in value]
+    return value

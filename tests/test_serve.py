@@ -1,0 +1,111 @@
+"""`python -m finlib serve`: one process serving the dashboard at / and the API beside it, seen by a real browser."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from finlib.cli import main
+
+ROOT = Path(__file__).parents[1]
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+SERVER_START_TIMEOUT_S = 90
+STEP_TIMEOUT_MS = 60_000
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`python -m finlib serve` on a free port with a fresh data home and nothing configured."""
+    home = tmp_path_factory.mktemp("serve") / "home"
+    environ = {
+        **os.environ, "FINLIB_HOME": str(home), "ALIAS_SALT": "serve-test-salt", "DATABASE_URL": "", "DB_HOST": "",
+        "AWS_S3_BUCKET": "", "LITE_LLM_API_KEY": "", "LITE_LLM_API_BASE": "",
+    }  # fmt: skip
+    port = _free_port()
+    log = (tmp_path_factory.mktemp("serve-log") / "serve.log").open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "finlib", "serve", "--port", str(port)],
+        cwd=ROOT, env=environ, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+        while True:
+            try:
+                if httpx.get(f"{base}/_stcore/health", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"finlib serve did not start; see {log.name}")
+            time.sleep(0.5)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+def test_the_served_api_answers_beside_the_dashboard(served: str) -> None:
+    listed = httpx.get(f"{served}/api/projects", timeout=120)
+    assert listed.status_code == 200 and [p["name"] for p in listed.json()] == ["demo"]
+    stats = httpx.get(f"{served}/api/projects/demo/stats", timeout=120)
+    assert stats.status_code == 200 and stats.json()["portfolio"]["invoice_count"] == 481
+    question = {"project_name": "demo", "query": "What is the expected payment amount and date for ABC Company?"}
+    answer = httpx.post(f"{served}/query", json=question, timeout=120)
+    assert answer.status_code == 200 and "ABC Company" in answer.json()["answer"]
+    assert httpx.get(f"{served}/openapi.json", timeout=30).json()["info"]["title"] == "Invoice analytics API"
+    assert httpx.get(f"{served}/api/nothing", timeout=30).status_code == 404
+
+
+def test_the_dashboard_renders_from_the_same_process(served: str) -> None:
+    if not CHROMIUM.exists():
+        if os.environ.get("FINLIB_REQUIRE_BROWSER"):
+            pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium")
+        pytest.skip(f"{CHROMIUM} is missing: apt-get install -y chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        try:
+            page = browser.new_page(viewport={"width": 1440, "height": 1600})
+            page.set_default_timeout(STEP_TIMEOUT_MS)
+            for path, marker in (("/", "Overview"), ("/customers", "Customer"), ("/docs", "Invoice analytics API")):
+                page.goto(served + path)
+                if path != "/docs":
+                    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]')
+                    page.wait_for_selector('[data-testid="stSidebarNav"]')
+                else:
+                    page.wait_for_load_state("networkidle")
+                text = page.locator("body").inner_text()
+                assert marker in text and "Traceback" not in text, path
+            page.goto(served + "/")
+            page.wait_for_selector('[data-testid="stPlotlyChart"] svg.main-svg')
+            assert page.locator('[data-testid="stMetricValue"]').count() >= 4
+        finally:
+            browser.close()
+
+
+@pytest.mark.parametrize("port", ["70000", "-1"])
+def test_serve_refuses_a_port_that_cannot_exist(tmp_path: Path, capsys: pytest.CaptureFixture[str], port: str) -> None:
+    environ = {"FINLIB_HOME": str(tmp_path / "home"), "ALIAS_SALT": "serve-test-salt"}
+    assert main(["serve", "--port", port], environ=environ) == 1
+    assert "--port must be between 0 and 65535" in capsys.readouterr().err
