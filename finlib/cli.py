@@ -20,11 +20,11 @@ from finlib.logs import configure_logging
 if TYPE_CHECKING:
     import pandas as pd
 
-    from finlib import names, projects
+    from finlib import projects, reports
 else:
-    names = deferred("finlib.names")
     pd = deferred("pandas")
     projects = deferred("finlib.projects")
+    reports = deferred("finlib.reports")
 
 log = logging.getLogger("finlib")
 
@@ -221,7 +221,6 @@ def _projects(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
 
 
 def _stats(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
-    from finlib import reports
 
     loaded = projects.load_project(_services(settings), args.name)
     as_of = reports.parse_as_of(args.as_of) if args.as_of else None
@@ -245,7 +244,7 @@ def _forecast(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
     loaded = projects.load_project(_services(settings), args.name)
     kept = backtest_cache.load_backtest(settings, loaded.info.name, loaded.info.version)
     method = args.method or (kept.best_date_method if kept else outlook.DEFAULT_DATE_METHOD)
-    as_of = _parse_date(args.as_of) if args.as_of else None
+    as_of = reports.parse_as_of(args.as_of) if args.as_of else None
     forecast = outlook.compute_forecast(loaded.ledger, as_of, method)
     payload = outlook.forecast_json(forecast, loaded.info.name)
     if args.json:
