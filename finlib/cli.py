@@ -239,14 +239,11 @@ def _stats(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
 
 
 def _forecast(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
-    from finlib.forecast import backtest_cache, outlook
-
     loaded = projects.load_project(_services(settings), args.name)
-    kept = backtest_cache.load_backtest(settings, loaded.info.name, loaded.info.version)
-    method = args.method or (kept.best_date_method if kept else outlook.DEFAULT_DATE_METHOD)
     as_of = reports.parse_as_of(args.as_of) if args.as_of else None
-    forecast = outlook.compute_forecast(loaded.ledger, as_of, method)
-    payload = outlook.forecast_json(forecast, loaded.info.name)
+    report = reports.forecast_report(loaded, settings, as_of=as_of, method=args.method)
+    forecast, kept, payload = report.forecast, report.backtest, report.document
+    method = forecast.method
     if args.json:
         json.dump(payload, out, indent=2 if len(payload["invoices"]) <= JSON_INDENT_LIMIT else None, ensure_ascii=False)
         out.write("\n")
@@ -267,14 +264,13 @@ def _forecast(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
 
 
 def _backtest(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
-    from finlib.forecast import backtest_cache
-
     loaded = projects.load_project(_services(settings), args.name)
-    result = backtest_cache.cached_backtest(loaded.ledger, settings, loaded.info.name, loaded.info.version)
+    report = reports.backtest_report(loaded, settings)
     if args.json:
-        json.dump({"project": loaded.info.name, **result.to_json()}, out, indent=2, allow_nan=False, default=str)
+        json.dump(report.document, out, indent=2, allow_nan=False, default=str)
         out.write("\n")
         return 0
+    result = report.result
     print(
         f"project {loaded.info.name}: {len(result.origins)} origins {result.origins[0]} .. {result.origins[-1]}, "
         f"{result.seconds:.1f} s",

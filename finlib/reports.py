@@ -8,7 +8,8 @@ and people names are aliases, and the normalised name keys are replaced by the a
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -18,6 +19,10 @@ from finlib.names import normalise_name, normalise_names
 from finlib.privacy.presentation import present_ledger
 from finlib.privacy.scanner import NameScanner, redact_text
 from finlib.projects import LoadedProject
+
+if TYPE_CHECKING:
+    from finlib.forecast.backtest import BacktestResult
+    from finlib.forecast.outlook import Forecast
 
 
 def parse_as_of(text: str, label: str = "--as-of") -> pd.Timestamp:
@@ -70,6 +75,51 @@ def stats_report(
         "portfolio": {key: json_value(value) for key, value in portfolio.items()},
         "customers": customer_stats.customer_stats_records(stats),
     }
+
+
+@dataclass(frozen=True)
+class ForecastReport:
+    """A forecast with the backtest that chose its method (None before one ran) and its ``--json`` document."""
+
+    forecast: Forecast
+    backtest: BacktestResult | None
+    document: dict[str, Any]
+
+
+def forecast_report(
+    loaded: LoadedProject,
+    settings: Settings,
+    *,
+    as_of: pd.Timestamp | None = None,
+    method: str | None = None,
+    aliases_only: bool = False,
+) -> ForecastReport:
+    """The ``forecast --json`` document: each open invoice's predicted payment date and 13 weeks of cash-in.
+
+    Without ``method`` the best date method of the project's kept backtest is used, else the default one.
+    """
+    from finlib.forecast import backtest_cache, outlook
+
+    kept = backtest_cache.load_backtest(settings, loaded.info.name, loaded.info.version)
+    chosen = method or (kept.best_date_method if kept else outlook.DEFAULT_DATE_METHOD)
+    forecast = outlook.compute_forecast(report_ledger(loaded, aliases_only=aliases_only), as_of, chosen)
+    return ForecastReport(forecast, kept, outlook.forecast_json(forecast, loaded.info.name))
+
+
+@dataclass(frozen=True)
+class BacktestReport:
+    """A backtest and its ``--json`` document."""
+
+    result: BacktestResult
+    document: dict[str, Any]
+
+
+def backtest_report(loaded: LoadedProject, settings: Settings) -> BacktestReport:
+    """The ``backtest --json`` document (method names and error figures only, no names), kept per version."""
+    from finlib.forecast import backtest_cache
+
+    result = backtest_cache.cached_backtest(loaded.ledger, settings, loaded.info.name, loaded.info.version)
+    return BacktestReport(result, {"project": loaded.info.name, **result.to_json()})
 
 
 def select_customer(stats: pd.DataFrame, wanted: str) -> pd.DataFrame:

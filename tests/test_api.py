@@ -124,6 +124,46 @@ def test_stats_with_aliases_finds_a_customer_by_alias_but_not_by_real_name(api: 
     assert by_name.status_code == 400 and "ABC Company" in by_name.json()["detail"]
 
 
+@pytest.mark.parametrize(
+    ("query", "argv"),
+    [
+        ({}, []),
+        ({"as_of": "2026-06-30"}, ["--as-of", "2026-06-30"]),
+        ({"method": "original"}, ["--method", "original"]),
+    ],
+)
+def test_forecast_returns_exactly_what_forecast_json_prints(
+    api: Api, capsys: pytest.CaptureFixture[str], query: dict[str, str], argv: list[str]
+) -> None:
+    response = api.client.get("/api/projects/demo/forecast", params=query)
+    assert response.status_code == 200, response.text
+    assert response.json() == api.cli_json("forecast", "demo", "--json", *argv, capsys=capsys)
+    assert response.json()["invoices"] and len(response.json()["weeks"]) == 13
+
+
+def test_forecast_with_aliases_holds_no_real_name_anywhere(api: Api) -> None:
+    named = api.client.get("/api/projects/demo/forecast").json()
+    response = api.client.get("/api/projects/demo/forecast", params={"aliases": "true"})
+    assert response.status_code == 200
+    assert find_real_names(response.text, api.real_names()) == []
+    aliased = response.json()
+    assert [i["customer"] for i in aliased["invoices"]] == [i["alias"] for i in named["invoices"]]
+    assert aliased["weeks"] == named["weeks"]
+
+
+def test_an_unknown_forecast_method_says_which_exist(api: Api) -> None:
+    response = api.client.get("/api/projects/demo/forecast", params={"method": "crystal-ball"})
+    assert response.status_code == 422 and response.json()["error"] == "cannot forecast"
+    assert "Unknown forecast method 'crystal-ball'" in response.json()["detail"]
+
+
+def test_backtest_returns_exactly_what_backtest_json_prints(api: Api, capsys: pytest.CaptureFixture[str]) -> None:
+    response = api.client.get("/api/projects/demo/backtest")
+    assert response.status_code == 200, response.text
+    assert response.json() == api.cli_json("backtest", "demo", "--json", capsys=capsys)
+    assert find_real_names(response.text, api.real_names()) == []
+
+
 def test_query_offline_names_the_original_formula_figures(api: Api) -> None:
     response = api.client.post("/query", json={"project_name": "demo", "query": EXAMPLE_QUESTION})
     assert response.status_code == 200
@@ -285,6 +325,8 @@ def test_refresh_reloads_a_changed_s3_file_and_the_stats_follow(
         ("GET", "/api/projects/nope", None),
         ("GET", "/api/projects/nope/stats", None),
         ("POST", "/api/projects/nope/refresh", None),
+        ("GET", "/api/projects/nope/forecast", None),
+        ("GET", "/api/projects/nope/backtest", None),
         ("POST", "/query", {"project_name": "nope", "query": "Who pays slowest?"}),
     ],
 )
@@ -425,6 +467,8 @@ def test_the_openapi_description_lists_every_endpoint(api: Api) -> None:
         "/api/projects/{name}",
         "/api/projects/{name}/stats",
         "/api/projects/{name}/refresh",
+        "/api/projects/{name}/forecast",
+        "/api/projects/{name}/backtest",
     }
     docs = api.client.get("/docs")
     assert docs.status_code == 200 and "swagger" in docs.text.lower()

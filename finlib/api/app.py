@@ -239,10 +239,57 @@ def stats(
     )
 
 
+@router.get("/api/projects/{name}/forecast", tags=["reports"], summary="Payment dates and 13-week cash-in")
+def forecast(
+    state: StateParam,
+    caller: CallerParam,
+    name: str,
+    as_of: Annotated[str | None, Query(description="forecast as of this date, YYYY-MM-DD")] = None,
+    method: Annotated[
+        str | None, Query(max_length=40, description="a date method (default: the backtest's best)")
+    ] = None,
+    aliases: AliasesParam = False,
+) -> Response:
+    """Exactly what ``python -m finlib forecast NAME --json`` prints."""
+    date = reports.parse_as_of(as_of, "as_of") if as_of else None
+    settings = state.services.settings
+    return _report(
+        state,
+        caller,
+        name,
+        ("forecast", as_of, method),
+        aliases,
+        lambda entry, aliases_only: (
+            reports.forecast_report(
+                entry.loaded, settings, as_of=date, method=method, aliases_only=aliases_only
+            ).document
+        ),
+    )
+
+
+@router.get("/api/projects/{name}/backtest", tags=["reports"], summary="How well each forecast method did")
+def backtest(state: StateParam, caller: CallerParam, name: str, aliases: AliasesParam = False) -> Response:
+    """Exactly what ``python -m finlib backtest NAME --json`` prints (computed once per file version)."""
+    settings = state.services.settings
+    return _report(
+        state,
+        caller,
+        name,
+        ("backtest",),
+        aliases,
+        lambda entry, _: reports.backtest_report(entry.loaded, settings).document,
+    )
+
+
 @router.api_route("/api/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
 def unknown(rest: str) -> Response:
     """A JSON 404 for any other /api path (instead of the dashboard's page)."""
     raise HTTPException(404, "No such API endpoint; the endpoints are listed at /docs.")
+
+
+def _backtest_document(entry: CachedProject, aliases_only: bool, settings: Settings) -> dict[str, Any]:
+    # Method names and error figures only: the same document with or without aliases.
+    return reports.backtest_report(entry.loaded, settings).document
 
 
 def _chat_session(loaded: projects.LoadedProject, settings: Settings) -> ChatSession:
@@ -268,7 +315,8 @@ def _report(
 
 
 def _encode(payload: Any) -> bytes:
-    return json.dumps(payload, ensure_ascii=False, allow_nan=False).encode("utf-8")
+    # default=str as the CLI's backtest --json: a few figures are dates.
+    return json.dumps(payload, ensure_ascii=False, allow_nan=False, default=str).encode("utf-8")
 
 
 def _json(payload: Any) -> Response:

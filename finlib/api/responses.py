@@ -27,6 +27,7 @@ STATUS_OF_ERROR: tuple[tuple[type[errors.FinlibError], int, str], ...] = (
     (errors.ParseError, 422, "file not readable"),
     (errors.StorageError, 502, "storage failed"),
     (errors.DatabaseError, 503, "database unavailable"),
+    (errors.ForecastError, 422, "cannot forecast"),
     (errors.PrivacyBlockedError, 422, "privacy guard refused"),
     (errors.LLMError, 502, "model failed"),
     (errors.ProjectError, 400, "invalid request"),
