@@ -208,12 +208,17 @@ def get_project(state: StateParam, caller: CallerParam, name: str) -> dict[str, 
 
 @router.post("/api/projects/{name}/refresh", tags=["projects"], summary="Re-fetch the source when it changed")
 def refresh(state: StateParam, caller: CallerParam, name: str) -> dict[str, Any]:
-    """Re-read the project's file when its ETag changed; says whether it did."""
+    """Re-read the project's file when its ETag changed; says whether it did (and then sends predicted-late alerts)."""
     state.options.policy.check(state.services, caller, name, "write")
     info, changed = projects.refresh_project(state.services, name)
+    alerts = changed and bool(state.services.settings.alert_webhook_url)
     if changed:
         state.cache.forget(name)
-    return {"changed": changed, "project": info.to_dict()}
+    if alerts:
+        from finlib.alerting import notify_late_invoices
+
+        notify_late_invoices(state.services, info.name)  # as `refresh` does; sent on its own thread
+    return {"changed": changed, "alerts_sent_to_webhook": alerts, "project": info.to_dict()}
 
 
 @router.get("/api/projects/{name}/stats", tags=["reports"], summary="Portfolio and per-customer statistics")
