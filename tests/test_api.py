@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -472,3 +473,55 @@ def test_the_openapi_description_lists_every_endpoint(api: Api) -> None:
     }
     docs = api.client.get("/docs")
     assert docs.status_code == 200 and "swagger" in docs.text.lower()
+
+
+def test_a_refresh_through_the_api_sends_the_predicted_late_alerts(
+    start_api: Callable[..., Api], s3_settings: Settings, s3_client: Any
+) -> None:
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from threading import Thread
+
+    from helpers.forecast_ledgers import generated_ledger
+
+    received: list[bytes] = []
+
+    class Hook(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+            received.append(self.rfile.read(int(self.headers["Content-Length"])))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    hook = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+    Thread(target=hook.serve_forever, daemon=True).start()
+    bucket = s3_settings.aws_s3_bucket or ""
+    api = start_api(
+        demo=False,
+        AWS_S3_BUCKET=bucket,
+        AWS_ENDPOINT_URL=s3_settings.aws_endpoint_url or "",
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+        ALERT_WEBHOOK_URL=f"http://127.0.0.1:{hook.server_address[1]}/hook",
+        ALERT_WEBHOOK_SECRET="webhook-secret",
+        ALERT_LATE_DAYS="0",
+    )
+    columns = {"customer_name": "Customer Name", "invoice_date": "Invoice Date", "invoice_number": "Invoice No"}
+    frame = generated_ledger(customers=9).rename(columns=columns | {"amount": "Total Amount", "payment_date": "Paid"})
+    text = frame[[*columns.values(), "Total Amount", "Paid"]].to_csv(index=False, date_format="%Y-%m-%d")
+    s3_client.put_object(Bucket=bucket, Key="ar.csv", Body=text.encode())
+    assert api.client.post("/upload", data={"s3_url": f"s3://{bucket}/ar.csv", "project_name": "acme"}).is_success
+    s3_client.put_object(Bucket=bucket, Key="ar.csv", Body=(text + "Customer 00,2025-12-30,INV-X,10.0,\n").encode())
+    try:
+        refreshed = api.client.post("/api/projects/acme/refresh").json()
+        assert refreshed["changed"] is True and refreshed["alerts_sent_to_webhook"] is True
+        deadline = time.monotonic() + 30
+        while not received and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        hook.shutdown()
+    [body] = received
+    sent = json.loads(body)
+    assert sent["project"] == "acme" and sent["invoices"]
+    assert all(entry["customer"].startswith("CUST-") for entry in sent["invoices"]) and b"Customer 0" not in body
