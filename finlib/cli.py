@@ -97,6 +97,12 @@ def build_parser() -> argparse.ArgumentParser:
     erase.add_argument("name")
     erase.add_argument("--yes", action="store_true", help="do not ask for confirmation")
 
+    members = commands.add_parser("members", help="list, add or remove who may see a project (and their role)")
+    members.add_argument("name")
+    members.add_argument("action", nargs="?", choices=["add", "remove"])
+    members.add_argument("principal", nargs="?", metavar="EMAIL", help="an e-mail address or group:NAME")
+    members.add_argument("role", nargs="?", choices=["viewer", "analyst", "admin"])
+
     ask = commands.add_parser("ask", help="ask a question about a project in plain language")
     ask.add_argument("name")
     ask.add_argument("question")
@@ -325,6 +331,31 @@ def _erase(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
     return 0
 
 
+def _members(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+    from finlib import access
+
+    services = _services(settings)
+    projects.get_project(services, args.name)
+    engine, user = services.engine, access.LOCAL_USER
+    if args.action == "add":
+        if not (args.principal and args.role):
+            raise ProjectError("Usage: members PROJECT add EMAIL viewer|analyst|admin.")
+        member = access.add_member(engine, settings, user, args.name, args.principal, args.role)
+        print(f"{args.name}: {member.principal} is {member.role}", file=out)
+    elif args.action == "remove":
+        if not args.principal:
+            raise ProjectError("Usage: members PROJECT remove EMAIL.")
+        removed = access.remove_member(engine, settings, user, args.name, args.principal)
+        print(f"{args.name}: {args.principal} {'removed' if removed else 'was not a member'}", file=out)
+    else:
+        found = access.list_members(engine, settings, user, args.name)
+        for member in found:
+            print(f"{member.principal}\t{member.role}", file=out)
+        if not found:
+            print(f"{args.name}: no members (only FINLIB_ADMINS and the local user can see it)", file=out)
+    return 0
+
+
 def _ask(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
     from finlib.chat.pipeline import answer_question, build_chat_session
 
@@ -431,4 +462,5 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings, TextIO], int]] = {
     "erase": _erase,
     "serve": _serve,
     "token": _token,
+    "members": _members,
 }

@@ -47,6 +47,7 @@ class Settings:
     max_file_mb: int = 400
     parse_timeout_s: float = 180.0
     parse_memory_mb: int = 6144
+    admins: tuple[str, ...] = ()
     alert_webhook_url: str | None = None
     alert_webhook_secret: str | None = field(default=None, repr=False)
     alert_webhook_real_names: bool = False
@@ -278,6 +279,7 @@ def load_settings(
         aws_secret_access_key=_text(env, "AWS_SECRET_ACCESS_KEY"),
         aws_endpoint_url=_text(env, "AWS_ENDPOINT_URL"),
         s3_allowed_buckets=allowed,
+        admins=tuple(e.strip().lower() for e in env.get("FINLIB_ADMINS", "").split(",") if e.strip()),
         s3_upload_prefix=prefix,
         llm_api_key=_text(env, "LITE_LLM_API_KEY"),
         llm_model=_text(env, "LITE_LLM_MODEL") or DEFAULT_LLM_MODEL,

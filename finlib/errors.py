@@ -10,7 +10,8 @@
     │   └── ObjectNotFoundError    the object or file does not exist
     ├── DatabaseError            the database cannot be reached or a write failed
     ├── ProjectError             a project-level problem
-    │   └── ProjectNotFoundError
+    │   ├── ProjectNotFoundError
+    │   └── AccessDeniedError    the acting user's role in the project does not allow this
     ├── AliasError               aliases cannot be derived or stored
     ├── ForecastError            too little payment history to forecast or backtest
     ├── AuthenticationError      an API request carries no valid token
@@ -83,6 +84,10 @@ class ProjectNotFoundError(ProjectError):
         super().__init__(
             f"There is no project named {name!r}. List projects with `python -m finlib projects` or register one first."
         )
+
+
+class AccessDeniedError(ProjectError):
+    """The acting user may not do this in this project (no membership, or a role too low)."""
 
 
 class AliasError(FinlibError):

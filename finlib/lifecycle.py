@@ -18,7 +18,8 @@ from typing import Any
 import pandas as pd
 import sqlalchemy as sa
 
-from finlib import db
+from finlib import access, db
+from finlib.access import LOCAL_USER, User
 from finlib.errors import FinlibError, ProjectNotFoundError, StorageError
 from finlib.ingest import parsed_cache, storage
 from finlib.privacy import aliasing, keys
@@ -71,8 +72,9 @@ class ErasureReport:
         return lines
 
 
-def rotate_salt(services: Services, name: str) -> RotationReport:
+def rotate_salt(services: Services, name: str, *, user: User = LOCAL_USER) -> RotationReport:
     """Give project ``name`` a new random salt and re-derive all its aliases with it, in one transaction."""
+    access.require_role(services.engine, services.settings, user, name, "admin")
     started = time.perf_counter()
     salt = keys.new_salt()
     length = services.settings.alias_length
@@ -100,8 +102,9 @@ def rotate_salt(services: Services, name: str) -> RotationReport:
     return RotationReport(name, version, counts["customer"], counts["person"], time.perf_counter() - started)
 
 
-def erase_project(services: Services, name: str) -> ErasureReport:
+def erase_project(services: Services, name: str, *, user: User = LOCAL_USER) -> ErasureReport:
     """Erase a project for good and report what was removed (the user's own source files are left alone)."""
+    access.require_role(services.engine, services.settings, user, name, "admin")
     info = get_project(services, name)
     report = ErasureReport(project=name)
     # Stores first: if one fails, the project still exists and erase can be run again.

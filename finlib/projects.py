@@ -23,9 +23,17 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from finlib import db
+from finlib import access, db
+from finlib.access import LOCAL_USER, User
 from finlib.config import Settings
-from finlib.errors import DatabaseError, FinlibError, ObjectNotFoundError, ProjectError, ProjectNotFoundError
+from finlib.errors import (
+    AccessDeniedError,
+    DatabaseError,
+    FinlibError,
+    ObjectNotFoundError,
+    ProjectError,
+    ProjectNotFoundError,
+)
 from finlib.ingest import storage
 from finlib.ingest.report import ParseReport
 from finlib.lazy import deferred
@@ -36,12 +44,13 @@ if TYPE_CHECKING:
 
     from finlib import names
     from finlib.ingest import parsed_cache
-    from finlib.privacy import aliasing, keys
+    from finlib.privacy import aliasing, keys, presentation
 else:
     aliasing = deferred("finlib.privacy.aliasing")
     keys = deferred("finlib.privacy.keys")
     names = deferred("finlib.names")
     parsed_cache = deferred("finlib.ingest.parsed_cache")
+    presentation = deferred("finlib.privacy.presentation")
 
 log = logging.getLogger(__name__)
 
@@ -161,17 +170,41 @@ def validate_project_name(name: str) -> str:
     return name
 
 
-def list_projects(services: Services) -> list[ProjectInfo]:
-    """All projects, by name."""
+def list_projects(services: Services, *, user: User = LOCAL_USER) -> list[ProjectInfo]:
+    """The projects the user may see (all for the local user and admins), by name."""
+    visible = access.visible_project_names(services.engine, services.settings, user)
     with db.session_scope(services.engine) as session:
         rows = session.scalars(select(db.Project).order_by(db.Project.name)).all()
-        return [ProjectInfo.from_row(row) for row in rows]
+        infos = [ProjectInfo.from_row(row) for row in rows if visible is None or row.name in visible]
+    return [_as_seen_by(services, user, info) for info in infos]
 
 
-def get_project(services: Services, name: str) -> ProjectInfo:
-    """One project, or ProjectNotFoundError."""
+def get_project(services: Services, name: str, *, user: User = LOCAL_USER) -> ProjectInfo:
+    """One project, or ProjectNotFoundError (AccessDeniedError for a user without a membership)."""
+    access.require_role(services.engine, services.settings, user, name, "viewer")
     with db.session_scope(services.engine) as session:
-        return ProjectInfo.from_row(_require_row(session, name))
+        info = ProjectInfo.from_row(_require_row(session, name))
+    return _as_seen_by(services, user, info)
+
+
+def _as_seen_by(services: Services, user: User, info: ProjectInfo) -> ProjectInfo:
+    """A viewer's copy of the project summary: rejected-row examples may quote names, so they are left out."""
+    if access.is_global_admin(services.settings, user):
+        return info
+    if access.role_in(services.engine, services.settings, user, info.name) != "viewer":
+        return info
+    return replace(info, report=replace(info.report, rejected_examples=[]))
+
+
+def _require_admin(services: Services, user: User, name: str) -> None:
+    """Admins of an existing project may change it; only FINLIB_ADMINS (or the local user) create projects."""
+    if access.is_global_admin(services.settings, user):
+        return
+    if _find_project(services, name) is None:
+        raise AccessDeniedError(
+            f"Only administrators can create projects (FINLIB_ADMINS); ask one to create {name!r} and add you."
+        )
+    access.require_role(services.engine, services.settings, user, name, "admin")
 
 
 def register_project(
@@ -181,9 +214,11 @@ def register_project(
     *,
     mapping: dict[str, str] | None = None,
     allow_local_paths: bool = False,
+    user: User = LOCAL_USER,
 ) -> ProjectInfo:
     """Fetch, parse and store a ledger as project `name`, replacing a previous registration atomically."""
     name = validate_project_name(name)
+    _require_admin(services, user, name)
     location = storage.parse_source(source, services.settings, allow_local_paths=allow_local_paths)
     return _register_location(services, name, location, mapping)
 
@@ -203,7 +238,13 @@ def _register_location(
 
 
 def upload_project(
-    services: Services, name: str, filename: str, data: bytes, *, mapping: dict[str, str] | None = None
+    services: Services,
+    name: str,
+    filename: str,
+    data: bytes,
+    *,
+    mapping: dict[str, str] | None = None,
+    user: User = LOCAL_USER,
 ) -> ProjectInfo:
     """Store an uploaded file in the object store, then register it; the stored copy is removed on failure.
 
@@ -211,12 +252,14 @@ def upload_project(
     it is kept for later refreshes, like a mapping saved with ``save_mapping``.
     """
     name = validate_project_name(name)
+    _require_admin(services, user, name)
     store = storage.open_store(services.settings, services.s3_client)
     return _register_stored(services, store, name, filename, data, mapping)
 
 
-def refresh_project(services: Services, name: str) -> tuple[ProjectInfo, bool]:
+def refresh_project(services: Services, name: str, *, user: User = LOCAL_USER) -> tuple[ProjectInfo, bool]:
     """Re-fetch and re-parse when the source's ETag changed; returns (info, whether it changed)."""
+    _require_admin(services, user, name)
     current = get_project(services, name)
     location = storage.parse_source(current.source, services.settings, allow_local_paths=True)
     try:
@@ -239,8 +282,9 @@ def refresh_project(services: Services, name: str) -> tuple[ProjectInfo, bool]:
     return info, True
 
 
-def save_mapping(services: Services, name: str, mapping: dict[str, str]) -> ProjectInfo:
+def save_mapping(services: Services, name: str, mapping: dict[str, str], *, user: User = LOCAL_USER) -> ProjectInfo:
     """Re-parse a project with an explicit column mapping and keep the mapping for later refreshes."""
+    _require_admin(services, user, name)
     current = get_project(services, name)
     location = storage.parse_source(current.source, services.settings, allow_local_paths=True)
     fetched = _fetch(services, name, location)
@@ -248,8 +292,9 @@ def save_mapping(services: Services, name: str, mapping: dict[str, str]) -> Proj
     return _store_registration(services, name, current.source, fetched, ledger, report, mapping)
 
 
-def delete_project(services: Services, name: str) -> None:
+def delete_project(services: Services, name: str, *, user: User = LOCAL_USER) -> None:
     """Delete a project with its aliases and audit log (the source file itself is left alone)."""
+    _require_admin(services, user, name)
     with db.session_scope(services.engine) as session:
         row = _require_row(session, name)
         info = ProjectInfo.from_row(row)
@@ -327,8 +372,13 @@ def _is_own_upload(settings: Settings, location: storage.Source, name: str) -> b
     return False
 
 
-def load_project(services: Services, name: str) -> LoadedProject:
-    """The project's ledger (from the parse cache when the ETag is unchanged) with alias columns."""
+def load_project(services: Services, name: str, *, user: User = LOCAL_USER) -> LoadedProject:
+    """The project's ledger (from the parse cache when the ETag is unchanged) with alias columns.
+
+    A viewer gets presentation mode: names and free text hold aliases only, and the alias book holds no real
+    name (each alias stands for itself), so nothing built from it can show or de-alias one.
+    """
+    role = access.require_role(services.engine, services.settings, user, name, "viewer")
     with db.session_scope(services.engine) as session:
         row = _require_row(session, name)
         info = ProjectInfo.from_row(row)
@@ -347,7 +397,20 @@ def load_project(services: Services, name: str) -> LoadedProject:
         customer_alias=book.alias_series(ledger["customer_key"], "customer"),
         sales_manager_alias=book.alias_series(ledger["sales_manager_key"], "person"),
     )
+    if role == "viewer":
+        return _presented(LoadedProject(info=info, ledger=ledger, aliases=book, report=report))
     return LoadedProject(info=info, ledger=ledger, aliases=book, report=report)
+
+
+def _presented(loaded: LoadedProject) -> LoadedProject:
+    entries = loaded.aliases.entries
+    book = aliasing.AliasBook(entries.assign(real_name=entries["alias"], key=entries["alias"].str.lower()))
+    report = replace(loaded.report, rejected_examples=[])
+    ledger = presentation.present_ledger(loaded.ledger, loaded.aliases)
+    # The keys are normalised real names: a viewer's ledger keys its customers and people by alias instead.
+    ledger["customer_key"] = ledger["customer_alias"].str.lower()
+    ledger["sales_manager_key"] = ledger["sales_manager_alias"].str.lower()
+    return LoadedProject(info=replace(loaded.info, report=report), ledger=ledger, aliases=book, report=report)
 
 
 def ensure_demo_project(services: Services, *, force: bool = False) -> ProjectInfo | None:
