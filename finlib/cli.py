@@ -245,26 +245,30 @@ def _stats(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
 
 
 def _forecast(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+    from finlib.forecast import outlook
+
     loaded = projects.load_project(_services(settings), args.name)
     as_of = reports.parse_as_of(args.as_of) if args.as_of else None
     report = reports.forecast_report(loaded, settings, as_of=as_of, method=args.method)
-    forecast, kept, payload = report.forecast, report.backtest, report.document
+    forecast, kept = report.forecast, report.backtest
     method = forecast.method
     if args.json:
-        json.dump(payload, out, indent=2 if len(payload["invoices"]) <= JSON_INDENT_LIMIT else None, ensure_ascii=False)
+        large = len(forecast.invoices) > JSON_INDENT_LIMIT
+        outlook.write_forecast_json(forecast, loaded.info.name, out, indent=None if large else 2)
         out.write("\n")
         return 0
     score = kept.date_score(method) if kept else None
     error = f"typical error ± {score.mae_days:.0f} days" if score else "run `backtest` for its typical error"
-    print(f"project {payload['project']} as of {payload['as_of']}: {len(payload['invoices'])} open invoices", file=out)
+    print(
+        f"project {loaded.info.name} as of {forecast.as_of:%Y-%m-%d}: {len(forecast.invoices)} open invoices", file=out
+    )
     print(f"method: {forecast.method_label} ({error})", file=out)
-    weeks = pd.DataFrame(payload["weeks"])
     print("\ncash-in per week (expected, 10th-90th percentile band):", file=out)
+    weeks = outlook.week_records(forecast)
     print(weeks.to_string(index=False, float_format=lambda number: f"{number:,.0f}"), file=out)
-    if payload["invoices"]:
-        table = pd.DataFrame(payload["invoices"]).drop(columns=["alias"])
-        shown = table.head(FORECAST_TEXT_ROWS)
-        print(f"\nopen invoices by predicted payment date (first {len(shown)} of {len(table)}):", file=out)
+    if len(forecast.invoices):
+        shown = outlook.invoice_records(forecast).drop(columns=["alias"]).head(FORECAST_TEXT_ROWS)
+        print(f"\nopen invoices by predicted payment date (first {len(shown)} of {len(forecast.invoices)}):", file=out)
         print(shown.to_string(index=False, float_format=lambda number: f"{number:,.2f}"), file=out)
     return 0
 

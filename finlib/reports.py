@@ -83,7 +83,14 @@ class ForecastReport:
 
     forecast: Forecast
     backtest: BacktestResult | None
-    document: dict[str, Any]
+    project: str
+
+    @property
+    def document(self) -> dict[str, Any]:
+        """The ``forecast --json`` document (built when asked: a million-row ledger has ~200k open invoices)."""
+        from finlib.forecast import outlook
+
+        return outlook.forecast_json(self.forecast, self.project)
 
 
 def forecast_report(
@@ -103,7 +110,7 @@ def forecast_report(
     kept = backtest_cache.load_backtest(settings, loaded.info.name, loaded.info.version)
     chosen = method or (kept.best_date_method if kept else outlook.DEFAULT_DATE_METHOD)
     forecast = outlook.compute_forecast(report_ledger(loaded, aliases_only=aliases_only), as_of, chosen)
-    return ForecastReport(forecast, kept, outlook.forecast_json(forecast, loaded.info.name))
+    return ForecastReport(forecast, kept, loaded.info.name)
 
 
 @dataclass(frozen=True)

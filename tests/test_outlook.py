@@ -84,3 +84,15 @@ def test_past_weeks_show_the_forecast_made_13_weeks_earlier_beside_what_was_paid
     paid = earlier.invoices.merge(ledger[["invoice_number", "payment_date"]], on="invoice_number")
     paid = paid[paid["payment_date"] <= AS_OF]
     assert weeks["actual"].sum() == pytest.approx(paid["amount"].sum())
+
+
+def test_the_compact_json_of_a_large_forecast_is_the_same_document() -> None:
+    import io
+
+    from finlib.forecast.outlook import write_forecast_json
+
+    forecast = compute_forecast(generated_ledger(), AS_OF, "segments")
+    compact, indented = io.StringIO(), io.StringIO()
+    write_forecast_json(forecast, "acme", compact, indent=None)
+    write_forecast_json(forecast, "acme", indented, indent=2)
+    assert json.loads(compact.getvalue()) == json.loads(indented.getvalue()) == forecast_json(forecast, "acme")

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from finlib.analytics import customer_stats, measures
+from finlib.chat.forecast_facts import ForecastFigures, compute_forecast_figures, customer_forecast, forecast_facts
 from finlib.privacy.scanner import NameEntry, NameScanner, alias_strings
 
 RANK_ROWS = 5
@@ -52,13 +53,17 @@ class ProjectFigures:
     stats: pd.DataFrame
     managers: pd.DataFrame
     portfolio: dict[str, Any]
+    forecast: ForecastFigures | None = None
 
 
-def compute_project_figures(ledger: pd.DataFrame, *, window: int = 3, trend_threshold: float = 0.05) -> ProjectFigures:
-    """Customer and manager statistics and portfolio KPIs of a ledger that carries alias columns."""
+def compute_project_figures(
+    ledger: pd.DataFrame, *, window: int = 3, trend_threshold: float = 0.05, late_days: int = 14
+) -> ProjectFigures:
+    """Customer and manager statistics, portfolio KPIs and the forecast of a ledger that carries alias columns."""
     stats = customer_stats.compute_customer_stats(ledger, window=window, trend_threshold=trend_threshold)
     managers = customer_stats.compute_manager_stats(ledger)
-    return ProjectFigures(ledger, stats, managers, measures.compute_portfolio(ledger))
+    forecast = compute_forecast_figures(ledger, late_days=late_days, window=window)
+    return ProjectFigures(ledger, stats, managers, measures.compute_portfolio(ledger), forecast)
 
 
 def _plain(value: Any) -> Any:
@@ -150,6 +155,8 @@ def build_facts(
         if entry.key in by_key.index:
             record = _records(by_key.loc[[entry.key]], CUSTOMER_FIELDS)[0]
             record["alias"] = entry.alias
+            if figures.forecast is not None:
+                record["payment_forecast"] = customer_forecast(figures.forecast, entry.alias)
         else:
             record = {"alias": entry.alias, "note": "no invoices for this customer"}
         mentioned_customers.append(record)
@@ -188,6 +195,8 @@ def build_facts(
             pack[f"by_{column}"] = _breakdown(figures.ledger, column)
     if "sales_manager" in topics and not figures.managers.empty:
         pack["by_sales_manager"] = _records(figures.managers.head(BREAKDOWN_ROWS), MANAGER_FIELDS)
+    if figures.forecast is not None:
+        pack.update(forecast_facts(figures.forecast, question))
     return alias_strings(pack, scanner)
 
 
@@ -196,7 +205,10 @@ def describe_facts() -> str:
     return (
         "Amounts are invoice totals including tax. Delays are days from invoice date to payment date over paid "
         "invoices. predicted_next_amount is the mean of the customer's last invoices (moving_average); "
-        "predicted_next_payment_date is the last payment date plus the average delay. on_time_share and "
-        "paid_on_time_share are fractions (0.87 = 87%). Rankings list at most "
+        "predicted_next_payment_date is the last payment date plus the average delay (the original formula). "
+        "payment_forecast holds each open invoice's predicted payment date from the backtested method, with its "
+        "typical error in days; cash_in_forecast the expected collections per week; prefer these for 'when will "
+        "X pay', 'what cash comes in' and 'which invoices will be late', and quote the typical error. "
+        "on_time_share and paid_on_time_share are fractions (0.87 = 87%). Rankings list at most "
         f"{RANK_ROWS} entries; the portfolio covers every customer. Dates are YYYY-MM-DD."
     )

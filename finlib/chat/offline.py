@@ -15,10 +15,17 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from finlib.chat import forecast_answers
+
 OFFLINE_LABEL = "_Computed from the ledger without a language model._"
 # Most specific first: the first intent whose pattern matches wins.
 INTENTS: list[tuple[str, str]] = [
     ("dso", r"\bdso\b|days? (of )?sales outstanding"),
+    ("late_forecast", r"will be (paid )?late|predicted (to be )?late|going to be late|will (be )?pay late"),
+    (
+        "cash_in",
+        r"cash (will )?come|cash.?in\b|what cash|how much cash|incoming cash|expected collections|collect next",
+    ),
     ("aging", r"aging|ageing|bucket|days past due"),
     ("overdue", r"overdue|past due|\bowe|outstanding|unpaid|open invoice"),
     ("next_payment", r"expect|next|predict|forecast|when will|when do|\bdue\b|upcoming|pay(ment)? date"),
@@ -208,7 +215,7 @@ def limitations(question: str, facts: dict[str, Any]) -> list[str]:
     found: list[str] = []
     months = _requested_months(question)
     monthly = {r.get("month") for r in facts.get("monthly") or []}
-    if PERIOD.search(question) and not (months and set(months) <= monthly):
+    if PERIOD.search(question) and not (months and set(months) <= monthly) and match_intent(question) != "cash_in":
         found.append("questions about a specific month or period")
     places = [p for p in PLACE.findall(question) if not re.fullmatch(rf"{_MONTH_WORDS}|may", p, re.IGNORECASE)]
     if (places or (FILTER_WORDS.search(question) and not mentioned)) and not _breakdown_rows(facts, question):
@@ -217,8 +224,8 @@ def limitations(question: str, facts: dict[str, Any]) -> list[str]:
     if follow_up and not mentioned:
         found.append("follow-up questions that refer to an earlier turn")
     if match_intent(question) is None and not mentioned and not found:
-        found.append("this question (I recognise totals, DSO, top, slowest and overdue customers, aging, trend "
-                     "and expected next payments)")  # fmt: skip
+        found.append("this question (I recognise totals, DSO, top, slowest and overdue customers, aging, trend, "
+                     "expected payments, cash to come in and invoices predicted late)")  # fmt: skip
     return found
 
 
@@ -247,7 +254,10 @@ def answer_offline(question: str, facts: dict[str, Any]) -> str:
         intent = "answered"
     if customers:
         if intent == "next_payment":
-            parts.append("\n".join(_next_payment(c, facts.get("as_of")) for c in customers))
+            predicted = [forecast_answers.customer_payment_answer(c, facts) for c in customers]
+            parts.extend(p for p in predicted if p)
+            original = "\n".join(_next_payment(c, facts.get("as_of")) for c in customers)
+            parts.append(("Original formula (per customer):\n" if any(predicted) else "") + original)
         else:
             parts.append("\n".join(_customer_summary(c) for c in customers))
     if managers:
@@ -255,6 +265,10 @@ def answer_offline(question: str, facts: dict[str, Any]) -> str:
     if intent != "answered" and not customers and not managers:
         if intent == "dso":
             parts.append(_dso(facts))
+        elif intent == "cash_in":
+            parts.append(forecast_answers.cash_in_answer(facts))
+        elif intent == "late_forecast":
+            parts.append(forecast_answers.late_answer(facts))
         elif intent == "monthly":
             parts.append(_monthly(facts.get("monthly") or []))
         elif intent == "next_payment":

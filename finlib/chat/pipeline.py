@@ -57,7 +57,10 @@ def build_chat_session(project: str, ledger: Any, aliases: Any, settings: Settin
     """A chat session for a loaded project (``ledger`` with alias columns, ``aliases`` its AliasBook)."""
     scanner = NameScanner(entries_from(aliases))
     figures = compute_project_figures(
-        ledger, window=settings.moving_avg_window, trend_threshold=settings.trend_threshold
+        ledger,
+        window=settings.moving_avg_window,
+        trend_threshold=settings.trend_threshold,
+        late_days=settings.alert_late_days,
     )
     return ChatSession(project, scanner, MentionResolver(scanner), AliasLookup(scanner.entries), figures)
 

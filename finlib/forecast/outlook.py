@@ -6,6 +6,7 @@ later is open on the as-of date, and its later payment is unknown to the forecas
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -138,45 +139,75 @@ def compute_past_weeks(ledger: pd.DataFrame, as_of: pd.Timestamp, method: str) -
     return weeks
 
 
-def _iso_days(values: pd.Series | np.ndarray) -> list[str | None]:
-    """Dates as ``YYYY-MM-DD`` (None for missing), without a Python call per date."""
-    text = np.datetime_as_string(np.asarray(values, dtype="datetime64[D]"), unit="D")
-    return [None if t == "NaT" else t for t in text.tolist()]
+def _iso_days(values: pd.Series | np.ndarray) -> pd.Series:
+    """Dates as ``YYYY-MM-DD`` strings (missing stays missing), formatted by Arrow rather than per date in Python."""
+    import pyarrow as pa
+
+    days = pa.array(np.asarray(values, dtype="datetime64[ns]"), from_pandas=True).cast(pa.date32())
+    return pd.Series(days.cast(pa.string()).to_pandas(), dtype=object)
 
 
-def _numbers(values: np.ndarray) -> list[float | None]:
-    return [None if v != v else round(v, 2) for v in np.asarray(values, dtype="float64").tolist()]
+def _rounded(values: pd.Series | np.ndarray) -> pd.Series:
+    return pd.Series(np.round(np.asarray(values, dtype="float64"), 2))
+
+
+def invoice_records(forecast: Forecast) -> pd.DataFrame:
+    """The ``invoices`` entries of the ``forecast --json`` document, one row each, JSON-ready columns in order."""
+    table = forecast.invoices.reset_index(drop=True)
+    return pd.DataFrame(
+        {
+            "invoice_number": table["invoice_number"].astype(object).where(table["invoice_number"].notna(), None),
+            "customer": table["customer"].astype(object),
+            "alias": table["alias"].astype(object).where(table["alias"].notna(), None),
+            "invoice_date": _iso_days(table["invoice_date"]),
+            "due_date": _iso_days(table["due_date"]),
+            "amount": _rounded(table["amount"]),
+            "predicted_payment_date": _iso_days(table["predicted_payment_date"]),
+            "low_date": _iso_days(table["low_date"]),
+            "high_date": _iso_days(table["high_date"]),
+        }
+    )
+
+
+def week_records(forecast: Forecast) -> pd.DataFrame:
+    """The ``weeks`` entries of the ``forecast --json`` document."""
+    weeks = forecast.weeks.frame()
+    return pd.DataFrame(
+        {
+            "week_start": _iso_days(weeks["week_start"]),
+            "expected": _rounded(weeks["expected"]),
+            "low": _rounded(weeks["low"]),
+            "high": _rounded(weeks["high"]),
+        }
+    )
+
+
+def _plain_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows as dicts of plain Python values, None for missing."""
+    columns = {c: [None if v is None or v != v else v for v in frame[c].tolist()] for c in frame.columns}
+    return [dict(zip(columns, row, strict=True)) for row in zip(*columns.values(), strict=True)]
 
 
 def forecast_json(forecast: Forecast, project: str) -> dict[str, Any]:
     """The ``forecast --json`` document: project, as_of, method, one entry per open invoice, 13 weeks."""
-    table = forecast.invoices
-    columns: dict[str, list[Any]] = {
-        "invoice_number": [None if v is None or v != v else v for v in table["invoice_number"].tolist()],
-        "customer": table["customer"].tolist(),
-        "alias": [None if v is None or v != v else v for v in table["alias"].tolist()],
-        "invoice_date": _iso_days(table["invoice_date"]),
-        "due_date": _iso_days(table["due_date"]),
-        "amount": _numbers(table["amount"].to_numpy()),
-        "predicted_payment_date": _iso_days(table["predicted_payment_date"]),
-        "low_date": _iso_days(table["low_date"]),
-        "high_date": _iso_days(table["high_date"]),
-    }
-    names = list(columns)
-    weeks = forecast.weeks.frame()
     return {
         "project": project,
         "as_of": forecast.as_of.strftime("%Y-%m-%d"),
         "method": forecast.method,
-        "invoices": [dict(zip(names, row, strict=True)) for row in zip(*columns.values(), strict=True)],
-        "weeks": [
-            {"week_start": start, "expected": expected, "low": low, "high": high}
-            for start, expected, low, high in zip(
-                _iso_days(weeks["week_start"]),
-                _numbers(weeks["expected"].to_numpy()),
-                _numbers(weeks["low"].to_numpy()),
-                _numbers(weeks["high"].to_numpy()),
-                strict=True,
-            )
-        ],
+        "invoices": _plain_records(invoice_records(forecast)),
+        "weeks": _plain_records(week_records(forecast)),
     }
+
+
+def write_forecast_json(forecast: Forecast, project: str, out: Any, *, indent: int | None = 2) -> None:
+    """``forecast_json`` written to ``out``; without ``indent`` the invoice list is serialised by pandas in C."""
+    if indent is not None:
+        json.dump(forecast_json(forecast, project), out, indent=indent, ensure_ascii=False)
+        return
+    head = {"project": project, "as_of": forecast.as_of.strftime("%Y-%m-%d"), "method": forecast.method}
+    out.write(json.dumps(head, ensure_ascii=False)[:-1])
+    out.write(', "invoices": ')
+    out.write(invoice_records(forecast).to_json(orient="records", force_ascii=False, double_precision=2))
+    out.write(', "weeks": ')
+    out.write(week_records(forecast).to_json(orient="records", double_precision=2))
+    out.write("}")
