@@ -19,6 +19,9 @@ DEFAULT_HOME = PROJECT_ROOT / ".finlib"
 DEFAULT_LLM_MODEL = "gemini/gemini-2.5-flash-lite"
 SALT_FILE_NAME = "alias_salt"
 SALT_BYTES = 32
+# The parse child's memory cap: the largest bench ledger (1M rows) peaks near 720 MB; 2 GB leaves room for that
+# on a 2-core / 24 GB machine where several parses and the app run side by side.
+DEFAULT_PARSE_MEMORY_MB = 2048
 
 
 @dataclass(frozen=True)
@@ -46,7 +49,7 @@ class Settings:
     default_terms_days: int = 30
     max_file_mb: int = 400
     parse_timeout_s: float = 180.0
-    parse_memory_mb: int = 6144
+    parse_memory_mb: int = DEFAULT_PARSE_MEMORY_MB
     admins: tuple[str, ...] = ()
     alert_webhook_url: str | None = None
     alert_webhook_secret: str | None = field(default=None, repr=False)
@@ -292,7 +295,7 @@ def load_settings(
         default_terms_days=_int(env, "DEFAULT_TERMS_DAYS", 30),
         max_file_mb=_int(env, "MAX_FILE_MB", 400),
         parse_timeout_s=_float(env, "PARSE_TIMEOUT_S", 180.0),
-        parse_memory_mb=_int(env, "PARSE_MEMORY_MB", 6144),
+        parse_memory_mb=_int(env, "PARSE_MEMORY_MB", DEFAULT_PARSE_MEMORY_MB),
         alert_webhook_url=_text(env, "ALERT_WEBHOOK_URL"),
         alert_webhook_secret=_text(env, "ALERT_WEBHOOK_SECRET"),
         alert_webhook_real_names=_flag(env, "ALERT_WEBHOOK_REAL_NAMES"),

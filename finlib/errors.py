@@ -41,14 +41,21 @@ class ParseError(FinlibError):
 class MissingColumnsError(ParseError):
     """The ledger lacks a required column; lists what was found and what is needed."""
 
-    def __init__(self, found: list[str], missing: list[str]) -> None:
+    def __init__(self, found: list[str], missing: list[str], unreadable: dict[str, str] | None = None) -> None:
         self.found = list(found)
         self.missing = list(missing)
+        # Missing label → why the column named like it was not taken (its values do not read as that type).
+        self.unreadable = dict(unreadable or {})
         found_text = ", ".join(repr(c) for c in self.found) or "none"
+        absent = [label for label in self.missing if label not in self.unreadable]
+        reasons = [self.unreadable[label] for label in self.missing if label in self.unreadable]
+        lead = f"The file has no column for {', '.join(absent)}. Columns found: {found_text}. " if absent else ""
+        fix = "Fix those values in the file, or set the column mapping for this project."
         super().__init__(
-            f"The file has no column for {', '.join(self.missing)}. "
-            f"Columns found: {found_text}. "
-            "Rename a column in the file, or set the column mapping for this project."
+            lead
+            + " ".join(f"{reason}." for reason in reasons)
+            + (" " if reasons else "")
+            + (fix if reasons else "Rename a column in the file, or set the column mapping for this project.")
         )
 
 

@@ -13,7 +13,7 @@ import pandas as pd
 
 from finlib.config import ParseSettings, Settings
 from finlib.errors import MissingColumnsError, ParseError
-from finlib.ingest import readers, rejections, schema, values
+from finlib.ingest import plausibility, readers, rejections, schema, values
 from finlib.ingest.ledger import (
     COMPACT_COLUMNS,
     EXTRA_PREFIX,
@@ -57,6 +57,8 @@ class _Table:
     header_row: int
     sheet: str | None
     rejected: list[tuple[int, str]]
+    rejected_total: int = 0  # rows the reader refused, of which ``rejected`` lists the first (with line numbers)
+    warnings: list[str] = field(default_factory=list)
 
 
 def _clean_headers(cells: pd.Series) -> tuple[list[str], list[int]]:
@@ -100,10 +102,10 @@ def _excel_table(path: Path, fmt: str, mapping: Mapping[str, str] | None, displa
     raise ParseError("The workbook has no sheet with data. Check that the right file was chosen.")
 
 
-def _csv_table(path: Path, mapping: Mapping[str, str] | None) -> _Table:
-    text = readers.sniff_csv(path)
+def _csv_table(path: Path, mapping: Mapping[str, str] | None, display_name: str) -> _Table:
+    text = readers.sniff_csv(path, display_name)
     if text.preview.empty:
-        raise ParseError("The file is empty. Export the ledger again and retry.")
+        raise ParseError(f"{display_name} is empty. Export the ledger again and retry.")
     header_index = readers.find_header_row(text.preview, _score(mapping))
     headers, positions = _clean_headers(text.preview.iloc[header_index])
     sample = text.preview.iloc[header_index + 1 : header_index + 1 + TYPE_SAMPLE_ROWS, positions]
@@ -121,7 +123,8 @@ def _csv_table(path: Path, mapping: Mapping[str, str] | None) -> _Table:
     body = grid.cells[[p for p in positions if p < width]]
     body.columns = headers[: body.shape[1]]
     header_line = text.line_numbers[header_index]
-    return _Table(body, grid.row_numbers, detected, headers, header_line, None, grid.rejected)
+    total = max(grid.rejected_total, len(grid.rejected))
+    return _Table(body, grid.row_numbers, detected, headers, header_line, None, grid.rejected, total, text.warnings)
 
 
 def _terms_days(pay_terms: pd.Series, default_days: int) -> pd.Series:
@@ -169,7 +172,9 @@ def _build_ledger(table: _Table, settings: ParseSettings) -> tuple[pd.DataFrame,
 
     def unreadable(canonical: str, parsed: pd.Series) -> np.ndarray:
         column = raw[canonical]
-        return np.zeros(n, dtype=bool) if column is None else (parsed.isna() & ~values.blank_mask(column)).to_numpy()
+        if column is None:
+            return np.zeros(n, dtype=bool)
+        return (parsed.isna() & ~values.blank_mask(column, dates=True)).to_numpy()
 
     customer, customer_key = names_with_keys(
         values.fill_blank_cells(raw["customer_name"], _raw(body, fallback_source)), n
@@ -182,7 +187,7 @@ def _build_ledger(table: _Table, settings: ParseSettings) -> tuple[pd.DataFrame,
     def amount_reason(position: int) -> str:
         sources = [s for s in ("total_amount", "net_amount") if raw[s] is not None]
         text = next((t for t in (rejections.describe_cell(raw[s], position) for s in sources) if t), "")
-        return f"amount {text!r} is not a number" if text else "missing amount"
+        return values.describe_amount_failure(text) if text else "missing amount"
 
     def date_reason(label: str, canonical: str) -> Callable[[int], str]:
         return lambda position: rejections.date_reason(label, raw[canonical], position, order.day_first)
@@ -194,10 +199,13 @@ def _build_ledger(table: _Table, settings: ParseSettings) -> tuple[pd.DataFrame,
             (invoice_date.isna().to_numpy(), date_reason("invoice date", "invoice_date")),
             (amount.isna().to_numpy(), amount_reason),
             (unreadable("payment_date", payment), date_reason("payment date", "payment_date")),
+            *plausibility.checks(invoice_date, payment, amount),
         ],
         rows,
         table.rejected,
+        table.rejected_total,
     )
+    warnings.extend(plausibility.no_date_warnings({c: raw[c] for c in _DATE_SOURCES}))
 
     due = dates("due_date")
     bad_due = np.flatnonzero(unreadable("due_date", due) & ~rejected_mask)
@@ -270,9 +278,15 @@ def parse_ledger_compact(
     path = Path(path)
     fmt = readers.detect_format(path, filename)
     shown = filename or path.name
-    table = _csv_table(path, mapping) if fmt == "csv" else _excel_table(path, fmt, mapping, shown)
+    table = _csv_table(path, mapping, shown) if fmt == "csv" else _excel_table(path, fmt, mapping, shown)
+    if len(table.body) == 0 and not table.rejected_total:
+        raise ParseError(
+            f"{shown} has a header row ({', '.join(table.headers[:4])}{', ...' if len(table.headers) > 4 else ''}) "
+            "but no invoice rows below it. "
+            "Export the ledger again with its rows."
+        )
     ledger, examples, rejected_count, warnings = _build_ledger(table, ParseSettings.of(settings))
-    warnings = table.mapping.warnings + warnings
+    warnings = table.warnings + table.mapping.warnings + warnings
     if rejected_count:
         warnings.append(f"{rejected_count} rows could not be read and were left out; see the rejected examples.")
     extra = [c[len(EXTRA_PREFIX) :] for c in ledger.columns if c.startswith(EXTRA_PREFIX)]
@@ -282,7 +296,7 @@ def parse_ledger_compact(
         header_row=table.header_row,
         mapping=dict(table.mapping.columns),
         unmapped_columns=list(table.mapping.unmapped),
-        rows_read=len(table.body) + len(table.rejected),
+        rows_read=len(table.body) + max(table.rejected_total, len(table.rejected)),
         rows_loaded=len(ledger),
         rejected_count=rejected_count,
         rejected_examples=examples,

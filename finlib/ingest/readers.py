@@ -10,6 +10,7 @@ import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -23,6 +24,11 @@ HEADER_SEARCH_ROWS = 30
 MIN_HEADER_SCORE = 2
 SNIFF_BYTES = 64 * 1024
 DELIMITERS = (",", ";", "\t", "|")
+MAX_COLUMNS = 2_000
+MAX_LINES_IN_CELL = 50
+MAX_QUOTE_REPAIRS = 20
+# Sheets tried for a ledger (visible ones first): a workbook of 2,000 sheets must not take minutes.
+MAX_SHEETS = 50
 _ROW_TAG = re.compile(rb"<(?:\w+:)?row\b[^>]*?\br=\"(\d+)\"[^>]*>(.*?)</(?:\w+:)?row>", re.S)
 _VALUE_TAG = re.compile(rb"<(?:\w+:)?(?:v|t)\b[^>]*>[^<]")
 
@@ -36,6 +42,7 @@ class Grid:
     sheet: str | None = None
     warnings: list[str] = field(default_factory=list)
     rejected: list[tuple[int, str]] = field(default_factory=list)
+    rejected_total: int = 0  # rows refused by the reader; ``rejected`` lists the first of them
 
 
 def detect_format(path: Path, filename: str | None = None) -> str:
@@ -69,30 +76,39 @@ def find_header_row(rows: pd.DataFrame, score: Callable[[list[object]], int]) ->
     return int(np.argmax(filled)) if len(filled) else 0
 
 
-def _first_sheet_row(path: Path, sheet_index: int) -> int:
+def _sheet_members(archive: zipfile.ZipFile) -> list[str]:
+    """The zip member of each xlsx sheet, in workbook order ([] if the workbook's parts cannot be read)."""
+    try:
+        workbook = archive.read("xl/workbook.xml")
+        rels = archive.read("xl/_rels/workbook.xml.rels")
+    except (KeyError, OSError, zipfile.BadZipFile):
+        return []
+    ids = re.findall(rb"<(?:\w+:)?sheet\b[^>]*?\br:id=\"([^\"]+)\"", workbook)
+    targets = dict(re.findall(rb"<Relationship\b[^>]*?Id=\"([^\"]+)\"[^>]*?Target=\"([^\"]+)\"", rels))
+    targets.update(
+        (k, v) for v, k in re.findall(rb"<Relationship\b[^>]*?Target=\"([^\"]+)\"[^>]*?Id=\"([^\"]+)\"", rels)
+    )
+    members = []
+    for sheet_id in ids:
+        target = targets.get(sheet_id, b"").decode(errors="replace").lstrip("/")
+        members.append(target if target.startswith("xl/") else "xl/" + target)
+    return members
+
+
+def _first_sheet_row(archive: zipfile.ZipFile, member: str) -> int:
     """1-based row of the first non-empty cell of an xlsx sheet, read from the start of its XML (1 if unknown)."""
     try:
-        with zipfile.ZipFile(path) as archive:
-            workbook = archive.read("xl/workbook.xml")
-            rels = archive.read("xl/_rels/workbook.xml.rels")
-            ids = re.findall(rb"<(?:\w+:)?sheet\b[^>]*?\br:id=\"([^\"]+)\"", workbook)
-            targets = dict(re.findall(rb"<Relationship\b[^>]*?Id=\"([^\"]+)\"[^>]*?Target=\"([^\"]+)\"", rels))
-            targets.update(
-                (k, v) for v, k in re.findall(rb"<Relationship\b[^>]*?Target=\"([^\"]+)\"[^>]*?Id=\"([^\"]+)\"", rels)
-            )
-            target = targets[ids[sheet_index]].decode().lstrip("/")
-            member = target if target.startswith("xl/") else "xl/" + target
-            with archive.open(member) as stream:
-                text = b""
-                while len(text) < 8 * SNIFF_BYTES:
-                    chunk = stream.read(SNIFF_BYTES)
-                    if not chunk:
-                        break
-                    text += chunk
-                    for match in _ROW_TAG.finditer(text):
-                        if _VALUE_TAG.search(match.group(2)):
-                            return int(match.group(1))
-    except (KeyError, IndexError, ValueError, OSError, zipfile.BadZipFile):
+        with archive.open(member) as stream:
+            text = b""
+            while len(text) < 8 * SNIFF_BYTES:
+                chunk = stream.read(SNIFF_BYTES)
+                if not chunk:
+                    break
+                text += chunk
+                for match in _ROW_TAG.finditer(text):
+                    if _VALUE_TAG.search(match.group(2)):
+                        return int(match.group(1))
+    except (KeyError, ValueError, OSError, zipfile.BadZipFile):
         pass
     return 1
 
@@ -100,6 +116,15 @@ def _first_sheet_row(path: Path, sheet_index: int) -> int:
 def _grid_from_rows(rows: Sequence[Sequence[object]], first_row: int, sheet: str | None) -> Grid:
     frame = pd.DataFrame(rows, dtype=object)
     return Grid(cells=frame, row_numbers=np.arange(first_row, first_row + len(frame), dtype="int64"), sheet=sheet)
+
+
+def unpacked_bytes(path: Path) -> int:
+    """What a zip-based file (xlsx) declares it unpacks to, in bytes; 0 for anything else."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return sum(member.file_size for member in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return 0
 
 
 def unreadable_workbook(display_name: str) -> FileRejectedError:
@@ -124,7 +149,23 @@ def iter_excel_grids(path: Path, fmt: str, display_name: str | None = None) -> I
     except Exception:  # noqa: BLE001 - any reader failure moves on to the fallback
         yield from _fallback_grids(path, fmt, display)
         return
-    for index, name in enumerate(names):
+    try:
+        archive = zipfile.ZipFile(path) if fmt == "xlsx" else None
+    except (zipfile.BadZipFile, OSError):
+        archive = None
+    members = _sheet_members(archive) if archive is not None else []
+    try:
+        yield from _fastexcel_grids(reader, names, path, fmt, display, archive, members)
+    finally:
+        if archive is not None:
+            archive.close()
+
+
+def _fastexcel_grids(
+    reader: Any, names: list[str], path: Path, fmt: str, display: str, archive: Any, members: list[str]
+) -> Iterator[Grid]:
+    for index in sheet_order(path, len(names))[:MAX_SHEETS]:
+        name = names[index]
         try:
             sheet = reader.load_sheet(index, header_row=None, dtypes="string", skip_whitespace_tail_rows=True)
             cells = sheet.to_arrow().to_pandas()
@@ -134,8 +175,26 @@ def iter_excel_grids(path: Path, fmt: str, display_name: str | None = None) -> I
                 "or export the sheet as CSV."
             ) from exc
         cells.columns = range(cells.shape[1])
-        first = _first_sheet_row(path, index) if fmt == "xlsx" else _calamine_first_row(path, index)
+        if archive is None:
+            first = _calamine_first_row(path, index)
+        else:
+            first = _first_sheet_row(archive, members[index]) if index < len(members) else 1
         yield Grid(cells=cells, row_numbers=np.arange(first, first + len(cells), dtype="int64"), sheet=name)
+
+
+def sheet_order(path: Path, count: int) -> list[int]:
+    """Sheet indexes to read, visible sheets first: a hidden sheet (an old copy, a lookup) never wins over them."""
+    hidden: set[int] = set()
+    try:
+        from python_calamine import CalamineWorkbook
+
+        metadata = CalamineWorkbook.from_path(str(path)).sheets_metadata
+        hidden = {
+            i for i, sheet in enumerate(metadata) if str(sheet.visible).rsplit(".", 1)[-1].casefold() != "visible"
+        }
+    except Exception:  # noqa: BLE001 - without metadata the workbook's own order is kept
+        pass
+    return [i for i in range(count) if i not in hidden] + [i for i in range(count) if i in hidden]
 
 
 def _calamine_first_row(path: Path, index: int) -> int:
@@ -176,19 +235,81 @@ class CsvText:
     preview: pd.DataFrame
     line_numbers: list[int]
     widths: list[int]
+    warnings: list[str] = field(default_factory=list)
 
 
-def _decode(raw: bytes) -> tuple[bytes, str]:
-    """UTF-8 bytes and the detected encoding: BOMs first, then strict UTF-8, else cp1252."""
+def _cp1252_fallback(error: UnicodeError) -> tuple[str, int]:
+    """Decode error handler: a byte that is not UTF-8 is read as Windows-1252 (one field at a time, in effect)."""
+    assert isinstance(error, UnicodeDecodeError)
+    return error.object[error.start : error.end].decode("cp1252", errors="replace"), error.end
+
+
+codecs.register_error("finlib-cp1252", _cp1252_fallback)
+_UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xf4][\x80-\xbf]+")
+
+
+def _utf16_without_bom(head: bytes) -> str | None:
+    """'utf-16-le' or 'utf-16-be' when every other byte of the start is NUL (text saved as UTF-16 without a BOM)."""
+    sample = head[: 4096 - 4096 % 2]
+    if len(sample) < 8:
+        return None
+    odd, even = sample[1::2].count(0), sample[0::2].count(0)
+    if odd >= 0.9 * len(sample) // 2 and even == 0:
+        return "utf-16-le"
+    if even >= 0.9 * len(sample) // 2 and odd == 0:
+        return "utf-16-be"
+    return None
+
+
+def _decode(raw: bytes) -> tuple[bytes, str, list[str]]:
+    """UTF-8 bytes, the detected encoding and warnings: BOMs, UTF-16 without BOM, UTF-8, Windows-1252, or a mix.
+
+    A file that mixes UTF-8 and Windows-1252 (two exports pasted together) is decoded per character sequence,
+    so neither part turns into mojibake, and the mix is reported.
+    """
     if raw.startswith(codecs.BOM_UTF8):
-        return raw[len(codecs.BOM_UTF8) :], "utf-8-sig"
+        return raw[len(codecs.BOM_UTF8) :], "utf-8-sig", []
     if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return raw.decode("utf-16").encode("utf-8"), "utf-16"
+        return raw.decode("utf-16", errors="replace").encode("utf-8"), "utf-16", []
+    if utf16 := _utf16_without_bom(raw):
+        return raw.decode(utf16, errors="replace").encode("utf-8"), utf16, []
+    decoder = codecs.getincrementaldecoder("utf-8")()
     try:
-        codecs.getincrementaldecoder("utf-8")().decode(raw[: 4 * SNIFF_BYTES], final=False)
-        return raw, "utf-8"
+        # In slices, discarding the text: a whole-file decode would hold a second copy of a large file.
+        for start in range(0, len(raw), 4 * SNIFF_BYTES):
+            decoder.decode(raw[start : start + 4 * SNIFF_BYTES], final=start + 4 * SNIFF_BYTES >= len(raw))
+        return raw, "utf-8", []
     except UnicodeDecodeError:
-        return raw.decode("cp1252", errors="replace").encode("utf-8"), "cp1252"
+        first_bad = _first_invalid_utf8(raw)
+    if _UTF8_MULTIBYTE.search(raw) is None:
+        return raw.decode("cp1252", errors="replace").encode("utf-8"), "cp1252", []
+    line = raw.count(b"\n", 0, first_bad) + 1
+    return (
+        raw.decode("utf-8", errors="finlib-cp1252").encode("utf-8"),
+        "utf-8+cp1252",
+        [
+            f"The file mixes UTF-8 and Windows-1252 text (from line {line}); each part was read in its own encoding. "
+            "Check accented names, and export the ledger again as UTF-8 if any look wrong."
+        ],
+    )
+
+
+def _first_invalid_utf8(raw: bytes) -> int:
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return exc.start
+    return len(raw)
+
+
+def _strip_nul(data: bytes) -> tuple[bytes, list[str]]:
+    count = data.count(b"\x00")
+    if not count:
+        return data, []
+    line = data.count(b"\n", 0, data.find(b"\x00")) + 1
+    return data.replace(b"\x00", b""), [
+        f"Removed {count} NUL character{'s' if count > 1 else ''} (invisible binary zeros, first on line {line})."
+    ]
 
 
 def _sniff_delimiter(lines: list[str]) -> str:
@@ -205,21 +326,38 @@ def _sniff_delimiter(lines: list[str]) -> str:
     return best
 
 
-def sniff_csv(path: Path) -> CsvText:
+def sniff_csv(path: Path, display_name: str | None = None) -> CsvText:
     """Read a text file, detect encoding and delimiter, and parse its first lines for header detection."""
+    shown = display_name or path.name
     raw = path.read_bytes()
-    data, encoding = _decode(raw)
-    if b"\x00" in data[:SNIFF_BYTES]:
-        raise FileRejectedError("The file contains binary data and is not a CSV or Excel ledger. Upload .xlsx or .csv.")
+    if b"\x00" in raw[:SNIFF_BYTES] and _utf16_without_bom(raw) is None and raw[:SNIFF_BYTES].count(b"\x00") > 64:
+        raise FileRejectedError(
+            f"{shown} contains binary data and is not a CSV, Excel, Parquet or JSON ledger. "
+            "Export the ledger again as .xlsx or .csv."
+        )
+    data, encoding, warnings = _decode(raw)
+    data, nul_warnings = _strip_nul(data)
+    warnings += nul_warnings
+    if len(data) > SNIFF_BYTES and data.find(b"\n", 0, SNIFF_BYTES) < 0:
+        raise FileRejectedError(
+            f"The first line of {shown} is longer than {SNIFF_BYTES // 1024} KB (one line holding the whole file, "
+            "or thousands of columns): that is not an invoice ledger with one row per line. "
+            "Export the ledger again as CSV or Excel."
+        )
     head = data[:SNIFF_BYTES].decode("utf-8", errors="ignore")
     physical = head.splitlines()[:-1] if len(data) > SNIFF_BYTES else head.splitlines()
     delimiter = _sniff_delimiter(physical[:200])
     kept = [(n, line) for n, line in enumerate(physical[:200], start=1) if line.strip()]
     rows = list(csv.reader([line for _, line in kept], delimiter=delimiter))
     width = max((len(r) for r in rows), default=0)
+    if width > MAX_COLUMNS:
+        raise FileRejectedError(
+            f"{shown} has {width:,} columns; an invoice ledger has at most a few dozen. "
+            "Check the delimiter and export the ledger again as CSV or Excel."
+        )
     padded = [r + [""] * (width - len(r)) for r in rows]
     preview = pd.DataFrame(padded, dtype=object).replace({"": None})
-    return CsvText(data, encoding, delimiter, preview, [n for n, _ in kept], [len(r) for r in rows])
+    return CsvText(data, encoding, delimiter, preview, [n for n, _ in kept], [len(r) for r in rows], warnings)
 
 
 def _line_offset(data: bytes, line_number: int) -> int:
@@ -253,29 +391,48 @@ def read_csv_body(
         invalid.append(row.text or "")
         return "skip"
 
-    body = memoryview(text.data)[start:]
+    data = text.data
+    body = memoryview(data)[start:]
     if not bytes(body[:SNIFF_BYTES]).strip():
         return Grid(cells=pd.DataFrame(columns=range(width), dtype=object), row_numbers=np.array([], dtype="int64"))
-    try:
-        table = pacsv.read_csv(
+    unclosed: list[tuple[int, str]] = []
+    column_types = {
+        names[i]: pa.dictionary(pa.int32(), pa.string()) if i in dictionary else pa.string()
+        for i in text_columns
+        if i < width
+    }
+
+    def read(newlines_in_values: bool) -> pd.DataFrame:
+        invalid.clear()
+        return pacsv.read_csv(
             pa.py_buffer(body),
             read_options=pacsv.ReadOptions(column_names=names),
             parse_options=pacsv.ParseOptions(
-                delimiter=text.delimiter,
-                invalid_row_handler=on_invalid,
-                newlines_in_values=text.data.find(b'"', start) >= 0,
+                delimiter=text.delimiter, invalid_row_handler=on_invalid, newlines_in_values=newlines_in_values
             ),
-            convert_options=pacsv.ConvertOptions(
-                column_types={
-                    names[i]: pa.dictionary(pa.int32(), pa.string()) if i in dictionary else pa.string()
-                    for i in text_columns
-                    if i < width
-                },
-                null_values=[""],
-                strings_can_be_null=True,
-            ),
-        )
-        cells = table.to_pandas()
+            convert_options=pacsv.ConvertOptions(column_types=column_types, null_values=[""], strings_can_be_null=True),
+        ).to_pandas()
+
+    quoted = data.find(b'"', start) >= 0
+    try:
+        cells = read(quoted)
+        while quoted and len(unclosed) < MAX_QUOTE_REPAIRS:
+            culprit = next((row for row in invalid[:1000] if row.count("\n") > MAX_LINES_IN_CELL), None)
+            if culprit is None:
+                break
+            # An unclosed quote reads the rest of the file as one row: blank out that line (its number stays
+            # counted), refuse it with its line number, and read again so that every other row still loads.
+            position = data.find(culprit.split("\n", 1)[0].encode("utf-8"), start)
+            end = data.find(b"\n", position)
+            unclosed.append((header_line + 1 + data.count(b"\n", start, position), 'unclosed quote (")'))
+            data = data[:position] + data[end:]
+            body = memoryview(data)[start:]
+            cells = read(quoted)
+        if quoted and _swallowed(cells, invalid, text_columns, data.count(b"\n", start)):
+            raise FileRejectedError(
+                'A quote (") in the file is never closed, so many lines would be read as one cell. '
+                "Fix the quotes (or export the ledger again as CSV) and retry."
+            )
     except (pa.ArrowInvalid, pa.ArrowTypeError, ValueError):
         invalid.clear()
         cells = pd.read_csv(
@@ -284,17 +441,39 @@ def read_csv_body(
             header=None,
             names=names,
             dtype=str,
-            engine="c",
-            on_bad_lines="skip",
+            engine="python",
+            on_bad_lines=lambda fields: invalid.append(text.delimiter.join(fields)) and None,
             skip_blank_lines=True,
             keep_default_na=False,
             na_values=[""],
         )
     cells.columns = range(width)
-    rows = _data_line_numbers(text.data, start, header_line, len(cells), invalid)
+    rows = _data_line_numbers(data, start, header_line, len(cells), invalid)
     grid = Grid(cells=cells, row_numbers=rows)
-    grid.rejected = _locate_invalid(text.data, start, header_line, invalid)
+    grid.rejected = sorted(unclosed + _locate_invalid(data, start, header_line, invalid))
+    grid.rejected_total = len(invalid) + len(unclosed)
     return grid
+
+
+def _swallowed(cells: pd.DataFrame, invalid: list[str], text_columns: set[int], lines: int) -> bool:
+    """Whether a cell or refused row holds more line breaks than a quoted multi-line value has (an unclosed quote).
+
+    The cells are looked at only when far fewer rows than lines were read.
+    """
+    if any(row.count("\n") > MAX_LINES_IN_CELL for row in invalid[:1000]):
+        return True
+    if len(cells) + len(invalid) >= lines - MAX_LINES_IN_CELL:
+        return False
+    for position in text_columns:
+        if position >= cells.shape[1]:
+            continue
+        column = cells.iloc[:, position]
+        if isinstance(column.dtype, pd.CategoricalDtype):
+            column = pd.Series(column.cat.categories)
+        counts = column.dropna().astype(str).str.count("\n")
+        if len(counts) and int(counts.max()) > MAX_LINES_IN_CELL:
+            return True
+    return False
 
 
 def _data_line_numbers(data: bytes, start: int, header_line: int, count: int, invalid: list[str]) -> np.ndarray:

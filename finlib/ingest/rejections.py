@@ -16,7 +16,7 @@ from finlib.ingest import schema, values
 
 MAX_REJECTED_EXAMPLES = 20
 MAX_LISTED_ROWS = 10
-_TOTAL_LABEL = re.compile(r"(grand|sub)?\s*-?\s*totals?\s*:?|total (amount|due|invoiced)", re.I)
+_TOTAL_LABEL = re.compile(r"(grand|sub)?\s*-?\s*totals?\s*:?|total (amount|due|invoiced)|total for .+", re.I)
 Check = tuple[np.ndarray, Callable[[int], str]]
 
 
@@ -98,11 +98,15 @@ def date_reason(label: str, raw: pd.Series | None, position: int, day_first: boo
 
 
 def collect(
-    checks: Sequence[Check], rows: np.ndarray, earlier: Sequence[tuple[int, str]] = ()
+    checks: Sequence[Check],
+    rows: np.ndarray,
+    earlier: Sequence[tuple[int, str]] = (),
+    earlier_total: int | None = None,
 ) -> tuple[np.ndarray, list[dict[str, Any]], int]:
     """Rows failing any check, the first examples ({"row", "reason"}, all reasons of a row joined) and the count.
 
-    ``earlier`` are rows the reader already refused (row number, reason); they count and may be examples.
+    ``earlier`` are rows the reader already refused (row number, reason), possibly only the first of
+    ``earlier_total``; they count and may be examples.
     """
     rejected = np.logical_or.reduce([mask for mask, _ in checks])
     examples: list[dict[str, Any]] = [{"row": int(row), "reason": reason} for row, reason in earlier]
@@ -110,4 +114,5 @@ def collect(
         reasons = [describe(position) for mask, describe in checks if mask[position]]
         examples.append({"row": int(rows[position]), "reason": "; ".join(reasons)})
     examples = sorted(examples, key=lambda example: example["row"])[:MAX_REJECTED_EXAMPLES]
-    return rejected, examples, int(rejected.sum()) + len(earlier)
+    refused = len(earlier) if earlier_total is None else max(earlier_total, len(earlier))
+    return rejected, examples, int(rejected.sum()) + refused

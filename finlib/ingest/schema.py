@@ -43,6 +43,9 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "customer_name": (
         "customer name",
         "customer",
+        "customer full name",
+        "contact name",
+        "contact",
         "client name",
         "client",
         "customer legal name",
@@ -76,6 +79,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "posting date",
         "transaction date",
         "txn date",
+        "issue date",
         "date",
     ),
     "invoice_number": (
@@ -92,6 +96,9 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "document number",
         "doc no",
         "reference",
+        "num",
+        "no",
+        "doc number",
     ),
     "sales_order_number": (
         "sales order no",
@@ -118,8 +125,20 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "sub total",
         "taxable amount",
         "net value",
+        "line amount",
     ),
-    "vat_amount": ("vat", "vat amount", "vat amt", "tax", "tax amount", "gst", "gst amount", "sales tax"),
+    "vat_amount": (
+        "vat",
+        "vat amount",
+        "vat amt",
+        "tax",
+        "tax amount",
+        "gst",
+        "gst amount",
+        "sales tax",
+        "tax total",
+        "total tax",
+    ),
     "total_amount": (
         "total invoice amt",
         "total invoice amount",
@@ -138,6 +157,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "amount due",
         "value",
         "grand total",
+        "total amount incl tax",
     ),
     "payment_date": (
         "payment date",
@@ -191,6 +211,9 @@ KEYWORDS: dict[str, tuple[str, ...]] = {
 # Entity Legal Name (the original design's fallback).
 FALLBACK_SYNONYMS: dict[str, tuple[str, ...]] = {"customer_name": ("entity legal name", "entity name", "legal name")}
 
+# Amounts of one invoice line (Xero's export has a row per line, with the invoice's Total repeated on each).
+LINE_AMOUNT_HEADERS = frozenset({"lineamount"})
+
 _PARENTHESISED = re.compile(r"\([^)]*\)")
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
 
@@ -242,6 +265,8 @@ class ColumnMapping:
     unmapped: list[str]
     warnings: list[str] = field(default_factory=list)
     fallbacks: dict[str, str] = field(default_factory=dict)  # canonical → source filling its blank cells
+    # canonical → (header, example value) of a column named like it whose values failed the type check
+    unreadable: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     def source_for(self, canonical: str) -> str | None:
         """The source header mapped to a canonical column, if any."""
@@ -263,12 +288,32 @@ def _passes_type_check(canonical: str, sample: pd.Series, min_share: float) -> b
         return True
     present = present.iloc[:TYPE_CHECK_SAMPLE]
     if canonical in DATE_COLUMNS:
+        if _holds_amounts(present, strict=min_share >= KEYWORD_MIN_SHARE):
+            return False
         parsed = values.parse_dates(present).values
     elif canonical in AMOUNT_COLUMNS:
-        parsed = values.parse_amounts(present).values
+        # A number out of range (1e308) is still a number: the column is an amount column, that row is rejected.
+        numbers = pd.to_numeric(present.astype(str).str.strip(), errors="coerce")
+        parsed = values.parse_amounts(present).where(numbers.isna(), numbers).values
     else:
         return True
     return float(pd.notna(parsed).mean()) >= min_share
+
+
+def _holds_amounts(present: pd.Series, *, strict: bool) -> bool:
+    """Whether a candidate date column holds amounts: numbers with cents, or (``strict``) plain numbers only.
+
+    Excel serials are whole numbers; a column with decimals is never dates, and a column named only *like* a
+    date ("Total Due") whose cells are all plain numbers is an amount column, even where they fit the serial range.
+    """
+    if pd.api.types.is_numeric_dtype(present.dtype) and not pd.api.types.is_bool_dtype(present.dtype):
+        numbers = present.astype("float64")
+    else:
+        text = present.astype(str).str.strip()
+        numbers = pd.to_numeric(text.where(text.str.fullmatch(r"[+-]?\d+(?:\.\d+)?")), errors="coerce")
+    if numbers.isna().any():
+        return False
+    return bool((numbers != numbers.round()).any()) or strict
 
 
 def detect_mapping(
@@ -281,6 +326,7 @@ def detect_mapping(
     columns: dict[str, str] = {}
     warnings: list[str] = []
     claimed: dict[str, str] = {}
+    failed: dict[str, tuple[str, str]] = {}
     ignored = {source for source, canonical in (explicit or {}).items() if canonical == IGNORED}
     for source, canonical in (explicit or {}).items():
         if canonical == IGNORED:
@@ -318,12 +364,34 @@ def detect_mapping(
         if sample is not None and header in sample.columns and not _passes_type_check(canonical, sample[header], share):
             kind = "dates" if canonical in DATE_COLUMNS else "numbers"
             warnings.append(f"Column {header!r} looks like {canonical} by name but its values are not {kind}; ignored.")
+            if canonical not in failed:
+                failed[canonical] = (header, _first_value(sample[header]))
             continue
         columns[header] = canonical
         taken.add(canonical)
     fallbacks = _fallbacks([h for h in headers if h not in ignored], columns)
     unmapped = [h for h in headers if h not in columns and h not in fallbacks.values()]
-    return ColumnMapping(columns=columns, unmapped=unmapped, warnings=warnings, fallbacks=fallbacks)
+    _prefer_line_amounts(columns, explicit or {}, warnings)
+    unreadable = {c: found for c, found in failed.items() if c not in columns.values()}
+    return ColumnMapping(columns, unmapped, warnings, fallbacks, unreadable)
+
+
+def _prefer_line_amounts(columns: dict[str, str], explicit: Mapping[str, str], warnings: list[str]) -> None:
+    """Drop an invoice-level total when line amounts exist (Xero repeats each invoice's Total on every line)."""
+    line = [h for h, c in columns.items() if c == "net_amount" and normalise_header(h) in LINE_AMOUNT_HEADERS]
+    total = [h for h, c in columns.items() if c == "total_amount" and h not in explicit]
+    if line and total:
+        del columns[total[0]]
+        warnings.append(
+            f"Column {total[0]!r} repeats the invoice total on every line; the line amounts ({line[0]!r}, plus tax) "
+            "are used instead."
+        )
+
+
+def _first_value(column: pd.Series) -> str:
+    text = column.dropna().astype(str).str.strip()
+    text = text[text != ""]
+    return str(text.iloc[0])[:40] if len(text) else ""
 
 
 def _fallbacks(headers: list[str], columns: Mapping[str, str]) -> dict[str, str]:
@@ -352,4 +420,14 @@ def require_columns(mapping: ColumnMapping, headers: list[str]) -> None:
     """Raise MissingColumnsError when a required column is missing from the mapping."""
     missing = missing_required(mapping.columns.values())
     if missing:
-        raise MissingColumnsError(found=headers, missing=missing)
+        reasons: dict[str, str] = {}
+        for canonical, label in REQUIRED_LABELS.items():
+            sources = AMOUNT_SOURCES if canonical == "amount" else (canonical,)
+            failed = next((mapping.unreadable[c] for c in sources if c in mapping.unreadable), None)
+            if label in missing and failed is not None:
+                kind = "a number" if canonical == "amount" else "a date"
+                reasons[label] = (
+                    f"The column {failed[0]!r} looks like the {label} column, but too few of its values read as "
+                    f"{kind} (e.g. {failed[1]!r})"
+                )
+        raise MissingColumnsError(found=headers, missing=missing, unreadable=reasons)

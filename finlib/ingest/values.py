@@ -15,7 +15,16 @@ SERIAL_MIN = 25_569
 SERIAL_MAX = 73_050
 EARLIEST_DATE = pd.Timestamp("1900-01-01")
 LATEST_DATE = pd.Timestamp("2100-12-31")
+# ERPs write "no date" as the last day they can store (9999-12-31, Excel serial 2958465) or as zeros.
+_NO_DATE = re.compile(
+    r"^(?:9999[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]9999|0{1,4}[-/.]0{1,2}[-/.]0{1,4}|2958465(?:\.0+)?)"
+    r"(?:[ T][\d:.]*)?$"
+)
+# Texts that are plain numbers: a date only as an Excel serial, or as eight digits (YYYYMMDD); never a bare year.
+_NUMBER_TEXT = r"[+-]?\d+(?:[.,]\d+)?"
+_YEAR = re.compile(r"(?<!\d)(\d{4})(?!\d)")
 DATE_SAMPLE_SIZE = 2_000
+MAX_ABS_AMOUNT = 1e15
 BLANK_TOKENS = frozenset({"", "nan", "nat", "none", "null", "-", "--", "n/a", "na", "#n/a"})
 
 NEUTRAL_FORMATS = (
@@ -54,13 +63,24 @@ _SIGNED_AMOUNT = re.compile(r"^(?P<open>\()?(?P<lead>[+-])?(?P<digits>[\d.,]+)(?
 _NUMERIC_DATE = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](?:\d{4}|\d{2})(?!\d)")
 
 
-def blank_mask(series: pd.Series) -> pd.Series:
-    """True where a raw cell is empty: missing, whitespace, or a placeholder such as '-' or 'N/A'."""
+def no_date_mask(text: pd.Series) -> pd.Series:
+    """True where a stripped text is an ERP's "no date" (9999-12-31, 31/12/9999, 0000-00-00, serial 2958465)."""
+    return text.str.match(_NO_DATE).fillna(False).astype(bool)
+
+
+def blank_mask(series: pd.Series, *, dates: bool = False) -> pd.Series:
+    """True where a raw cell is empty: missing, whitespace, or a placeholder such as '-' or 'N/A'.
+
+    With ``dates``, an ERP's "no date" (``no_date_mask``) is empty too.
+    """
     textual = series.dtype == object or pd.api.types.is_string_dtype(series.dtype)
     if not (textual or isinstance(series.dtype, pd.CategoricalDtype)):
         return series.isna()
     codes, uniques = pd.factorize(series)
-    blank_uniques = pd.Series(uniques, dtype=object).astype(str).str.strip().str.casefold().isin(BLANK_TOKENS)
+    stripped = pd.Series(uniques, dtype=object).astype(str).str.strip()
+    blank_uniques = stripped.str.casefold().isin(BLANK_TOKENS)
+    if dates:
+        blank_uniques |= no_date_mask(stripped)
     lookup = np.append(blank_uniques.to_numpy(dtype=bool), True)  # code -1 (missing) → blank
     return pd.Series(lookup[codes], index=series.index)
 
@@ -122,8 +142,13 @@ def _try_format(text: pd.Series, fmt: str) -> pd.Series:
     parsed = pd.to_datetime(text, format=fmt, errors="coerce")
     if isinstance(parsed.dtype, pd.DatetimeTZDtype):
         parsed = parsed.dt.tz_localize(None)
-    parsed = parsed.astype("datetime64[ns]")
-    return parsed.where((parsed >= EARLIEST_DATE) & (parsed <= LATEST_DATE))
+    return in_date_range(parsed)
+
+
+def in_date_range(parsed: pd.Series) -> pd.Series:
+    """Dates as datetime64[ns], missing outside 1900-2100 (9999-12-31 or year 1150 fit no nanosecond timestamp)."""
+    inside = (parsed >= EARLIEST_DATE) & (parsed <= LATEST_DATE)
+    return parsed.where(inside).astype("datetime64[ns]")
 
 
 @dataclass(frozen=True)
@@ -226,10 +251,17 @@ def reads_only_in_other_order(text: str, day_first: bool) -> bool:
 
 
 def describe_date_failure(label: str, text: str, day_first: bool) -> str:
-    """Reason a date cell was not read: not a date at all, or a date in the other day/month order."""
+    """Reason a date cell was not read: a number, out of range, in the other day/month order, or not a date."""
+    if no_date_mask(pd.Series([text], dtype=object)).iloc[0]:
+        return f"missing {label} ({text!r} means no date)"
     if reads_only_in_other_order(text, day_first):
         other = _order_name(not day_first).split(" ")[0]
         return f"{label} {text!r} is {other}, but this file's {label}s are {_order_name(day_first)}"
+    if re.fullmatch(_NUMBER_TEXT, text):
+        return f"{label} {text!r} is a number, not a date (Excel serials from 1970 to 2099 are read as dates)"
+    year = _YEAR.search(text)
+    if year and not EARLIEST_DATE.year <= int(year.group(1)) <= LATEST_DATE.year:
+        return f"{label} {text!r} is outside the years {EARLIEST_DATE.year}-{LATEST_DATE.year}"
     return f"{label} {text!r} is not a date"
 
 
@@ -254,11 +286,15 @@ def parse_date_texts(text: pd.Series, day_first: bool = True) -> pd.Series:
     order stays missing, so that one column never mixes both.
     """
     result = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
-    blank = text.str.casefold().isin(BLANK_TOKENS)
-    numbers = pd.to_numeric(text.where(~blank), errors="coerce")
+    blank = text.str.casefold().isin(BLANK_TOKENS) | no_date_mask(text)
+    numeric = text.str.fullmatch(_NUMBER_TEXT).fillna(False).astype(bool)
+    numbers = pd.to_numeric(text.where(~blank & numeric), errors="coerce")
     serials = _from_serials(numbers)
     result = result.fillna(serials)
-    remaining = ~blank & result.isna()
+    compact = numeric & text.str.fullmatch(r"\d{8}").fillna(False).astype(bool) & result.isna()
+    if compact.any():
+        result[compact] = _try_format(text[compact], "%Y%m%d")
+    remaining = ~blank & ~numeric & result.isna()
     if not remaining.any():
         return result
     family = DAY_FIRST_FORMATS if day_first else MONTH_FIRST_FORMATS
@@ -289,7 +325,7 @@ def parse_dates(series: pd.Series, day_first: bool | None = None) -> pd.Series:
     if pd.api.types.is_datetime64_any_dtype(series.dtype):
         if getattr(series.dt, "tz", None) is not None:
             series = series.dt.tz_localize(None)
-        return series.astype("datetime64[ns]")
+        return in_date_range(series)
     if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype):
         return _from_serials(series.astype("float64"))
     if day_first is None:
@@ -340,13 +376,29 @@ def parse_amount_texts(text: pd.Series) -> pd.Series:
 
 
 def parse_amounts(series: pd.Series) -> pd.Series:
-    """Amounts (float64) from a raw column; NaN where blank or not a number. Negatives are kept."""
+    """Amounts (float64) from a raw column; NaN where blank, not a number, infinite or above ``MAX_ABS_AMOUNT``."""
     if pd.api.types.is_bool_dtype(series.dtype):
         return pd.Series(np.nan, index=series.index, dtype="float64")
     if pd.api.types.is_numeric_dtype(series.dtype):
-        return series.astype("float64")
+        return _in_amount_range(series.astype("float64"))
     if pd.api.types.is_string_dtype(series.dtype):
         direct = pd.to_numeric(series, errors="coerce").astype("float64")
         if not (direct.isna() & series.notna()).any():
-            return direct
-    return _over_uniques(series, parse_amount_texts, "float64")
+            return _in_amount_range(direct)
+    return _in_amount_range(_over_uniques(series, parse_amount_texts, "float64"))
+
+
+def _in_amount_range(numbers: pd.Series) -> pd.Series:
+    # inf, 1e308 or a 400-digit number would turn every total into infinity.
+    return numbers.where(numbers.abs() <= MAX_ABS_AMOUNT)
+
+
+def describe_amount_failure(text: str) -> str:
+    """Reason an amount cell was not read: out of range, or not a number."""
+    number = pd.to_numeric(parse_amount_texts(pd.Series([text.strip()], dtype=object)), errors="coerce").iloc[0]
+    if pd.isna(number):
+        number = pd.to_numeric(pd.Series([text.strip()]), errors="coerce").iloc[0]
+    if pd.notna(number) and not abs(number) <= MAX_ABS_AMOUNT:
+        shown = text if len(text) <= 24 else text[:20] + "..."
+        return f"amount {shown!r} is out of range (above {MAX_ABS_AMOUNT:,.0f})"
+    return f"amount {text!r} is not a number"

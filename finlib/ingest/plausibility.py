@@ -1,0 +1,83 @@
+"""Plausibility of parsed dates: payments before their invoice, dates implausibly far ahead, ERP "no date" values.
+
+A value can be a valid date and still be wrong for a ledger. A payment dated before its invoice would give a
+negative delay; one invoice typed as 2099 would move the ledger's as-of date (and every overdue figure) by
+decades. Such rows are rejected with their row numbers, never loaded silently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+import numpy as np
+import pandas as pd
+
+from finlib.ingest import values
+
+# A date is implausible when it lies more than this after both today and the file's median invoice date.
+MAX_DAYS_AHEAD = 366
+_LABELS = {"invoice_date": "invoice dates", "due_date": "due dates", "payment_date": "payment dates"}
+
+Check = tuple[np.ndarray, Callable[[int], str]]
+
+
+def latest_plausible(invoice_date: pd.Series, today: pd.Timestamp | None = None) -> pd.Timestamp:
+    """The latest plausible invoice or payment date: a year after today or the median invoice, whichever is later."""
+    anchor = (today or pd.Timestamp.now()).normalize()
+    median = invoice_date.dropna().median()
+    if pd.notna(median) and median > anchor:
+        anchor = median.normalize()
+    return anchor + pd.Timedelta(days=MAX_DAYS_AHEAD)
+
+
+def _day(value: pd.Timestamp) -> str:
+    return value.strftime("%Y-%m-%d")
+
+
+def checks(invoice_date: pd.Series, payment: pd.Series, amount: pd.Series) -> list[Check]:
+    """Rejection checks: implausibly late invoice and payment dates, payments before their invoice.
+
+    A credit note (negative amount) may be settled before its date: it is not a payment and has no delay.
+    """
+    limit = latest_plausible(invoice_date)
+    late_invoice = (invoice_date > limit).to_numpy()
+    late_payment = (payment > limit).to_numpy()
+    early_payment = ((payment < invoice_date) & (amount >= 0)).to_numpy()
+
+    def late(label: str, dates: pd.Series) -> Callable[[int], str]:
+        return lambda position: (
+            f"{label} {_day(dates.iloc[position])} is implausibly far ahead (after {_day(limit)}, a year after "
+            "today and after most of this file's invoices)"
+        )
+
+    def before(position: int) -> str:
+        return (
+            f"payment date {_day(payment.iloc[position])} is before the invoice date "
+            f"{_day(invoice_date.iloc[position])}"
+        )
+
+    return [
+        (late_invoice, late("invoice date", invoice_date)),
+        (late_payment, late("payment date", payment)),
+        (early_payment, before),
+    ]
+
+
+def no_date_warnings(raw: Mapping[str, pd.Series | None]) -> list[str]:
+    """One warning per date column holding an ERP's "no date" (9999-12-31 and the like), read as empty."""
+    warnings = []
+    for canonical, column in raw.items():
+        if column is None or not (
+            column.dtype == object or pd.api.types.is_string_dtype(column.dtype) or column.dtype == "category"
+        ):
+            continue
+        codes, uniques = pd.factorize(column)
+        sentinel = values.no_date_mask(pd.Series(uniques, dtype=object).astype(str).str.strip()).to_numpy()
+        count = int(np.append(sentinel, False)[codes].sum())
+        if count:
+            example = str(pd.Series(uniques)[sentinel].iloc[0]).strip()
+            warnings.append(
+                f"{count} {_LABELS.get(canonical, canonical)} of {example!r} were read as empty: ERPs write "
+                "'no date' that way."
+            )
+    return warnings
