@@ -37,6 +37,9 @@ class Settings:
     aws_endpoint_url: str | None = None
     s3_allowed_buckets: tuple[str, ...] = ()
     s3_upload_prefix: str = "uploads/"
+    s3_connect_timeout_s: float = 3.0
+    s3_read_timeout_s: float = 10.0
+    s3_max_attempts: int = 2
     llm_api_key: str | None = field(default=None, repr=False)
     llm_model: str = DEFAULT_LLM_MODEL
     llm_api_base: str | None = None
@@ -65,6 +68,9 @@ class Settings:
         _require(0 <= self.trend_threshold < 1, "TREND_THRESHOLD", "must be a fraction between 0 and 1")
         _require(self.llm_timeout_s > 0, "LITE_LLM_TIMEOUT", "must be a positive number of seconds")
         _require(self.llm_max_retries >= 0, "LITE_LLM_MAX_RETRIES", "must be 0 or more")
+        _require(self.s3_connect_timeout_s > 0, "S3_CONNECT_TIMEOUT_S", "must be a positive number of seconds")
+        _require(self.s3_read_timeout_s > 0, "S3_READ_TIMEOUT_S", "must be a positive number of seconds")
+        _require(self.s3_max_attempts >= 1, "S3_MAX_ATTEMPTS", "must be 1 or more")
         _require(self.max_file_mb > 0, "MAX_FILE_MB", "must be a positive number of megabytes")
         _require(self.parse_timeout_s > 0, "PARSE_TIMEOUT_S", "must be a positive number of seconds")
         _require(self.parse_memory_mb >= 256, "PARSE_MEMORY_MB", "must be at least 256")
@@ -115,6 +121,11 @@ class Settings:
     def cache_dir(self) -> Path:
         """Downloads and parsed ledgers, keyed by ETag."""
         return self.home / "cache"
+
+    @property
+    def s3_deadline_s(self) -> float:
+        """The longest one S3 request can take before it fails: every attempt connecting and waiting in full."""
+        return self.s3_max_attempts * (self.s3_connect_timeout_s + self.s3_read_timeout_s)
 
     @property
     def parse(self) -> ParseSettings:
@@ -284,6 +295,9 @@ def load_settings(
         s3_allowed_buckets=allowed,
         admins=tuple(e.strip().lower() for e in env.get("FINLIB_ADMINS", "").split(",") if e.strip()),
         s3_upload_prefix=prefix,
+        s3_connect_timeout_s=_float(env, "S3_CONNECT_TIMEOUT_S", 3.0),
+        s3_read_timeout_s=_float(env, "S3_READ_TIMEOUT_S", 10.0),
+        s3_max_attempts=_int(env, "S3_MAX_ATTEMPTS", 2),
         llm_api_key=_text(env, "LITE_LLM_API_KEY"),
         llm_model=_text(env, "LITE_LLM_MODEL") or DEFAULT_LLM_MODEL,
         llm_api_base=_text(env, "LITE_LLM_API_BASE"),

@@ -258,11 +258,15 @@ def upload_project(
 
 
 def refresh_project(services: Services, name: str, *, user: User = LOCAL_USER) -> tuple[ProjectInfo, bool]:
-    """Re-fetch and re-parse when the source's ETag changed; returns (info, whether it changed)."""
+    """Re-fetch and re-parse when the source's ETag changed; returns (info, whether it changed).
+
+    A failure is recorded on the project (status and message, shown on every page) and raised; the previous
+    registration stays loaded.
+    """
     _require_admin(services, user, name)
     current = get_project(services, name)
-    location = storage.parse_source(current.source, services.settings, allow_local_paths=True)
     try:
+        location = storage.parse_source(current.source, services.settings, allow_local_paths=True)
         fetched = _fetch(services, name, location)
     except ObjectNotFoundError as exc:
         if _is_own_upload(services.settings, location, name):
@@ -274,10 +278,17 @@ def refresh_project(services: Services, name: str, *, user: User = LOCAL_USER) -
             message = f"The source of project {name!r} is gone: {exc} Restore it, or delete the project."
         _record_status(services, name, "source missing", message)
         raise ObjectNotFoundError(message) from exc
+    except FinlibError as exc:
+        _record_status(services, name, "refresh failed", str(exc))
+        raise
     if fetched.etag == current.etag and current.status is None:
         _record_status(services, name, None, None)
         return get_project(services, name), False
-    ledger, report = parsed_cache.parse_cached(services.settings, current.source, fetched, current.column_mapping)
+    try:
+        ledger, report = parsed_cache.parse_cached(services.settings, current.source, fetched, current.column_mapping)
+    except FinlibError as exc:
+        _record_status(services, name, "refresh failed", str(exc))
+        raise
     info = _store_registration(services, name, current.source, fetched, ledger, report, current.column_mapping)
     return info, True
 

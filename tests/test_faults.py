@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 
 from finlib import db, projects
 from finlib.config import Settings
+from finlib.errors import DatabaseError, ParseError
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -114,3 +115,34 @@ def test_ten_concurrent_registrations_of_one_project_end_in_one_consistent_proje
 def _no_leftover_temporary_cache_files(settings: Settings) -> Any:
     yield
     assert not list(settings.cache_dir.rglob("*.tmp"))
+
+
+def test_a_failed_refresh_is_recorded_on_the_project_and_the_previous_ledger_stays(
+    services_sqlite: projects.Services, tmp_path: Path
+) -> None:
+    path = tmp_path / "ledger.csv"
+    path.write_text(LEDGER_CSV, encoding="utf-8")
+    projects.register_project(services_sqlite, "acme", str(path), allow_local_paths=True)
+    path.write_text("Foo,Bar\n1,2\n", encoding="utf-8")
+    with pytest.raises(ParseError, match="no column for"):
+        projects.refresh_project(services_sqlite, "acme")
+    info = projects.get_project(services_sqlite, "acme")
+    assert info.status == "refresh failed" and "no column for" in (info.last_error or "")
+    assert len(projects.load_project(services_sqlite, "acme").ledger) == 5
+
+
+def test_a_database_that_is_down_is_one_clear_error_within_seconds(make_settings: Callable[..., Settings]) -> None:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    started = time.monotonic()
+    with pytest.raises(DatabaseError, match=f"Cannot reach the database at 127.0.0.1:{port}"):
+        projects.Services(make_settings(DATABASE_URL=f"postgresql+psycopg2://postgres@127.0.0.1:{port}/test"))
+    assert time.monotonic() - started < 10
+
+
+@pytest.fixture
+def services_sqlite(settings: Settings) -> projects.Services:
+    return projects.Services(settings)

@@ -42,11 +42,11 @@ def refuse_requests() -> Any:
     raise AssertionError("a refused source must not create a client or make a request")
 
 
-def counting_client_factory(settings: Settings, calls: list[str], **client_options: Any) -> Callable[[], Any]:
+def counting_client_factory(settings: Settings, calls: list[str]) -> Callable[[], Any]:
     """make_s3_client, recording the name of every S3 operation the client calls."""
 
     def factory() -> Any:
-        client = make_s3_client(settings, **client_options)
+        client = make_s3_client(settings)
         client.meta.events.register("before-call.s3.*", lambda model, **_: calls.append(model.name))
         return client
 
@@ -88,8 +88,9 @@ def test_uploads_go_under_the_prefix_and_the_project_name(make_settings: Callabl
 def test_the_s3_client_uses_standard_retries_explicit_timeouts_and_the_settings(s3_settings: Settings) -> None:
     client = make_s3_client(s3_settings)
     assert client.meta.config.retries["mode"] == "standard"
-    assert client.meta.config.retries["total_max_attempts"] == 4  # botocore's max_attempts=3 counts retries
-    assert (client.meta.config.connect_timeout, client.meta.config.read_timeout) == (5, 60)
+    assert client.meta.config.retries["total_max_attempts"] == 2  # the first attempt and one retry
+    assert (client.meta.config.connect_timeout, client.meta.config.read_timeout) == (3, 10)
+    assert s3_settings.s3_deadline_s == 26.0  # 2 attempts x (3 s to connect + 10 s without a byte)
     assert client.meta.endpoint_url == s3_settings.aws_endpoint_url
     assert client.meta.region_name == "us-east-1"
 
@@ -173,9 +174,14 @@ def test_an_endpoint_that_is_down_is_a_quick_storage_error_saying_what_to_check(
 ) -> None:
     endpoint = f"http://127.0.0.1:{closed_port()}"
     settings = make_settings(
-        AWS_S3_BUCKET="ledgers", AWS_ENDPOINT_URL=endpoint, AWS_ACCESS_KEY_ID="k", AWS_SECRET_ACCESS_KEY="s"
+        AWS_S3_BUCKET="ledgers",
+        AWS_ENDPOINT_URL=endpoint,
+        AWS_ACCESS_KEY_ID="k",
+        AWS_SECRET_ACCESS_KEY="s",
+        S3_CONNECT_TIMEOUT_S="1",
+        S3_MAX_ATTEMPTS="1",
     )
-    factory = counting_client_factory(settings, [], connect_timeout_s=1, max_retries=0)
+    factory = counting_client_factory(settings, [])
 
     started = time.monotonic()
     with pytest.raises(StorageError) as failed:
@@ -320,3 +326,49 @@ def test_deleting_a_local_store_object_makes_it_missing_and_deleting_again_is_fi
     store.delete(location)
     with pytest.raises(ObjectNotFoundError):
         store.head(location)
+
+
+@pytest.fixture
+def silent_endpoint() -> Any:
+    """An endpoint that accepts connections and never answers (a hung proxy or a stopped S3 gateway)."""
+    import socket
+    import threading
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(listener.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    stop.set()
+    thread.join()
+    for connection in held:
+        connection.close()
+    listener.close()
+
+
+def test_an_endpoint_that_never_answers_fails_within_the_configured_deadline(
+    make_settings: Callable[..., Settings], silent_endpoint: str
+) -> None:
+    settings = make_settings(
+        AWS_S3_BUCKET="ledgers",
+        AWS_ENDPOINT_URL=silent_endpoint,
+        AWS_ACCESS_KEY_ID="k",
+        AWS_SECRET_ACCESS_KEY="s",
+        S3_READ_TIMEOUT_S="1",
+    )
+    started = time.monotonic()
+    with pytest.raises(StorageError, match="Cannot reach the S3 endpoint"):
+        fetch_source("s3://ledgers/ar.csv", settings, lambda: make_s3_client(settings))
+    assert time.monotonic() - started < settings.s3_deadline_s + 3

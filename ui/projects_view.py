@@ -91,7 +91,7 @@ def render_upload_form(context: AppContext) -> None:
     existing = [info.name for info in context.projects]
     uploaded = st.file_uploader(
         "Ledger file (.xlsx, .xls or .csv)",
-        type=["xlsx", "xls", "csv"],
+        type=["xlsx", "xls", "csv", "parquet", "json"],
         key="projects_upload_file",
         help=f"Up to {context.settings.max_file_mb} MB. The file is stored in the "
         f"{'S3 bucket' if context.settings.storage_backend == 's3' else 'local store'}.",

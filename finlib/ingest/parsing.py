@@ -127,6 +127,19 @@ def _csv_table(path: Path, mapping: Mapping[str, str] | None, display_name: str)
     return _Table(body, grid.row_numbers, detected, headers, header_line, None, grid.rejected, total, text.warnings)
 
 
+def _frame_table(frame: pd.DataFrame, mapping: Mapping[str, str] | None, display_name: str) -> _Table:
+    """A typed table (Parquet, JSON) whose column names are the headers; row N is the N-th record."""
+    if frame.shape[1] == 0:
+        raise ParseError(f"{display_name} has no columns. Export the ledger again and retry.")
+    headers, positions = _clean_headers(pd.Series(list(frame.columns), dtype=object))
+    body = frame.iloc[:, positions].reset_index(drop=True)
+    body.columns = headers
+    detected = schema.detect_mapping(headers, body.iloc[:TYPE_SAMPLE_ROWS], mapping)
+    schema.require_columns(detected, headers)
+    rows = np.arange(1, len(body) + 1, dtype="int64")
+    return _Table(body, rows, detected, headers, 0, None, [])
+
+
 def _terms_days(pay_terms: pd.Series, default_days: int) -> pd.Series:
     codes, uniques = pd.factorize(pay_terms)
     text = pd.Series(uniques, dtype=object).astype(str)
@@ -278,7 +291,12 @@ def parse_ledger_compact(
     path = Path(path)
     fmt = readers.detect_format(path, filename)
     shown = filename or path.name
-    table = _csv_table(path, mapping, shown) if fmt == "csv" else _excel_table(path, fmt, mapping, shown)
+    if fmt == "csv":
+        table = _csv_table(path, mapping, shown)
+    elif fmt in ("parquet", "json"):
+        table = _frame_table(readers.read_frame(path, fmt, shown), mapping, shown)
+    else:
+        table = _excel_table(path, fmt, mapping, shown)
     if len(table.body) == 0 and not table.rejected_total:
         raise ParseError(
             f"{shown} has a header row ({', '.join(table.headers[:4])}{', ...' if len(table.headers) > 4 else ''}) "

@@ -19,6 +19,7 @@ from finlib.errors import FileRejectedError, ParseError
 
 XLSX_MAGIC = b"PK\x03\x04"
 XLS_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+PARQUET_MAGIC = b"PAR1"
 EXCEL_EXTENSIONS = {".xlsx": "xlsx", ".xlsm": "xlsx", ".xls": "xls"}
 HEADER_SEARCH_ROWS = 30
 MIN_HEADER_SCORE = 2
@@ -46,13 +47,17 @@ class Grid:
 
 
 def detect_format(path: Path, filename: str | None = None) -> str:
-    """'xlsx', 'xls' or 'csv': magic bytes first, then the extension of the user-facing name, else text."""
+    """'xlsx', 'xls', 'parquet', 'json' or 'csv': magic bytes first, then the extension of the name, else text."""
     with path.open("rb") as handle:
-        head = handle.read(8)
+        head = handle.read(SNIFF_BYTES)
     if head.startswith(XLSX_MAGIC):
         return "xlsx"
     if head.startswith(XLS_MAGIC):
         return "xls"
+    if head.startswith(PARQUET_MAGIC):
+        return "parquet"
+    if head.removeprefix(codecs.BOM_UTF8).lstrip()[:1] in (b"[", b"{"):
+        return "json"
     suffix = Path(filename or path.name).suffix.casefold()
     if suffix in EXCEL_EXTENSIONS:
         raise FileRejectedError(
@@ -116,6 +121,66 @@ def _first_sheet_row(archive: zipfile.ZipFile, member: str) -> int:
 def _grid_from_rows(rows: Sequence[Sequence[object]], first_row: int, sheet: str | None) -> Grid:
     frame = pd.DataFrame(rows, dtype=object)
     return Grid(cells=frame, row_numbers=np.arange(first_row, first_row + len(frame), dtype="int64"), sheet=sheet)
+
+
+def read_frame(path: Path, fmt: str, display_name: str) -> pd.DataFrame:
+    """A Parquet file, or a JSON table (a list of records, or columns of values), as a frame with its own headers.
+
+    Raises:
+        FileRejectedError: the file cannot be read, or its JSON is not a table.
+    """
+    if fmt == "parquet":
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        try:
+            return pq.read_table(path).to_pandas()
+        except (pa.ArrowException, OSError, ValueError) as exc:
+            raise FileRejectedError(
+                f"{display_name} is not a readable Parquet file; export it again (or as CSV) and retry."
+            ) from exc
+    return _json_frame(path.read_bytes(), display_name)
+
+
+def _json_frame(raw: bytes, display_name: str) -> pd.DataFrame:
+    import json
+
+    not_table = FileRejectedError(
+        f'{display_name} is JSON but not a table: a ledger is a list of records ([{{"Customer": ..., ...}}, ...]) '
+        'or columns of values ({"Customer": [...], ...}). Export the ledger in one of those shapes, or as CSV.'
+    )
+    try:
+        # NUL characters (\u0000) are dropped before decoding: no database stores them in text.
+        document = json.loads(raw.removeprefix(codecs.BOM_UTF8).replace(b"\\u0000", b""))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        line = getattr(exc, "lineno", None)
+        where = f" (line {line})" if line else ""
+        raise FileRejectedError(
+            f"{display_name} is not valid JSON{where}. Export the ledger again, or as CSV."
+        ) from exc
+    if isinstance(document, dict):
+        tables = [value for value in document.values() if isinstance(value, list) and value and _records(value)]
+        if len(document) == 1 and tables:
+            document = tables[0]  # {"invoices": [...]}: the one list of records inside
+    try:
+        if isinstance(document, list) and _records(document):
+            frame = pd.DataFrame.from_records(document)
+        elif isinstance(document, dict) and document and all(isinstance(v, list | dict) for v in document.values()):
+            frame = pd.DataFrame(document)
+        else:
+            raise not_table
+    except (ValueError, TypeError) as exc:
+        raise not_table from exc
+    for column in frame.columns[frame.dtypes == object]:
+        nested = frame[column].map(lambda value: isinstance(value, dict | list))
+        if nested.any():
+            frame[column] = frame[column].where(~nested, frame[column].map(json.dumps))
+    frame.columns = [str(c) for c in frame.columns]
+    return frame.reset_index(drop=True)
+
+
+def _records(items: list[object]) -> bool:
+    return all(isinstance(item, dict) for item in items[:1000])
 
 
 def unpacked_bytes(path: Path) -> int:
@@ -442,7 +507,7 @@ def read_csv_body(
             names=names,
             dtype=str,
             engine="python",
-            on_bad_lines=lambda fields: invalid.append(text.delimiter.join(fields)) and None,
+            on_bad_lines=lambda fields: _refuse_line(invalid, text.delimiter.join(fields)),
             skip_blank_lines=True,
             keep_default_na=False,
             na_values=[""],
@@ -453,6 +518,11 @@ def read_csv_body(
     grid.rejected = sorted(unclosed + _locate_invalid(data, start, header_line, invalid))
     grid.rejected_total = len(invalid) + len(unclosed)
     return grid
+
+
+def _refuse_line(invalid: list[str], line: str) -> None:
+    """pandas' bad-line hook: count the line as refused (returning None drops it)."""
+    invalid.append(line)
 
 
 def _swallowed(cells: pd.DataFrame, invalid: list[str], text_columns: set[int], lines: int) -> bool:

@@ -56,9 +56,6 @@ S3Client = Any  # boto3 clients are generated at run time; stubs are not a depen
 
 DOWNLOADS_DIR = "downloads"
 CHUNK_BYTES = 1024 * 1024
-S3_CONNECT_TIMEOUT_S = 5.0
-S3_READ_TIMEOUT_S = 60.0
-S3_MAX_RETRIES = 3  # botocore's retries max_attempts: retries after the first attempt
 MAX_FILENAME_CHARS = 120
 
 _UNSAFE_FILENAME_CHARS = re.compile(r"[^A-Za-z0-9._\- ]+")
@@ -119,21 +116,19 @@ def upload_key(settings: Settings, project: str, filename: str, content_digest: 
     return f"{settings.s3_upload_prefix}{safe_filename(project)}/{content_digest + '-' if content_digest else ''}{name}"
 
 
-def make_s3_client(
-    settings: Settings,
-    *,
-    connect_timeout_s: float = S3_CONNECT_TIMEOUT_S,
-    read_timeout_s: float = S3_READ_TIMEOUT_S,
-    max_retries: int = S3_MAX_RETRIES,
-) -> S3Client:
-    """A boto3 S3 client for the configured endpoint, region and credentials, with standard retries."""
+def make_s3_client(settings: Settings) -> S3Client:
+    """A boto3 S3 client for the configured endpoint, region and credentials, with bounded waits and attempts.
+
+    An endpoint that accepts connections but never answers fails a request after ``settings.s3_deadline_s``
+    (by default 2 attempts x (3 s to connect + 10 s without a byte) = 26 s), not botocore's minutes.
+    """
     import boto3
     from botocore.config import Config
 
     config = Config(
-        retries={"mode": "standard", "max_attempts": max_retries},
-        connect_timeout=connect_timeout_s,
-        read_timeout=read_timeout_s,
+        retries={"mode": "standard", "total_max_attempts": settings.s3_max_attempts},
+        connect_timeout=settings.s3_connect_timeout_s,
+        read_timeout=settings.s3_read_timeout_s,
     )
     return boto3.client(
         "s3",
