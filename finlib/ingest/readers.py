@@ -171,7 +171,7 @@ def _json_frame(raw: bytes, display_name: str) -> pd.DataFrame:
             raise not_table
     except (ValueError, TypeError) as exc:
         raise not_table from exc
-    for column in frame.columns[frame.dtypes == object]:
+    for column in [c for c in frame.columns if frame[c].dtype == "object"]:
         nested = frame[column].map(lambda value: isinstance(value, dict | list))
         if nested.any():
             frame[column] = frame[column].where(~nested, frame[column].map(json.dumps))
