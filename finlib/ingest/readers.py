@@ -367,6 +367,17 @@ def _first_invalid_utf8(raw: bytes) -> int:
     return len(raw)
 
 
+_CONTROL_BYTES = bytes(b for b in range(32) if b not in (9, 10, 13))
+
+
+def _looks_binary(head: bytes) -> bool:
+    """More than 1% (and 8) control bytes (NUL and the like) in the start, and not UTF-16: not a text file."""
+    if not head or _utf16_without_bom(head) is not None or head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return False
+    controls = len(head) - len(head.translate(None, _CONTROL_BYTES))
+    return controls > max(len(head) // 100, 8)
+
+
 def _strip_nul(data: bytes) -> tuple[bytes, list[str]]:
     count = data.count(b"\x00")
     if not count:
@@ -395,7 +406,7 @@ def sniff_csv(path: Path, display_name: str | None = None) -> CsvText:
     """Read a text file, detect encoding and delimiter, and parse its first lines for header detection."""
     shown = display_name or path.name
     raw = path.read_bytes()
-    if b"\x00" in raw[:SNIFF_BYTES] and _utf16_without_bom(raw) is None and raw[:SNIFF_BYTES].count(b"\x00") > 64:
+    if _looks_binary(raw[:SNIFF_BYTES]):
         raise FileRejectedError(
             f"{shown} contains binary data and is not a CSV, Excel, Parquet or JSON ledger. "
             "Export the ledger again as .xlsx or .csv."

@@ -49,7 +49,11 @@ def skipped_rows(
     somewhere; so a customer that is really named 'Total' keeps its invoices.
     """
     # The invoice number column is nearly all distinct: look at it only where the invoice date is blank.
-    no_keys = values.blank_mask(body[mapping.source_for("invoice_date")]).to_numpy().copy()
+    date_cells = body[mapping.source_for("invoice_date")]
+    # QuickBooks puts "Total for ..." in its first column, which is the date column.
+    no_keys = values.blank_mask(date_cells).to_numpy() | _per_unique(
+        date_cells, lambda t: t.str.fullmatch(_TOTAL_LABEL)
+    )
     number_source = mapping.source_for("invoice_number")
     if number_source is not None and no_keys.any():
         no_keys[no_keys] = values.blank_mask(body[number_source][no_keys]).to_numpy()

@@ -284,6 +284,9 @@ def _passes_type_check(canonical: str, sample: pd.Series, min_share: float) -> b
         text = present.astype(str).str.strip()
         # Blank cells and repeated header cells say nothing about the column's type.
         present = present[(text != "") & (text.map(normalise_header) != normalise_header(sample.name))]
+        if canonical in DATE_COLUMNS:
+            # An ERP's "no date" (9999-12-31) says nothing either: a payment column may hold only those.
+            present = present[~values.no_date_mask(present.astype(str).str.strip())]
     if present.empty:
         return True
     present = present.iloc[:TYPE_CHECK_SAMPLE]

@@ -74,6 +74,8 @@ def blank_mask(series: pd.Series, *, dates: bool = False) -> pd.Series:
     With ``dates``, an ERP's "no date" (``no_date_mask``) is empty too.
     """
     textual = series.dtype == object or pd.api.types.is_string_dtype(series.dtype)
+    if dates and pd.api.types.is_datetime64_any_dtype(series.dtype):
+        return series.isna() | (series.dt.year == 9999)
     if not (textual or isinstance(series.dtype, pd.CategoricalDtype)):
         return series.isna()
     codes, uniques = pd.factorize(series)
