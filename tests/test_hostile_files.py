@@ -144,7 +144,10 @@ LONG_NAMES = "".join(
     f"Customer {i:05d} with a long trading name,2024-01-{1 + i % 28:02d},{10 + i},\n" for i in range(1000)
 )
 DELIMITER_CHANGE = HEADER + LONG_NAMES + "".join(f"D{i};2024-02-{1 + i % 28:02d};{i};\n" for i in range(2000))
-ADDRESSES = 'Customer,Address,Invoice Date,Amount\n"Acme","1 Main St\nSpringfield",2024-01-05,100\nBeta,"Dock 4\nHull",2024-01-06,50\n'
+ADDRESSES = (
+    'Customer,Address,Invoice Date,Amount\n"Acme","1 Main St\nSpringfield",2024-01-05,100\n'
+    'Beta,"Dock 4\nHull",2024-01-06,50\n'
+)
 CP1252_LINE = "Gärtner AG,2024-01-02,20,\n".encode("cp1252")
 QUICKBOOKS = (
     "Invoice List\nAcme Books Inc.\nAll Dates\n\n"
@@ -270,7 +273,8 @@ CASES: list[tuple[str, Build, Loads | Refused]] = [
         "unreadable dates refused",
         text(HEADER + "Acme,garbage,100,\nBeta,junk,50,\n"),
         Refused(
-            r"'Invoice Date' looks like the invoice date column, but too few of its values read as a date \(e\.g\. 'garbage'\)"
+            r"'Invoice Date' looks like the invoice date column, but too few of its values read as a date "
+            r"\(e\.g\. 'garbage'\)"
         ),
     ),
     (
