@@ -8,13 +8,12 @@ keyed by (source, ETag, mapping), so an unchanged file is never fetched or parse
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from finlib import access, db
+from finlib import access, db, uploads
 from finlib.access import LOCAL_USER, User
 from finlib.config import Settings
 from finlib.errors import (
@@ -51,90 +50,34 @@ else:
     names = deferred("finlib.names")
     parsed_cache = deferred("finlib.ingest.parsed_cache")
     presentation = deferred("finlib.privacy.presentation")
+from finlib.project_info import LoadedProject, ProjectInfo
+from finlib.uploads import source_label
 
 log = logging.getLogger(__name__)
+
+__all__ = [
+    "DEMO_PROJECT",
+    "LoadedProject",
+    "ProjectInfo",
+    "Services",
+    "delete_project",
+    "deletes_stored_copy",
+    "ensure_demo_project",
+    "get_project",
+    "list_projects",
+    "load_project",
+    "refresh_project",
+    "register_project",
+    "save_mapping",
+    "source_label",
+    "upload_project",
+    "validate_project_name",
+]
 
 PROJECT_NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
 DEMO_PROJECT = "demo"
 DEMO_FILENAME = "demo-invoice-register.xlsx"
-_UPLOAD_DIGEST_PREFIX = re.compile(r"^[0-9a-f]{16}-")
 STORE_ATTEMPTS = 4
-
-
-@dataclass(frozen=True)
-class ProjectInfo:
-    """What the app and the CLI show about a registered project."""
-
-    name: str
-    source: str
-    format: str
-    etag: str
-    size_bytes: int
-    registered_at: datetime
-    updated_at: datetime
-    refreshed_at: datetime | None
-    row_count: int
-    rejected_count: int
-    customer_count: int
-    column_mapping: dict[str, str] | None
-    report: ParseReport
-    status: str | None = None
-    last_error: str | None = None
-
-    @classmethod
-    def from_row(cls, row: db.Project) -> ProjectInfo:
-        """Build from a database row."""
-        return cls(
-            name=row.name,
-            source=row.source,
-            format=row.format or "",
-            etag=row.etag or "",
-            size_bytes=row.size_bytes or 0,
-            registered_at=row.registered_at,
-            updated_at=row.updated_at,
-            refreshed_at=getattr(row, "refreshed_at", None),
-            row_count=row.row_count or 0,
-            rejected_count=row.rejected_count or 0,
-            customer_count=row.customer_count or 0,
-            column_mapping=dict(row.column_mapping) if row.column_mapping else None,
-            report=ParseReport.from_dict(row.parse_report or {}),
-            status=row.status,
-            last_error=row.last_error,
-        )
-
-    @property
-    def version(self) -> str:
-        """Changes whenever what ``load_project`` returns can change: a new file (ETag) or a re-read (mapping)."""
-        return f"{self.etag}@{self.updated_at.isoformat()}"
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-safe summary (the `projects --json` entries)."""
-        return {
-            "name": self.name,
-            "source": self.source,
-            "format": self.format,
-            "etag": self.etag,
-            "size_bytes": self.size_bytes,
-            "registered_at": self.registered_at.isoformat(),
-            "updated_at": self.updated_at.isoformat(),
-            "rows": self.row_count,
-            "rejected_rows": self.rejected_count,
-            "customers": self.customer_count,
-            "column_mapping": self.column_mapping,
-            "warnings": list(self.report.warnings),
-            "status": self.status,
-            "last_error": self.last_error,
-        }
-
-
-@dataclass(frozen=True)
-class LoadedProject:
-    """A project's parsed ledger with alias columns, its alias book and its parse report."""
-
-    info: ProjectInfo
-    ledger: pd.DataFrame = field(repr=False)
-    aliases: aliasing.AliasBook = field(repr=False)
-    report: ParseReport
 
 
 class Services:
@@ -269,7 +212,7 @@ def refresh_project(services: Services, name: str, *, user: User = LOCAL_USER) -
         location = storage.parse_source(current.source, services.settings, allow_local_paths=True)
         fetched = _fetch(services, name, location)
     except ObjectNotFoundError as exc:
-        if _is_own_upload(services.settings, location, name):
+        if uploads.is_own_upload(services.settings, location, name):
             message = (
                 f"The uploaded file of project {name!r} is no longer in the store. "
                 "Upload it again, or delete the project."
@@ -317,20 +260,9 @@ def delete_project(services: Services, name: str, *, user: User = LOCAL_USER) ->
 def _fetch(services: Services, name: str, location: storage.Source) -> storage.FetchedFile:
     """The source as a local file; an upload is named as the user named it, without its content-digest prefix."""
     fetched = storage.fetch_source(location, services.settings, services.s3_client, allow_local_paths=True)
-    if _is_own_upload(services.settings, location, name):
-        return replace(fetched, filename=_UPLOAD_DIGEST_PREFIX.sub("", fetched.filename, count=1))
+    if uploads.is_own_upload(services.settings, location, name):
+        return replace(fetched, filename=uploads.shown_filename(fetched.filename))
     return fetched
-
-
-def source_label(settings: Settings, info: ProjectInfo) -> str:
-    """A project's source as a reader wants it: ``Uploaded file ledger.xlsx`` for our own uploads, else as given."""
-    try:
-        location = storage.parse_source(info.source, settings, allow_local_paths=True)
-    except FinlibError:
-        return info.source
-    if isinstance(location, Path) or not _is_own_upload(settings, location, info.name):
-        return info.source
-    return "Uploaded file " + _UPLOAD_DIGEST_PREFIX.sub("", location.filename, count=1)
 
 
 def deletes_stored_copy(services: Services, name: str) -> bool:
@@ -345,7 +277,7 @@ def deletes_stored_copy(services: Services, name: str) -> bool:
         location = storage.parse_source(info.source, services.settings, allow_local_paths=True)
     except FinlibError:
         return False
-    return _is_own_upload(services.settings, location, name)
+    return uploads.is_own_upload(services.settings, location, name)
 
 
 def _find_project(services: Services, name: str) -> ProjectInfo | None:
@@ -365,22 +297,17 @@ def _forget_version(services: Services, info: ProjectInfo) -> None:
         parsed_cache.forget(settings, info.source)
         location = storage.parse_source(info.source, settings, allow_local_paths=True)
         storage.forget_source(
-            location, info.etag, settings, services.s3_client, owned=_is_own_upload(settings, location, info.name)
+            location,
+            info.etag,
+            settings,
+            services.s3_client,
+            owned=uploads.is_own_upload(settings, location, info.name),
         )
     except FinlibError as exc:
         # The project change itself succeeded; a leftover copy is logged, not turned into a failure.
         log.warning("could not remove the stored copies of project %s: %s", info.name, exc)
     except OSError as exc:
         log.warning("could not remove the cached copies of project %s: %s", info.name, exc.strerror)
-
-
-def _is_own_upload(settings: Settings, location: storage.Source, name: str) -> bool:
-    prefix = f"{settings.s3_upload_prefix}{name}/"
-    if isinstance(location, storage.LocalStoreKey):
-        return location.key.startswith(prefix)
-    if isinstance(location, storage.S3Location):
-        return location.bucket == settings.aws_s3_bucket and location.key.startswith(prefix)
-    return False
 
 
 def load_project(services: Services, name: str, *, user: User = LOCAL_USER) -> LoadedProject:
@@ -440,7 +367,7 @@ def ensure_demo_project(services: Services, *, force: bool = False) -> ProjectIn
 def _register_stored(
     services: Services, store: Any, name: str, filename: str, data: bytes, mapping: dict[str, str] | None = None
 ) -> ProjectInfo:
-    key = storage.upload_key(services.settings, name, filename, hashlib.sha256(data).hexdigest()[:16])
+    key = uploads.upload_key_for(services.settings, name, filename, data)
     location = store.put(key, data, filename)
     try:
         return _register_location(services, name, location, mapping)

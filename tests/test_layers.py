@@ -22,6 +22,8 @@ FINLIB = Path(__file__).resolve().parents[1] / "finlib"
 FOUNDATION = {"finlib.errors", "finlib.config", "finlib.logs", "finlib.names", "finlib.db", "finlib.lazy"}
 SERVICES = {
     "finlib.projects",
+    "finlib.project_info",
+    "finlib.uploads",
     "finlib.demo",
     "finlib.export",
     "finlib.audit",
