@@ -455,6 +455,16 @@ CASES: list[tuple[str, Build, Loads | Refused]] = [
         Loads(3, 1350.5, warning="total or subtotal", customers=("Acme", "Beta")),
     ),
     (
+        "quickbooks transaction list with payments",
+        text(QUICKBOOKS.replace("Total for Invoice", "01/25/2024,Payment,,Acme,,100.00,\nTotal for Acme")),
+        Loads(3, 1350.5, warning="Skipped 1 payment row", customers=("Acme", "Beta")),
+    ),
+    (
+        "parquet with a nul in a name",
+        frame_file("parquet", LEDGER_FRAME.assign(Customer=["Ac\x00me", "Beta", "Acme"]), "ledger.parquet"),
+        Loads(3, 180.5, customers=("Acme", "Beta")),
+    ),
+    (
         "xero invoice export",
         text(XERO, name="xero.csv"),
         Loads(3, 180, warning="repeats the invoice total", customers=("Acme", "Beta")),

@@ -105,7 +105,8 @@ def names_with_keys(series: pd.Series | None, length: int) -> tuple[pd.Series, p
     if series is None:
         return missing_categorical(length), missing_categorical(length)
     codes, uniques = pd.factorize(series)
-    raw = pd.Series(uniques, dtype=object).astype(str)
+    # NUL characters cannot be stored (PostgreSQL refuses them) and are never part of a name.
+    raw = pd.Series(uniques, dtype=object).astype(str).str.replace("\x00", "", regex=False)
     cleaned = names.clean_display_names(raw)
     cleaned = cleaned.where(cleaned != "")
     keys = names.normalise_names(cleaned)

@@ -17,6 +17,9 @@ from finlib.ingest import schema, values
 MAX_REJECTED_EXAMPLES = 20
 MAX_LISTED_ROWS = 10
 _TOTAL_LABEL = re.compile(r"(grand|sub)?\s*-?\s*totals?\s*:?|total (amount|due|invoiced)|total for .+", re.I)
+# A transaction-type column and the values that mark a payment rather than an invoice.
+TYPE_HEADERS = frozenset({"transactiontype", "type", "txntype", "documenttype", "doctype"})
+PAYMENT_TYPES = frozenset({"payment", "receive payment", "customer payment", "payment received"})
 Check = tuple[np.ndarray, Callable[[int], str]]
 
 
@@ -78,15 +81,25 @@ def skipped_rows(
         has_amount = np.logical_or.reduce([values.parse_amounts(subset[s]).notna().to_numpy() for s in amount_sources])
         empty[candidates] = all_blank
         totals[candidates] = labelled & has_amount & ~all_blank
+    payments = _payment_rows(body, mapping)
     warnings = []
     if empty.any():
         warnings.append(f"Skipped {int(empty.sum())} empty rows.")
-    for mask, what in ((header_rows, "repeated header"), (totals, "total or subtotal")):
+    for mask, what in ((header_rows, "repeated header"), (totals, "total or subtotal"), (payments, "payment")):
         if mask.any():
             count = int(mask.sum())
             rows = row_numbers[np.flatnonzero(mask)]
             warnings.append(f"Skipped {count} {what} row{'s' if count > 1 else ''} ({row_list(rows)}).")
-    return empty | header_rows | totals, warnings
+    return empty | header_rows | totals | payments, warnings
+
+
+def _payment_rows(body: pd.DataFrame, mapping: schema.ColumnMapping) -> np.ndarray:
+    """Rows an unmapped type column marks as payments (QuickBooks lists them beside invoices): not invoices."""
+    mapped = set(mapping.columns)
+    for header in body.columns:
+        if header not in mapped and schema.normalise_header(header) in TYPE_HEADERS:
+            return _per_unique(body[header], lambda text: text.str.casefold().isin(PAYMENT_TYPES))
+    return np.zeros(len(body), dtype=bool)
 
 
 def describe_cell(raw: pd.Series | None, position: int) -> str:
