@@ -12,7 +12,7 @@ from ui.sidebar import PENDING_PROJECT_STATE, PROJECT_KEY, page_context
 context = page_context()
 services = context.services
 st.title("Projects")
-st.caption("A project is one invoice ledger: an Excel or CSV export, uploaded here or read from S3.")
+st.caption("A project is one invoice ledger (Excel, CSV, Parquet or JSON), uploaded here or read from S3.")
 render_flash()
 
 st.subheader("Add a ledger")

@@ -87,10 +87,10 @@ def _name_problem(name: str, existing: list[str], replace: bool) -> str | None:
 
 
 def render_upload_form(context: AppContext) -> None:
-    """Upload an .xlsx/.xls/.csv into the object store and register it."""
+    """Upload an .xlsx/.xls/.csv/.parquet/.json into the object store and register it."""
     existing = [info.name for info in context.projects]
     uploaded = st.file_uploader(
-        "Ledger file (.xlsx, .xls or .csv)",
+        "Ledger file (.xlsx, .xls, .csv, .parquet or .json)",
         type=["xlsx", "xls", "csv", "parquet", "json"],
         key="projects_upload_file",
         help=f"Up to {context.settings.max_file_mb} MB. The file is stored in the "
@@ -124,6 +124,9 @@ def render_upload_form(context: AppContext) -> None:
                 "filename": uploaded.name,
                 "found": error.found,
                 "missing": error.missing,
+                "unreadable": " ".join(
+                    error.unreadable[label] + "." for label in error.missing if label in error.unreadable
+                ),
             }
         except FinlibError as error:
             render_error(error, context=f"{uploaded.name} was not loaded")
@@ -138,8 +141,10 @@ def render_upload_form(context: AppContext) -> None:
 def _render_upload_mapping(context: AppContext, pending: dict[str, Any], data: bytes) -> None:
     """The file lacks a required column by name: let the user say which column holds it, then load again."""
     found, missing = list(pending["found"]), list(pending["missing"])
+    # A column named like a required one whose values do not read as its type is named, not called missing.
+    problem = pending.get("unreadable") or f"no column was recognised as {', '.join(missing)}."
     st.error(
-        f"{pending['filename']} was not loaded: no column was recognised as {', '.join(missing)}. "
+        f"{pending['filename']} was not loaded: {problem} "
         f"Columns found: {', '.join(repr(column) for column in found)}. Choose the columns below and load again.",
         icon=":material/table_view:",
     )
