@@ -23,7 +23,8 @@ from finlib.access import LOCAL_USER, User
 from finlib.errors import FinlibError, ProjectNotFoundError, StorageError
 from finlib.ingest import parsed_cache, storage
 from finlib.privacy import aliasing, keys
-from finlib.projects import ProjectInfo, Services, _is_own_upload, get_project, list_projects
+from finlib.projects import ProjectInfo, Services, get_project, list_projects
+from finlib.uploads import is_own_upload
 
 log = logging.getLogger(__name__)
 
@@ -160,7 +161,7 @@ def _remove_copies(services: Services, info: ProjectInfo, report: ErasureReport)
             if download.is_file():
                 download.unlink()
                 report.cache_files += 1
-        if isinstance(location, Path) or not _is_own_upload(settings, location, info.name):
+        if isinstance(location, Path) or not is_own_upload(settings, location, info.name):
             note = f"the source {info.source}: it is your file, not a copy finlib made"
             if note not in report.kept:
                 report.kept.append(note)
