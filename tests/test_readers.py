@@ -11,7 +11,7 @@ import pytest
 from openpyxl import Workbook
 
 from finlib.errors import FileRejectedError
-from finlib.ingest import readers, schema
+from finlib.ingest import delimited, readers, schema
 
 HEADER = "Customer,Invoice Date,Amount"
 
@@ -52,7 +52,7 @@ def test_a_text_file_named_xlsx_is_rejected(tmp_path: Path) -> None:
 def test_encodings_are_detected(tmp_path: Path, encoded: bytes, encoding: str) -> None:
     path = tmp_path / "ledger.csv"
     path.write_bytes(encoded)
-    text = readers.sniff_csv(path)
+    text = delimited.sniff_csv(path)
     assert text.encoding == encoding
     assert text.preview.iloc[1, 0] == "Café Ltd"
 
@@ -62,7 +62,7 @@ def test_delimiters_are_sniffed(tmp_path: Path, delimiter: str) -> None:
     lines = ["Customer,Invoice Date,Amount", "A,2024-01-01,1.5", "B,2024-01-02,2"]
     path = tmp_path / "ledger.csv"
     path.write_text("\n".join(line.replace(",", delimiter) for line in lines) + "\n", encoding="utf-8")
-    assert readers.sniff_csv(path).delimiter == delimiter
+    assert delimited.sniff_csv(path).delimiter == delimiter
 
 
 def test_the_header_is_the_row_naming_the_most_known_columns() -> None:
@@ -73,8 +73,8 @@ def test_the_header_is_the_row_naming_the_most_known_columns() -> None:
 def test_csv_data_rows_carry_their_file_line_numbers_across_blank_lines(tmp_path: Path) -> None:
     path = tmp_path / "ledger.csv"
     path.write_text("Title\n" + HEADER + "\nA,2024-01-01,1\n\nB,2024-01-02,2\n", encoding="utf-8")
-    text = readers.sniff_csv(path)
-    grid = readers.read_csv_body(text, header_line=2, width=3, text_columns={0, 1})
+    text = delimited.sniff_csv(path)
+    grid = delimited.read_csv_body(text, header_line=2, width=3, text_columns={0, 1})
     assert list(grid.row_numbers) == [3, 5]
     assert list(grid.cells[0]) == ["A", "B"]
 
@@ -82,7 +82,7 @@ def test_csv_data_rows_carry_their_file_line_numbers_across_blank_lines(tmp_path
 def test_csv_rows_with_the_wrong_number_of_fields_are_reported_with_their_line(tmp_path: Path) -> None:
     path = tmp_path / "ledger.csv"
     path.write_text(HEADER + "\nA,2024-01-01,1\nB,2024-01-02,2,extra\nC,2024-01-03,3\n", encoding="utf-8")
-    grid = readers.read_csv_body(readers.sniff_csv(path), header_line=1, width=3, text_columns={0, 1})
+    grid = delimited.read_csv_body(delimited.sniff_csv(path), header_line=1, width=3, text_columns={0, 1})
     assert list(grid.cells[0]) == ["A", "C"]
     assert list(grid.row_numbers) == [2, 4]
     assert grid.rejected == [(3, "wrong number of fields")]
@@ -103,8 +103,8 @@ def test_xlsx_grids_number_rows_as_excel_does_even_after_empty_leading_rows(tmp_
 def test_csv_dictionary_columns_come_back_as_categoricals_with_the_same_values(tmp_path: Path) -> None:
     path = tmp_path / "ledger.csv"
     path.write_text(HEADER + "\nA,2024-01-01,1\n,2024-01-02,2\nA ,2024-01-01,3\n", encoding="utf-8")
-    grid = readers.read_csv_body(
-        readers.sniff_csv(path), header_line=1, width=3, text_columns={0, 1}, dictionary_columns={0}
+    grid = delimited.read_csv_body(
+        delimited.sniff_csv(path), header_line=1, width=3, text_columns={0, 1}, dictionary_columns={0}
     )
     assert isinstance(grid.cells[0].dtype, pd.CategoricalDtype)
     assert grid.cells[0].astype(object).where(grid.cells[0].notna(), None).tolist() == ["A", None, "A "]

@@ -7,7 +7,7 @@ import math
 import pandas as pd
 import pytest
 
-from finlib.ingest import values
+from finlib.ingest import date_order, values
 
 
 @pytest.mark.parametrize(
@@ -128,13 +128,13 @@ def test_the_order_given_for_a_column_is_the_only_one_applied(day_first: bool, e
 def test_one_order_per_file_comes_from_the_unambiguous_dates_of_all_its_columns(
     columns: dict[str, list[str]], day_first: bool
 ) -> None:
-    order = values.resolve_date_order({name: pd.Series(cells, dtype="str") for name, cells in columns.items()})
+    order = date_order.resolve_date_order({name: pd.Series(cells, dtype="str") for name, cells in columns.items()})
     assert order.day_first is day_first
     assert order.warnings == []
 
 
 def test_date_columns_that_disagree_are_named_in_a_warning_and_the_majority_order_wins() -> None:
-    order = values.resolve_date_order(
+    order = date_order.resolve_date_order(
         {
             "Invoice": pd.Series(["13/04/2025", "14/04/2025"]),
             "Due": pd.Series(["04/25/2025"]),

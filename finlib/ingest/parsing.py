@@ -13,7 +13,7 @@ import pandas as pd
 
 from finlib.config import ParseSettings, Settings
 from finlib.errors import MissingColumnsError, ParseError
-from finlib.ingest import plausibility, readers, rejections, schema, values
+from finlib.ingest import date_order, delimited, plausibility, readers, rejections, schema, structured, values
 from finlib.ingest.ledger import (
     COMPACT_COLUMNS,
     EXTRA_PREFIX,
@@ -103,7 +103,7 @@ def _excel_table(path: Path, fmt: str, mapping: Mapping[str, str] | None, displa
 
 
 def _csv_table(path: Path, mapping: Mapping[str, str] | None, display_name: str) -> _Table:
-    text = readers.sniff_csv(path, display_name)
+    text = delimited.sniff_csv(path, display_name)
     if text.preview.empty:
         raise ParseError(f"{display_name} is empty. Export the ledger again and retry.")
     header_index = readers.find_header_row(text.preview, _score(mapping))
@@ -117,7 +117,7 @@ def _csv_table(path: Path, mapping: Mapping[str, str] | None, display_name: str)
     numeric = {positions[i] for i, h in enumerate(headers) if detected.columns.get(h) in schema.AMOUNT_COLUMNS}
     repetitive = {positions[i] for i, h in enumerate(headers) if detected.columns.get(h) in _REPETITIVE_SOURCES}
     text_columns = set(range(width)) - numeric
-    grid = readers.read_csv_body(
+    grid = delimited.read_csv_body(
         text, text.line_numbers[header_index], width, text_columns, dictionary_columns=repetitive & text_columns
     )
     body = grid.cells[[p for p in positions if p < width]]
@@ -153,6 +153,42 @@ def _raw(body: pd.DataFrame, source: str | None) -> pd.Series | None:
     return body[source].reset_index(drop=True) if source in body.columns else None
 
 
+@dataclass
+class _RawColumns:
+    """A table's raw canonical columns (None where absent), parsed and explained one column at a time."""
+
+    raw: dict[str, pd.Series | None]
+    length: int
+    day_first: bool
+
+    def dates(self, canonical: str) -> pd.Series:
+        column = self.raw[canonical]
+        if column is None:
+            return pd.Series(pd.NaT, index=range(self.length), dtype="datetime64[ns]")
+        return values.parse_dates(column, self.day_first)
+
+    def amounts(self, canonical: str) -> pd.Series:
+        column = self.raw[canonical]
+        if column is None:
+            return pd.Series(np.nan, index=range(self.length), dtype="float64")
+        return values.parse_amounts(column)
+
+    def unreadable(self, canonical: str, parsed: pd.Series) -> np.ndarray:
+        """Cells that hold something (not blank, not an ERP "no date") that did not parse."""
+        column = self.raw[canonical]
+        if column is None:
+            return np.zeros(self.length, dtype=bool)
+        return (parsed.isna() & ~values.blank_mask(column, dates=True)).to_numpy()
+
+    def amount_reason(self, position: int) -> str:
+        sources = [s for s in ("total_amount", "net_amount") if self.raw[s] is not None]
+        text = next((t for t in (rejections.describe_cell(self.raw[s], position) for s in sources) if t), "")
+        return values.describe_amount_failure(text) if text else "missing amount"
+
+    def date_reason(self, label: str, canonical: str) -> Callable[[int], str]:
+        return lambda position: rejections.date_reason(label, self.raw[canonical], position, self.day_first)
+
+
 def _build_ledger(table: _Table, settings: ParseSettings) -> tuple[pd.DataFrame, list[dict[str, Any]], int, list[str]]:
     mapping = table.mapping
     fallback_source = mapping.fallbacks.get("customer_name")
@@ -170,25 +206,11 @@ def _build_ledger(table: _Table, settings: ParseSettings) -> tuple[pd.DataFrame,
     for canonical in _DATE_SOURCES:
         if (column := raw[canonical]) is not None:
             dated[mapping.source_for(canonical) or canonical] = column
-    order = values.resolve_date_order(dated)
+    order = date_order.resolve_date_order(dated)
     warnings.extend(order.warnings)
 
-    def dates(canonical: str) -> pd.Series:
-        column = raw[canonical]
-        if column is None:
-            return pd.Series(pd.NaT, index=range(n), dtype="datetime64[ns]")
-        return values.parse_dates(column, order.day_first)
-
-    def amounts(canonical: str) -> pd.Series:
-        column = raw[canonical]
-        return pd.Series(np.nan, index=range(n), dtype="float64") if column is None else values.parse_amounts(column)
-
-    def unreadable(canonical: str, parsed: pd.Series) -> np.ndarray:
-        column = raw[canonical]
-        if column is None:
-            return np.zeros(n, dtype=bool)
-        return (parsed.isna() & ~values.blank_mask(column, dates=True)).to_numpy()
-
+    cells = _RawColumns(raw, n, order.day_first)
+    dates, amounts, unreadable = cells.dates, cells.amounts, cells.unreadable
     customer, customer_key = names_with_keys(
         values.fill_blank_cells(raw["customer_name"], _raw(body, fallback_source)), n
     )
@@ -197,14 +219,7 @@ def _build_ledger(table: _Table, settings: ParseSettings) -> tuple[pd.DataFrame,
     amount = total.where(total.notna(), net + vat.fillna(0.0))
     payment = dates("payment_date")
 
-    def amount_reason(position: int) -> str:
-        sources = [s for s in ("total_amount", "net_amount") if raw[s] is not None]
-        text = next((t for t in (rejections.describe_cell(raw[s], position) for s in sources) if t), "")
-        return values.describe_amount_failure(text) if text else "missing amount"
-
-    def date_reason(label: str, canonical: str) -> Callable[[int], str]:
-        return lambda position: rejections.date_reason(label, raw[canonical], position, order.day_first)
-
+    amount_reason, date_reason = cells.amount_reason, cells.date_reason
     # An unreadable payment date is not "unpaid": the row is rejected rather than inflating outstanding amounts.
     rejected_mask, examples, rejected_count = rejections.collect(
         [
@@ -222,12 +237,7 @@ def _build_ledger(table: _Table, settings: ParseSettings) -> tuple[pd.DataFrame,
 
     due = dates("due_date")
     bad_due = np.flatnonzero(unreadable("due_date", due) & ~rejected_mask)
-    if len(bad_due):
-        first = rejections.date_reason("due date", raw["due_date"], int(bad_due[0]), order.day_first)
-        warnings.append(
-            f"{len(bad_due)} due date{'s' if len(bad_due) > 1 else ''} could not be read and were taken from the pay "
-            f"terms or the default terms instead ({rejections.row_list(rows[bad_due])}; first: {first})."
-        )
+    warnings.extend(_unread_due_dates(raw["due_date"], bad_due, rows, order.day_first))
     pay_terms = text_categories(raw["pay_terms"], n)
     terms = _terms_days(pay_terms, settings.default_terms_days)
     due = due.fillna(invoice_date + pd.to_timedelta(terms, unit="D"))
@@ -263,6 +273,17 @@ def _build_ledger(table: _Table, settings: ParseSettings) -> tuple[pd.DataFrame,
     return ledger, examples, rejected_count, warnings
 
 
+def _unread_due_dates(raw: pd.Series | None, bad: np.ndarray, rows: np.ndarray, day_first: bool) -> list[str]:
+    """The warning for due dates that did not read (they fall back to the terms), naming rows and the first."""
+    if raw is None or not len(bad):
+        return []
+    first = rejections.date_reason("due date", raw, int(bad[0]), day_first)
+    return [
+        f"{len(bad)} due date{'s' if len(bad) > 1 else ''} could not be read and were taken from the pay "
+        f"terms or the default terms instead ({rejections.row_list(rows[bad])}; first: {first})."
+    ]
+
+
 def _extra_headers(body: pd.DataFrame, mapping: schema.ColumnMapping) -> list[str]:
     """Unmapped columns that read as categories, in file order."""
     return [h for h in mapping.unmapped if h in body.columns and is_category_like(body[h])]
@@ -294,7 +315,7 @@ def parse_ledger_compact(
     if fmt == "csv":
         table = _csv_table(path, mapping, shown)
     elif fmt in ("parquet", "json"):
-        table = _frame_table(readers.read_frame(path, fmt, shown), mapping, shown)
+        table = _frame_table(structured.read_frame(path, fmt, shown), mapping, shown)
     else:
         table = _excel_table(path, fmt, mapping, shown)
     if len(table.body) == 0 and not table.rejected_total:

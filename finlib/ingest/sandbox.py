@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 from finlib import errors
 from finlib.errors import FileRejectedError, ParseError
-from finlib.ingest import scratch
+from finlib.ingest import limits, scratch
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -48,11 +48,6 @@ log = logging.getLogger(__name__)
 
 DEFAULT_ENTRY = "finlib.ingest.parsing:parse_ledger_compact"
 BYTES_PER_MB = 1024 * 1024
-STDERR_TAIL_CHARS = 400
-MEMORY_EXIT_CODE = 3
-# A workbook declaring more unpacked data than this share of the memory cap is refused before parsing.
-UNPACKED_SHARE_OF_MEMORY = 0.5
-NEAR_CAP_SHARE = 0.8
 PACKAGE_ROOT = Path(__file__).resolve().parents[2]
 # Imported once by the server so that children start with them loaded. The fallback readers (python-calamine,
 # openpyxl) are left to the rare child that needs them: they would add ~0.15 s to every cold start.
@@ -163,7 +158,7 @@ def parse_ledger_isolated(
             f"{shown} is {size_mb:.0f} MB, above the {settings.max_file_mb} MB limit. "
             "Split the ledger into smaller files or raise MAX_FILE_MB."
         )
-    _refuse_zip_bomb(path, shown, size_mb, settings)
+    limits.refuse_zip_bomb(path, shown, size_mb, settings)
     with scratch.parse_folder(settings.home) as folder:
         request: dict[str, Any] = {
             "path": str(path.resolve()),
@@ -190,7 +185,7 @@ def parse_ledger_isolated(
         if returncode != 0 or not result_path.exists():
             stderr_path = Path(request["stderr"])
             stderr = stderr_path.read_bytes() if stderr_path.exists() else b""
-            raise FileRejectedError(_death_message(shown, returncode, stderr, settings, peak_mb))
+            raise FileRejectedError(limits.death_message(shown, returncode, stderr, settings, peak_mb))
         result = json.loads(result_path.read_text(encoding="utf-8"))
         if "error" in result:
             raise _rebuild_error(result["error"], shown)
@@ -253,44 +248,6 @@ def _report(data: dict[str, Any]) -> ParseReport:
     return ParseReport.from_dict(data)
 
 
-def _refuse_zip_bomb(path: Path, shown: str, size_mb: float, settings: Settings) -> None:
-    """Refuse a workbook that declares more unpacked data than the parser may hold, before any parser sees it."""
-    from finlib.ingest.readers import XLSX_MAGIC, unpacked_bytes
-
-    with path.open("rb") as handle:
-        if not handle.read(4).startswith(XLSX_MAGIC):
-            return
-    unpacked_mb = unpacked_bytes(path) / BYTES_PER_MB
-    if unpacked_mb > settings.parse_memory_mb * UNPACKED_SHARE_OF_MEMORY:
-        raise FileRejectedError(
-            f"{shown} unpacks to {unpacked_mb:,.0f} MB of spreadsheet data (from {max(size_mb, 0.1):,.1f} MB), more "
-            f"than the parser may use ({settings.parse_memory_mb:,} MB). If it is a real ledger, export it as CSV "
-            "or raise PARSE_MEMORY_MB."
-        )
-
-
-def _death_message(shown: str, returncode: int, stderr: bytes, settings: Settings, peak_mb: float = 0.0) -> str:
-    tail = stderr.decode("utf-8", errors="replace")[-STDERR_TAIL_CHARS:]
-    memory_words = ("MemoryError", "bad_alloc", "Cannot allocate memory", "OutOfMemory", "memory allocation")
-    # A native reader that cannot allocate aborts (SIGABRT) rather than raising: a peak near the cap says why.
-    near_cap = peak_mb >= NEAR_CAP_SHARE * settings.parse_memory_mb
-    if returncode == MEMORY_EXIT_CODE or any(word in tail for word in memory_words) or near_cap:
-        return (
-            f"Reading {shown} needed more than the {settings.parse_memory_mb} MB memory limit and was stopped. "
-            "Split the file, remove unused sheets, or raise PARSE_MEMORY_MB."
-        )
-    if returncode < 0:
-        name = signal.Signals(-returncode).name if -returncode in signal.valid_signals() else str(-returncode)
-        return (
-            f"The parser crashed on {shown} ({name}); the file may be damaged or crafted. "
-            "Open it in Excel and save it again (or export as CSV), then retry."
-        )
-    return (
-        f"The parser stopped on {shown} with exit code {returncode} without a result. "
-        "Save the file again (or export it as CSV) and retry."
-    )
-
-
 def _rebuild_error(error: dict[str, Any], shown: str) -> ParseError:
     kind = getattr(errors, str(error.get("class")), None)
     if kind is errors.MissingColumnsError:
@@ -345,7 +302,7 @@ def run_child(request: dict[str, Any]) -> int:
         result = {"report": report.to_dict()}
     except MemoryError:
         print("MemoryError", file=sys.stderr)
-        return MEMORY_EXIT_CODE
+        return limits.MEMORY_EXIT_CODE
     except ParseError as exc:
         result = {"error": {"class": type(exc).__name__, "message": str(exc)}}
         if isinstance(exc, errors.MissingColumnsError):
@@ -353,7 +310,7 @@ def run_child(request: dict[str, Any]) -> int:
     except Exception as exc:  # noqa: BLE001 - anything else becomes a message for the parent
         if "alloc" in str(exc).casefold() or "memory" in type(exc).__name__.casefold():
             print(f"MemoryError: {exc}", file=sys.stderr)
-            return MEMORY_EXIT_CODE
+            return limits.MEMORY_EXIT_CODE
         result = {"error": {"class": type(exc).__name__, "message": f"{type(exc).__name__}: {exc}"}}
     Path(request["result"]).write_text(json.dumps(result), encoding="utf-8")
     return 0

@@ -1,4 +1,4 @@
-"""Canonical ledger columns, their synonyms, header normalisation and mapping detection with type checks."""
+"""Canonical ledger columns, header normalisation and mapping detection with type checks (names in ``synonyms``)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from finlib.errors import MissingColumnsError, ParseError
+from finlib.ingest.synonyms import FALLBACK_SYNONYMS, KEYWORDS, LINE_AMOUNT_HEADERS, SYNONYMS
 
 CANONICAL_COLUMNS: tuple[str, ...] = (
     "customer_name",
@@ -37,182 +38,6 @@ REQUIRED_LABELS = {"customer_name": "customer name", "invoice_date": "invoice da
 TYPE_CHECK_MIN_SHARE = 0.5
 KEYWORD_MIN_SHARE = 0.8
 TYPE_CHECK_SAMPLE = 500
-
-# Stronger names first: detection prefers an earlier synonym when two columns compete.
-SYNONYMS: dict[str, tuple[str, ...]] = {
-    "customer_name": (
-        "customer name",
-        "customer",
-        "customer full name",
-        "contact name",
-        "contact",
-        "client name",
-        "client",
-        "customer legal name",
-        "bill to name",
-        "bill to",
-        "sold to",
-        "buyer",
-        "debtor name",
-        "debtor",
-        "party name",
-        "account name",
-        "account",
-        "company name",
-        "company",
-        "customer id",
-        "customer code",
-        "client id",
-        "account id",
-        "entity legal name",
-        "entity name",
-        "legal name",
-    ),
-    "invoice_date": (
-        "invoice date",
-        "inv date",
-        "invoice dt",
-        "billing date",
-        "bill date",
-        "document date",
-        "doc date",
-        "posting date",
-        "transaction date",
-        "txn date",
-        "issue date",
-        "date",
-    ),
-    "invoice_number": (
-        "invoice no",
-        "invoice number",
-        "inv no",
-        "invoice id",
-        "invoice ref",
-        "invoice reference",
-        "invoice",
-        "bill no",
-        "bill number",
-        "document no",
-        "document number",
-        "doc no",
-        "reference",
-        "num",
-        "no",
-        "doc number",
-    ),
-    "sales_order_number": (
-        "sales order no",
-        "sales order number",
-        "so no",
-        "so number",
-        "order no",
-        "order number",
-        "sales order",
-        "order id",
-        "po number",
-        "po no",
-    ),
-    "pay_terms": ("pay terms", "payment terms", "terms", "credit terms", "payment term", "term"),
-    "due_date": ("due date", "payment due date", "due on", "due", "net due date", "maturity date"),
-    "net_amount": (
-        "net amount",
-        "net amt",
-        "net",
-        "amount excluding tax",
-        "amount excl tax",
-        "amount ex vat",
-        "subtotal",
-        "sub total",
-        "taxable amount",
-        "net value",
-        "line amount",
-    ),
-    "vat_amount": (
-        "vat",
-        "vat amount",
-        "vat amt",
-        "tax",
-        "tax amount",
-        "gst",
-        "gst amount",
-        "sales tax",
-        "tax total",
-        "total tax",
-    ),
-    "total_amount": (
-        "total invoice amt",
-        "total invoice amount",
-        "invoice total",
-        "total amount",
-        "total amt",
-        "total",
-        "gross amount",
-        "gross",
-        "amount including tax",
-        "amount incl tax",
-        "amount inc vat",
-        "invoice amount",
-        "invoice amt",
-        "amount",
-        "amount due",
-        "value",
-        "grand total",
-        "total amount incl tax",
-    ),
-    "payment_date": (
-        "payment date",
-        "paid date",
-        "paid on",
-        "date paid",
-        "settled date",
-        "settlement date",
-        "clearing date",
-        "cleared date",
-        "receipt date",
-        "received date",
-        "date received",
-        "collection date",
-        "pay date",
-    ),
-    "sales_manager": (
-        "sales manager name",
-        "sales manager",
-        "account manager",
-        "salesperson",
-        "sales person",
-        "sales rep",
-        "salesman",
-        "rep",
-        "owner",
-        "account owner",
-        "manager",
-    ),
-    "service_type": (
-        "service type",
-        "service",
-        "product",
-        "product type",
-        "category",
-        "line of business",
-        "business line",
-    ),
-    "location": ("location", "region", "branch", "city", "site", "country", "territory", "emirate", "area"),
-}
-# Headers that merely contain one of these words are weaker candidates, still subject to the type check.
-KEYWORDS: dict[str, tuple[str, ...]] = {
-    "customer_name": ("customer", "client"),
-    "invoice_date": ("invoicedate",),
-    "payment_date": ("paid", "payment", "settle", "receipt", "clear"),
-    "due_date": ("due",),
-    "total_amount": ("total", "gross"),
-}
-
-# Columns that stand in for a canonical one row by row where both exist: a blank CUSTOMER NAME takes the row's
-# Entity Legal Name (the original design's fallback).
-FALLBACK_SYNONYMS: dict[str, tuple[str, ...]] = {"customer_name": ("entity legal name", "entity name", "legal name")}
-
-# Amounts of one invoice line (Xero's export has a row per line, with the invoice's Total repeated on each).
-LINE_AMOUNT_HEADERS = frozenset({"lineamount"})
 
 _PARENTHESISED = re.compile(r"\([^)]*\)")
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
