@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from pathlib import Path
+from pathlib import Path, PurePath
 
 from finlib.config import Settings
 from finlib.errors import FinlibError
@@ -22,6 +22,14 @@ _UPLOAD_DIGEST_PREFIX = re.compile(rf"^[0-9a-f]{{{DIGEST_CHARS}}}-")
 def upload_key_for(settings: Settings, project: str, filename: str, data: bytes) -> str:
     """The object key of an upload: each content its own object, so a new upload never overwrites the current one."""
     return storage.upload_key(settings, project, filename, hashlib.sha256(data).hexdigest()[:DIGEST_CHARS])
+
+
+def suggest_project_name(filename: str) -> str:
+    """A valid project name from a file name (``AR Export 2025.xlsx`` → ``AR-Export-2025``)."""
+    stem = PurePath(filename).stem
+    # ASCII only: a project name is letters, digits, '-', '_' and '.' (validate_project_name).
+    cleaned = "".join(c if (c.isascii() and c.isalnum()) or c in "-_." else "-" for c in stem).strip("-_.")
+    return (cleaned or "ledger")[:63]
 
 
 def shown_filename(stored: str) -> str:

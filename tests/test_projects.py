@@ -318,3 +318,19 @@ def test_an_uploaded_source_is_labelled_by_its_file_name_and_others_as_given(ser
     registered = projects.register_project(services, "registered", str(path), allow_local_paths=True)
     assert projects.source_label(services.settings, uploaded) == "Uploaded file march ledger.csv"
     assert projects.source_label(services.settings, registered) == str(path)
+
+
+@pytest.mark.parametrize(
+    ("filename", "name"),
+    [
+        ("AR Export 2025.xlsx", "AR-Export-2025"),
+        ("...csv", "ledger"),
+        ("Müller AR.csv", "M-ller-AR"),
+        ("x" * 80 + ".csv", "x" * 63),
+    ],
+)
+def test_a_project_name_is_suggested_from_the_file_name(filename: str, name: str) -> None:
+    from finlib.uploads import suggest_project_name
+
+    assert suggest_project_name(filename) == name
+    assert projects.validate_project_name(name) == name

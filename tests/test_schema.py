@@ -143,3 +143,19 @@ def test_a_column_the_user_ignores_is_not_claimed_back_by_detection() -> None:
     assert "due_date" not in detected.columns.values()
     assert "Due Date" in detected.unmapped
     assert detected.columns["Customer"] == "customer_name"
+
+
+@pytest.mark.parametrize(
+    ("chosen", "problem"),
+    [
+        ({"Kunde": "customer_name", "Datum": "invoice_date", "Betrag": "total_amount"}, None),
+        ({"A": "customer_name", "B": "customer_name", "C": "invoice_date"}, "Customer name is chosen twice"),
+        ({"A": "customer_name", "B": "invoice_date"}, "needs a column for amount"),
+        ({"A": "customer_name", "B": "total_amount"}, "needs a column for invoice date"),
+    ],
+)
+def test_a_mapping_with_a_field_twice_or_a_required_one_missing_cannot_be_saved(
+    chosen: dict[str, str], problem: str | None
+) -> None:
+    found = schema.mapping_problem(chosen, {"customer_name": "Customer name"})
+    assert found == problem if problem is None else problem in (found or "")

@@ -244,6 +244,23 @@ def missing_required(mapped: Iterable[str]) -> list[str]:
     return missing
 
 
+def mapping_problem(chosen: Mapping[str, str], labels: Mapping[str, str]) -> str | None:
+    """Why a user's mapping (source column → canonical) cannot be saved, or None: a field twice, a required one missing.
+
+    ``labels`` names the canonical columns as the user sees them.
+    """
+    counts: dict[str, int] = {}
+    for canonical in chosen.values():
+        counts[canonical] = counts.get(canonical, 0) + 1
+    twice = [labels.get(c, c) for c, count in counts.items() if count > 1]
+    if twice:
+        return f"Each field can come from one column only: {', '.join(twice)} is chosen twice."
+    missing = missing_required(chosen.values())
+    if missing:
+        return f"The mapping needs a column for {', '.join(missing)}."
+    return None
+
+
 def require_columns(mapping: ColumnMapping, headers: list[str]) -> None:
     """Raise MissingColumnsError when a required column is missing from the mapping."""
     missing = missing_required(mapping.columns.values())
