@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 from helpers import stand_ins
+from helpers.environment import TEST_SALT
 from helpers.ledgers import LEDGER_CSV
 from sqlalchemy import func, select
 
@@ -146,3 +147,33 @@ def test_a_database_that_is_down_is_one_clear_error_within_seconds(make_settings
 @pytest.fixture
 def services_sqlite(settings: Settings) -> projects.Services:
     return projects.Services(settings)
+
+
+@pytest.mark.parametrize("delay_s", [0.3, 1.0, 2.5, 5.0])
+def test_kill_9_of_a_re_registration_at_any_point_leaves_one_whole_registration_and_no_leftovers(
+    settings: Settings, tmp_path: Path, delay_s: float
+) -> None:
+    services = projects.Services(settings)
+    first = tmp_path / "march.csv"
+    first.write_text(LEDGER_CSV, encoding="utf-8")
+    projects.register_project(services, "acme", str(first), allow_local_paths=True)
+    second = tmp_path / "april.csv"
+    second.write_text(LEDGER_CSV + "Gamma Ltd,2026-03-20,INV-6,900.00,,Omar Khan\n", encoding="utf-8")
+    environ = {**os.environ, "FINLIB_HOME": str(settings.home), "ALIAS_SALT": TEST_SALT, "PYTHONPATH": str(ROOT)}
+    command = [sys.executable, "-m", "finlib", "register", "acme", str(second)]
+    process = subprocess.Popen(command, cwd=ROOT, env=environ, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(delay_s)
+    process.kill()
+    process.wait()
+    info = projects.get_project(services, "acme")
+    loaded = projects.load_project(services, "acme")
+    assert (info.row_count, len(loaded.ledger)) in {(5, 5), (6, 6)}
+    assert loaded.ledger["customer_alias"].notna().all()
+    from finlib.ingest import scratch
+
+    scratch._swept.discard(settings.home / "tmp")
+    with scratch.parse_folder(settings.home):
+        pass
+    assert list((settings.home / "tmp").iterdir()) == []
+    assert not [p for p in settings.cache_dir.rglob("*") if p.name.endswith(".tmp") or p.name.startswith(".part-")]
+    services.engine.dispose()
