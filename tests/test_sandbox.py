@@ -132,3 +132,22 @@ def test_a_fake_workbook_is_refused_in_one_line_naming_the_upload(
     assert str(caught.value) == (
         "march.xlsx is not a readable Excel workbook; open it in Excel and save it again, or export it as CSV."
     )
+
+
+@pytest.mark.parametrize(
+    ("returncode", "stderr", "peak_mb", "expected"),
+    [
+        (-6, b"", 1900.0, "needed more than the 2048 MB memory limit"),  # a native reader aborting on allocation
+        (-6, b"memory allocation of 4294967296 bytes failed", 300.0, "needed more than the 2048 MB"),
+        (3, b"MemoryError", 10.0, "raise PARSE_MEMORY_MB"),
+        (-11, b"", 120.0, "The parser crashed on ledger.xlsx (SIGSEGV)"),
+        (1, b"", 120.0, "stopped on ledger.xlsx with exit code 1"),
+    ],
+)
+def test_a_dead_parse_child_is_explained_by_size_when_it_died_near_the_memory_cap(
+    make_settings: Callable[..., Settings], returncode: int, stderr: bytes, peak_mb: float, expected: str
+) -> None:
+    from finlib.ingest.limits import death_message
+
+    message = death_message("ledger.xlsx", returncode, stderr, make_settings(PARSE_MEMORY_MB="2048"), peak_mb)
+    assert expected in message and "\n" not in message
