@@ -47,11 +47,13 @@ def test_the_life_table_shares_are_hand_computed() -> None:
     # 100 invoices issued 200 days before the as-of date: 80 paid after 10 days, 20 never.
     invoice_day = np.full(100, AS_OF - 200)
     payment_day = np.where(np.arange(100) < 80, AS_OF - 190, np.nan)
-    shares = collectable_share(invoice_day, payment_day, np.ones(100), AS_OF, np.array([0.0, 20.0, 40.0]))
+    ages = np.array([0.0, 15.0, 30.0, 22.5])
+    shares = collectable_share(invoice_day, payment_day, np.ones(100), AS_OF, ages)
     band_0 = (80 + 20 * 1.0) / (100 + 20)  # new invoices: 80 of 100 paid within 13 weeks, leaning on 1
     band_15 = (0 + 20 * band_0) / (20 + 20)  # at 15 days the 20 still open: none paid
     band_30 = (0 + 20 * band_15) / (20 + 20)
-    assert shares == pytest.approx([band_0, band_15, band_30])
+    # Between edges the share is interpolated (22.5 days: halfway between the 15- and 30-day shares).
+    assert shares == pytest.approx([band_0, band_15, band_30, (band_15 + band_30) / 2])
 
 
 def test_payments_after_the_as_of_date_are_unknown_to_the_life_table() -> None:

@@ -18,7 +18,8 @@ from finlib.forecast.backtest import BacktestResult, run_backtest
 
 log = logging.getLogger(__name__)
 
-BACKTEST_CACHE_VERSION = "1"
+# Bump when a method or score changes: kept results of older code must not be served.
+BACKTEST_CACHE_VERSION = "2"
 
 
 def backtest_path(settings: Settings, project: str, version: str) -> Path:

@@ -66,7 +66,7 @@ def collectable_share(
     Only outcomes known on the as-of date count: an invoice enters an age band's table if it reached the band's
     lower edge at least 13 weeks before the as-of date. share(band) = (paid + m * share(younger band)) /
     (invoices + m) with m = ``MIN_LIFE_TABLE_INVOICES`` (and share 1 before the first band), so a thin band
-    leans on the younger one.
+    leans on the younger one; an age between two band edges gets the linear interpolation of their shares.
     """
     horizon = WEEKS * DAYS_PER_WEEK
     known_payment = np.where(payment_day <= as_of_day, payment_day, np.inf)
@@ -80,8 +80,8 @@ def collectable_share(
         # A thin band leans on the younger band's share as if it had MIN_LIFE_TABLE_INVOICES invoices.
         shares[band] = (paid + MIN_LIFE_TABLE_INVOICES * previous) / (eligible.sum() + MIN_LIFE_TABLE_INVOICES)
         previous = shares[band]
-    band_of = np.searchsorted(np.asarray(AGE_EDGES_DAYS, dtype="float64"), ages, side="right") - 1
-    return shares[np.clip(band_of, 0, len(AGE_EDGES_DAYS) - 1)]
+    # Between two band edges the share is interpolated: the never-paid pile up with age inside a band too.
+    return np.interp(ages, np.asarray(AGE_EDGES_DAYS, dtype="float64"), shares)
 
 
 def forecast_cash_in(
