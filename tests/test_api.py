@@ -373,6 +373,18 @@ def test_an_oversized_body_is_refused_with_413(start_api: Callable[..., Api], ch
     }
 
 
+@pytest.mark.parametrize(
+    ("origin", "status"), [("http://evil.example", 403), ("null", 403), (None, 422), ("{base}", 422)]
+)
+def test_a_post_from_another_web_site_is_refused(api: Api, origin: str | None, status: int) -> None:
+    headers = {"Origin": origin.format(base=str(api.client.base_url).rstrip("/"))} if origin else {}
+    response = api.client.post("/upload", data={"s3_url": "s3://x/y.csv"}, headers=headers)
+    assert response.status_code == status  # 422: got past the origin check to the missing project_name
+    if status == 403:
+        assert response.json()["error"] == "forbidden"
+    assert api.client.get("/api/projects", headers=headers).status_code == 200
+
+
 def test_query_is_rate_limited_per_client(start_api: Callable[..., Api]) -> None:
     api = start_api(ApiOptions(query_burst=2, query_per_minute=1))
     question = {"project_name": "demo", "query": "Who pays slowest?"}

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, FastAPI, Form, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -127,6 +128,10 @@ def _caller(
     state: Annotated[ApiState, Depends(_state)],
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Caller:
+    origin = request.headers.get("origin")
+    if request.method != "GET" and origin and urlsplit(origin).netloc != request.headers.get("host"):
+        # A browser on another site can post a form here without asking (CSRF); programs send no Origin.
+        raise HTTPException(403, "Requests from another web site are refused; call the API from a program.")
     client = request.client.host if request.client else "unknown"
     caller = authenticate(state.services, authorization, client, required=state.options.require_token)
     request.state.caller = caller
