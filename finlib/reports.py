@@ -45,15 +45,19 @@ def report_ledger(loaded: LoadedProject, *, aliases_only: bool = False) -> pd.Da
     )
 
 
-def stats_report(
-    loaded: LoadedProject,
-    settings: Settings,
-    *,
-    customer: str | None = None,
-    as_of: pd.Timestamp | None = None,
-    aliases_only: bool = False,
-) -> dict[str, Any]:
-    """The ``stats --json`` document: portfolio figures and per-customer statistics and forecasts."""
+@dataclass(frozen=True)
+class StatsTable:
+    """A project's portfolio figures and per-customer statistics, before one customer is picked and JSON made."""
+
+    project: str
+    portfolio: dict[str, Any]
+    customers: pd.DataFrame
+
+
+def compute_stats_table(
+    loaded: LoadedProject, settings: Settings, *, as_of: pd.Timestamp | None = None, aliases_only: bool = False
+) -> StatsTable:
+    """Portfolio and per-customer statistics of the ledger as of a date (default: its latest date)."""
     from finlib.analytics import customer_stats, measures
 
     ledger = report_ledger(loaded, aliases_only=aliases_only)
@@ -65,16 +69,33 @@ def stats_report(
         trend_threshold=settings.trend_threshold,
         as_of=as_of,
     )
-    if customer:
-        # In an alias-only report the customer is named by alias: a real name would confirm who is behind one.
-        stats = select_customer(stats, customer)
-    portfolio = measures.compute_portfolio(ledger, as_of=as_of)
+    return StatsTable(loaded.info.name, measures.compute_portfolio(ledger, as_of=as_of), stats)
+
+
+def stats_document(table: StatsTable, customer: str | None = None) -> dict[str, Any]:
+    """The ``stats --json`` document of a table, for every customer or the one named ``customer``."""
+    from finlib.analytics import customer_stats
+
+    # In an alias-only table the customer is named by alias: a real name would confirm who is behind one.
+    stats = select_customer(table.customers, customer) if customer else table.customers
     return {
-        "project": loaded.info.name,
-        "as_of": json_value(portfolio.get("as_of")),
-        "portfolio": {key: json_value(value) for key, value in portfolio.items()},
+        "project": table.project,
+        "as_of": json_value(table.portfolio.get("as_of")),
+        "portfolio": {key: json_value(value) for key, value in table.portfolio.items()},
         "customers": customer_stats.customer_stats_records(stats),
     }
+
+
+def stats_report(
+    loaded: LoadedProject,
+    settings: Settings,
+    *,
+    customer: str | None = None,
+    as_of: pd.Timestamp | None = None,
+    aliases_only: bool = False,
+) -> dict[str, Any]:
+    """The ``stats --json`` document: portfolio figures and per-customer statistics and forecasts."""
+    return stats_document(compute_stats_table(loaded, settings, as_of=as_of, aliases_only=aliases_only), customer)
 
 
 @dataclass(frozen=True)

@@ -537,3 +537,11 @@ def test_a_refresh_through_the_api_sends_the_predicted_late_alerts(
     sent = json.loads(body)
     assert sent["project"] == "acme" and sent["invoices"]
     assert all(entry["customer"].startswith("CUST-") for entry in sent["invoices"]) and b"Customer 0" not in body
+
+
+@pytest.mark.parametrize("accept", ["gzip", "identity"])
+def test_a_big_report_is_sent_compressed_to_clients_that_accept_it(api: Api, accept: str) -> None:
+    response = api.client.get("/api/projects/demo/forecast", headers={"Accept-Encoding": accept})
+    assert response.status_code == 200 and response.headers["vary"] == "Accept-Encoding"
+    assert response.headers.get("content-encoding") == (accept if accept == "gzip" else None)
+    assert response.json()["project"] == "demo"  # httpx decompresses: the document is the same

@@ -9,6 +9,7 @@ never a traceback and never a path on the server.
 
 from __future__ import annotations
 
+import gzip
 import importlib.resources
 import json
 import logging
@@ -46,6 +47,8 @@ MAX_BODY_BYTES = 64 * 1024
 QUERY_PER_MINUTE = 30
 QUERY_BURST = 10
 MAX_QUESTION_CHARS = 2000
+GZIP_MIN_BYTES = 8 * 1024
+GZIP_LEVEL = 5
 API_PREFIXES = ("/upload", "/query", "/api/")
 DOCS_ASSETS = "/docs-assets"
 API_METADATA: dict[str, Any] = {
@@ -228,6 +231,7 @@ def refresh(state: StateParam, caller: CallerParam, name: str) -> dict[str, Any]
 
 @router.get("/api/projects/{name}/stats", tags=["reports"], summary="Portfolio and per-customer statistics")
 def stats(
+    request: Request,
     state: StateParam,
     caller: CallerParam,
     name: str,
@@ -238,19 +242,28 @@ def stats(
     """Exactly what ``python -m finlib stats NAME --json`` prints."""
     date = reports.parse_as_of(as_of, "as_of") if as_of else None
     return _report(
+        request,
         state,
         caller,
         name,
         ("stats", customer, as_of, aliases),
         aliases,
-        lambda entry, aliases_only: reports.stats_report(
-            entry.loaded, state.services.settings, customer=customer, as_of=date, aliases_only=aliases_only
+        lambda entry, aliases_only: reports.stats_document(
+            # One table per date and view; each customer asked for is then a row of it.
+            entry.report(
+                ("stats table", as_of, aliases_only),
+                lambda: reports.compute_stats_table(
+                    entry.loaded, state.services.settings, as_of=date, aliases_only=aliases_only
+                ),
+            ),
+            customer,
         ),
     )
 
 
 @router.get("/api/projects/{name}/forecast", tags=["reports"], summary="Payment dates and 13-week cash-in")
 def forecast(
+    request: Request,
     state: StateParam,
     caller: CallerParam,
     name: str,
@@ -264,6 +277,7 @@ def forecast(
     date = reports.parse_as_of(as_of, "as_of") if as_of else None
     settings = state.services.settings
     return _report(
+        request,
         state,
         caller,
         name,
@@ -278,15 +292,19 @@ def forecast(
 
 
 @router.get("/api/projects/{name}/backtest", tags=["reports"], summary="How well each forecast method did")
-def backtest(state: StateParam, caller: CallerParam, name: str, aliases: AliasesParam = False) -> Response:
+def backtest(
+    request: Request, state: StateParam, caller: CallerParam, name: str, aliases: AliasesParam = False
+) -> Response:
     """Exactly what ``python -m finlib backtest NAME --json`` prints (computed once per file version)."""
     settings = state.services.settings
     return _report(
+        request,
         state,
         caller,
         name,
         ("backtest",),
         aliases,
+        # Method names and error figures only: the same document with or without aliases.
         lambda entry, _: reports.backtest_report(entry.loaded, settings).document,
     )
 
@@ -297,11 +315,6 @@ def unknown(rest: str) -> Response:
     raise HTTPException(404, "No such API endpoint; the endpoints are listed at /docs.")
 
 
-def _backtest_document(entry: CachedProject, aliases_only: bool, settings: Settings) -> dict[str, Any]:
-    # Method names and error figures only: the same document with or without aliases.
-    return reports.backtest_report(entry.loaded, settings).document
-
-
 def _chat_session(loaded: projects.LoadedProject, settings: Settings) -> ChatSession:
     from finlib.chat.pipeline import build_chat_session
 
@@ -309,6 +322,7 @@ def _chat_session(loaded: projects.LoadedProject, settings: Settings) -> ChatSes
 
 
 def _report(
+    request: Request,
     state: ApiState,
     caller: Caller,
     name: str,
@@ -321,7 +335,12 @@ def _report(
     aliases_only = aliases or grant.aliases_only
     entry = state.cache.get(name)
     body = entry.report((*key, aliases_only), lambda: _encode(build(entry, aliases_only)))
-    return Response(body, media_type="application/json")
+    if len(body) < GZIP_MIN_BYTES or "gzip" not in request.headers.get("accept-encoding", ""):
+        return Response(body, media_type="application/json", headers={"Vary": "Accept-Encoding"})
+    # A big report is compressed once per version and sent compressed to every client that accepts it.
+    packed = entry.report((*key, aliases_only, "gzip"), lambda: gzip.compress(body, compresslevel=GZIP_LEVEL))
+    headers = {"Content-Encoding": "gzip", "Vary": "Accept-Encoding"}
+    return Response(packed, media_type="application/json", headers=headers)
 
 
 def _encode(payload: Any) -> bytes:

@@ -12,13 +12,14 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from finlib import projects
 from finlib.projects import LoadedProject, Services
 
 MAX_PROJECTS = 2
 MAX_REPORTS_PER_PROJECT = 64
+T = TypeVar("T")
 
 
 @dataclass
@@ -28,10 +29,10 @@ class CachedProject:
     loaded: LoadedProject
     lock: threading.Lock = field(default_factory=threading.Lock)
     chat_session: Any = None
-    reports: OrderedDict[tuple[Any, ...], bytes] = field(default_factory=OrderedDict)
+    reports: OrderedDict[tuple[Any, ...], Any] = field(default_factory=OrderedDict)
 
-    def report(self, key: tuple[Any, ...], build: Callable[[], bytes]) -> bytes:
-        """A finished report (response bytes) for ``key``, built once per project version."""
+    def report(self, key: tuple[Any, ...], build: Callable[[], T]) -> T:
+        """A finished report (response bytes, or a table several reports start from), built once per version."""
         with self.lock:
             cached = self.reports.get(key)
             if cached is not None:
