@@ -11,11 +11,12 @@ import streamlit as st
 from fastapi import FastAPI
 
 from finlib.api.app import API_METADATA, ApiOptions, install_api
+from finlib.api.guards import LocalPolicy, MembershipPolicy
 from finlib.projects import Services
 
 
 def _auth_configured() -> bool:
-    """True when sign-in (st.login) is configured: then every API call needs a token too."""
+    """True when sign-in (st.login) is configured: then every API call needs a token and memberships apply."""
     try:
         return "auth" in st.secrets
     except Exception:  # noqa: BLE001 - no or unreadable secrets file: no sign-in, as on the dashboard
@@ -36,5 +37,6 @@ def _services() -> Services:
 
 dashboard = st.App("app.py")
 app = FastAPI(lifespan=dashboard.lifespan(), **API_METADATA)
-install_api(app, _services, ApiOptions(require_token=_auth_configured()))
+sign_in = _auth_configured()
+install_api(app, _services, ApiOptions(require_token=sign_in, policy=MembershipPolicy() if sign_in else LocalPolicy()))
 app.mount("/", dashboard)

@@ -545,3 +545,38 @@ def test_a_big_report_is_sent_compressed_to_clients_that_accept_it(api: Api, acc
     assert response.status_code == 200 and response.headers["vary"] == "Accept-Encoding"
     assert response.headers.get("content-encoding") == (accept if accept == "gzip" else None)
     assert response.json()["project"] == "demo"  # httpx decompresses: the document is the same
+
+
+def test_with_sign_in_each_token_acts_with_its_users_role(start_api: Callable[..., Api]) -> None:
+    from finlib import access
+    from finlib.api.guards import MembershipPolicy
+
+    api = start_api(ApiOptions(require_token=True, policy=MembershipPolicy()), FINLIB_ADMINS="boss@example.com")
+    for email, role in (("vera@example.com", "viewer"), ("ana@example.com", "analyst")):
+        access.add_member(api.services.engine, api.services.settings, access.LOCAL_USER, "demo", email, role)
+    headers = {
+        who: {"Authorization": f"Bearer {tokens.create_token(api.services, f'{who}@example.com').secret}"}
+        for who in ("vera", "ana", "olga", "boss")
+    }
+    names = api.real_names()
+    question = {"project_name": "demo", "query": EXAMPLE_QUESTION}
+
+    viewer_stats = api.client.get("/api/projects/demo/stats", headers=headers["vera"])
+    viewer_answer = api.client.post("/query", json=question, headers=headers["vera"])
+    assert viewer_stats.status_code == viewer_answer.status_code == 200
+    assert find_real_names(viewer_stats.text + viewer_answer.text, names) == []
+    assert api.client.post("/api/projects/demo/refresh", headers=headers["vera"]).status_code == 403
+
+    analyst = api.client.get("/api/projects/demo/stats", params={"customer": "ABC Company"}, headers=headers["ana"])
+    assert analyst.status_code == 200 and analyst.json()["customers"][0]["customer"] == "ABC Company"
+    log = access.read_access_log(api.services.engine, api.services.settings, access.LOCAL_USER, "demo")
+    assert [(event.user_email, event.action) for event in log] == [("ana@example.com", "view")]
+    assert "ABC Company" not in log[0].summary and "ABC Company" in json.dumps(log[0].detail)
+
+    outsider = api.client.get("/api/projects/demo/stats", headers=headers["olga"])
+    assert outsider.status_code == 403 and outsider.json()["error"] == "forbidden"
+    assert api.client.get("/api/projects", headers=headers["olga"]).json() == []
+    assert [p["name"] for p in api.client.get("/api/projects", headers=headers["vera"]).json()] == ["demo"]
+    new = {"s3_url": "s3://nowhere/x.csv", "project_name": "fresh"}
+    assert api.client.post("/upload", data=new, headers=headers["ana"]).status_code == 403
+    assert api.client.post("/upload", data=new, headers=headers["boss"]).json()["error"] == "source not allowed"

@@ -156,8 +156,8 @@ def upload(
     project_name: Annotated[str, Form(max_length=63)],
 ) -> dict[str, Any]:
     """Fetch, parse and register the file (the same allow-list and checks as the dashboard and the CLI)."""
-    state.options.policy.check(state.services, caller, project_name.strip(), "write")
-    info = projects.register_project(state.services, project_name, s3_url, allow_local_paths=False)
+    grant = state.options.policy.check(state.services, caller, project_name.strip(), "write")
+    info = projects.register_project(state.services, project_name, s3_url, allow_local_paths=False, user=grant.user)
     state.cache.forget(info.name)
     return {
         "message": "uploaded",
@@ -191,34 +191,31 @@ def query(state: StateParam, caller: CallerParam, body: QueryRequest, aliases: A
     payload = {"project_name": entry.loaded.info.name, **answer.to_json()}
     if aliases or grant.aliases_only:
         payload = reports.redact_strings({**payload, "answer": answer.answer_aliased or answer.answer}, session.scanner)
+    elif grant.log_names_shown:
+        summary = f"API /query: {answer.question_aliased[:300]}"
+        _log_names_shown(state, grant, body.project_name, "chat", summary, {"question": body.query})
     return _json(payload)
 
 
 @router.get("/api/projects", tags=["projects"], summary="Every project (as `projects --json`)")
 def list_projects(state: StateParam, caller: CallerParam) -> list[dict[str, Any]]:
     """Registered projects the caller may read, by name."""
-    visible = []
-    for info in projects.list_projects(state.services):
-        try:
-            state.options.policy.check(state.services, caller, info.name, "read")
-        except FinlibError:
-            continue
-        visible.append(info.to_dict())
-    return visible
+    grant = state.options.policy.check(state.services, caller, None, "list")
+    return [info.to_dict() for info in projects.list_projects(state.services, user=grant.user)]
 
 
 @router.get("/api/projects/{name}", tags=["projects"], summary="One project (an entry of `projects --json`)")
 def get_project(state: StateParam, caller: CallerParam, name: str) -> dict[str, Any]:
     """A project's source, version, row counts and parse warnings."""
-    state.options.policy.check(state.services, caller, name, "read")
-    return projects.get_project(state.services, name).to_dict()
+    grant = state.options.policy.check(state.services, caller, name, "read")
+    return projects.get_project(state.services, name, user=grant.user).to_dict()
 
 
 @router.post("/api/projects/{name}/refresh", tags=["projects"], summary="Re-fetch the source when it changed")
 def refresh(state: StateParam, caller: CallerParam, name: str) -> dict[str, Any]:
     """Re-read the project's file when its ETag changed; says whether it did (and then sends predicted-late alerts)."""
-    state.options.policy.check(state.services, caller, name, "write")
-    info, changed = projects.refresh_project(state.services, name)
+    grant = state.options.policy.check(state.services, caller, name, "write")
+    info, changed = projects.refresh_project(state.services, name, user=grant.user)
     alerts = changed and bool(state.services.settings.alert_webhook_url)
     if changed:
         state.cache.forget(name)
@@ -335,12 +332,23 @@ def _report(
     aliases_only = aliases or grant.aliases_only
     entry = state.cache.get(name)
     body = entry.report((*key, aliases_only), lambda: _encode(build(entry, aliases_only)))
+    if not aliases_only and grant.log_names_shown:
+        _log_names_shown(state, grant, name, "view", f"API {key[0]} report", {"parameters": [str(k) for k in key]})
     if len(body) < GZIP_MIN_BYTES or "gzip" not in request.headers.get("accept-encoding", ""):
         return Response(body, media_type="application/json", headers={"Vary": "Accept-Encoding"})
     # A big report is compressed once per version and sent compressed to every client that accepts it.
     packed = entry.report((*key, aliases_only, "gzip"), lambda: gzip.compress(body, compresslevel=GZIP_LEVEL))
     headers = {"Content-Encoding": "gzip", "Vary": "Accept-Encoding"}
     return Response(packed, media_type="application/json", headers=headers)
+
+
+def _log_names_shown(
+    state: ApiState, grant: Grant, project: str, action: str, summary: str, detail: dict[str, Any]
+) -> None:
+    """Append to the project's access log that this user was shown real names (``detail`` is sealed)."""
+    from finlib import access
+
+    access.record_access(state.services.engine, grant.user, project, action, summary, detail)
 
 
 def _encode(payload: Any) -> bytes:

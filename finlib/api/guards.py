@@ -1,8 +1,9 @@
-"""The API's guards: request size limit, per-client rate limit, bearer tokens and the access policy hook.
+"""The API's guards: request size limit, per-client rate limit, bearer tokens and the access policy.
 
-The access policy decides, per caller and project, whether a request may run and whether it sees aliases
-only. Without sign-in the server is single-user and local (``LocalPolicy``: everything, names included);
-sign-in memberships plug in by passing another policy to ``install_api``.
+The access policy decides, per caller and project, who acts (the ``access.User`` the services check) and
+whether the caller sees aliases only. Without sign-in the server is single-user and local (``LocalPolicy``:
+the local user, names included); with sign-in every caller has a token and acts as its user with that user's
+memberships (``MembershipPolicy``: viewers get aliases only, names shown to others are logged).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from typing import Any, Protocol
 
 from starlette.exceptions import HTTPException
 
+from finlib import access
+from finlib.access import LOCAL_USER, User
 from finlib.errors import AuthenticationError
 from finlib.projects import Services
 from finlib.tokens import TokenInfo, verify_token
@@ -47,9 +50,11 @@ class Caller:
 
 @dataclass(frozen=True)
 class Grant:
-    """What a caller may see of a project."""
+    """Who acts for a caller and what they may see of a project."""
 
+    user: User = LOCAL_USER
     aliases_only: bool = False
+    log_names_shown: bool = False
 
 
 class AccessPolicy(Protocol):
@@ -66,6 +71,26 @@ class LocalPolicy:
     def check(self, services: Services, caller: Caller, project: str | None, action: str) -> Grant:
         """Everything is allowed, names included."""
         return Grant()
+
+
+class MembershipPolicy:
+    """Sign-in mode: a caller acts as its token's user, with that user's role in each project.
+
+    Reading and asking need a membership (viewer or above; a viewer sees aliases only); writing is checked by
+    the services themselves (admins, and FINLIB_ADMINS for new projects); the project list shows what the user
+    may see. Every answer that shows real names is appended to the project's access log.
+    """
+
+    def check(self, services: Services, caller: Caller, project: str | None, action: str) -> Grant:
+        """The caller's user and view of ``project``; AccessDeniedError without the role ``action`` needs."""
+        if caller.user is None:
+            raise AuthenticationError("This server requires an API token: send 'Authorization: Bearer <token>'.")
+        user = User.signed_in(caller.user)
+        if project is None or action == "write":
+            return Grant(user)
+        role = access.require_role(services.engine, services.settings, user, project, "viewer")
+        viewer = role == "viewer"
+        return Grant(user, aliases_only=viewer, log_names_shown=not viewer and not user.operator)
 
 
 def authenticate(services: Services, authorization: str | None, client: str, *, required: bool) -> Caller:

@@ -21,6 +21,7 @@ log = logging.getLogger("finlib.api")
 # Most specific first: the first class an error is an instance of decides.
 STATUS_OF_ERROR: tuple[tuple[type[errors.FinlibError], int, str], ...] = (
     (errors.AuthenticationError, 401, "unauthorised"),
+    (errors.AccessDeniedError, 403, "forbidden"),
     (errors.ProjectNotFoundError, 404, "project not found"),
     (errors.SourceNotAllowedError, 400, "source not allowed"),
     (errors.ObjectNotFoundError, 404, "file not found"),
