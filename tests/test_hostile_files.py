@@ -343,7 +343,7 @@ CASES: list[tuple[str, Build, Loads | Refused]] = [
     (
         "delimiter change after 64 KB",
         text(DELIMITER_CHANGE),
-        Loads(1000, sum(range(10, 1010)), 2000, "wrong number of fields"),
+        Loads(1000, sum(range(10, 1010)), 2000, r"wrong number of fields \(separated by ';'; the file uses ','\)"),
     ),
     ("quoted multi-line values", text(ADDRESSES), Loads(2, 150)),
     (

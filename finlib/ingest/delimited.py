@@ -237,7 +237,7 @@ def read_csv_body(
     cells.columns = range(width)
     rows = _data_line_numbers(data, start, header_line, len(cells), invalid)
     grid = Grid(cells=cells, row_numbers=rows)
-    grid.rejected = sorted(unclosed + _locate_invalid(data, start, header_line, invalid))
+    grid.rejected = sorted(unclosed + _locate_invalid(data, start, header_line, invalid, text.delimiter))
     grid.rejected_total = len(invalid) + len(unclosed)
     return grid
 
@@ -331,15 +331,36 @@ def _data_line_numbers(data: bytes, start: int, header_line: int, count: int, in
     return numbers[:count].astype("int64")
 
 
-def _locate_invalid(data: bytes, start: int, header_line: int, invalid: list[str]) -> list[tuple[int, str]]:
+def _locate_invalid(
+    data: bytes, start: int, header_line: int, invalid: list[str], delimiter: str = ","
+) -> list[tuple[int, str]]:
+    """Line numbers and reasons of the first refused rows (counting lines from the previous one: they come in order)."""
     found: list[tuple[int, str]] = []
     cursor: dict[bytes, int] = {}
+    last_position, last_line = start, header_line + 1
     for text in invalid[:1000]:
         needle = text.encode("utf-8")
         position = data.find(needle, cursor.get(needle, start))
         if position < 0:
             continue
         cursor[needle] = position + max(len(needle), 1)
-        line = header_line + 1 + data.count(b"\n", start, position)
-        found.append((line, "wrong number of fields"))
+        if position >= last_position:
+            line = last_line + data.count(b"\n", last_position, position)
+        else:
+            line = header_line + 1 + data.count(b"\n", start, position)
+        last_position, last_line = position, line
+        found.append((line, _field_count_reason(text, delimiter)))
     return sorted(found)
+
+
+def _field_count_reason(row: str, delimiter: str) -> str:
+    """'wrong number of fields', naming another delimiter when the row is separated by it (an export pasted in)."""
+    counts = {d: row.count(d) for d in DELIMITERS}
+    other = max(counts, key=lambda d: counts[d])
+    if other != delimiter and counts[other] > counts.get(delimiter, 0):
+        return f"wrong number of fields (separated by {_named(other)}; the file uses {_named(delimiter)})"
+    return "wrong number of fields"
+
+
+def _named(delimiter: str) -> str:
+    return "tabs" if delimiter == "\t" else repr(delimiter)
