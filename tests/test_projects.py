@@ -334,3 +334,30 @@ def test_a_project_name_is_suggested_from_the_file_name(filename: str, name: str
 
     assert suggest_project_name(filename) == name
     assert projects.validate_project_name(name) == name
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "Customer,Invoice Date,Amount\n,,\nTotal,,150.00\n",
+            r"has no invoice rows: every row below the header was skipped \(Skipped 1 empty rows\. Skipped 1 total",
+        ),
+        (
+            "Customer,Invoice Date,Amount\nAcme,2024-01-05,100\nBeta,2024-01-06,5\nGamma,2099-01-01,7\n",
+            None,
+        ),
+        (
+            "Customer,Invoice Date,Amount,Payment Date\nAcme,2024-03-05,100,2023-01-01\nBeta,2024-03-06,5,2023-01-01\n",
+            r"No invoice rows could be read from only\.csv: all 2 rows were rejected \(e\.g\. row 2: payment date",
+        ),
+    ],
+)
+def test_a_file_without_one_usable_row_is_refused_saying_why(services, write_file, text, message) -> None:
+    path = write_file("only.csv", text)
+    if message is None:
+        assert projects.register_project(services, "only", str(path), allow_local_paths=True).row_count == 2
+        return
+    with pytest.raises(ParseError, match=message):
+        projects.register_project(services, "only", str(path), allow_local_paths=True)
+    assert projects.list_projects(services) == []

@@ -64,8 +64,14 @@ def parse_cached(
         return cached
     ledger, report = parse_ledger_isolated(fetched.path, settings=settings, filename=fetched.filename, mapping=mapping)
     if report.rows_loaded == 0:
+        if not report.rejected_count:
+            raise ParseError(
+                f"{fetched.filename} has no invoice rows: every row below the header was skipped "
+                f"({' '.join(report.warnings) or 'empty'}). Export the ledger again with its rows."
+            )
+        every = "the only row was" if report.rejected_count == 1 else f"all {report.rejected_count:,} rows were"
         raise ParseError(
-            f"No invoice rows could be read from {fetched.filename}: {report.rejected_count} rows were rejected "
+            f"No invoice rows could be read from {fetched.filename}: {every} rejected "
             f"(e.g. {_describe_examples(report)}). Check the file's dates and amounts, or fix the column mapping."
         )
     base = _base(settings, source, fetched.etag, mapping)
