@@ -29,6 +29,7 @@ PAGES = {
     "Data": [
         st.Page("pages/projects.py", title="Projects", icon=":material/folder_open:"),
         st.Page("pages/privacy.py", title="Privacy", icon=":material/shield_lock:"),
+        st.Page("pages/api.py", title="API", icon=":material/api:"),
     ],
 }
 

@@ -19,6 +19,7 @@ PAGES = (
     "pages/chat.py",
     "pages/projects.py",
     "pages/privacy.py",
+    "pages/api.py",
 )
 TIMEOUT_S = 90
 SMALL_CSV = (
