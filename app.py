@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
+from finlib.access import is_global_admin
 from finlib.errors import FinlibError
-from ui.data import ensure_demo
+from ui.auth import record_view, render_no_access, require_user
+from ui.data import ensure_demo, list_project_infos
 from ui.errors import render_error
 from ui.frame import inside_frame
 from ui.services import get_services, get_settings, settings_fingerprint
@@ -49,6 +51,18 @@ except FinlibError as error:
     st.stop()
 
 # Filters shape what Overview and Customers show; elsewhere they would look active while doing nothing.
-render_sidebar(settings, services, fingerprint, show_filters=page.title in FILTERED_PAGES)
+user = require_user()
+if not is_global_admin(settings, user) and not list_project_infos(services, user):
+    render_no_access(user)  # deny by default: nothing else is drawn
+    st.stop()
+context = render_sidebar(settings, services, fingerprint, show_filters=page.title in FILTERED_PAGES, user=user)
+record_view(
+    services,
+    user,
+    context.project.name if context.ready and context.project else None,
+    context.project.version if context.project else "",
+    page.title,
+    names_shown=not context.presentation,
+)
 with inside_frame():
     page.run()

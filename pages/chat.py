@@ -11,6 +11,7 @@ from finlib.privacy.scanner import alias_text
 from finlib.projects import Services
 from ui import data
 from ui.actions import require_ready
+from ui.auth import record_chat
 from ui.errors import finlib_errors
 from ui.sidebar import page_context
 
@@ -133,5 +134,6 @@ if pending:
         else:
             st.write_stream(reply)
             answer = reply.finish()
+            record_chat(context.services, context.user, project.name, answer)
         render_answer_details(answer, session, presentation)
     history.append(answer)

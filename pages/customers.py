@@ -8,6 +8,7 @@ from finlib.analytics.measures import resolve_as_of
 from finlib.export import export_csv
 from ui import charts, data, forecast_data, forecast_view, tables, wording
 from ui.actions import require_ready
+from ui.auth import record_export
 from ui.format import (
     MISSING_TEXT,
     format_amount,
@@ -168,4 +169,12 @@ st.download_button(
     mime="text/csv",
     icon=":material/download:",
     key="customers_download",
+    on_click=record_export,
+    args=(
+        context.services,
+        context.user,
+        project.name,
+        f"{project.name}-customer-invoices.csv",
+        [] if context.presentation else [str(row["customer"])],
+    ),
 )

@@ -74,7 +74,9 @@ def render_upload_form(context: AppContext) -> None:
         st.session_state.pop(UPLOAD_MAPPING_STATE, None)
         try:
             with st.spinner(f"Reading {uploaded.name}…"):
-                info = projects.upload_project(context.services, name, uploaded.name, uploaded.getvalue())
+                info = projects.upload_project(
+                    context.services, name, uploaded.name, uploaded.getvalue(), user=context.user
+                )
         except MissingColumnsError as error:
             st.session_state[UPLOAD_MAPPING_STATE] = {
                 "name": name,
@@ -129,7 +131,7 @@ def _render_upload_mapping(context: AppContext, pending: dict[str, Any], data: b
         try:
             with st.spinner(f"Reading {pending['filename']} with your columns…"):
                 info = projects.upload_project(
-                    context.services, pending["name"], pending["filename"], data, mapping=chosen
+                    context.services, pending["name"], pending["filename"], data, mapping=chosen, user=context.user
                 )
         except FinlibError as error:
             render_error(error, context=f"{pending['filename']} was not loaded")
@@ -176,7 +178,7 @@ def render_register_form(context: AppContext) -> None:
             return
         try:
             with st.spinner("Fetching and reading the file…"):
-                info = projects.register_project(context.services, name, url)
+                info = projects.register_project(context.services, name, url, user=context.user)
         except FinlibError as error:
             render_error(error, context="The file was not registered")
             return

@@ -8,6 +8,7 @@ from finlib import projects
 from finlib.alerting import notify_late_invoices
 from finlib.errors import FinlibError
 from finlib.projects import Services
+from ui.auth import session_user
 from ui.errors import render_error
 from ui.sidebar import AppContext
 
@@ -32,7 +33,7 @@ def refresh(services: Services, name: str) -> None:
     """Re-fetch a project's source; the message says whether anything changed."""
     try:
         with st.spinner(f"Checking the source of {name}…"):
-            info, changed = projects.refresh_project(services, name)
+            info, changed = projects.refresh_project(services, name, user=session_user())
     except FinlibError as error:
         render_error(error, context=f"Refreshing {name} failed")
         return
@@ -79,7 +80,7 @@ def _confirm_delete(services: Services, name: str, prefix: str) -> None:
         st.rerun()
     if right.button("Delete", key=f"{prefix}_delete_confirm", type="primary", width="stretch"):
         try:
-            projects.delete_project(services, name)
+            projects.delete_project(services, name, user=session_user())
         except FinlibError as error:
             render_error(error)
             return

@@ -15,6 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from finlib import projects
+from finlib.access import LOCAL_USER, User
 from finlib.analytics import customer_stats, measures
 from finlib.privacy.presentation import present_ledger
 from finlib.projects import LoadedProject, ProjectInfo, Services
@@ -51,9 +52,9 @@ class FilterOptions:
     sales_managers: dict[str, str]  # normalised key -> label (real name, or alias in presentation mode)
 
 
-def list_project_infos(services: Services) -> list[ProjectInfo]:
-    """Projects as stored now (a small database read, deliberately not cached: other sessions change it)."""
-    return projects.list_projects(services)
+def list_project_infos(services: Services, user: User = LOCAL_USER) -> list[ProjectInfo]:
+    """The user's projects as stored now (a small database read, deliberately not cached: other sessions change it)."""
+    return projects.list_projects(services, user=user)
 
 
 @st.cache_resource(show_spinner=False)

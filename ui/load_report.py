@@ -164,7 +164,7 @@ def render_mapping_editor(context: AppContext, info: ProjectInfo) -> None:
         }
         try:
             with st.spinner("Re-reading the file with your mapping…"):
-                saved = projects.save_mapping(context.services, info.name, {**chosen, **ignored})
+                saved = projects.save_mapping(context.services, info.name, {**chosen, **ignored}, user=context.user)
         except FinlibError as error:
             render_error(error, context="The mapping was not saved")
             return

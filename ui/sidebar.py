@@ -8,10 +8,13 @@ from datetime import date, timedelta
 import pandas as pd
 import streamlit as st
 
+from finlib import access
+from finlib.access import LOCAL_USER, User
 from finlib.config import Settings
 from finlib.errors import FinlibError
 from finlib.projects import LoadedProject, ProjectInfo, Services
 from ui import data, frame
+from ui.auth import render_account
 from ui.data import LedgerFilters
 
 PROJECT_KEY = "sidebar_project"
@@ -41,6 +44,8 @@ class AppContext:
     load_error: FinlibError | None
     filters: LedgerFilters
     presentation: bool
+    user: User = LOCAL_USER
+    role: str | None = "admin"  # the user's role in the selected project
 
     @property
     def ready(self) -> bool:
@@ -93,16 +98,24 @@ def _choose_project(names: list[str]) -> str | None:
 
 
 def render_sidebar(
-    settings: Settings, services: Services, fingerprint: str, *, show_filters: bool = True
+    settings: Settings,
+    services: Services,
+    fingerprint: str,
+    *,
+    show_filters: bool = True,
+    user: User = LOCAL_USER,
 ) -> AppContext:
     """Draw the sidebar and return the context the page runs in; filters only where the page uses them."""
-    infos = data.list_project_infos(services)
+    infos = data.list_project_infos(services, user)
     names = [info.name for info in infos]
     selected = _choose_project(names)
     project: ProjectInfo | None = None
     load_error: FinlibError | None = None
     filters = LedgerFilters()
-    presentation = presentation_enabled()
+    role = access.role_in(services.engine, settings, user, selected) if selected else None
+    # A viewer sees aliases only: presentation mode is forced on, whatever the toggle said.
+    viewer = role == "viewer"
+    presentation = presentation_enabled() or viewer
 
     with st.sidebar:
         if selected is None:
@@ -139,8 +152,12 @@ def render_sidebar(
             key=PRESENTATION_KEY,
             on_change=sync_presentation,
             args=(PRESENTATION_KEY,),
-            help="Replace every customer and person name with its alias on every page, for screen sharing.",
+            disabled=viewer,
+            help="Your role in this project is viewer: names are shown as aliases only."
+            if viewer
+            else "Replace every customer and person name with its alias on every page, for screen sharing.",
         )
+        render_account(user, role)
         _render_status(settings)
 
     context = AppContext(
@@ -152,6 +169,8 @@ def render_sidebar(
         load_error=load_error,
         filters=filters,
         presentation=presentation,
+        user=user,
+        role=role,
     )
     st.session_state[CONTEXT_STATE] = context
     return context
