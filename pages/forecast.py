@@ -10,6 +10,7 @@ from finlib.forecast.outlook import latest_date
 from finlib.forecast.payment_dates import APP_DATE_METHODS, DATE_METHODS, DEFAULT_DATE_METHOD
 from ui import data, forecast_charts, forecast_data
 from ui.actions import require_ready
+from ui.errors import finlib_errors
 from ui.format import MISSING_TEXT, format_compact, format_count, format_date, format_share
 from ui.sidebar import page_context
 
@@ -27,6 +28,7 @@ if ledger.empty:
     st.stop()
 
 result = forecast_data.backtest_if_quick(*key, len(ledger))
+too_short = result is None and len(ledger) <= forecast_data.AUTO_BACKTEST_ROWS
 best = result.best_date_method if result else DEFAULT_DATE_METHOD
 latest = latest_date(ledger).date()
 controls = st.columns([1, 2])
@@ -46,7 +48,8 @@ method = controls[1].selectbox(
     key="forecast_method",
 )
 st.caption(f"{DATE_METHODS[method].short}: {DATE_METHODS[method].label}.")
-forecast = forecast_data.forecast(*key, context.presentation, as_of, method)
+with finlib_errors("No forecast for this date"):
+    forecast = forecast_data.forecast(*key, context.presentation, as_of, method)
 score = result.date_score(method) if result else None
 cash_score = result.cash_score(method) if result else None
 date_error = f"± {score.mae_days:.0f} days typical" if score else "typical error: run the backtest below"
@@ -133,6 +136,13 @@ st.dataframe(
 )
 
 st.subheader("How good are these forecasts")
+if result is None and too_short:
+    st.info(
+        "This ledger spans too short a time to backtest: it needs about 6 months of invoices with payments "
+        "(90 days to learn from and 13 weeks to check against). The forecasts above carry no measured error yet.",
+        icon=":material/science:",
+    )
+    st.stop()
 if result is None:
     st.info(
         "The backtest replays this ledger's history: at each of up to 12 past dates every method forecasts from "
@@ -140,7 +150,8 @@ if result is None:
         icon=":material/science:",
     )
     if st.button("Run the backtest", key="forecast_run_backtest", icon=":material/play_arrow:"):
-        forecast_data.backtest(*key)
+        with finlib_errors("The backtest cannot run"):
+            forecast_data.backtest(*key)
         st.rerun()
     st.stop()
 

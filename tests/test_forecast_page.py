@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from helpers.app import run_app, services
+from helpers.app import SMALL_CSV, run_app, services
 
 from finlib import projects
 from finlib.forecast import backtest_cache
@@ -38,3 +38,23 @@ def test_an_earlier_as_of_date_forecasts_from_what_was_known_then(app_home: Path
     table = next(frame.value for frame in at.dataframe if "Predicted payment" in frame.value.columns)
     assert (table["Invoice date"] <= "2026-03-31").all()
     assert (table["Earliest (10%)"] > "2026-03-31").all()
+
+
+def test_a_ledger_too_short_to_backtest_gets_forecasts_and_says_why_there_is_no_error_yet(app_home: Path) -> None:
+    projects.upload_project(services(), "zephyr", "zephyr.csv", SMALL_CSV)
+    at = run_app("pages/forecast.py")
+    at.selectbox(key="sidebar_project").set_value("zephyr").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    assert any("too short a time to backtest" in info.value for info in at.info)
+    table = next(frame.value for frame in at.dataframe if "Predicted payment" in frame.value.columns)
+    assert list(table["Invoice"]) == ["Q-1"]
+    at.switch_page("pages/customers.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def test_an_as_of_date_before_any_payment_is_refused_in_one_clear_line(app_home: Path) -> None:
+    at = run_app("pages/forecast.py")
+    at.date_input(key="forecast_as_of").set_value(dt.date(2025, 5, 2)).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert [e.value for e in at.error] and "Pick a later date" in at.error[0].value

@@ -12,6 +12,7 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
+from finlib.errors import ForecastError
 from finlib.forecast import backtest_cache
 from finlib.forecast.amounts import compute_next_amounts
 from finlib.forecast.backtest import BacktestResult
@@ -55,11 +56,14 @@ def backtest(_services: Services, name: str, version: str, fingerprint: str) -> 
 def backtest_if_quick(
     services: Services, name: str, version: str, fingerprint: str, rows: int
 ) -> BacktestResult | None:
-    """The backtest when kept or quick to run (a small ledger); None when it must be asked for."""
+    """The backtest when kept or quick to run (a small ledger); None when it must be asked for or cannot run."""
     kept = kept_backtest(services, name, version)
     if kept is not None or rows > AUTO_BACKTEST_ROWS:
         return kept
-    return backtest(services, name, version, fingerprint)
+    try:
+        return backtest(services, name, version, fingerprint)
+    except ForecastError:
+        return None  # too short a history to backtest: the Forecast page says so
 
 
 @st.cache_data(ttl=data.CACHE_TTL_S, max_entries=data.RESULT_CACHE_ENTRIES, show_spinner=False)
