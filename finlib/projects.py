@@ -11,36 +11,29 @@ from __future__ import annotations
 import logging
 import re
 import tempfile
-import time
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
 
-from finlib import access, db, uploads
+from finlib import access, db, registry, uploads
 from finlib.access import LOCAL_USER, User
 from finlib.config import Settings
 from finlib.errors import (
     AccessDeniedError,
-    DatabaseError,
     FinlibError,
     ObjectNotFoundError,
     ProjectError,
     ProjectNotFoundError,
 )
 from finlib.ingest import storage
-from finlib.ingest.report import ParseReport
 from finlib.lazy import deferred
 
 # Listing projects needs only the database: pandas, the parse cache and the alias module load on first use.
 if TYPE_CHECKING:
-    import pandas as pd
-
     from finlib import names
     from finlib.ingest import parsed_cache
     from finlib.privacy import aliasing, keys, presentation
@@ -77,7 +70,6 @@ __all__ = [
 PROJECT_NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
 DEMO_PROJECT = "demo"
 DEMO_FILENAME = "demo-invoice-register.xlsx"
-STORE_ATTEMPTS = 4
 
 
 class Services:
@@ -126,7 +118,7 @@ def get_project(services: Services, name: str, *, user: User = LOCAL_USER) -> Pr
     """One project, or ProjectNotFoundError (AccessDeniedError for a user without a membership)."""
     access.require_role(services.engine, services.settings, user, name, "viewer")
     with db.session_scope(services.engine) as session:
-        info = ProjectInfo.from_row(_require_row(session, name))
+        info = ProjectInfo.from_row(registry.require_row(session, name))
     return _as_seen_by(services, user, info)
 
 
@@ -173,7 +165,9 @@ def _register_location(
     fetched = _fetch(services, name, location)
     source = storage.source_uri(location)
     ledger, report = parsed_cache.parse_cached(services.settings, source, fetched, mapping)
-    info = _store_registration(services, name, source, fetched, ledger, report, mapping)
+    info = registry.store_registration(
+        services.engine, services.settings, name, source, fetched, ledger, report, mapping
+    )
     log.info("registered project %s: %d rows, %d rejected", name, report.rows_loaded, report.rejected_count)
     if previous is not None and (previous.source, previous.etag) != (info.source, info.etag):
         _forget_version(services, previous)
@@ -219,20 +213,22 @@ def refresh_project(services: Services, name: str, *, user: User = LOCAL_USER) -
             )
         else:
             message = f"The source of project {name!r} is gone: {exc} Restore it, or delete the project."
-        _record_status(services, name, "source missing", message)
+        registry.record_status(services.engine, name, "source missing", message)
         raise ObjectNotFoundError(message) from exc
     except FinlibError as exc:
-        _record_status(services, name, "refresh failed", str(exc))
+        registry.record_status(services.engine, name, "refresh failed", str(exc))
         raise
     if fetched.etag == current.etag and current.status is None:
-        _record_status(services, name, None, None)
+        registry.record_status(services.engine, name, None, None)
         return get_project(services, name), False
     try:
         ledger, report = parsed_cache.parse_cached(services.settings, current.source, fetched, current.column_mapping)
     except FinlibError as exc:
-        _record_status(services, name, "refresh failed", str(exc))
+        registry.record_status(services.engine, name, "refresh failed", str(exc))
         raise
-    info = _store_registration(services, name, current.source, fetched, ledger, report, current.column_mapping)
+    info = registry.store_registration(
+        services.engine, services.settings, name, current.source, fetched, ledger, report, current.column_mapping
+    )
     return info, True
 
 
@@ -243,14 +239,16 @@ def save_mapping(services: Services, name: str, mapping: dict[str, str], *, user
     location = storage.parse_source(current.source, services.settings, allow_local_paths=True)
     fetched = _fetch(services, name, location)
     ledger, report = parsed_cache.parse_cached(services.settings, current.source, fetched, mapping)
-    return _store_registration(services, name, current.source, fetched, ledger, report, mapping)
+    return registry.store_registration(
+        services.engine, services.settings, name, current.source, fetched, ledger, report, mapping
+    )
 
 
 def delete_project(services: Services, name: str, *, user: User = LOCAL_USER) -> None:
     """Delete a project with its aliases and audit log (the source file itself is left alone)."""
     _require_admin(services, user, name)
     with db.session_scope(services.engine) as session:
-        row = _require_row(session, name)
+        row = registry.require_row(session, name)
         info = ProjectInfo.from_row(row)
         session.delete(row)
     _forget_version(services, info)
@@ -318,7 +316,7 @@ def load_project(services: Services, name: str, *, user: User = LOCAL_USER) -> L
     """
     role = access.require_role(services.engine, services.settings, user, name, "viewer")
     with db.session_scope(services.engine) as session:
-        row = _require_row(session, name)
+        row = registry.require_row(session, name)
         info = ProjectInfo.from_row(row)
         book = aliasing.load_alias_book(session, row.id)
     cached = parsed_cache.read_parsed(services.settings, info.source, info.etag, info.column_mapping)
@@ -380,84 +378,3 @@ def _register_stored(
 def _source_in_use(services: Services, source: str) -> bool:
     with db.session_scope(services.engine) as session:
         return session.scalar(select(db.Project.id).where(db.Project.source == source)) is not None
-
-
-def _require_row(session: Any, name: str) -> db.Project:
-    row = session.scalar(select(db.Project).where(db.Project.name == name))
-    if row is None:
-        raise ProjectNotFoundError(name)
-    return row
-
-
-def _record_status(services: Services, name: str, status: str | None, error: str | None) -> None:
-    with db.session_scope(services.engine) as session:
-        row = _require_row(session, name)
-        row.status = status
-        row.last_error = error
-        row.refreshed_at = _now()
-
-
-def _store_registration(
-    services: Services,
-    name: str,
-    source: str,
-    fetched: storage.FetchedFile,
-    ledger: pd.DataFrame,
-    report: ParseReport,
-    mapping: dict[str, str] | None,
-) -> ProjectInfo:
-    # Concurrent registrations of one name race to insert the same rows; the loser's transaction is rolled back
-    # whole and retried, and then finds (and updates) the winner's rows instead of failing on a unique constraint.
-    for attempt in range(STORE_ATTEMPTS):
-        try:
-            return _store_registration_once(services, name, source, fetched, ledger, report, mapping)
-        except DatabaseError as exc:
-            if not isinstance(exc.__cause__, IntegrityError) or attempt == STORE_ATTEMPTS - 1:
-                raise
-            log.info("registration of %s conflicted with a concurrent one; retrying", name)
-            time.sleep(0.05 * (attempt + 1))
-    raise AssertionError("unreachable")
-
-
-def _store_registration_once(
-    services: Services,
-    name: str,
-    source: str,
-    fetched: storage.FetchedFile,
-    ledger: pd.DataFrame,
-    report: ParseReport,
-    mapping: dict[str, str] | None,
-) -> ProjectInfo:
-    settings = services.settings
-    customers = names.display_names(ledger["customer_name"], ledger["customer_key"])
-    people = names.display_names(ledger["sales_manager"], ledger["sales_manager_key"])
-    now = _now()
-    with db.session_scope(services.engine) as session:
-        row = session.scalar(select(db.Project).where(db.Project.name == name))
-        if row is None:
-            row = db.Project(name=name, registered_at=now)
-            session.add(row)
-        row.source = source
-        row.format = report.format
-        row.etag = fetched.etag
-        row.size_bytes = fetched.size
-        row.updated_at = now
-        row.refreshed_at = now
-        row.column_mapping = mapping
-        row.detected_mapping = report.mapping
-        row.row_count = report.rows_loaded
-        row.rejected_count = report.rejected_count
-        row.customer_count = int(customers.size)
-        row.parse_report = report.to_dict()
-        row.status = None
-        row.last_error = None
-        session.flush()
-        salt = keys.project_salt(session, row.id, settings.alias_salt)
-        for kind, spellings in (("customer", customers), ("person", people)):
-            aliasing.assign_aliases(session, row.id, name, kind, spellings, salt=salt, length=settings.alias_length)
-        session.flush()
-        return ProjectInfo.from_row(row)
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)

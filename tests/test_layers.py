@@ -21,6 +21,7 @@ FINLIB = Path(__file__).resolve().parents[1] / "finlib"
 
 FOUNDATION = {"finlib.errors", "finlib.config", "finlib.logs", "finlib.names", "finlib.db", "finlib.lazy"}
 SERVICES = {
+    "finlib.registry",
     "finlib.projects",
     "finlib.project_info",
     "finlib.uploads",

@@ -1,0 +1,124 @@
+"""The projects table: a registration written in one transaction with its aliases, refresh outcomes, row lookup.
+
+Concurrent registrations of one name are serialised by the database: the transaction that loses the race on a
+unique constraint is rolled back whole and retried, and then updates the winner's row.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+
+from finlib import db
+from finlib.config import Settings
+from finlib.errors import DatabaseError, ProjectNotFoundError
+from finlib.ingest import storage
+from finlib.ingest.report import ParseReport
+from finlib.lazy import deferred
+from finlib.project_info import ProjectInfo
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from finlib import names
+    from finlib.privacy import aliasing, keys
+else:
+    aliasing = deferred("finlib.privacy.aliasing")
+    keys = deferred("finlib.privacy.keys")
+    names = deferred("finlib.names")
+
+log = logging.getLogger(__name__)
+
+STORE_ATTEMPTS = 4
+
+
+def require_row(session: Any, name: str) -> db.Project:
+    """The project's row in this session, or ProjectNotFoundError."""
+    row = session.scalar(select(db.Project).where(db.Project.name == name))
+    if row is None:
+        raise ProjectNotFoundError(name)
+    return row
+
+
+def record_status(engine: Engine, name: str, status: str | None, error: str | None) -> None:
+    """Record the outcome of a refresh on the project (None, None: it succeeded)."""
+    with db.session_scope(engine) as session:
+        row = require_row(session, name)
+        row.status = status
+        row.last_error = error
+        row.refreshed_at = now_utc()
+
+
+def store_registration(
+    engine: Engine,
+    settings: Settings,
+    name: str,
+    source: str,
+    fetched: storage.FetchedFile,
+    ledger: pd.DataFrame,
+    report: ParseReport,
+    mapping: dict[str, str] | None,
+) -> ProjectInfo:
+    """Write a parsed ledger as project ``name`` (row and aliases) in one transaction, replacing the previous one."""
+    # Concurrent registrations of one name race to insert the same rows; the loser's transaction is rolled back
+    # whole and retried, and then finds (and updates) the winner's rows instead of failing on a unique constraint.
+    for attempt in range(STORE_ATTEMPTS):
+        try:
+            return _store_registration_once(engine, settings, name, source, fetched, ledger, report, mapping)
+        except DatabaseError as exc:
+            if not isinstance(exc.__cause__, IntegrityError) or attempt == STORE_ATTEMPTS - 1:
+                raise
+            log.info("registration of %s conflicted with a concurrent one; retrying", name)
+            time.sleep(0.05 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
+def _store_registration_once(
+    engine: Engine,
+    settings: Settings,
+    name: str,
+    source: str,
+    fetched: storage.FetchedFile,
+    ledger: pd.DataFrame,
+    report: ParseReport,
+    mapping: dict[str, str] | None,
+) -> ProjectInfo:
+    customers = names.display_names(ledger["customer_name"], ledger["customer_key"])
+    people = names.display_names(ledger["sales_manager"], ledger["sales_manager_key"])
+    now = now_utc()
+    with db.session_scope(engine) as session:
+        row = session.scalar(select(db.Project).where(db.Project.name == name))
+        if row is None:
+            row = db.Project(name=name, registered_at=now)
+            session.add(row)
+        row.source = source
+        row.format = report.format
+        row.etag = fetched.etag
+        row.size_bytes = fetched.size
+        row.updated_at = now
+        row.refreshed_at = now
+        row.column_mapping = mapping
+        row.detected_mapping = report.mapping
+        row.row_count = report.rows_loaded
+        row.rejected_count = report.rejected_count
+        row.customer_count = int(customers.size)
+        row.parse_report = report.to_dict()
+        row.status = None
+        row.last_error = None
+        session.flush()
+        salt = keys.project_salt(session, row.id, settings.alias_salt)
+        for kind, spellings in (("customer", customers), ("person", people)):
+            aliasing.assign_aliases(session, row.id, name, kind, spellings, salt=salt, length=settings.alias_length)
+        session.flush()
+        return ProjectInfo.from_row(row)
+
+
+def now_utc() -> datetime:
+    """The current time, tz-aware UTC."""
+    return datetime.now(UTC)
