@@ -86,6 +86,12 @@ def build_parser() -> argparse.ArgumentParser:
     backtest = commands.add_parser("backtest", help="rolling-origin backtest of every forecast method")
     backtest.add_argument("name")
     backtest.add_argument("--json", action="store_true")
+    kpis = commands.add_parser("kpis", help="balances as of a date, activity over a period, and the monthly trend")
+    kpis.add_argument("name")
+    kpis.add_argument("--as-of", help="balances as of this date (YYYY-MM-DD); default: the ledger's latest date")
+    kpis.add_argument("--from", dest="start", help="first day of the activity period (YYYY-MM-DD)")
+    kpis.add_argument("--to", dest="end", help="last day of the activity period (YYYY-MM-DD)")
+    kpis.add_argument("--json", action="store_true")
 
     delete = commands.add_parser("delete", help="delete a project and its aliases")
     delete.add_argument("name")
@@ -227,7 +233,6 @@ def _projects(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
 
 
 def _stats(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
-
     loaded = projects.load_project(_services(settings), args.name)
     as_of = reports.parse_as_of(args.as_of) if args.as_of else None
     payload = reports.stats_report(loaded, settings, customer=args.customer, as_of=as_of)
@@ -298,6 +303,43 @@ def _backtest(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
     for note in result.notes:
         print(f"note: {note}", file=out)
     return 0
+
+
+def _kpis(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+    loaded = projects.load_project(_services(settings), args.name)
+    as_of = reports.parse_as_of(args.as_of) if args.as_of else None
+    start = reports.parse_as_of(args.start, "--from") if args.start else None
+    end = reports.parse_as_of(args.end, "--to") if args.end else None
+    payload = reports.kpis_report(loaded, start=start, end=end, as_of=as_of)
+    if args.json:
+        json.dump(payload, out, indent=2, ensure_ascii=False)
+        out.write("\n")
+        return 0
+    print(
+        f"project {payload['project']}: balances as of {payload['as_of']}, "
+        f"activity {payload['period']['from']} to {payload['period']['to']}",
+        file=out,
+    )
+    for section in ("balances", "activity"):
+        print(f"{section}:", file=out)
+        for key, value in payload[section].items():
+            shown = (
+                ", ".join(f"{k} {_plain_number(v)}" for k, v in value.items())
+                if isinstance(value, dict)
+                else _plain_number(value)
+            )
+            print(f"  {key}: {shown}", file=out)
+    print("monthly:", file=out)
+    table = pd.DataFrame(payload["monthly"])
+    if not table.empty:
+        print(table.to_string(index=False, float_format=lambda number: f"{number:,.2f}"), file=out)
+    return 0
+
+
+def _plain_number(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:,.2f}"
+    return "n/a" if value is None else str(value)
 
 
 def _delete(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
@@ -460,6 +502,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings, TextIO], int]] = {
     "stats": _stats,
     "forecast": _forecast,
     "backtest": _backtest,
+    "kpis": _kpis,
     "delete": _delete,
     "ask": _ask,
     "rotate-salt": _rotate_salt,

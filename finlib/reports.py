@@ -58,9 +58,12 @@ def compute_stats_table(
     loaded: LoadedProject, settings: Settings, *, as_of: pd.Timestamp | None = None, aliases_only: bool = False
 ) -> StatsTable:
     """Portfolio and per-customer statistics of the ledger as of a date (default: its latest date)."""
-    from finlib.analytics import customer_stats, measures
+    from finlib.analytics import customer_stats, measures, periods
 
     ledger = report_ledger(loaded, aliases_only=aliases_only)
+    # The balance date every page uses (the ledger's latest date unless one is given).
+    dates = periods.resolve_view_dates(ledger, as_of=as_of)
+    as_of = dates.as_of if dates is not None else None
     if as_of is not None:
         ledger = measures.ledger_as_of(ledger, as_of)
     stats = customer_stats.compute_customer_stats(
@@ -96,6 +99,29 @@ def stats_report(
 ) -> dict[str, Any]:
     """The ``stats --json`` document: portfolio figures and per-customer statistics and forecasts."""
     return stats_document(compute_stats_table(loaded, settings, as_of=as_of, aliases_only=aliases_only), customer)
+
+
+def kpis_report(
+    loaded: LoadedProject,
+    *,
+    start: pd.Timestamp | None = None,
+    end: pd.Timestamp | None = None,
+    as_of: pd.Timestamp | None = None,
+    aliases_only: bool = False,
+) -> dict[str, Any]:
+    """The ``kpis --json`` document: balances as of a date, activity over a period, the monthly trend."""
+    from finlib.analytics import kpis, periods
+
+    if start is not None and end is not None and end < start:
+        raise ProjectError(
+            f"The period ends ({end:%Y-%m-%d}) before it starts ({start:%Y-%m-%d}); give its first day first."
+        )
+    ledger = report_ledger(loaded, aliases_only=aliases_only)
+    dates = periods.resolve_view_dates(ledger, start, end, as_of)
+    if dates is None:
+        raise ProjectError(f"Project {loaded.info.name!r} has no invoices, so there are no KPIs to compute.")
+    report = kpis.compute_kpis(ledger, dates)
+    return kpis.kpis_payload(loaded.info.name, report, kpis.monthly_kpis(ledger, dates.period))
 
 
 @dataclass(frozen=True)

@@ -167,7 +167,7 @@ def test_monthly_figure_has_invoiced_and_collected_bars_and_the_moving_average_l
 def test_aging_figure_labels_buckets_in_words_and_in_order() -> None:
     aging = pd.DataFrame(
         {
-            "bucket": ["current", "1-30", "31-60", "61-90", "90+"],
+            "bucket": ["current", "1-30", "31-60", "61-90", "over_90"],
             "invoice_count": [1, 0, 2, 0, 1],
             "amount": [10.0, 0.0, 20.0, 0.0, 5.0],
         }

@@ -11,6 +11,7 @@ from helpers.app import PAGES, SMALL_CSV, page_strings, run_app, services
 
 from finlib import projects
 from finlib.analytics import customer_stats, measures
+from finlib.analytics.overview import ViewFilters, compute_overview
 from finlib.privacy.scanner import find_real_names
 from ui.format import format_compact, format_date
 
@@ -26,9 +27,12 @@ def test_every_page_renders_for_the_demo_project_without_an_error(app_home: Path
 def test_overview_shows_six_kpis_and_its_charts(app_home: Path) -> None:
     at = run_app()
     labels = [metric.label for metric in at.metric]
-    assert labels == ["Invoiced", "Collected", "Outstanding", "Overdue", "Avg days to pay", "DSO, days"]
+    assert labels == [
+        "Outstanding", "Overdue", "Overdue share", "DSO, days", "Best possible DSO", "ADD, days",
+        "Invoiced", "Collected", "CEI", "Avg days to pay", "Weighted days to pay", "Paid on time",
+    ]  # fmt: skip
     charts = [node for node in at.get("plotly_chart")]
-    assert len(charts) == 5
+    assert len(charts) == 6
 
 
 def test_registering_a_url_outside_the_allowed_buckets_shows_the_error_and_stores_nothing(app_home: Path) -> None:
@@ -79,28 +83,36 @@ def test_a_filter_changes_the_kpis_to_what_finlib_computes_for_the_filtered_ledg
     at.multiselect(key=key).select(choice).run()
     assert not at.exception
 
-    narrowed = measures.filter_ledger(ledger, **{f"{column}s": [choice]})
-    start, end = ledger["invoice_date"].min(), ledger["invoice_date"].max()
-    expected = measures.compute_kpi_deltas(narrowed, start, end)["current"]
+    view = compute_overview(ledger, ViewFilters(**{f"{column}s": (choice,)}))
+    assert view is not None
     values = {metric.label: metric.value for metric in at.metric}
-    assert values["Invoiced"] == format_compact(expected["total_invoiced"])
-    assert values["Collected"] == format_compact(expected["total_collected"])
-    assert values["Outstanding"] == format_compact(expected["outstanding"])
-    assert values["Overdue"] == format_compact(expected["overdue"])
+    assert values["Invoiced"] == format_compact(view.report.activity.invoiced)
+    assert values["Collected"] == format_compact(view.report.activity.collected)
+    assert values["Outstanding"] == format_compact(view.report.balances.outstanding)
+    assert values["Overdue"] == format_compact(view.report.balances.overdue)
     assert values["Invoiced"] != before
 
 
-def test_a_date_range_compares_the_kpis_with_the_period_before(app_home: Path) -> None:
+BALANCE_CARDS = ("Outstanding", "Overdue", "Overdue share", "DSO, days", "Best possible DSO", "ADD, days")
+
+
+def test_a_period_changes_activity_compares_it_with_the_period_before_and_leaves_balances_alone(
+    app_home: Path,
+) -> None:
     at = run_app()
+    balances_before = {m.label: m.value for m in at.metric if m.label in BALANCE_CARDS}
     ledger = projects.load_project(services(), "demo").ledger
-    end = ledger["invoice_date"].max().date()
+    end = measures.resolve_as_of(ledger).date()
     start = (pd.Timestamp(end) - pd.Timedelta(days=89)).date()
     at.date_input(key="sidebar_date_range").set_value((start, end)).run()
     assert not at.exception
-    expected = measures.compute_kpi_deltas(ledger, start, end)
-    invoiced = at.metric[0]
-    assert invoiced.value == format_compact(expected["current"]["total_invoiced"])
-    assert invoiced.delta, "a delta against the 90 days before"
+    view = compute_overview(ledger, ViewFilters(start=start, end=end))
+    assert view is not None and view.report.previous_activity is not None
+    shown = {m.label: m for m in at.metric}
+    assert shown["Invoiced"].value == format_compact(view.report.activity.invoiced)
+    assert shown["Invoiced"].delta, "a delta against the 90 days before"
+    assert {label: shown[label].value for label in BALANCE_CARDS} == balances_before
+    assert any("against" in caption.value for caption in at.caption), "the caption says what the deltas compare"
 
 
 def test_presentation_mode_removes_every_real_name_from_every_page(app_home: Path) -> None:

@@ -172,3 +172,61 @@ def test_stats_as_of_accepts_only_iso_dates(environ, ledger, capsys, text: str) 
     capsys.readouterr()
     assert run(environ, "stats", "local2", "--as-of", text) == 1
     assert "--as-of must be a date like" in capsys.readouterr().err
+
+
+def test_kpis_json_has_the_documented_shape_and_hand_computed_balances(environ, ledger, capsys) -> None:
+    run(environ, "register", "local2", str(ledger))
+    capsys.readouterr()
+    assert run(environ, "kpis", "local2", "--json") == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert set(payload) == {"project", "as_of", "period", "balances", "activity", "monthly"}
+    assert payload["as_of"] == "2026-03-10"
+    assert payload["period"] == {"from": "2026-01-05", "to": "2026-03-10"}
+    balances = payload["balances"]
+    # Only INV-3 (1,400, issued 5 March, due 4 April) is open: DSO = 1,400 of March's 1,400 over 10 days.
+    assert balances["outstanding"] == pytest.approx(1400.0)
+    assert balances["overdue"] == 0
+    assert balances["aging"] == {"current": 1400.0, "1-30": 0, "31-60": 0, "61-90": 0, "over_90": 0}
+    assert balances["dso_countback"] == pytest.approx(10.0)
+    assert balances["add"] == pytest.approx(0.0)
+    assert [month["month"] for month in payload["monthly"]] == ["2026-01", "2026-02", "2026-03"]
+
+
+def test_kpis_balances_are_the_same_whatever_the_period(environ, ledger, capsys) -> None:
+    run(environ, "register", "local2", str(ledger))
+    capsys.readouterr()
+    run(environ, "kpis", "local2", "--json")
+    everything = json.loads(capsys.readouterr().out)
+    assert run(environ, "kpis", "local2", "--from", "2026-02-01", "--to", "2026-02-28", "--json") == 0
+    february = json.loads(capsys.readouterr().out)
+    assert february["balances"] == everything["balances"]
+    assert february["activity"]["invoiced"] == pytest.approx(1150.0)  # 1,200 less the 50 credit note
+    assert february["activity"]["collected"] == pytest.approx(1000.0)  # cash: INV-1 paid 4 February
+    assert run(environ, "kpis", "local2", "--as-of", "2026-02-15", "--json") == 0
+    earlier = json.loads(capsys.readouterr().out)
+    assert earlier["balances"]["outstanding"] == pytest.approx(1200.0)  # INV-2, paid only on 10 March
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--from", "2026-03-01", "--to", "2026-02-01"], "The period ends (2026-02-01) before it starts"),
+        (["--as-of", "31/03/2026"], "--as-of must be a date like 2026-03-31"),
+        (["--from", "March"], "--from must be a date like 2026-03-31"),
+    ],
+)
+def test_kpis_refuses_bad_dates_in_one_line(environ, ledger, capsys, argv: list[str], message: str) -> None:
+    run(environ, "register", "local2", str(ledger))
+    capsys.readouterr()
+    assert run(environ, "kpis", "local2", *argv) == 1
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+
+
+def test_kpis_prints_a_readable_summary(environ, ledger, capsys) -> None:
+    run(environ, "register", "local2", str(ledger))
+    capsys.readouterr()
+    assert run(environ, "kpis", "local2") == 0
+    out = capsys.readouterr().out
+    assert "balances as of 2026-03-10" in out
+    assert "dso_countback: 10.00" in out

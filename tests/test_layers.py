@@ -2,7 +2,7 @@
 
 faces        finlib.cli, finlib.__main__, finlib.api.* (and ui/, pages/, app.py outside finlib)
 services     finlib.projects, finlib.demo, finlib.export, finlib.audit, finlib.alerting, finlib.lifecycle,
-             finlib.access, finlib.reports, finlib.tokens
+             finlib.access, finlib.reports, finlib.tokens, finlib.documents
 chat         finlib.chat.*           (may use privacy, analytics and forecast, never ingest or the services)
 forecast     finlib.forecast.*       (may use analytics)
 ingest       finlib.ingest.*    privacy  finlib.privacy.*    analytics  finlib.analytics.*  (siblings, independent)
@@ -33,6 +33,7 @@ SERVICES = {
     "finlib.access",
     "finlib.reports",
     "finlib.tokens",
+    "finlib.documents",
 }
 # What each layer may import from finlib, besides itself.
 ALLOWED = {

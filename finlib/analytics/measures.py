@@ -1,14 +1,8 @@
-"""Portfolio analytics on the ledger frame: KPIs, filters, period deltas, monthly series, delays, aging, rankings.
+"""Ledger measures: filters, invoice order, the portfolio summary, monthly series, delays, rankings, breakdowns.
 
 Every function is pure and vectorised; an empty ledger gives empty frames or ``None`` values, never an error.
-
-Conventions shared with ``forecast``:
-
-- ``as_of`` defaults to the latest invoice or payment date in the ledger (due dates lie in the future and are
-  not evidence of how current the data is).
-- An invoice is *open* at ``as_of`` when it was issued on or before ``as_of`` and not paid by then
-  (no payment date, or a payment date after ``as_of``). With the default ``as_of`` that is simply "unpaid".
-- An open invoice is *overdue* when its due date is before ``as_of``; days past due are whole days.
+The balance date and the open/overdue rules are ``periods`` and ``balances``'s (re-exported here for callers
+that only need a measure); a period's activity is ``activity``'s.
 """
 
 from __future__ import annotations
@@ -19,44 +13,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from finlib.analytics import balances
+from finlib.analytics.balances import AGING_BUCKETS, days_past_due, ledger_as_of, open_mask
+from finlib.analytics.periods import DAY, resolve_as_of
 from finlib.names import normalise_names
 
-DAY = pd.Timedelta(days=1)
-DSO_WINDOW_DAYS = 90
-AGING_BUCKETS = ("current", "1-30", "31-60", "61-90", "90+")
-_AGING_EDGES_DAYS = [-np.inf, 0, 30, 60, 90, np.inf]
+__all__ = ["AGING_BUCKETS", "DAY", "days_past_due", "ledger_as_of", "open_mask", "resolve_as_of"]
+
 RANKABLE = ("total_amount", "avg_payment_delay_days", "overdue_amount")
-
-
-def resolve_as_of(ledger: pd.DataFrame) -> pd.Timestamp | None:
-    """Latest invoice or payment date in the ledger; ``None`` for an empty ledger."""
-    latest = pd.concat([ledger["invoice_date"], ledger["payment_date"]]).max()
-    return None if pd.isna(latest) else pd.Timestamp(latest)
-
-
-def ledger_as_of(ledger: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
-    """The ledger as it stood on ``as_of``: invoices issued by then, payments made after it not yet received."""
-    known = ledger[ledger["invoice_date"] <= as_of]
-    later = known["payment_date"] > as_of
-    if not later.any():
-        return known
-    return known.assign(payment_date=known["payment_date"].mask(later))
 
 
 def payment_delay_days(ledger: pd.DataFrame) -> pd.Series:
     """Payment date minus invoice date in days, per row (NaN for unpaid invoices)."""
     return (ledger["payment_date"] - ledger["invoice_date"]) / DAY
-
-
-def open_mask(ledger: pd.DataFrame, as_of: pd.Timestamp) -> pd.Series:
-    """True for invoices issued by ``as_of`` and not paid by then."""
-    unpaid = ledger["payment_date"].isna() | (ledger["payment_date"] > as_of)
-    return (ledger["invoice_date"] <= as_of) & unpaid
-
-
-def days_past_due(ledger: pd.DataFrame, as_of: pd.Timestamp) -> pd.Series:
-    """Whole days from due date to ``as_of`` (negative when not yet due, NaN without a due date)."""
-    return np.floor((as_of - ledger["due_date"]) / DAY)
 
 
 def invoice_number_rank(numbers: pd.Series) -> np.ndarray:
@@ -84,9 +53,9 @@ def sort_invoices(ledger: pd.DataFrame) -> pd.DataFrame:
 def compute_portfolio(ledger: pd.DataFrame, as_of: pd.Timestamp | None = None) -> dict[str, Any]:
     """Headline KPIs of a ledger as of a date (default: ``resolve_as_of``).
 
-    ``dso`` (days sales outstanding) = outstanding at ``as_of`` / amount invoiced in the 90 days up to ``as_of``
-    * 90; ``None`` when nothing positive was invoiced in that window. ``paid_on_time_share`` is the share of
-    paid invoices with a due date that were paid on or before it.
+    ``dso`` is DSO by the countback method (``balances``); ``total_collected`` is the cash received by ``as_of``
+    (a settled credit note is not cash). ``paid_on_time_share`` is the share of paid invoices with a due date
+    that were paid on or before it.
     """
     as_of = resolve_as_of(ledger) if as_of is None else pd.Timestamp(as_of)
     if as_of is None:
@@ -96,19 +65,17 @@ def compute_portfolio(ledger: pd.DataFrame, as_of: pd.Timestamp | None = None) -
     overdue_rows = open_rows & (ledger["due_date"] < as_of)
     paid = ledger["payment_date"].notna() & (ledger["payment_date"] <= as_of)
     outstanding = float(amount[open_rows].sum())
-    recent = (ledger["invoice_date"] > as_of - DSO_WINDOW_DAYS * DAY) & (ledger["invoice_date"] <= as_of)
-    recent_invoiced = float(amount[recent].sum())
     return {
         "as_of": as_of,
         "invoice_count": int(len(ledger)),
         "customer_count": int(ledger["customer_key"].nunique()),
         "total_invoiced": float(amount.sum()),
-        "total_collected": float(amount[paid].sum()),
+        "total_collected": float(amount[paid & (amount > 0)].sum()),
         "outstanding": outstanding,
         "overdue": float(amount[overdue_rows].sum()),
         "overdue_count": int(overdue_rows.sum()),
         "avg_payment_delay_days": _mean_or_none(payment_delay_days(ledger)[paid & (amount > 0)]),
-        "dso": outstanding / recent_invoiced * DSO_WINDOW_DAYS if recent_invoiced > 0 else None,
+        "dso": balances.compute_balances(ledger, as_of).dso_countback,
         "paid_on_time_share": _on_time_share(ledger[paid & (amount > 0)]),
         "first_invoice_date": _timestamp_or_none(ledger["invoice_date"].min()),
         "last_invoice_date": _timestamp_or_none(ledger["invoice_date"].max()),
@@ -165,45 +132,6 @@ def filter_ledger(
     return ledger[keep]
 
 
-def period_before(start: pd.Timestamp, end: pd.Timestamp) -> tuple[pd.Timestamp, pd.Timestamp]:
-    """The period of equal length (whole days) that ends the day before ``start``."""
-    start, end = pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize()
-    previous_end = start - DAY
-    return previous_end - (end - start), previous_end
-
-
-def previous_period(ledger: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
-    """Rows invoiced in the period of equal length just before [start, end]."""
-    previous_start, previous_end = period_before(start, end)
-    return filter_ledger(ledger, previous_start, previous_end)
-
-
-def compute_kpi_deltas(
-    ledger: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, as_of: pd.Timestamp | None = None
-) -> dict[str, dict[str, Any]]:
-    """Portfolio of [start, end] and of the equal period before it, each as of its own end, and their differences.
-
-    Returns ``{"current": {...}, "previous": {...}, "delta": {...}}``; a delta is ``None`` when either side is.
-    ``as_of`` of the current period is ``end``, capped at ``as_of`` (default: the latest date in ``ledger``;
-    pass the whole ledger's date when ``ledger`` is a filtered part, so every view balances on the same day).
-    """
-    latest = resolve_as_of(ledger) if as_of is None else pd.Timestamp(as_of)
-    previous_start, previous_end = period_before(start, end)
-    current_as_of = pd.Timestamp(end).normalize()
-    if latest is not None:
-        current_as_of = min(current_as_of, latest)
-    current = compute_portfolio(filter_ledger(ledger, start, end), as_of=current_as_of)
-    previous = compute_portfolio(filter_ledger(ledger, previous_start, previous_end), as_of=previous_end)
-    delta: dict[str, Any] = {}
-    for key, value in current.items():
-        before = previous[key]
-        if isinstance(value, (int, float)) and isinstance(before, (int, float)):
-            delta[key] = value - before
-        else:
-            delta[key] = None
-    return {"current": current, "previous": previous, "delta": delta}
-
-
 def monthly_series(ledger: pd.DataFrame, window: int = 3) -> pd.DataFrame:
     """Per calendar month: invoiced (by invoice month), collected (by payment month), invoice count, moving average.
 
@@ -251,23 +179,8 @@ def delay_distribution(ledger: pd.DataFrame) -> pd.DataFrame:
 
 
 def aging_buckets(ledger: pd.DataFrame, as_of: pd.Timestamp | None = None) -> pd.DataFrame:
-    """Open invoices by days past due: current (not yet due), 1-30, 31-60, 61-90, 90+; every bucket, in order."""
-    as_of = resolve_as_of(ledger) if as_of is None else pd.Timestamp(as_of)
-    if as_of is None:  # an empty ledger
-        open_rows, days = ledger, pd.Series(0.0, index=ledger.index)
-    else:
-        open_rows = ledger[open_mask(ledger, as_of)]
-        # An open invoice without a due date cannot be late: it counts as current.
-        days = days_past_due(open_rows, as_of).fillna(0)
-    bucket = pd.cut(days, _AGING_EDGES_DAYS, labels=list(AGING_BUCKETS), right=True)
-    grouped = open_rows["amount"].groupby(bucket, observed=False)
-    return pd.DataFrame(
-        {
-            "bucket": list(AGING_BUCKETS),
-            "invoice_count": grouped.size().reindex(AGING_BUCKETS, fill_value=0).to_numpy(dtype="int64"),
-            "amount": grouped.sum().reindex(AGING_BUCKETS, fill_value=0.0).to_numpy(dtype="float64"),
-        }
-    )
+    """Open invoices per aging bucket (``balances.aging_buckets``) at ``as_of`` (default: the ledger's latest date)."""
+    return balances.aging_buckets(ledger, resolve_as_of(ledger) if as_of is None else pd.Timestamp(as_of))
 
 
 def top_customers(stats: pd.DataFrame, by: str = "total_amount", n: int = 10) -> pd.DataFrame:
@@ -332,15 +245,19 @@ def breakdown(ledger: pd.DataFrame, by: str = "service_type", as_of: pd.Timestam
     return result.sort_values(["total_invoiced"], ascending=False, kind="stable").reset_index(drop=True)[columns]
 
 
-def customer_invoices(ledger: pd.DataFrame, customer_key: str, as_of: pd.Timestamp | None = None) -> pd.DataFrame:
-    """One customer's invoices in forecast order, with ``delay_days``, ``days_overdue`` and ``status``.
+def customer_invoices(
+    ledger: pd.DataFrame, customer_key: str, as_of: pd.Timestamp | None = None, window: int = 3
+) -> pd.DataFrame:
+    """One customer's invoices in forecast order, with ``delay_days``, ``days_overdue``, ``status``, ``moving_average``.
 
     ``days_overdue`` is the whole days an open invoice is past due at ``as_of`` (0 when not yet due, NaN when
-    paid); ``status`` is ``paid``, ``open`` or ``overdue``.
+    paid); ``status`` is ``paid``, ``open`` or ``overdue``; ``moving_average`` is the running mean of the last
+    ``window`` invoice amounts up to each invoice (the customer forecast's moving average, drawn over time).
     """
     as_of = resolve_as_of(ledger) if as_of is None else pd.Timestamp(as_of)
     rows = sort_invoices(ledger[ledger["customer_key"] == customer_key]).reset_index(drop=True)
     rows["delay_days"] = payment_delay_days(rows)
+    rows["moving_average"] = rows["amount"].rolling(window, min_periods=1).mean()
     if as_of is None:
         rows["days_overdue"] = pd.Series(dtype="float64")
         rows["status"] = pd.Series(dtype="str")

@@ -1,0 +1,82 @@
+"""The invoices behind a number on a chart: a month's invoicing or collections, an aging bucket, a customer's bar.
+
+Each function answers with the same rules as the figure it explains, so the rows add up to the bar.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from finlib.analytics.activity import invoiced_in, paid_in
+from finlib.analytics.balances import AGING_BUCKETS, aging_bucket_labels, days_past_due, open_mask
+from finlib.analytics.periods import DAY, Period, ViewDates
+
+DRILL_KINDS = ("invoiced", "collected", "aging", "overdue", "customer_invoiced")
+
+
+def with_status(rows: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+    """Rows with ``delay_days``, ``days_overdue`` (open invoices, whole days, 0 when not yet due) and ``status``."""
+    result = rows.copy()
+    result["delay_days"] = (result["payment_date"] - result["invoice_date"]) / DAY
+    is_open = open_mask(result, as_of)
+    late = days_past_due(result, as_of).clip(lower=0).where(is_open)
+    result["days_overdue"] = late
+    status = np.where(~is_open, "paid", np.where(late > 0, "overdue", "open"))
+    result["status"] = pd.Series(status, index=result.index, dtype="str")
+    return result
+
+
+def overdue_first(invoices: pd.DataFrame) -> pd.DataFrame:
+    """Invoices as a collector reads them: overdue (most days first), then open (oldest first), then paid (newest)."""
+    rank = invoices["status"].map({"overdue": 0, "open": 1, "paid": 2}).fillna(3)
+    newest_paid = -invoices["payment_date"].fillna(invoices["invoice_date"]).astype("int64")
+    key = np.where(
+        rank == 0,
+        -invoices["days_overdue"].fillna(0),
+        np.where(rank == 1, invoices["invoice_date"].astype("int64"), newest_paid),
+    )
+    order = np.lexsort((key, rank.to_numpy()))
+    return invoices.iloc[order].reset_index(drop=True)
+
+
+def month_period(month: pd.Timestamp) -> Period:
+    """The calendar month containing ``month``."""
+    start = pd.Timestamp(month).to_period("M").to_timestamp()
+    return Period(start, start + pd.offsets.MonthEnd(0))
+
+
+def drill_invoices(
+    ledger: pd.DataFrame, as_of: pd.Timestamp, kind: str, value: str, period: Period | None = None
+) -> pd.DataFrame:
+    """The invoices behind one selected bar, with status columns, overdue first.
+
+    ``kind``: ``invoiced`` or ``collected`` (``value`` a date in the month), ``aging`` (``value`` a bucket of
+    ``AGING_BUCKETS``), ``overdue`` (``value`` a customer key: its overdue invoices at ``as_of``),
+    ``customer_invoiced`` (``value`` a customer key: its invoices dated in ``period``).
+    """
+    if kind == "invoiced":
+        rows = invoiced_in(ledger, month_period(pd.Timestamp(value)))
+    elif kind == "collected":
+        rows = paid_in(ledger, month_period(pd.Timestamp(value)))
+    elif kind == "aging":
+        if value not in AGING_BUCKETS:
+            raise ValueError(f"No aging bucket {value!r}; choose one of {', '.join(AGING_BUCKETS)}.")
+        open_rows = ledger[open_mask(ledger, as_of)]
+        rows = open_rows[aging_bucket_labels(days_past_due(open_rows, as_of)).astype("str") == value]
+    elif kind == "overdue":
+        open_rows = ledger[open_mask(ledger, as_of) & (ledger["customer_key"] == value)]
+        rows = open_rows[days_past_due(open_rows, as_of) > 0]
+    elif kind == "customer_invoiced":
+        mine = ledger[ledger["customer_key"] == value]
+        rows = mine if period is None else invoiced_in(mine, period)
+    else:
+        raise ValueError(f"Cannot drill into {kind!r}; choose one of {', '.join(DRILL_KINDS)}.")
+    return overdue_first(with_status(rows, as_of))
+
+
+def view_invoices(ledger: pd.DataFrame, dates: ViewDates) -> pd.DataFrame:
+    """A view's invoices: dated in its period or open at its balance date, with status columns, overdue first."""
+    dated = (ledger["invoice_date"] >= dates.period.start) & (ledger["invoice_date"] < dates.period.end + DAY)
+    rows = ledger[open_mask(ledger, dates.as_of) | dated]
+    return overdue_first(with_status(rows, dates.as_of))

@@ -1,0 +1,106 @@
+"""Dates a view is computed for: the balance date (as of), the activity period, and the period it compares with.
+
+Balances (outstanding, overdue, aging, DSO) are *as of a date*; activity (invoiced, collected, days to pay) belongs
+to a *period* of invoice or payment dates. The two are chosen independently: no period changes a balance.
+
+- The default balance date is the ledger's latest invoice or payment date (due dates lie in the future and are not
+  evidence of how current the data is). It is taken from the whole ledger, so category filters do not move it.
+- The default period is the whole ledger: its first invoice date to the balance date.
+- A period is compared with the period of the same length (in whole days) that ends the day before it starts,
+  when that earlier period lies inside the ledger (starts on or after its first invoice date).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import pandas as pd
+
+DAY = pd.Timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Period:
+    """A closed range of whole days, ``start`` to ``end`` inclusive."""
+
+    start: pd.Timestamp
+    end: pd.Timestamp
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "start", pd.Timestamp(self.start).normalize())
+        object.__setattr__(self, "end", pd.Timestamp(self.end).normalize())
+
+    @property
+    def days(self) -> int:
+        """Number of days in the period, both ends included."""
+        return int((self.end - self.start) / DAY) + 1
+
+    def before(self) -> Period:
+        """The period of the same length that ends the day before this one starts."""
+        end = self.start - DAY
+        return Period(end - (self.end - self.start), end)
+
+
+@dataclass(frozen=True)
+class ViewDates:
+    """What a view balances on and what it compares: the answer to "as of when, over which days, against what"."""
+
+    as_of: pd.Timestamp
+    period: Period
+    previous: Period | None  # None when the period before does not lie inside the ledger
+    previous_as_of: pd.Timestamp | None  # balances compared with: as of minus the period's length
+    why_no_comparison: str | None  # a sentence when ``previous`` is None
+
+
+def resolve_as_of(ledger: pd.DataFrame) -> pd.Timestamp | None:
+    """Latest invoice or payment date in the ledger; ``None`` for an empty ledger."""
+    latest = pd.concat([ledger["invoice_date"], ledger["payment_date"]]).max()
+    return None if pd.isna(latest) else pd.Timestamp(latest).normalize()
+
+
+def period_before(start: pd.Timestamp, end: pd.Timestamp) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The period of equal length (whole days) that ends the day before ``start``."""
+    previous = Period(start, end).before()
+    return previous.start, previous.end
+
+
+def resolve_view_dates(
+    whole: pd.DataFrame,
+    start: date | pd.Timestamp | None = None,
+    end: date | pd.Timestamp | None = None,
+    as_of: date | pd.Timestamp | None = None,
+) -> ViewDates | None:
+    """The balance date, period and comparison of a view of ``whole`` (the unfiltered ledger); None when empty.
+
+    ``as_of`` defaults to the ledger's latest date, ``start`` to its first invoice date, ``end`` to the ledger's
+    latest date (so payments received after the last invoice count as collected).
+    """
+    latest = resolve_as_of(whole)
+    if latest is None:
+        return None
+    first = pd.Timestamp(whole["invoice_date"].min()).normalize()
+    balance_date = latest if as_of is None else pd.Timestamp(as_of).normalize()
+    period_start = first if start is None else pd.Timestamp(start).normalize()
+    period_end = latest if end is None else pd.Timestamp(end).normalize()
+    period_end = max(period_end, period_start)
+    period = Period(period_start, period_end)
+    previous = period.before()
+    if previous.start < first:
+        reason = (
+            f"no comparison: the {period.days} days before {_readable(period.start)} begin before the ledger's "
+            f"first invoice ({_readable(first)})"
+        )
+        return ViewDates(balance_date, period, None, None, reason)
+    return ViewDates(balance_date, period, previous, balance_date - period.days * DAY, None)
+
+
+def month_ends(first: pd.Timestamp, last: pd.Timestamp) -> pd.DatetimeIndex:
+    """The last day of every month from ``first``'s month to ``last``'s, the final one cut at ``last``."""
+    months = pd.period_range(pd.Timestamp(first).to_period("M"), pd.Timestamp(last).to_period("M"), freq="M")
+    ends = months.to_timestamp(how="end").normalize()
+    return pd.DatetimeIndex(ends.where(ends <= pd.Timestamp(last).normalize(), pd.Timestamp(last).normalize()))
+
+
+def _readable(day: pd.Timestamp) -> str:
+    return f"{day.day} {day:%b %Y}"

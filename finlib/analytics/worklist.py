@@ -1,0 +1,90 @@
+"""The analyst's worklist: one row per customer with balances, how they pay, what comes next, and a payer rating.
+
+Balances are as of the balance date; payment behaviour is over the invoices paid by then. The payer rating
+(also in the README) uses the on-time share and the average days late (payment date - due date):
+
+- ``good``: at least 80 % of invoices paid by the due date and, on average, at most 5 days late;
+- ``poor``: under 50 % paid by the due date, or on average more than 30 days late;
+- ``average``: anything in between; no rating (``None``) before the first payment.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from finlib.analytics.activity import payments
+from finlib.analytics.balances import days_past_due, ledger_as_of, open_mask
+from finlib.analytics.customer_stats import compute_customer_stats
+from finlib.analytics.periods import DAY
+
+GOOD_ON_TIME_SHARE = 0.8
+GOOD_DAYS_LATE = 5.0
+POOR_ON_TIME_SHARE = 0.5
+POOR_DAYS_LATE = 30.0
+RECENT_PAYMENTS = 3
+RATINGS = ("good", "average", "poor")
+WORKLIST_COLUMNS = (
+    "customer", "customer_key", "outstanding", "overdue", "open_invoices", "oldest_open_invoice",
+    "days_past_due", "avg_days_to_pay", "recent_days_to_pay", "avg_days_late", "on_time_share", "trend",
+    "next_payment_date", "rating",
+)  # fmt: skip
+
+
+def payer_rating(on_time_share: pd.Series, avg_days_late: pd.Series) -> pd.Series:
+    """good / average / poor per customer by the rule in the module docstring; None without a payment."""
+    known = on_time_share.notna() & avg_days_late.notna()
+    good = (on_time_share >= GOOD_ON_TIME_SHARE) & (avg_days_late <= GOOD_DAYS_LATE)
+    poor = (on_time_share < POOR_ON_TIME_SHARE) | (avg_days_late > POOR_DAYS_LATE)
+    rating = np.where(good, "good", np.where(poor, "poor", "average"))
+    return pd.Series(rating, index=on_time_share.index, dtype="object").where(known, None)
+
+
+def compute_worklist(
+    ledger: pd.DataFrame, as_of: pd.Timestamp, *, window: int = 3, trend_threshold: float = 0.05
+) -> pd.DataFrame:
+    """Every customer of ``ledger`` (issued by ``as_of``), largest overdue first, then largest open balance."""
+    known = ledger_as_of(ledger, as_of)
+    if known.empty:
+        return pd.DataFrame({column: pd.Series(dtype="object") for column in WORKLIST_COLUMNS})
+    stats = compute_customer_stats(known, window=window, trend_threshold=trend_threshold, as_of=as_of)
+    by_key = stats.set_index("customer_key")
+    open_rows = known[open_mask(known, as_of)]
+    late = days_past_due(open_rows, as_of).where(lambda days: days > 0)
+    open_groups = open_rows.assign(late=late).groupby("customer_key")
+    paid = known[payments(known)].sort_values("payment_date", kind="stable")
+    delays = (paid["payment_date"] - paid["invoice_date"]) / DAY
+    days_late = ((paid["payment_date"] - paid["due_date"]) / DAY).where(paid["due_date"].notna())
+    paid = paid.assign(delay=delays, days_late=days_late)
+    recent = paid.groupby("customer_key").tail(RECENT_PAYMENTS).groupby("customer_key")["delay"].mean()
+    keys = by_key.index
+    table = pd.DataFrame(
+        {
+            "customer": by_key["customer"],
+            "customer_key": keys,
+            "outstanding": by_key["outstanding_amount"].astype("float64"),
+            "overdue": by_key["overdue_amount"].astype("float64"),
+            "open_invoices": open_groups.size().reindex(keys, fill_value=0).astype("int64"),
+            "oldest_open_invoice": open_groups["invoice_date"].min().reindex(keys),
+            "days_past_due": open_groups["late"].max().reindex(keys),
+            "avg_days_to_pay": by_key["avg_payment_delay_days"].astype("float64"),
+            "recent_days_to_pay": recent.reindex(keys),
+            "avg_days_late": paid.groupby("customer_key")["days_late"].mean().reindex(keys),
+            "on_time_share": by_key["on_time_share"].astype("float64"),
+            "trend": by_key["trend"],
+            "next_payment_date": by_key["predicted_next_payment_date"],
+        },
+        index=keys,
+    )
+    table["rating"] = payer_rating(table["on_time_share"], table["avg_days_late"])
+    table = table.sort_values("customer", key=lambda names: names.str.casefold(), kind="stable")
+    table = table.sort_values(["overdue", "outstanding"], ascending=False, kind="stable")
+    return table.reset_index(drop=True)[list(WORKLIST_COLUMNS)]
+
+
+def search_worklist(worklist: pd.DataFrame, text: str) -> pd.DataFrame:
+    """Rows whose customer name contains ``text`` (case-insensitive); every row for empty text."""
+    needle = (text or "").strip().casefold()
+    if not needle:
+        return worklist
+    return worklist[worklist["customer"].astype("str").str.casefold().str.contains(needle, regex=False)]

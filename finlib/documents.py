@@ -1,0 +1,220 @@
+"""Documents leaving the app: an Excel workbook of the current view and a PDF report to forward to a CFO.
+
+Both are built from finlib's own results (a ``KpiReport``, the aging table, the monthly trend, the worklist and
+the invoices) and from nothing else, so they say what the pages say. The workbook keeps numbers and dates as
+cells of those types and neutralises text that a spreadsheet would run as a formula. The PDF draws its tables
+and bar charts natively (fpdf2), so it needs no browser or image renderer; it uses DejaVu Sans when the system
+has it (every Unicode name prints) and the PDF core font otherwise (characters outside Latin-1 become "?").
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from finlib.analytics.kpis import KpiReport
+from finlib.export import escape_formulas
+
+AGING_TITLES = {"current": "Not yet due", "1-30": "1-30", "31-60": "31-60", "61-90": "61-90", "over_90": "Over 90"}
+UNICODE_FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+UNICODE_BOLD_FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")
+PDF_WORKLIST_ROWS = 15
+SHEET_ROWS_MAX = 1_048_575  # Excel's limit, less the header
+
+
+@dataclass(frozen=True)
+class ReportInputs:
+    """Everything a report shows: one view of one project."""
+
+    project: str
+    report: KpiReport
+    aging: pd.DataFrame  # bucket, invoice_count, amount
+    monthly: pd.DataFrame  # kpis.monthly_kpis
+    worklist: pd.DataFrame  # worklist.compute_worklist
+    invoices: pd.DataFrame  # invoice rows with status columns
+    currency: str = ""
+
+
+def kpi_rows(report: KpiReport) -> pd.DataFrame:
+    """The KPIs as rows: section, KPI, value (a number, or empty), unit."""
+    balances, activity = report.balances, report.activity
+    rows = [
+        ("Balances", "Outstanding", balances.outstanding, "amount"),
+        ("Balances", "Overdue", balances.overdue, "amount"),
+        ("Balances", "Open invoices", balances.open_invoices, "count"),
+        ("Balances", "Overdue share", balances.overdue_share, "fraction"),
+        ("Balances", "DSO (countback)", balances.dso_countback, "days"),
+        ("Balances", "Best possible DSO", balances.best_possible_dso, "days"),
+        ("Balances", "ADD (average days delinquent)", balances.add, "days"),
+        ("Balances", "Average days past due (overdue invoices)", balances.avg_days_past_due, "days"),
+        ("Activity", "Invoiced", activity.invoiced, "amount"),
+        ("Activity", "Collected (cash received)", activity.collected, "amount"),
+        ("Activity", "CEI", activity.cei, "percent"),
+        ("Activity", "Average days to pay", activity.avg_days_to_pay, "days"),
+        ("Activity", "Weighted average days to pay", activity.weighted_days_to_pay, "days"),
+        ("Activity", "Paid on time", activity.on_time_share, "fraction"),
+    ]
+    frame = pd.DataFrame(rows, columns=["Section", "KPI", "Value", "Unit"])
+    frame["Value"] = pd.to_numeric(frame["Value"], errors="coerce")
+    return frame
+
+
+def _header(inputs: ReportInputs) -> pd.DataFrame:
+    dates = inputs.report.dates
+    rows = [
+        ("Project", inputs.project),
+        ("Balances as of", dates.as_of.date()),
+        ("Activity from", dates.period.start.date()),
+        ("Activity to", dates.period.end.date()),
+        ("Currency", inputs.currency or "as in the ledger"),
+    ]
+    return pd.DataFrame(rows, columns=["Item", "Value"])
+
+
+def _aging_table(aging: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "Days past due": [AGING_TITLES.get(bucket, bucket) for bucket in aging["bucket"]],
+            "Invoices": aging["invoice_count"].astype("int64"),
+            "Open amount": aging["amount"].astype("float64"),
+        }
+    )
+
+
+def build_workbook(inputs: ReportInputs) -> bytes:
+    """An .xlsx with sheets View, KPIs, Aging, Monthly, Worklist, Invoices (numbers as numbers, formulas inert)."""
+    sheets = {
+        "View": _header(inputs),
+        "KPIs": kpi_rows(inputs.report),
+        "Aging": _aging_table(inputs.aging),
+        "Monthly": inputs.monthly,
+        "Worklist": inputs.worklist.drop(columns=["customer_key"], errors="ignore"),
+        "Invoices": inputs.invoices.head(SHEET_ROWS_MAX),
+    }
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="openpyxl", date_format="YYYY-MM-DD", datetime_format="YYYY-MM-DD") as writer:
+        for name, frame in sheets.items():
+            escape_formulas(frame).to_excel(writer, sheet_name=name, index=False)
+            sheet = writer.sheets[name]
+            for column in sheet.columns:
+                width = max(len(str(cell.value or "")) for cell in column[:200])
+                sheet.column_dimensions[column[0].column_letter].width = min(max(width + 2, 10), 48)
+            sheet.freeze_panes = "A2"
+    return buffer.getvalue()
+
+
+def _number(value: float | None, unit: str) -> str:
+    if value is None or pd.isna(value):
+        return "-"
+    if unit == "amount":
+        return f"{value:,.2f}"
+    if unit == "fraction":
+        return f"{value * 100:.1f}%"
+    if unit == "percent":
+        return f"{value:.1f}"
+    if unit == "count":
+        return f"{int(value):,}"
+    return f"{value:,.1f}"
+
+
+def _day(value: object) -> str:
+    if value is None or pd.isna(value):
+        return "-"
+    stamp = pd.Timestamp(value)
+    return f"{stamp.day} {stamp:%b %Y}"
+
+
+def build_pdf(inputs: ReportInputs) -> bytes:
+    """A PDF report: the view's dates, KPI tables, aging and monthly bar charts, and the top of the worklist."""
+    from fpdf import FPDF  # imported here: only the export needs it
+
+    pdf = FPDF(orientation="portrait", unit="mm", format="A4")
+    pdf.set_auto_page_break(auto=True, margin=12)
+    family = "Helvetica"
+    if UNICODE_FONT.is_file() and UNICODE_BOLD_FONT.is_file():
+        pdf.add_font("DejaVu", "", str(UNICODE_FONT))
+        pdf.add_font("DejaVu", "B", str(UNICODE_BOLD_FONT))
+        family = "DejaVu"
+
+    def text(value: str) -> str:
+        return value if family == "DejaVu" else value.encode("latin-1", "replace").decode("latin-1")
+
+    pdf.add_page()
+    dates = inputs.report.dates
+    pdf.set_font(family, "B", 16)
+    pdf.cell(0, 9, text(f"Receivables report: {inputs.project}"), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(family, "", 10)
+    currency = f"Amounts in {inputs.currency}, including tax." if inputs.currency else "Amounts include tax."
+    pdf.multi_cell(
+        0,
+        5,
+        text(
+            f"Balances as of {_day(dates.as_of)}. Activity from {_day(dates.period.start)} to "
+            f"{_day(dates.period.end)}. {currency}"
+        ),
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
+    pdf.ln(2)
+    kpis = kpi_rows(inputs.report)
+    for section in ("Balances", "Activity"):
+        pdf.set_font(family, "B", 12)
+        pdf.cell(0, 7, section, new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font(family, "", 10)
+        for row in kpis[kpis["Section"] == section].itertuples(index=False):
+            pdf.cell(95, 6, text(str(row.KPI)), border="B")
+            pdf.cell(45, 6, _number(row.Value, str(row.Unit)), border="B", align="R", new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(2)
+    aging = _aging_table(inputs.aging)
+    _bar_chart(pdf, family, "Aging of open invoices", list(aging["Days past due"]), list(aging["Open amount"]))
+    months = inputs.monthly.tail(12)
+    labels = [f"{month:%b %y}" for month in months["month"]]
+    _bar_chart(pdf, family, "Collected per month (cash received)", labels, list(months["collected"]))
+    pdf.add_page()
+    pdf.set_font(family, "B", 12)
+    pdf.cell(0, 7, "Worklist: largest overdue first", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(family, "B", 9)
+    widths = (70, 30, 30, 25, 25)
+    for width, title in zip(widths, ("Customer", "Outstanding", "Overdue", "Days late", "Rating"), strict=True):
+        pdf.cell(width, 6, title, border="B")
+    pdf.ln()
+    pdf.set_font(family, "", 9)
+    for row in inputs.worklist.head(PDF_WORKLIST_ROWS).itertuples(index=False):
+        cells = (
+            text(str(row.customer))[:40],
+            _number(row.outstanding, "amount"),
+            _number(row.overdue, "amount"),
+            _number(row.days_past_due, "count"),
+            str(row.rating or "-"),
+        )
+        for width, cell in zip(widths, cells, strict=True):
+            pdf.cell(width, 6, cell, border="B")
+        pdf.ln()
+    return bytes(pdf.output())
+
+
+def _bar_chart(pdf: object, family: str, title: str, labels: list[str], values: list[float]) -> None:
+    """Vertical bars with their labels and values, drawn with rectangles (negative values as zero-height)."""
+    from fpdf import FPDF
+
+    assert isinstance(pdf, FPDF)
+    pdf.set_font(family, "B", 12)
+    pdf.cell(0, 7, title, new_x="LMARGIN", new_y="NEXT")
+    height, width = 40.0, 180.0
+    top = pdf.get_y() + 4
+    largest = max([value for value in values if value == value] + [1.0])
+    slot = width / max(len(values), 1)
+    pdf.set_font(family, "", 7)
+    for index, (label, value) in enumerate(zip(labels, values, strict=True)):
+        bar = max(float(value), 0.0) / largest * height
+        x = pdf.l_margin + index * slot + slot * 0.15
+        pdf.set_fill_color(31, 95, 168)
+        pdf.rect(x, top + height - bar, slot * 0.7, bar, style="F")
+        pdf.set_xy(x - slot * 0.15, top + height - bar - 4)
+        pdf.cell(slot, 4, f"{value:,.0f}", align="C")
+        pdf.set_xy(x - slot * 0.15, top + height + 1)
+        pdf.cell(slot, 4, label, align="C")
+    pdf.set_xy(pdf.l_margin, top + height + 8)

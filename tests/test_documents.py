@@ -1,0 +1,67 @@
+"""The Excel workbook and the PDF report (finlib.documents): the view's numbers as numbers, formulas inert, readable content."""
+
+from __future__ import annotations
+
+import io
+
+import openpyxl
+import pytest
+from ledger_frames import make_ledger
+
+from finlib.analytics.balances import aging_buckets
+from finlib.analytics.drilldown import view_invoices
+from finlib.analytics.kpis import compute_kpis, monthly_kpis
+from finlib.analytics.periods import resolve_view_dates
+from finlib.analytics.worklist import compute_worklist
+from finlib.documents import ReportInputs, build_pdf, build_workbook
+
+
+@pytest.fixture
+def inputs() -> ReportInputs:
+    ledger = make_ledger(
+        [
+            {"customer_name": '=HYPERLINK("http://x")', "invoice_date": "2025-01-10", "amount": 1000.0},
+            {"customer_name": "Zoë Ærø", "invoice_date": "2025-02-10", "amount": 250.5, "payment_date": "2025-03-01"},
+            {"customer_name": "Zoë Ærø", "invoice_date": "2025-03-10", "amount": 400.0},
+        ]
+    )
+    dates = resolve_view_dates(ledger)
+    assert dates is not None
+    return ReportInputs(
+        project="tiny",
+        report=compute_kpis(ledger, dates),
+        aging=aging_buckets(ledger, dates.as_of),
+        monthly=monthly_kpis(ledger, dates.period),
+        worklist=compute_worklist(ledger, dates.as_of),
+        invoices=view_invoices(ledger, dates),
+        currency="EUR",
+    )
+
+
+def test_the_workbook_has_every_sheet_with_numbers_as_numbers_and_no_live_formula(inputs: ReportInputs) -> None:
+    book = openpyxl.load_workbook(io.BytesIO(build_workbook(inputs)))
+    assert book.sheetnames == ["View", "KPIs", "Aging", "Monthly", "Worklist", "Invoices"]
+    kpis = {row[1]: row[2] for row in book["KPIs"].iter_rows(min_row=2, values_only=True)}
+    assert kpis["Outstanding"] == pytest.approx(1400.0)
+    assert isinstance(kpis["Outstanding"], (int, float)), "a number cell, not text"
+    aging = list(book["Aging"].iter_rows(min_row=2, values_only=True))
+    assert [row[0] for row in aging] == ["Not yet due", "1-30", "31-60", "61-90", "Over 90"]
+    assert sum(row[2] for row in aging) == pytest.approx(1400.0)
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", (sheet.title, cell.coordinate, cell.value)
+    names = [row[0] for row in book["Worklist"].iter_rows(min_row=2, values_only=True)]
+    assert '\'=HYPERLINK("http://x")' in names and "Zoë Ærø" in names
+
+
+def test_the_pdf_report_carries_the_view_and_its_kpis(inputs: ReportInputs) -> None:
+    pdf = build_pdf(inputs)
+    assert pdf.startswith(b"%PDF-")
+    from pypdf import PdfReader  # noqa: PLC0415 - test-only reader
+
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    assert "Receivables report: tiny" in text
+    assert "Amounts in EUR" in text
+    assert "1,400.00" in text
+    assert "Zoë Ærø" in text or "Zo? ?r?" in text

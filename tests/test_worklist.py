@@ -1,0 +1,108 @@
+"""The worklist, drill-down and view invoices: one row per customer, the invoices behind a bar, overdue first."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from ledger_frames import make_ledger
+
+from finlib.analytics.drilldown import drill_invoices, overdue_first, view_invoices, with_status
+from finlib.analytics.periods import resolve_view_dates
+from finlib.analytics.worklist import compute_worklist, payer_rating, search_worklist
+
+AS_OF = pd.Timestamp("2025-03-31")
+
+
+@pytest.fixture
+def ledger() -> pd.DataFrame:
+    """Terms 30 days. Alpha pays on time; Beta pays late and owes; Gamma has never paid."""
+    rows = [
+        ("Alpha", "2025-01-10", 1000.0, "2025-02-05"),
+        ("Alpha", "2025-02-10", 1000.0, "2025-03-08"),
+        ("Alpha", "2025-03-10", 500.0, None),
+        ("Beta", "2025-01-05", 300.0, "2025-03-20"),
+        ("Beta", "2025-01-20", 700.0, None),
+        ("Beta", "2025-02-01", 200.0, None),
+        ("Gamma", "2025-03-25", 50.0, None),
+    ]
+    return make_ledger([{"customer_name": n, "invoice_date": d, "amount": a, "payment_date": p} for n, d, a, p in rows])
+
+
+def test_the_worklist_lists_every_customer_largest_overdue_first(ledger: pd.DataFrame) -> None:
+    table = compute_worklist(ledger, AS_OF)
+    assert table["customer"].tolist() == ["Beta", "Alpha", "Gamma"]
+    beta = table.iloc[0]
+    assert beta["outstanding"] == pytest.approx(900)
+    assert beta["overdue"] == pytest.approx(900)
+    assert beta["open_invoices"] == 2
+    assert beta["oldest_open_invoice"] == pd.Timestamp("2025-01-20")
+    assert beta["days_past_due"] == 40  # due 19 Feb
+    assert beta["avg_days_to_pay"] == pytest.approx(74)
+    assert beta["avg_days_late"] == pytest.approx(44)
+    assert beta["rating"] == "poor"
+    alpha = table.iloc[1]
+    assert alpha["overdue"] == 0 and alpha["outstanding"] == pytest.approx(500)
+    assert alpha["avg_days_to_pay"] == pytest.approx(26)
+    assert alpha["rating"] == "good"
+    gamma = table.iloc[2]
+    assert gamma["rating"] is None, "no payment yet: no rating"
+
+
+@pytest.mark.parametrize(
+    ("on_time", "days_late", "expected"),
+    [
+        (0.8, 5.0, "good"),
+        (0.95, 6.0, "average"),
+        (0.79, 0.0, "average"),
+        (0.5, 30.0, "average"),
+        (0.49, 0.0, "poor"),
+        (1.0, 31.0, "poor"),
+        (None, None, None),
+    ],
+)
+def test_the_payer_rating_rule(on_time: float | None, days_late: float | None, expected: str | None) -> None:
+    rating = payer_rating(pd.Series([on_time], dtype="float64"), pd.Series([days_late], dtype="float64"))
+    assert rating.iloc[0] == expected
+
+
+def test_search_finds_customers_by_part_of_the_name_in_any_case(ledger: pd.DataFrame) -> None:
+    table = compute_worklist(ledger, AS_OF)
+    assert search_worklist(table, "ETA")["customer"].tolist() == ["Beta"]
+    assert len(search_worklist(table, "  ")) == 3
+
+
+def test_invoices_read_overdue_first_then_open_then_paid(ledger: pd.DataFrame) -> None:
+    rows = overdue_first(with_status(ledger, AS_OF))
+    assert rows["status"].tolist() == ["overdue", "overdue", "open", "open", "paid", "paid", "paid"]
+    assert rows["days_overdue"].iloc[:2].tolist() == [40, 28]
+
+
+@pytest.mark.parametrize(
+    ("kind", "value", "expected_amounts"),
+    [
+        ("invoiced", "2025-01-01", [300.0, 700.0, 1000.0]),
+        ("collected", "2025-03-15", [300.0, 1000.0]),
+        ("aging", "31-60", [700.0]),
+        ("aging", "1-30", [200.0]),
+        ("aging", "current", [500.0, 50.0]),
+        ("overdue", "beta", [700.0, 200.0]),
+    ],
+)
+def test_a_drill_down_returns_exactly_the_invoices_behind_the_bar(
+    ledger: pd.DataFrame, kind: str, value: str, expected_amounts: list[float]
+) -> None:
+    rows = drill_invoices(ledger, AS_OF, kind, value)
+    assert sorted(rows["amount"].tolist()) == sorted(expected_amounts)
+
+
+def test_an_unknown_drill_down_is_refused_in_words(ledger: pd.DataFrame) -> None:
+    with pytest.raises(ValueError, match="choose one of"):
+        drill_invoices(ledger, AS_OF, "aging", "90+")
+
+
+def test_the_views_invoices_are_those_of_the_period_and_those_open(ledger: pd.DataFrame) -> None:
+    dates = resolve_view_dates(ledger, pd.Timestamp("2025-03-01"), AS_OF, AS_OF)
+    assert dates is not None
+    rows = view_invoices(ledger, dates)
+    # Open at 31 Mar: 500, 700, 200, 50; dated in March: 500, 50.
+    assert sorted(rows["amount"].tolist()) == [50.0, 200.0, 500.0, 700.0]
