@@ -24,6 +24,7 @@ st.set_page_config(
 PAGES = {
     "Analysis": [
         st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
+        st.Page("pages/worklist.py", title="Worklist", icon=":material/checklist:"),
         st.Page("pages/customers.py", title="Customers", icon=":material/group:"),
         st.Page("pages/forecast.py", title="Forecast", icon=":material/query_stats:"),
         st.Page("pages/chat.py", title="Chat", icon=":material/forum:"),
@@ -35,7 +36,7 @@ PAGES = {
     ],
 }
 
-FILTERED_PAGES = {"Overview", "Customers"}
+FILTERED_PAGES = {"Overview", "Worklist", "Customers"}
 
 page = st.navigation(PAGES)
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 import streamlit as st
 
-from finlib.analytics.measures import resolve_as_of
+from finlib.analytics.drilldown import overdue_first
 from finlib.export import export_csv
-from ui import charts, data, forecast_data, forecast_view, tables, wording
+from ui import charts, data, forecast_data, forecast_view, tables, url_state, wording
 from ui.actions import require_ready
 from ui.auth import record_export
 from ui.format import (
@@ -48,17 +50,26 @@ if stats.empty:
     st.stop()
 
 labels = dict(zip(stats["customer_key"], stats["customer"], strict=True))
+by_alias = dict(zip(stats["alias"].astype(str), stats["customer_key"], strict=True)) if "alias" in stats else {}
+# Which customer: one opened from the worklist, else the page address (on arrival), else the one shown before,
+# else the top customer by revenue (the most useful first view). Keys survive presentation mode.
+opened = st.session_state.pop(url_state.OPEN_CUSTOMER_STATE, None)
+from_url = by_alias.get(st.query_params.get(url_state.CUSTOMER, ""))
 chosen = st.session_state.get("customers_select")
-if chosen not in labels:
-    # The top customer by revenue is the most useful first view; keys survive presentation mode.
+if opened in labels:
+    st.session_state["customers_select"] = opened
+elif from_url in labels and chosen is None:
+    st.session_state["customers_select"] = from_url
+elif chosen not in labels:
     st.session_state["customers_select"] = stats.sort_values("total_amount", ascending=False)["customer_key"].iloc[0]
 customer_key = st.selectbox(
-    f"Customer ({format_count(len(labels))} in this selection; type to search)",
+    f"Customer ({wording.plural(len(labels), 'customer')} in this selection; type to search)",
     list(labels),
     format_func=lambda key: labels.get(key, "?"),
     key="customers_select",
 )
 row = stats.loc[stats["customer_key"] == customer_key].iloc[0]
+url_state.write(url_state.CUSTOMER, str(row["alias"]) if "alias" in row and row["alias"] else None)
 invoices = data.compute_customer_invoices(*cache_key, customer_key, settings.moving_avg_window)
 
 trend = row["trend"]
@@ -92,8 +103,9 @@ outlook[0].metric(
     border=True,
     help=f"Mean of the last {settings.moving_avg_window} invoices (the moving average).",
 )
-# The ledger's own "today": a predicted date behind it is not a future event, so the card says what it means.
-as_of = resolve_as_of(context.loaded().ledger)
+# The view's balance date: a predicted date behind it is not a future event, so the card says what it means.
+dates = data.compute_view_dates(*cache_key)
+as_of = dates.as_of if dates is not None else None
 past = wording.describe_past_prediction(
     row["predicted_next_payment_date"], as_of, row["outstanding_amount"], row["overdue_amount"]
 )
@@ -158,14 +170,24 @@ with right:
             charts.customer_delays_figure(paid, row["avg_payment_delay_days"]), key="customers_delays_chart"
         )
 
-st.markdown("**Invoices**")
-table = tables.invoice_table(invoices)
+st.markdown(
+    f"**Invoices** ({wording.plural(len(invoices), 'invoice')}, overdue first; status as of {format_date(as_of)})"
+)
+table = tables.invoice_table(overdue_first(invoices), with_customer=True)
 shown, column_config = tables.invoice_display(table)
-st.dataframe(shown, column_config=column_config, hide_index=True, key="customers_invoices", placeholder=MISSING_TEXT)
+st.dataframe(
+    shown.drop(columns=["Customer"]),
+    column_config=column_config,
+    hide_index=True,
+    key="customers_invoices",
+    placeholder=MISSING_TEXT,
+    height=min(38 + 35 * max(len(shown), 1), 600),
+)
+slug = re.sub(r"[^0-9A-Za-z]+", "-", str(row["customer"])).strip("-").lower() or "customer"
 st.download_button(
     "Download invoices (CSV)",
     lambda: export_csv(table),  # built when clicked, not on every run
-    file_name=f"{project.name}-customer-invoices.csv",
+    file_name=f"{project.name}-{slug}-invoices-{as_of:%Y-%m-%d}.csv" if as_of is not None else f"{slug}.csv",
     mime="text/csv",
     icon=":material/download:",
     key="customers_download",

@@ -1,123 +1,117 @@
-"""Overview: the portfolio's KPIs with deltas, monthly invoicing and collections, delays, aging, top customers."""
+"""Overview: balances as of a date and activity over a period, their monthly trend, aging, delays, rankings."""
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
-from ui import charts, data, wording
+from ui import charts, data, drill, exports, wording
 from ui.actions import require_ready
-from ui.format import (
-    format_compact,
-    format_count,
-    format_date,
-    format_delta_amount,
-    format_delta_days,
-    format_number,
-)
+from ui.format import format_date
+from ui.kpi_cards import ACTIVITY_CARDS, BALANCE_CARDS, TREND_CHOICES, render_cards
 from ui.sidebar import page_context
 
 context = page_context()
 st.title("Overview")
 require_ready(context, "overview")
 project = context.project
-settings = context.settings
+cache_key = (context.services, project.name, project.version, context.fingerprint, context.presentation)
 
-overview = data.compute_overview(
-    context.services,
-    project.name,
-    project.version,
-    context.fingerprint,
-    context.presentation,
-    context.filters,
-    settings.moving_avg_window,
-    settings.trend_threshold,
-)
-current, previous = overview.kpis["current"], overview.kpis["previous"]
-if overview.invoice_count == 0:
+overview = data.compute_overview(*cache_key, context.filters)
+if overview is None:
+    st.info("This ledger has no invoices yet.", icon=":material/filter_alt_off:")
+    st.stop()
+report = overview.report
+dates = report.dates
+period = dates.period
+st.caption(wording.describe_view(report))
+
+st.subheader(f"Balances as of {format_date(dates.as_of)}")
+render_cards(BALANCE_CARDS, report.balances, report.previous_balances, key="overview_balance")
+st.subheader(f"Activity, {format_date(period.start)} – {format_date(period.end)}")
+if overview.invoice_count == 0 and report.activity.paid_count == 0:
     st.info(
-        "No invoices match the filters. Widen the date range or clear a filter in the sidebar.",
+        "No invoices dated and no payments received in this period. Widen the period or clear a filter in the "
+        "sidebar; the balances above do not depend on it.",
         icon=":material/filter_alt_off:",
     )
-    st.stop()
-
-compare = overview.comparable
-period = f"{format_date(current['first_invoice_date'])} – {format_date(current['last_invoice_date'])}"
-st.caption(
-    f"{format_count(current['invoice_count'])} invoices from {format_count(current['customer_count'])} customers, "
-    f"{period}; balances as of {format_date(current['as_of'])}. "
-    + "Amounts include tax, in the ledger's currency. "
-    + (
-        "Changes are against the period of the same length just before."
-        if compare
-        else "Choose a period in the sidebar (e.g. 6 months) to compare with the months before."
-    )
-)
-
-
-# (label, key in the portfolio, shown as an amount or as days, lower is better, help)
-KPI_CARDS = (
-    ("Invoiced", "total_invoiced", "amount", False,
-     "Total of invoice amounts (including tax; credit notes negative) in the period."),
-    ("Collected", "total_collected", "amount", False, "Amount of the period's invoices paid by the balance date."),
-    ("Outstanding", "outstanding", "amount", True, "Invoices not paid by the balance date."),
-    ("Overdue", "overdue", "amount", True,
-     f"Unpaid and past due at the balance date ({format_count(current['overdue_count'])} invoices)."),
-    ("Avg days to pay", "avg_payment_delay_days", "days", True,
-     "Mean days from invoice date to payment date over paid invoices."),
-    ("DSO, days", "dso", "days", True,
-     "Days sales outstanding: outstanding ÷ amount invoiced in the last 90 days × 90."),
-)  # fmt: skip
-
-for card, (label, key, unit, lower_is_better, help_text) in zip(st.columns(len(KPI_CARDS)), KPI_CARDS, strict=True):
-    show, change = (format_compact, format_delta_amount) if unit == "amount" else (format_number, format_delta_days)
-    card.metric(
-        label,
-        show(current[key]),
-        change(current[key], previous[key]) if compare else None,
-        delta_color="inverse" if lower_is_better else "normal",
-        help=help_text,
-        border=True,
-    )
+render_cards(ACTIVITY_CARDS, report.activity, report.previous_activity, key="overview_activity")
 
 missing_payments = wording.describe_missing_payments(overview.invoice_count, len(overview.delays))
-if missing_payments:
+if missing_payments and overview.invoice_count:
     st.info(missing_payments, icon=":material/hourglass_empty:")
 
-st.subheader("Invoiced and collected per month")
-st.plotly_chart(charts.monthly_figure(overview.monthly), key="overview_monthly_chart")
-st.caption(f"Moving average over {settings.moving_avg_window} months. Collected is counted in the month paid.")
+left, right = st.columns(2)
+with left:
+    st.subheader("Invoiced and collected per month")
+    monthly_event = st.plotly_chart(
+        charts.monthly_figure(overview.monthly),
+        key="overview_monthly_chart",
+        on_select="rerun",
+        selection_mode="points",
+    )
+    st.caption("Collected is cash received in the month, whichever month the invoice was issued in. Click a bar.")
+with right:
+    st.subheader("KPI trend, month by month")
+    choice = st.selectbox(
+        "KPI",
+        list(TREND_CHOICES),
+        format_func=lambda column: TREND_CHOICES[column][0],
+        key="overview_trend_metric",
+        label_visibility="collapsed",
+    )
+    label, share = TREND_CHOICES[choice]
+    st.plotly_chart(charts.trend_figure(overview.monthly, choice, label, share=share), key="overview_trend_chart")
+    st.caption("Balances as of each month end (the last month up to the period's end); activity within the month.")
 
 left, right = st.columns(2)
 with left:
-    st.subheader("Days to pay")
-    if overview.delays.empty:
-        st.info(
-            "No paid invoices in this selection yet, so there are no payment delays to show.",
-            icon=":material/hourglass_empty:",
+    st.subheader(f"Aging of open invoices, {format_date(dates.as_of)}")
+    aging_event = None
+    if overview.aging["invoice_count"].sum() == 0:
+        st.success("Nothing is open on this date.", icon=":material/task_alt:")
+    else:
+        aging_event = st.plotly_chart(
+            charts.aging_figure(overview.aging), key="overview_aging_chart", on_select="rerun", selection_mode="points"
         )
+with right:
+    st.subheader("Days to pay, invoices paid in the period")
+    if overview.delays.empty:
+        st.info("No invoice was paid in this period.", icon=":material/hourglass_empty:")
     else:
         st.plotly_chart(
-            charts.delay_histogram_figure(overview.delays["delay_days"], current["avg_payment_delay_days"]),
+            charts.delay_histogram_figure(overview.delays["delay_days"], report.activity.avg_days_to_pay),
             key="overview_delay_chart",
         )
-with right:
-    st.subheader("Aging of open invoices")
-    if overview.aging["invoice_count"].sum() == 0:
-        st.success("Nothing is open: every invoice in this selection is paid.", icon=":material/task_alt:")
-    else:
-        st.plotly_chart(charts.aging_figure(overview.aging), key="overview_aging_chart")
 
 left, right = st.columns(2)
 with left:
-    st.subheader("Top customers by revenue")
-    ranking = overview.top_by_revenue.rename(columns={"customer": "name", "total_amount": "value"})
-    st.plotly_chart(charts.ranking_figure(ranking, value_label="Invoiced"), key="overview_top_revenue_chart")
+    st.subheader("Top customers, invoiced in the period")
+    ranking = overview.top_invoiced.rename(columns={"customer": "name"})
+    revenue_event = st.plotly_chart(
+        charts.ranking_figure(ranking, value_label="Invoiced"),
+        key="overview_top_revenue_chart",
+        on_select="rerun",
+        selection_mode="points",
+    )
 with right:
-    st.subheader("Slowest payers")
-    if overview.top_by_delay.empty:
-        st.info("No paid invoices yet, so no customer has a payment delay.", icon=":material/hourglass_empty:")
+    st.subheader(f"Most overdue, {format_date(dates.as_of)}")
+    overdue_event = None
+    if overview.most_overdue.empty:
+        st.success("No customer has anything overdue on this date.", icon=":material/task_alt:")
     else:
-        ranking = overview.top_by_delay.rename(columns={"customer": "name", "avg_payment_delay_days": "value"})
-        st.plotly_chart(
-            charts.ranking_figure(ranking, value_label="Average days to pay", days=True), key="overview_top_delay_chart"
+        ranking = overview.most_overdue.rename(columns={"customer": "name"})
+        overdue_event = st.plotly_chart(
+            charts.ranking_figure(ranking, value_label="Overdue"),
+            key="overview_top_overdue_chart",
+            on_select="rerun",
+            selection_mode="points",
         )
+
+ranked = pd.concat([overview.top_invoiced, overview.most_overdue])
+keys = dict(zip(ranked["alias"], ranked["customer_key"], strict=True))
+selection = drill.selected_bar(keys, monthly_event, aging_event, revenue_event, overdue_event)
+if selection is not None:
+    drill.render_drilldown(context, selection, dates)
+
+exports.render_export_buttons(context, overview, key="overview")

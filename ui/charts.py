@@ -12,7 +12,7 @@ COLLECTED_COLOR = "#2ca58d"
 AVERAGE_COLOR = "#f2a541"
 FORECAST_COLOR = "#d1495b"
 AGING_COLORS = ("#2ca58d", "#f2c14e", "#f2a541", "#e0703a", "#d1495b")
-AGING_LABELS = {"current": "Not yet due", "1-30": "1–30", "31-60": "31–60", "61-90": "61–90", "90+": "Over 90"}
+AGING_LABELS = {"current": "Not yet due", "1-30": "1–30", "31-60": "31–60", "61-90": "61–90", "over_90": "Over 90"}
 CHART_HEIGHT_PX = 340
 AMOUNT_HOVER = "%{y:,.0f}"
 FEW_INVOICES = 10
@@ -47,10 +47,20 @@ def _pad_single_date(figure: go.Figure, dates: pd.Series) -> go.Figure:
     return figure
 
 
-def monthly_figure(monthly: pd.DataFrame) -> go.Figure:
-    """Invoiced and collected per month as grouped bars, with the moving average of invoiced as a line.
+MAX_MONTH_TICKS = 18
 
-    ``monthly`` is ``analytics.monthly_series``: ``month``, ``invoiced``, ``collected``, ``invoiced_moving_average``.
+
+def month_ticks(months: pd.Series) -> list[pd.Timestamp]:
+    """Month labels to draw: all of them up to 18, else every 2nd/3rd/... counted back from the latest month,
+    so the latest month always has its label."""
+    step = max(1, -(-len(months) // MAX_MONTH_TICKS))
+    return list(months.iloc[::-1].iloc[::step].iloc[::-1])
+
+
+def monthly_figure(monthly: pd.DataFrame) -> go.Figure:
+    """Invoiced and collected (cash received) per month as grouped bars; selectable, a bar drills down.
+
+    ``monthly`` has ``month``, ``invoiced``, ``collected`` and, optionally, ``invoiced_moving_average``.
     """
     figure = go.Figure()
     figure.add_bar(
@@ -67,16 +77,35 @@ def monthly_figure(monthly: pd.DataFrame) -> go.Figure:
         marker_color=COLLECTED_COLOR,
         hovertemplate=AMOUNT_HOVER,
     )
+    if "invoiced_moving_average" in monthly.columns:
+        figure.add_scatter(
+            x=monthly["month"],
+            y=monthly["invoiced_moving_average"],
+            name="Invoiced, moving average",
+            mode="lines",
+            line=dict(color=AVERAGE_COLOR, width=3),
+            hovertemplate=AMOUNT_HOVER,
+        )
+    figure.update_xaxes(tickvals=month_ticks(monthly["month"]), tickformat="%b %Y")
+    return _layout(figure, y_title="Amount")
+
+
+def trend_figure(monthly: pd.DataFrame, column: str, label: str, *, share: bool = False) -> go.Figure:
+    """One KPI per month (as of each month end, or over each month) as a line with markers."""
+    values = monthly[column] * (100 if share else 1)
+    figure = go.Figure()
     figure.add_scatter(
         x=monthly["month"],
-        y=monthly["invoiced_moving_average"],
-        name="Invoiced, moving average",
-        mode="lines",
-        line=dict(color=AVERAGE_COLOR, width=3),
-        hovertemplate=AMOUNT_HOVER,
+        y=values,
+        name=label,
+        mode="lines+markers",
+        line=dict(color=INVOICED_COLOR, width=3),
+        hovertemplate="%{x|%b %Y}: %{y:,.1f}" + ("%" if share else "") + "<extra></extra>",
     )
-    figure.update_xaxes(dtick="M1" if len(monthly) <= 18 else "M3", tickformat="%b %Y")
-    return _layout(figure, y_title="Amount")
+    _layout(figure, y_title=label)
+    figure.update_layout(hovermode="closest", showlegend=False)
+    figure.update_xaxes(tickvals=month_ticks(monthly["month"]), tickformat="%b %Y")
+    return figure
 
 
 def delay_histogram_figure(delays: pd.Series, average: float | None) -> go.Figure:
@@ -106,7 +135,7 @@ def delay_histogram_figure(delays: pd.Series, average: float | None) -> go.Figur
 
 
 def aging_figure(aging: pd.DataFrame) -> go.Figure:
-    """Open amount per aging bucket (current, 1–30, …, 90+ days past due), greener to redder.
+    """Open amount per aging bucket (not yet due, 1–30, …, over 90 days past due), greener to redder.
 
     ``aging`` is ``analytics.aging_buckets``: ``bucket`` (in order), ``invoice_count`` and ``amount``.
     """
@@ -117,8 +146,8 @@ def aging_figure(aging: pd.DataFrame) -> go.Figure:
             x=labels,
             y=aging["amount"],
             marker_color=colors,
-            customdata=aging["invoice_count"],
-            hovertemplate="%{x}: %{y:,.0f} in %{customdata:,} invoices<extra></extra>",
+            customdata=list(zip(aging["invoice_count"], aging["bucket"], strict=True)),
+            hovertemplate="%{x}: %{y:,.0f} in %{customdata[0]:,} invoices<extra></extra>",
             text=[format_compact(v) for v in aging["amount"]],
             textposition="outside",
             cliponaxis=False,
@@ -131,7 +160,7 @@ def aging_figure(aging: pd.DataFrame) -> go.Figure:
 
 
 def ranking_figure(ranking: pd.DataFrame, *, value_label: str, days: bool = False) -> go.Figure:
-    """Horizontal bars, largest at the top. ``ranking`` has ``name`` and ``value``."""
+    """Horizontal bars, largest at the top. ``ranking``: ``name``, ``value``, maybe ``alias`` (drill-down)."""
     ordered = ranking.iloc[::-1]
     hover = "%{y}: %{x:,.1f} days<extra></extra>" if days else "%{y}: %{x:,.0f}<extra></extra>"
     labels = [f"{v:,.0f} d" if days else format_compact(v) for v in ordered["value"]]
@@ -142,6 +171,7 @@ def ranking_figure(ranking: pd.DataFrame, *, value_label: str, days: bool = Fals
             orientation="h",
             marker_color=INVOICED_COLOR,
             hovertemplate=hover,
+            customdata=ordered["alias"] if "alias" in ordered.columns else None,
             text=labels,
             textposition="outside",
             cliponaxis=False,

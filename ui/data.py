@@ -9,14 +9,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 import pandas as pd
 import streamlit as st
 
-from finlib import projects
+from finlib import audit, projects
 from finlib.access import LOCAL_USER, User
-from finlib.analytics import customer_stats, measures
+from finlib.analytics import customer_stats, drilldown, measures, worklist
+from finlib.analytics.overview import Overview, ViewFilters, narrow, view_dates
+from finlib.analytics.overview import compute_overview as build_overview
+from finlib.analytics.periods import ViewDates, resolve_as_of
 from finlib.privacy.presentation import present_ledger
 from finlib.projects import LoadedProject, ProjectInfo, Services
 
@@ -24,32 +26,19 @@ CACHE_TTL_S = 6 * 3600
 LEDGER_CACHE_ENTRIES = 8
 RESULT_CACHE_ENTRIES = 64
 
-
-@dataclass(frozen=True)
-class LedgerFilters:
-    """The sidebar's filters; ``None`` or an empty tuple means "all"."""
-
-    start: date | None = None
-    end: date | None = None
-    service_types: tuple[str, ...] = ()
-    locations: tuple[str, ...] = ()
-    sales_manager_keys: tuple[str, ...] = ()
-
-    @property
-    def active(self) -> bool:
-        """True when any filter narrows the ledger."""
-        return bool(self.service_types or self.locations or self.sales_manager_keys)
+LedgerFilters = ViewFilters  # the sidebar's filters are finlib's view filters
 
 
 @dataclass(frozen=True)
 class FilterOptions:
     """What the sidebar can offer for a ledger: only columns that hold values get a filter."""
 
-    first_date: date
-    last_date: date
+    first_date: date  # first invoice date
+    last_date: date  # latest invoice or payment date: the default balance date
     service_types: tuple[str, ...]
     locations: tuple[str, ...]
     sales_managers: dict[str, str]  # normalised key -> label (real name, or alias in presentation mode)
+    manager_aliases: dict[str, str]  # alias -> normalised key (how the page address names a manager)
 
 
 def list_project_infos(services: Services, user: User = LOCAL_USER) -> list[ProjectInfo]:
@@ -79,16 +68,24 @@ def compute_filter_options(
 ) -> FilterOptions:
     """Distinct values of the filterable columns of a project's ledger."""
     ledger = load_view_ledger(_services, name, version, fingerprint, presentation)
-    dates = ledger["invoice_date"]
+    latest = resolve_as_of(ledger)
     managers = ledger.dropna(subset=["sales_manager_key"]).drop_duplicates("sales_manager_key")
     labels = dict(zip(managers["sales_manager_key"], managers["sales_manager"].fillna("—"), strict=True))
     return FilterOptions(
-        first_date=dates.min().date(),
-        last_date=dates.max().date(),
+        first_date=ledger["invoice_date"].min().date(),
+        last_date=latest.date() if latest is not None else date.today(),
         service_types=_distinct(ledger["service_type"]),
         locations=_distinct(ledger["location"]),
         sales_managers=dict(sorted(labels.items(), key=lambda item: str(item[1]).casefold())),
+        manager_aliases=_manager_aliases(managers),
     )
+
+
+def _manager_aliases(managers: pd.DataFrame) -> dict[str, str]:
+    if "sales_manager_alias" not in managers.columns:
+        return {}
+    known = managers.dropna(subset=["sales_manager_alias"])
+    return dict(zip(known["sales_manager_alias"].astype(str), known["sales_manager_key"], strict=True))
 
 
 def _distinct(values: pd.Series) -> tuple[str, ...]:
@@ -106,32 +103,12 @@ def load_view_ledger(
     return present_ledger(loaded.ledger, loaded.aliases)
 
 
-def _category_filtered(ledger: pd.DataFrame, filters: LedgerFilters) -> pd.DataFrame:
-    return measures.filter_ledger(
-        ledger,
-        service_types=filters.service_types or None,
-        locations=filters.locations or None,
-        managers=filters.sales_manager_keys or None,
-    )
-
-
-def _filtered(ledger: pd.DataFrame, filters: LedgerFilters) -> pd.DataFrame:
-    """The ledger under every sidebar filter: categories and the invoice-date range."""
-    return measures.filter_ledger(_category_filtered(ledger, filters), filters.start, filters.end)
-
-
-@dataclass(frozen=True)
-class OverviewData:
-    """Everything the Overview page draws, computed by finlib for one project, filter set and naming mode."""
-
-    kpis: dict[str, dict[str, Any]]
-    monthly: pd.DataFrame
-    delays: pd.DataFrame
-    aging: pd.DataFrame
-    top_by_revenue: pd.DataFrame
-    top_by_delay: pd.DataFrame
-    invoice_count: int
-    comparable: bool  # the period before lies wholly inside the ledger, so deltas are like for like
+@st.cache_data(ttl=CACHE_TTL_S, max_entries=RESULT_CACHE_ENTRIES, show_spinner=False)
+def compute_view_dates(
+    _services: Services, name: str, version: str, fingerprint: str, presentation: bool, filters: LedgerFilters
+) -> ViewDates | None:
+    """The balance date, period and comparison the filters choose (None for an empty ledger)."""
+    return view_dates(load_view_ledger(_services, name, version, fingerprint, presentation), filters)
 
 
 @st.cache_data(ttl=CACHE_TTL_S, max_entries=RESULT_CACHE_ENTRIES, show_spinner=False)
@@ -142,44 +119,30 @@ def compute_overview(
     fingerprint: str,
     presentation: bool,
     filters: LedgerFilters,
+    top_n: int = 10,
+) -> Overview | None:
+    """The Overview of the project under the filters (finlib decides every date and rule)."""
+    return build_overview(load_view_ledger(_services, name, version, fingerprint, presentation), filters, top_n)
+
+
+@st.cache_data(ttl=CACHE_TTL_S, max_entries=RESULT_CACHE_ENTRIES, show_spinner=False)
+def compute_worklist(
+    _services: Services,
+    name: str,
+    version: str,
+    fingerprint: str,
+    presentation: bool,
+    filters: LedgerFilters,
     window: int,
     trend_threshold: float,
-    top_n: int = 10,
-) -> OverviewData:
-    """KPIs with deltas vs the period before, monthly series, delays, aging and rankings of the filtered ledger."""
+) -> pd.DataFrame:
+    """The worklist of the customers in the category filters, as of the balance date."""
     whole = load_view_ledger(_services, name, version, fingerprint, presentation)
-    ledger = _category_filtered(whole, filters)
-    # One balance date for every view: the whole ledger's latest date (as `finlib stats` uses), whatever the
-    # category filters, capped by the end of the chosen period.
-    ledger_as_of = measures.resolve_as_of(whole)
-    start = pd.Timestamp(filters.start) if filters.start else ledger["invoice_date"].min()
-    end = pd.Timestamp(filters.end) if filters.end else ledger_as_of
-    if ledger_as_of is not None and end is not None and end >= whole["invoice_date"].max():
-        # A range reaching the last invoice runs to the ledger's end: later payments count, as in `stats`.
-        end = max(end, ledger_as_of)
-    if ledger.empty or ledger_as_of is None:
-        start = end = pd.Timestamp.today().normalize()
-    kpis = measures.compute_kpi_deltas(ledger, start, end, as_of=ledger_as_of)
-    previous_start, _ = measures.period_before(start, end)
-    comparable = bool(len(ledger)) and previous_start >= ledger["invoice_date"].min().normalize()
-    in_range = measures.filter_ledger(ledger, start, end)
-    as_of = kpis["current"]["as_of"]
-    known = measures.ledger_as_of(in_range, as_of) if as_of is not None else in_range
-    stats = customer_stats.compute_customer_stats(in_range, window=window, trend_threshold=trend_threshold, as_of=as_of)
-    # Collected is cash received in each month of the period, whichever month its invoice was issued in.
-    monthly = measures.monthly_series(ledger, window=window)
-    first_month, last_month = pd.Timestamp(start).to_period("M"), pd.Timestamp(as_of or end).to_period("M")
-    months = monthly["month"].dt.to_period("M")
-    monthly = monthly[(months >= first_month) & (months <= last_month)].reset_index(drop=True)
-    return OverviewData(
-        kpis=kpis,
-        monthly=monthly,
-        delays=measures.delay_distribution(known),
-        aging=measures.aging_buckets(in_range, as_of=as_of),
-        top_by_revenue=measures.top_customers(stats, by="total_amount", n=top_n),
-        top_by_delay=measures.top_customers(stats, by="avg_payment_delay_days", n=top_n),
-        invoice_count=len(in_range),
-        comparable=comparable and kpis["previous"]["invoice_count"] > 0,
+    dates = view_dates(whole, filters)
+    if dates is None:
+        return pd.DataFrame(columns=list(worklist.WORKLIST_COLUMNS))
+    return worklist.compute_worklist(
+        narrow(whole, filters), dates.as_of, window=window, trend_threshold=trend_threshold
     )
 
 
@@ -194,9 +157,15 @@ def compute_stats(
     window: int,
     trend_threshold: float,
 ) -> pd.DataFrame:
-    """Per-customer stats and forecasts (the ``stats`` contract) of the filtered ledger, by customer name."""
-    ledger = _filtered(load_view_ledger(_services, name, version, fingerprint, presentation), filters)
-    stats = customer_stats.compute_customer_stats(ledger, window=window, trend_threshold=trend_threshold)
+    """Per-customer stats and forecasts (the ``stats`` contract) in the category filters, as of the balance date."""
+    whole = load_view_ledger(_services, name, version, fingerprint, presentation)
+    dates = view_dates(whole, filters)
+    if dates is None:
+        return customer_stats.compute_customer_stats(whole.iloc[:0])
+    known = measures.ledger_as_of(narrow(whole, filters), dates.as_of)
+    stats = customer_stats.compute_customer_stats(
+        known, window=window, trend_threshold=trend_threshold, as_of=dates.as_of
+    )
     return stats.sort_values("customer", key=lambda names: names.str.casefold(), kind="stable").reset_index(drop=True)
 
 
@@ -211,11 +180,43 @@ def compute_customer_invoices(
     customer_key: str,
     window: int,
 ) -> pd.DataFrame:
-    """One customer's invoices in forecast order with delay, status and the running moving average."""
-    ledger = _filtered(load_view_ledger(_services, name, version, fingerprint, presentation), filters)
-    invoices = measures.customer_invoices(ledger, customer_key)
-    invoices["moving_average"] = invoices["amount"].rolling(window, min_periods=1).mean()
-    return invoices
+    """One customer's invoices up to the balance date in forecast order, with delay, status and moving average."""
+    whole = load_view_ledger(_services, name, version, fingerprint, presentation)
+    dates = view_dates(whole, filters)
+    as_of = dates.as_of if dates is not None else None
+    known = narrow(whole, filters) if as_of is None else measures.ledger_as_of(narrow(whole, filters), as_of)
+    return measures.customer_invoices(known, customer_key, as_of=as_of, window=window)
+
+
+@st.cache_data(ttl=CACHE_TTL_S, max_entries=RESULT_CACHE_ENTRIES, show_spinner=False)
+def compute_drilldown(
+    _services: Services,
+    name: str,
+    version: str,
+    fingerprint: str,
+    presentation: bool,
+    filters: LedgerFilters,
+    kind: str,
+    value: str,
+) -> pd.DataFrame:
+    """The invoices behind a clicked bar of the Overview (``finlib.analytics.drilldown``)."""
+    whole = load_view_ledger(_services, name, version, fingerprint, presentation)
+    dates = view_dates(whole, filters)
+    if dates is None:
+        return whole.iloc[:0]
+    return drilldown.drill_invoices(narrow(whole, filters), dates.as_of, kind, value, dates.period)
+
+
+@st.cache_data(ttl=CACHE_TTL_S, max_entries=RESULT_CACHE_ENTRIES, show_spinner=False)
+def compute_view_invoices(
+    _services: Services, name: str, version: str, fingerprint: str, presentation: bool, filters: LedgerFilters
+) -> pd.DataFrame:
+    """The view's invoices for export: dated in the period or open at the balance date, overdue first."""
+    whole = load_view_ledger(_services, name, version, fingerprint, presentation)
+    dates = view_dates(whole, filters)
+    if dates is None:
+        return whole.iloc[:0]
+    return drilldown.view_invoices(narrow(whole, filters), dates)
 
 
 KIND_LABELS = {"customer": "Customer", "person": "Person"}
@@ -264,24 +265,6 @@ AUDIT_COLUMNS = {
 }
 
 
-def load_audit_log(services: Services, name: str, limit: int = 200) -> pd.DataFrame:
-    """The newest chat audit entries of a project (aliased text only), not cached: the chat adds to it."""
-    from sqlalchemy import select
-
-    from finlib import db
-
-    with db.session_scope(services.engine) as session:
-        project_id = session.scalar(select(db.Project.id).where(db.Project.name == name))
-        rows = session.scalars(
-            select(db.AuditEntry)
-            .where(db.AuditEntry.project_id == project_id)
-            .order_by(db.AuditEntry.created_at.desc())
-            .limit(limit)
-        ).all()
-        records = [
-            {**{column: getattr(row, column) for column in AUDIT_COLUMNS}, "messages": row.messages} for row in rows
-        ]
-    frame = pd.DataFrame.from_records(records, columns=[*AUDIT_COLUMNS, "messages"]).rename(columns=AUDIT_COLUMNS)
-    if not frame.empty:
-        frame["When"] = pd.to_datetime(frame["When"], utc=True).dt.tz_localize(None)
-    return frame
+def load_audit_log(services: Services, name: str) -> pd.DataFrame:
+    """The newest chat audit entries with readable headers; not cached: the chat adds to it."""
+    return audit.list_audit_entries(services.engine, name).rename(columns=AUDIT_COLUMNS)

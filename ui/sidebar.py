@@ -13,7 +13,7 @@ from finlib.access import LOCAL_USER, User
 from finlib.config import Settings
 from finlib.errors import FinlibError
 from finlib.projects import LoadedProject, ProjectInfo, Services
-from ui import data, frame
+from ui import data, frame, url_state
 from ui.auth import render_account
 from ui.data import LedgerFilters
 
@@ -27,8 +27,9 @@ PRESENTATION_STATE = "presentation_mode"
 CONTEXT_STATE = "app_context"
 PENDING_PROJECT_STATE = "pending_project"
 PERIOD_KEY = "sidebar_period"
+AS_OF_KEY = "sidebar_as_of"
 PERIOD_MONTHS = {"All": None, "12M": 12, "6M": 6, "3M": 3}
-FILTER_KEYS = (PERIOD_KEY, DATE_RANGE_KEY, SERVICE_TYPE_KEY, LOCATION_KEY, SALES_MANAGER_KEY)
+FILTER_KEYS = (PERIOD_KEY, DATE_RANGE_KEY, AS_OF_KEY, SERVICE_TYPE_KEY, LOCATION_KEY, SALES_MANAGER_KEY)
 QUERY_PROJECT = "project"
 
 
@@ -77,6 +78,7 @@ def sync_presentation(widget_key: str) -> None:
 def _reset_filters() -> None:
     for key in FILTER_KEYS:
         st.session_state.pop(key, None)
+    url_state.clear_filters()
 
 
 def _choose_project(names: list[str]) -> str | None:
@@ -193,21 +195,75 @@ def _forget_period() -> None:
 
 def _keep_filter_state() -> None:
     """Keep the filters' values while a page without filters runs (Streamlit drops state of unrendered widgets)."""
-    for key in (PERIOD_KEY, DATE_RANGE_KEY, SERVICE_TYPE_KEY, LOCATION_KEY, SALES_MANAGER_KEY):
+    for key in FILTER_KEYS:
         if key in st.session_state:
             st.session_state[key] = st.session_state[key]
+
+
+def _seed_from_url(options: data.FilterOptions) -> None:
+    """Start the filter widgets from the page address (once per session), so a shared link opens the same view."""
+    first, last = options.first_date, options.last_date
+    params = st.query_params
+    if params.get(url_state.PERIOD) in PERIOD_MONTHS:
+        st.session_state[PERIOD_KEY] = params.get(url_state.PERIOD)
+        _apply_period(first, last)
+    start = url_state.parse_day(params.get(url_state.FROM), first, last)
+    end = url_state.parse_day(params.get(url_state.TO), first, last)
+    if start and end and start <= end:
+        st.session_state[DATE_RANGE_KEY] = (start, end)
+    as_of = url_state.parse_day(params.get(url_state.AS_OF), first, last)
+    if as_of:
+        st.session_state[AS_OF_KEY] = as_of
+    for key, name, offered, labels in (
+        (SERVICE_TYPE_KEY, url_state.SERVICE, options.service_types, None),
+        (LOCATION_KEY, url_state.LOCATION, options.locations, None),
+        (SALES_MANAGER_KEY, url_state.MANAGER, options.sales_managers, options.manager_aliases),
+    ):
+        chosen = url_state.read_choices(name, offered, labels)
+        if chosen:
+            st.session_state[key] = chosen
+
+
+def _write_to_url(filters: LedgerFilters, options: data.FilterOptions) -> None:
+    period = st.session_state.get(PERIOD_KEY)
+    url_state.write(url_state.PERIOD, period if period in PERIOD_MONTHS and period != "All" else None)
+    whole = (filters.start, filters.end) == (options.first_date, options.last_date)
+    custom = not period and not whole
+    url_state.write(url_state.FROM, filters.start.isoformat() if custom and filters.start else None)
+    url_state.write(url_state.TO, filters.end.isoformat() if custom and filters.end else None)
+    as_of = filters.as_of if filters.as_of and filters.as_of != options.last_date else None
+    url_state.write(url_state.AS_OF, as_of.isoformat() if as_of else None)
+    url_state.write(url_state.SERVICE, list(filters.service_types))
+    url_state.write(url_state.LOCATION, list(filters.locations))
+    aliases = {key: alias for alias, key in options.manager_aliases.items()}
+    url_state.write(url_state.MANAGER, [aliases[key] for key in filters.sales_manager_keys if key in aliases])
 
 
 def _render_filters(options: data.FilterOptions) -> LedgerFilters:
     st.subheader("Filters", divider="gray")
     start, end = options.first_date, options.last_date
+    if url_state.first_visit():
+        _seed_from_url(options)
+    stored_as_of = st.session_state.get(AS_OF_KEY)
+    if not isinstance(stored_as_of, date) or not (start <= stored_as_of <= end):
+        st.session_state[AS_OF_KEY] = end
+    as_of = st.date_input(
+        "Balances as of",
+        min_value=start,
+        max_value=end,
+        key=AS_OF_KEY,
+        format="DD/MM/YYYY",
+        help="Outstanding, overdue, aging and DSO as they stood at the end of this day (default: the ledger's "
+        "latest date). The period below does not change them.",
+    )
     st.segmented_control(
         "Period",
         list(PERIOD_MONTHS),
         key=PERIOD_KEY,
         on_change=_apply_period,
         args=(start, end),
-        help="All dates, or the last 12, 6 or 3 months of the ledger; KPIs then compare with the months before.",
+        help="Activity (invoiced, collected, days to pay, CEI) of all dates, or of the last 12, 6 or 3 months; "
+        "compared with the period of the same length just before when the ledger covers it.",
     )
     stored = st.session_state.get(DATE_RANGE_KEY)
     if stored and any(not (start <= day <= end) for day in stored):
@@ -218,12 +274,12 @@ def _render_filters(options: data.FilterOptions) -> LedgerFilters:
         # (e.g. the previous project's) unless the server sets the widget's value explicitly.
         st.session_state[DATE_RANGE_KEY] = (start, end)
     chosen = st.date_input(
-        "Invoice dates",
+        "Activity period",
         min_value=start,
         max_value=end,
         key=DATE_RANGE_KEY,
         format="DD/MM/YYYY",
-        help="Invoices dated in this range. KPIs compare it with the period just before.",
+        help="Invoices dated and payments received in this range count as the period's activity.",
         on_change=_forget_period,
     )
     if isinstance(chosen, tuple) and len(chosen) == 2:
@@ -246,9 +302,16 @@ def _render_filters(options: data.FilterOptions) -> LedgerFilters:
                 format_func=lambda key: labels.get(key, key),
             )
         )
-    return LedgerFilters(
-        start=start, end=end, service_types=service_types, locations=locations, sales_manager_keys=managers
+    filters = LedgerFilters(
+        start=start,
+        end=end,
+        as_of=as_of if isinstance(as_of, date) else None,
+        service_types=service_types,
+        locations=locations,
+        sales_manager_keys=managers,
     )
+    _write_to_url(filters, options)
+    return filters
 
 
 def _render_status(settings: Settings) -> None:

@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 INVOICE_COLUMNS = {
+    "customer_name": "Customer",
     "invoice_number": "Invoice",
     "invoice_date": "Invoice date",
     "due_date": "Due date",
@@ -26,12 +27,14 @@ DAY_COUNT_HEADERS = ("Days to pay", "Days overdue")
 DATE_FORMAT = "D MMM YYYY"
 
 
-def invoice_table(invoices: pd.DataFrame) -> pd.DataFrame:
+def invoice_table(invoices: pd.DataFrame, *, with_customer: bool = True) -> pd.DataFrame:
     """The invoice columns a reader needs, with headers in words; optional columns only when they hold values."""
     columns = [
         column
         for column in INVOICE_COLUMNS
-        if column in invoices.columns and (column not in OPTIONAL_COLUMNS or invoices[column].notna().any())
+        if column in invoices.columns
+        and (column not in OPTIONAL_COLUMNS or invoices[column].notna().any())
+        and (with_customer or column != "customer_name")
     ]
     table = invoices[columns].rename(columns=INVOICE_COLUMNS)
     if "Status" in table.columns:

@@ -10,6 +10,7 @@ from datetime import date, datetime
 
 import pandas as pd
 
+from finlib.analytics.kpis import KpiReport
 from ui.format import format_compact, format_count, format_date, format_days, format_share
 
 
@@ -45,9 +46,17 @@ def describe_steadiness(
         return (
             f"Steadiness: one paid invoice so far ({format_days(avg_delay_days)} to pay); a spread needs at least two."
         )
+    if on_time_share is None or pd.isna(on_time_share):
+        punctuality = "no due dates to compare with"
+    elif on_time_share == 0:
+        punctuality = "has paid no invoice by its due date"
+    elif on_time_share == 1:
+        punctuality = "has paid every invoice by its due date"
+    else:
+        punctuality = f"pays {format_share(on_time_share)} of invoices by the due date"
     return (
         f"Steadiness: usually pays within ±{format_days(delay_std_days)} of the average "
-        f"(standard deviation), and pays {format_share(on_time_share)} of invoices by the due date."
+        f"(standard deviation), and {punctuality}."
     )
 
 
@@ -81,3 +90,21 @@ def describe_past_prediction(
         return "already past: no open invoice"
     overdue_value = 0.0 if overdue is None or pd.isna(overdue) else overdue
     return f"already past: {format_compact(outstanding)} open, {format_compact(overdue_value)} overdue"
+
+
+def describe_view(report: KpiReport) -> str:
+    """What the Overview shows and what its changes compare with, in one caption."""
+    dates = report.dates
+    activity = report.activity
+    text = (
+        f"Balances as of {format_date(dates.as_of)}; activity from {format_date(dates.period.start)} to "
+        f"{format_date(dates.period.end)} ({plural(dates.period.days, 'day')}): "
+        f"{plural(activity.invoice_count, 'invoice')} to {plural(activity.customer_count, 'customer')}. "
+        "Amounts include tax, in the ledger's currency. "
+    )
+    if dates.previous is None or dates.previous_as_of is None:
+        return text + f"Changes: {dates.why_no_comparison}. Choose a shorter period to compare."
+    return text + (
+        f"Changes: activity against {format_date(dates.previous.start)} – {format_date(dates.previous.end)}; "
+        f"balances against {format_date(dates.previous_as_of)}."
+    )

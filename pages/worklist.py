@@ -1,0 +1,86 @@
+"""Worklist: every customer in the filters with balances, how they pay and a payer rating; a row opens the customer."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from finlib.analytics import worklist as rules
+from finlib.export import export_csv
+from ui import data, url_state
+from ui.actions import require_ready
+from ui.format import MISSING_TEXT, format_count, format_date
+from ui.sidebar import page_context
+
+HEADERS = {
+    "customer": "Customer",
+    "outstanding": "Open balance",
+    "overdue": "Overdue",
+    "open_invoices": "Open invoices",
+    "oldest_open_invoice": "Oldest open invoice",
+    "days_past_due": "Days past due",
+    "avg_days_to_pay": "Avg days to pay",
+    "recent_days_to_pay": "Recent days to pay",
+    "avg_days_late": "Avg days late",
+    "on_time_share": "Paid on time",
+    "trend": "Trend",
+    "next_payment_date": "Next payment, expected",
+    "rating": "Payer rating",
+}
+
+context = page_context()
+st.title("Worklist")
+require_ready(context, "worklist")
+project = context.project
+settings = context.settings
+cache_key = (context.services, project.name, project.version, context.fingerprint, context.presentation)
+
+table = data.compute_worklist(*cache_key, context.filters, settings.moving_avg_window, settings.trend_threshold)
+dates = data.compute_view_dates(*cache_key, context.filters)
+if table.empty or dates is None:
+    st.info("No customer matches the filters. Clear a filter in the sidebar.", icon=":material/filter_alt_off:")
+    st.stop()
+
+search = st.text_input("Search customers", key="worklist_search", placeholder="Type part of a name")
+shown = rules.search_worklist(table, search)
+st.caption(
+    f"{format_count(len(shown))} of {format_count(len(table))} "
+    f"{'customer' if len(table) == 1 else 'customers'}, balances as of {format_date(dates.as_of)}; largest overdue "
+    "first (click a header to sort). Select a row to open the customer. Payer rating: **good** = at least 80% paid "
+    "by the due date and at most 5 days late on average; **poor** = under 50% on time or more than 30 days late "
+    "on average; **average** in between."
+)
+display = shown.drop(columns=["customer_key"]).rename(columns=HEADERS)
+display["Paid on time"] = display["Paid on time"] * 100
+event = st.dataframe(
+    display,
+    hide_index=True,
+    key="worklist_table",
+    on_select="rerun",
+    selection_mode="single-row",
+    placeholder=MISSING_TEXT,
+    column_config={
+        "Open balance": st.column_config.NumberColumn(format="accounting"),
+        "Overdue": st.column_config.NumberColumn(format="accounting"),
+        "Oldest open invoice": st.column_config.DateColumn(format="D MMM YYYY"),
+        "Next payment, expected": st.column_config.DateColumn(format="D MMM YYYY"),
+        "Days past due": st.column_config.NumberColumn(format="%d"),
+        "Avg days to pay": st.column_config.NumberColumn(format="%.1f"),
+        "Recent days to pay": st.column_config.NumberColumn(format="%.1f"),
+        "Avg days late": st.column_config.NumberColumn(format="%.1f"),
+        "Paid on time": st.column_config.NumberColumn(format="%.0f%%"),
+    },
+)
+rows = event.selection.rows if event is not None else []
+if rows:
+    st.session_state[url_state.OPEN_CUSTOMER_STATE] = shown.iloc[rows[0]]["customer_key"]
+    st.switch_page("pages/customers.py")
+
+st.download_button(
+    "Download the worklist (CSV)",
+    lambda: export_csv(shown.drop(columns=["customer_key"]).rename(columns=HEADERS)),
+    file_name=f"{project.name}-worklist-{dates.as_of:%Y-%m-%d}.csv",
+    mime="text/csv",
+    icon=":material/download:",
+    key="worklist_download",
+)
+url_state.write(url_state.CUSTOMER, None)
