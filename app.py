@@ -27,6 +27,7 @@ PAGES = {
         st.Page("pages/worklist.py", title="Worklist", icon=":material/checklist:"),
         st.Page("pages/customers.py", title="Customers", icon=":material/group:"),
         st.Page("pages/forecast.py", title="Forecast", icon=":material/query_stats:"),
+        st.Page("pages/breakdown.py", title="Breakdown", icon=":material/stacked_bar_chart:"),
         st.Page("pages/chat.py", title="Chat", icon=":material/forum:"),
     ],
     "Data": [
@@ -36,7 +37,7 @@ PAGES = {
     ],
 }
 
-FILTERED_PAGES = {"Overview", "Worklist", "Customers"}
+FILTERED_PAGES = {"Overview", "Worklist", "Customers", "Breakdown"}
 
 page = st.navigation(PAGES)
 

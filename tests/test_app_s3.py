@@ -72,7 +72,7 @@ def test_an_object_in_the_allowed_bucket_registered_by_url_becomes_a_project_the
     at.switch_page("pages/overview.py").run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert at.selectbox(key="sidebar_project").value == "zephyr"
-    assert [metric.label for metric in at.metric][:1] == ["Invoiced"]
+    assert [metric.label for metric in at.metric][:1] == ["Outstanding"]
 
 
 def test_a_url_naming_another_bucket_is_refused_inline_and_stores_nothing(s3_app: Settings) -> None:

@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 from ledger_frames import make_ledger
 
+from finlib.analytics.breakdowns import compute_breakdown
 from finlib.analytics.drilldown import drill_invoices, overdue_first, view_invoices, with_status
 from finlib.analytics.periods import resolve_view_dates
 from finlib.analytics.worklist import compute_worklist, payer_rating, search_worklist
@@ -106,3 +107,26 @@ def test_the_views_invoices_are_those_of_the_period_and_those_open(ledger: pd.Da
     rows = view_invoices(ledger, dates)
     # Open at 31 Mar: 500, 700, 200, 50; dated in March: 500, 50.
     assert sorted(rows["amount"].tolist()) == [50.0, 200.0, 500.0, 700.0]
+
+
+def test_a_breakdown_puts_balances_at_the_date_beside_activity_in_the_period() -> None:
+    ledger = make_ledger(
+        [
+            {"customer_name": "A", "invoice_date": "2025-01-10", "amount": 100.0, "location": "Oslo"},
+            {"customer_name": "B", "invoice_date": "2025-02-10", "amount": 50.0, "location": "Oslo",
+             "payment_date": "2025-03-01"},
+            {"customer_name": "C", "invoice_date": "2025-03-10", "amount": 80.0, "location": "Bergen"},
+            {"customer_name": "D", "invoice_date": "2025-03-12", "amount": 20.0},
+        ]
+    )  # fmt: skip
+    dates = resolve_view_dates(ledger, pd.Timestamp("2025-03-01"), AS_OF, AS_OF)
+    assert dates is not None
+    table = compute_breakdown(ledger, dates, "location").set_index("value")
+    assert table.index.tolist() == ["Oslo", "Bergen", "(none)"]
+    oslo = table.loc["Oslo"]
+    assert (oslo["outstanding"], oslo["overdue"], oslo["open_invoices"]) == (100.0, 100.0, 1)
+    assert oslo["invoiced"] == 0.0, "nothing dated in March"
+    assert oslo["collected"] == 50.0 and oslo["avg_days_to_pay"] == 19.0
+    assert table.loc["Bergen", "invoiced"] == 80.0 and table.loc["Bergen", "overdue"] == 0.0
+    with pytest.raises(ValueError, match="choose one of"):
+        compute_breakdown(ledger, dates, "colour")

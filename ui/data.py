@@ -15,7 +15,7 @@ import streamlit as st
 
 from finlib import audit, projects
 from finlib.access import LOCAL_USER, User
-from finlib.analytics import customer_stats, drilldown, measures, worklist
+from finlib.analytics import breakdowns, customer_stats, drilldown, measures, worklist
 from finlib.analytics.overview import Overview, ViewFilters, narrow, view_dates
 from finlib.analytics.overview import compute_overview as build_overview
 from finlib.analytics.periods import ViewDates, resolve_as_of
@@ -217,6 +217,18 @@ def compute_view_invoices(
     if dates is None:
         return whole.iloc[:0]
     return drilldown.view_invoices(narrow(whole, filters), dates)
+
+
+@st.cache_data(ttl=CACHE_TTL_S, max_entries=RESULT_CACHE_ENTRIES, show_spinner=False)
+def compute_breakdown(
+    _services: Services, name: str, version: str, fingerprint: str, presentation: bool, filters: LedgerFilters, by: str
+) -> pd.DataFrame:
+    """Balances and activity per sales manager, location or service type (``finlib.analytics.breakdowns``)."""
+    whole = load_view_ledger(_services, name, version, fingerprint, presentation)
+    dates = view_dates(whole, filters)
+    if dates is None:
+        return pd.DataFrame(columns=list(breakdowns.BREAKDOWN_COLUMNS))
+    return breakdowns.compute_breakdown(narrow(whole, filters), dates, by)
 
 
 KIND_LABELS = {"customer": "Customer", "person": "Person"}

@@ -14,8 +14,10 @@ from finlib.config import load_settings
 APP = Path(__file__).parents[2] / "app.py"
 PAGES = (
     "pages/overview.py",
+    "pages/worklist.py",
     "pages/customers.py",
     "pages/forecast.py",
+    "pages/breakdown.py",
     "pages/chat.py",
     "pages/projects.py",
     "pages/privacy.py",

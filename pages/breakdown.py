@@ -1,0 +1,68 @@
+"""Breakdown: balances as of the date beside activity in the period, per sales manager, location or service type."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from finlib.analytics.breakdowns import BREAKDOWN_BY
+from finlib.export import export_csv
+from ui import data
+from ui.actions import require_ready
+from ui.format import MISSING_TEXT, format_date
+from ui.sidebar import page_context
+
+HEADERS = {
+    "value": "Value",
+    "customer_count": "Customers",
+    "outstanding": "Outstanding",
+    "overdue": "Overdue",
+    "overdue_share": "Overdue share",
+    "open_invoices": "Open invoices",
+    "invoiced": "Invoiced",
+    "collected": "Collected",
+    "avg_days_to_pay": "Avg days to pay",
+    "on_time_share": "Paid on time",
+}
+
+context = page_context()
+st.title("Breakdown")
+require_ready(context, "breakdown")
+project = context.project
+cache_key = (context.services, project.name, project.version, context.fingerprint, context.presentation)
+dates = data.compute_view_dates(*cache_key, context.filters)
+if dates is None:
+    st.info("This ledger has no invoices yet.", icon=":material/filter_alt_off:")
+    st.stop()
+
+by = st.radio("Break down by", list(BREAKDOWN_BY), format_func=BREAKDOWN_BY.get, horizontal=True, key="breakdown_by")
+table = data.compute_breakdown(*cache_key, context.filters, by)
+st.caption(
+    f"Balances as of {format_date(dates.as_of)}; activity from {format_date(dates.period.start)} to "
+    f"{format_date(dates.period.end)}. Largest overdue first; click a header to sort."
+)
+shown = table.rename(columns={**HEADERS, "value": BREAKDOWN_BY[by]})
+for share in ("Overdue share", "Paid on time"):
+    shown[share] = shown[share] * 100
+st.dataframe(
+    shown,
+    hide_index=True,
+    key="breakdown_table",
+    placeholder=MISSING_TEXT,
+    column_config={
+        "Outstanding": st.column_config.NumberColumn(format="accounting"),
+        "Overdue": st.column_config.NumberColumn(format="accounting"),
+        "Invoiced": st.column_config.NumberColumn(format="accounting"),
+        "Collected": st.column_config.NumberColumn(format="accounting"),
+        "Overdue share": st.column_config.NumberColumn(format="%.1f%%"),
+        "Paid on time": st.column_config.NumberColumn(format="%.1f%%"),
+        "Avg days to pay": st.column_config.NumberColumn(format="%.1f"),
+    },
+)
+st.download_button(
+    "Download the breakdown (CSV)",
+    lambda: export_csv(shown),
+    file_name=f"{project.name}-by-{by}-{dates.as_of:%Y-%m-%d}.csv",
+    mime="text/csv",
+    icon=":material/download:",
+    key="breakdown_download",
+)
