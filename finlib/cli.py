@@ -336,7 +336,7 @@ def _kpis(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
     return 0
 
 
-def _plain_number(value: Any) -> str:
+def _plain_number(value: object) -> str:
     if isinstance(value, float):
         return f"{value:,.2f}"
     return "n/a" if value is None else str(value)

@@ -1,4 +1,4 @@
-"""The Excel workbook and the PDF report (finlib.documents): the view's numbers as numbers, formulas inert, readable content."""
+"""The Excel workbook and the PDF report (finlib.documents): numbers as numbers, formulas inert, readable text."""
 
 from __future__ import annotations
 

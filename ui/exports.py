@@ -1,10 +1,10 @@
-"""Export buttons of a view: the Excel workbook and the PDF report, built when clicked (finlib.reports)."""
+"""Export buttons of a view: the Excel workbook and the PDF report, built when clicked (finlib.documents)."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from finlib import reports
+from finlib import documents
 from finlib.analytics.overview import Overview
 from ui import data, tables
 from ui.sidebar import AppContext
@@ -12,14 +12,14 @@ from ui.sidebar import AppContext
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def report_inputs(context: AppContext, overview: Overview) -> reports.ReportInputs:
+def report_inputs(context: AppContext, overview: Overview) -> documents.ReportInputs:
     """What the exports show: this view's KPIs, aging, monthly trend, worklist and invoices."""
     assert context.project is not None
     key = (context.services, context.project.name, context.project.version, context.fingerprint, context.presentation)
     settings = context.settings
     worklist = data.compute_worklist(*key, context.filters, settings.moving_avg_window, settings.trend_threshold)
     invoices = tables.invoice_table(data.compute_view_invoices(*key, context.filters), with_customer=True)
-    return reports.ReportInputs(
+    return documents.ReportInputs(
         project=context.project.name,
         report=overview.report,
         aging=overview.aging,
@@ -37,7 +37,7 @@ def render_export_buttons(context: AppContext, overview: Overview, *, key: str) 
     left, right = st.columns(2)
     left.download_button(
         "Excel workbook",
-        lambda: reports.build_workbook(report_inputs(context, overview)),
+        lambda: documents.build_workbook(report_inputs(context, overview)),
         file_name=f"{stem}-receivables.xlsx",
         mime=XLSX_MIME,
         icon=":material/table_view:",
@@ -46,7 +46,7 @@ def render_export_buttons(context: AppContext, overview: Overview, *, key: str) 
     )
     right.download_button(
         "PDF report",
-        lambda: reports.build_pdf(report_inputs(context, overview)),
+        lambda: documents.build_pdf(report_inputs(context, overview)),
         file_name=f"{stem}-receivables.pdf",
         mime="application/pdf",
         icon=":material/picture_as_pdf:",
