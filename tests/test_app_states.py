@@ -58,6 +58,9 @@ def test_with_no_project_every_page_says_how_to_add_a_ledger_without_an_error(ap
     if page == "pages/projects.py":
         assert at.file_uploader(key="projects_upload_file")
         assert "No projects yet" in shown_text(at)
+    elif page == "pages/api.py":  # the API page needs no ledger: it explains the API and manages tokens
+        assert "python -m finlib serve" in shown_text(at)
+        assert "Add a ledger" in [link.proto.label for link in at.get("page_link")]
     else:
         assert "No ledger yet" in shown_text(at)
         links = [link.proto.page for link in at.get("page_link")]
