@@ -99,7 +99,7 @@ def main() -> None:
     first_s = _timed(at.run)
     assert not at.exception, [e.value for e in at.exception]
     assert at.selectbox(key="sidebar_project").value == "big", "the URL opened the big project"
-    assert len(at.metric) == 6
+    assert len(at.metric) == 12  # six balance cards, six activity cards
 
     def switch(page: str) -> Callable[[], object]:
         return lambda: at.switch_page(page).run()

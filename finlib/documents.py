@@ -95,14 +95,25 @@ def build_workbook(inputs: ReportInputs) -> bytes:
         "Invoices": inputs.invoices.head(SHEET_ROWS_MAX),
     }
     buffer = io.BytesIO()
-    with pd.ExcelWriter(buffer, engine="openpyxl", date_format="YYYY-MM-DD", datetime_format="YYYY-MM-DD") as writer:
+    # XlsxWriter streams 100k-row sheets several times faster than openpyxl; formulas are off, so no text cell
+    # can become one (escape_formulas also quotes them, for whoever re-saves the file as CSV).
+    options = {"strings_to_formulas": False, "strings_to_urls": False}
+    with pd.ExcelWriter(
+        buffer,
+        engine="xlsxwriter",
+        date_format="yyyy-mm-dd",
+        datetime_format="yyyy-mm-dd",
+        engine_kwargs={"options": options},
+    ) as writer:
         for name, frame in sheets.items():
-            escape_formulas(frame).to_excel(writer, sheet_name=name, index=False)
+            escaped = escape_formulas(frame)
+            escaped.to_excel(writer, sheet_name=name, index=False)
             sheet = writer.sheets[name]
-            for column in sheet.columns:
-                width = max(len(str(cell.value or "")) for cell in column[:200])
-                sheet.column_dimensions[column[0].column_letter].width = min(max(width + 2, 10), 48)
-            sheet.freeze_panes = "A2"
+            for index, column in enumerate(escaped.columns):
+                sample = escaped[column].head(200).astype("str").str.len()
+                width = max([len(str(column)), *sample.tolist()]) if len(sample) else len(str(column))
+                sheet.set_column(index, index, min(max(width + 2, 10), 48))
+            sheet.freeze_panes(1, 0)
     return buffer.getvalue()
 
 
