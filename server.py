@@ -13,14 +13,7 @@ from fastapi import FastAPI
 from finlib.api.app import API_METADATA, ApiOptions, install_api
 from finlib.api.guards import LocalPolicy, MembershipPolicy
 from finlib.projects import Services
-
-
-def _auth_configured() -> bool:
-    """True when sign-in (st.login) is configured: then every API call needs a token and memberships apply."""
-    try:
-        return "auth" in st.secrets
-    except Exception:  # noqa: BLE001 - no or unreadable secrets file: no sign-in, as on the dashboard
-        return False
+from ui.auth import sign_in_mode
 
 
 def _services() -> Services:
@@ -37,6 +30,7 @@ def _services() -> Services:
 
 dashboard = st.App("app.py")
 app = FastAPI(lifespan=dashboard.lifespan(), **API_METADATA)
-sign_in = _auth_configured()
+# With sign-in (st.login or a trusted proxy's headers) the dashboard knows its users; the API knows them by token.
+sign_in = sign_in_mode() != "local"
 install_api(app, _services, ApiOptions(require_token=sign_in, policy=MembershipPolicy() if sign_in else LocalPolicy()))
 app.mount("/", dashboard)

@@ -6,13 +6,14 @@ import streamlit as st
 
 from finlib import tokens
 from finlib.errors import FinlibError
+from ui.auth import session_user
 from ui.errors import render_error
 from ui.sidebar import page_context
 
 LAST_SECRET_STATE = "api_last_secret"
 
 services = page_context().services
-user = (st.user.get("email") if st.user.get("is_logged_in") else None) or "local"
+user = session_user().email
 
 st.title("API")
 st.caption(

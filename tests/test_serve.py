@@ -31,11 +31,21 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`python -m finlib serve` on a free port with a fresh data home and nothing configured."""
-    home = tmp_path_factory.mktemp("serve") / "home"
-    environ = {
+    for base, _home in _serve(tmp_path_factory, {}):
+        yield base
+
+
+def _environ(home: Path, extra: dict[str, str]) -> dict[str, str]:
+    return {
         **os.environ, "FINLIB_HOME": str(home), "ALIAS_SALT": "serve-test-salt", "DATABASE_URL": "", "DB_HOST": "",
-        "AWS_S3_BUCKET": "", "LITE_LLM_API_KEY": "", "LITE_LLM_API_BASE": "",
+        "AWS_S3_BUCKET": "", "LITE_LLM_API_KEY": "", "LITE_LLM_API_BASE": "", **extra,
     }  # fmt: skip
+
+
+def _serve(tmp_path_factory: pytest.TempPathFactory, extra: dict[str, str]) -> Iterator[tuple[str, Path]]:
+    """Start `python -m finlib serve`; yields its base URL and data home once, and stops it afterwards."""
+    home = tmp_path_factory.mktemp("serve") / "home"
+    environ = _environ(home, extra)
     port = _free_port()
     log = (tmp_path_factory.mktemp("serve-log") / "serve.log").open("wb")
     process = subprocess.Popen(
@@ -54,7 +64,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             if process.poll() is not None or time.monotonic() > deadline:
                 pytest.fail(f"finlib serve did not start; see {log.name}")
             time.sleep(0.5)
-        yield base
+        yield base, home
     finally:
         process.terminate()
         try:
@@ -109,3 +119,26 @@ def test_serve_refuses_a_port_that_cannot_exist(tmp_path: Path, capsys: pytest.C
     environ = {"FINLIB_HOME": str(tmp_path / "home"), "ALIAS_SALT": "serve-test-salt"}
     assert main(["serve", "--port", port], environ=environ) == 1
     assert "--port must be between 0 and 65535" in capsys.readouterr().err
+
+
+def test_with_sign_in_by_proxy_headers_the_served_api_wants_a_token(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    from finlib import tokens
+    from finlib.config import load_settings
+    from finlib.projects import Services
+
+    extra = {"STREAMLIT_SERVER_TRUSTED_USER_HEADERS": '{"X-Email": "email"}', "FINLIB_ADMINS": "boss@example.com"}
+    server = _serve(tmp_path_factory, extra)
+    base, home = next(server)
+    try:
+        refused = httpx.get(f"{base}/api/projects", timeout=120)
+        assert refused.status_code == 401 and refused.json()["error"] == "unauthorised"
+        services = Services(
+            load_settings({"FINLIB_HOME": str(home), "ALIAS_SALT": "serve-test-salt"}, dotenv_path=None)
+        )
+        secret = tokens.create_token(services, "boss@example.com").secret
+        listed = httpx.get(f"{base}/api/projects", headers={"Authorization": f"Bearer {secret}"}, timeout=120)
+        assert listed.status_code == 200 and [p["name"] for p in listed.json()] == ["demo"]
+    finally:
+        server.close()
