@@ -130,6 +130,29 @@ def test_stats_with_aliases_finds_a_customer_by_alias_but_not_by_real_name(api: 
     [
         ({}, []),
         ({"as_of": "2026-06-30"}, ["--as-of", "2026-06-30"]),
+        ({"from": "2026-01-01", "to": "2026-03-31"}, ["--from", "2026-01-01", "--to", "2026-03-31"]),
+    ],
+)
+def test_kpis_returns_exactly_what_kpis_json_prints(
+    api: Api, capsys: pytest.CaptureFixture[str], query: dict[str, str], argv: list[str]
+) -> None:
+    response = api.client.get("/api/projects/demo/kpis", params=query)
+    assert response.status_code == 200, response.text
+    assert response.json() == api.cli_json("kpis", "demo", "--json", *argv, capsys=capsys)
+
+
+def test_kpis_with_aliases_hold_no_real_name_and_a_reversed_period_is_a_400(api: Api) -> None:
+    response = api.client.get("/api/projects/demo/kpis", params={"aliases": "true"})
+    assert response.status_code == 200 and find_real_names(response.text, api.real_names()) == []
+    reversed_period = api.client.get("/api/projects/demo/kpis", params={"from": "2026-03-01", "to": "2026-01-01"})
+    assert reversed_period.status_code == 400 and "before it starts" in reversed_period.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("query", "argv"),
+    [
+        ({}, []),
+        ({"as_of": "2026-06-30"}, ["--as-of", "2026-06-30"]),
         ({"method": "original"}, ["--method", "original"]),
     ],
 )
@@ -328,6 +351,7 @@ def test_refresh_reloads_a_changed_s3_file_and_the_stats_follow(
         ("POST", "/api/projects/nope/refresh", None),
         ("GET", "/api/projects/nope/forecast", None),
         ("GET", "/api/projects/nope/backtest", None),
+        ("GET", "/api/projects/nope/kpis", None),
         ("POST", "/query", {"project_name": "nope", "query": "Who pays slowest?"}),
     ],
 )
@@ -482,6 +506,7 @@ def test_the_openapi_description_lists_every_endpoint(api: Api) -> None:
         "/api/projects/{name}/refresh",
         "/api/projects/{name}/forecast",
         "/api/projects/{name}/backtest",
+        "/api/projects/{name}/kpis",
     }
     docs = api.client.get("/docs")
     assert docs.status_code == 200 and "swagger" in docs.text.lower()

@@ -258,6 +258,33 @@ def stats(
     )
 
 
+@router.get("/api/projects/{name}/kpis", tags=["reports"], summary="Balances as of a date, activity over a period")
+def kpis(
+    request: Request,
+    state: StateParam,
+    caller: CallerParam,
+    name: str,
+    as_of: Annotated[str | None, Query(description="balances as of this date, YYYY-MM-DD")] = None,
+    start: Annotated[str | None, Query(alias="from", description="first day of the period, YYYY-MM-DD")] = None,
+    end: Annotated[str | None, Query(alias="to", description="last day of the period, YYYY-MM-DD")] = None,
+    aliases: AliasesParam = False,
+) -> Response:
+    """Exactly what ``python -m finlib kpis NAME --json`` prints."""
+    dates = {
+        field: reports.parse_as_of(text, label) if text else None
+        for field, text, label in (("as_of", as_of, "as_of"), ("start", start, "from"), ("end", end, "to"))
+    }
+    return _report(
+        request,
+        state,
+        caller,
+        name,
+        ("kpis", as_of, start, end),
+        aliases,
+        lambda entry, aliases_only: reports.kpis_report(entry.loaded, **dates, aliases_only=aliases_only),
+    )
+
+
 @router.get("/api/projects/{name}/forecast", tags=["reports"], summary="Payment dates and 13-week cash-in")
 def forecast(
     request: Request,
