@@ -418,7 +418,7 @@ def _ask(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
         out.write(chunk)
         out.flush()
     out.write("\n")
-    answer = reply.answer
+    answer = reply.result
     for note in answer.notes:
         print(f"note: {note}", file=out)
     if answer.unverified:

@@ -34,4 +34,5 @@ def escape_formulas(frame: pd.DataFrame) -> pd.DataFrame:
 
 def export_csv(frame: pd.DataFrame) -> bytes:
     """UTF-8 CSV (with BOM, so Excel reads accents) of ``frame`` with formulas escaped, without the index."""
-    return escape_formulas(frame).to_csv(index=False, date_format="%Y-%m-%d").encode("utf-8-sig")
+    text: str = escape_formulas(frame).to_csv(index=False, date_format="%Y-%m-%d")
+    return text.encode("utf-8-sig")

@@ -15,8 +15,9 @@ from sqlalchemy.engine import Engine
 from finlib.db import Alias, Project, create_engine_for, init_db, session_scope
 from finlib.errors import AliasError
 from finlib.privacy.aliasing import (
+    ALIAS_PATTERN,
     AliasBook,
-    alias_pattern,
+    AliasLookup,
     assign_aliases,
     derive_alias,
     derive_aliases,
@@ -130,9 +131,19 @@ def test_an_unknown_kind_is_an_alias_error() -> None:
         derive_alias(SALT, "acme", "x", 8, "supplier")
 
 
-def test_the_alias_pattern_finds_aliases_whatever_their_case() -> None:
-    text = "Compare cust-7k3m9q2x with PERS-4H8T0B1R, not CUST-123 or XCUST-7K3M9Q2X."
-    assert alias_pattern(8).findall(text) == ["cust-7k3m9q2x", "PERS-4H8T0B1R"]
+def test_the_alias_pattern_finds_aliases_whatever_their_case_and_script_around_them() -> None:
+    text = "Compare cust-7k3m9q2x with PERS-4H8T0B1R, CUST-7K3M9Q2Xの, not XCUST-7K3M9Q2X or CUST-1."
+    assert ALIAS_PATTERN.findall(text) == ["cust-7k3m9q2x", "PERS-4H8T0B1R", "CUST-7K3M9Q2X"]
+
+
+def test_an_alias_book_and_its_lookup_read_aliases_in_any_case_with_crockford_look_alikes() -> None:
+    frame = pd.DataFrame([{"kind": "customer", "real_name": "ABC Ltd", "key": "abc ltd", "alias": "CUST-0A1B2C3D"}])
+    book = AliasBook(frame)
+    assert [book.real_for(a) for a in ("CUST-0A1B2C3D", "cust-0a1b2c3d", "CUST-OAIB2C3D", "CUST-ZZZZZZZZ")] == [
+        "ABC Ltd", "ABC Ltd", "ABC Ltd", None,
+    ]  # fmt: skip
+    assert book.lookup.real_for("cust-oa1b2c3d") == "ABC Ltd"
+    assert AliasLookup().real_for("CUST-0A1B2C3D") is None
 
 
 def test_derive_aliases_with_a_tiny_length_never_merges_two_names() -> None:
@@ -184,6 +195,15 @@ def test_assigning_again_keeps_the_aliases_and_updates_the_display_spelling(engi
     stored = stored_aliases(engine, project_id).set_index("key")
     assert len(stored) == 3
     assert stored.loc["acme corp", "real_name"] == "Acme Corporation"
+
+
+def test_no_customer_gets_an_alias_that_is_another_customers_real_name(engine: Engine) -> None:
+    project_id = new_project(engine)
+    would_be = derive_alias(SALT, "acme", "acme corp", 8, "customer")
+    aliases = assign(engine, project_id, names_of(("acme corp", "ACME Corp"), (would_be.lower(), would_be)))
+
+    assert aliases["acme corp"] == derive_alias(SALT, "acme", "acme corp", 8, "customer", attempt=1)
+    assert would_be not in aliases.values()
 
 
 def test_customers_and_people_are_aliased_separately(engine: Engine) -> None:

@@ -12,7 +12,7 @@ from helpers.app import PAGES, SMALL_CSV, page_strings, run_app, services
 from finlib import projects
 from finlib.analytics import customer_stats, measures
 from finlib.analytics.overview import ViewFilters, compute_overview
-from finlib.privacy.scanner import find_real_names
+from finlib.privacy.scanner import NameScanner, find_real_names
 from ui.format import format_compact, format_date
 
 
@@ -118,12 +118,14 @@ def test_a_period_changes_activity_compares_it_with_the_period_before_and_leaves
 def test_presentation_mode_removes_every_real_name_from_every_page(app_home: Path) -> None:
     at = run_app()
     book = projects.load_project(services(), "demo").aliases
-    assert find_real_names("\n".join(page_strings(at)), book), "names are shown before the switch"
+    assert find_real_names("\n".join(page_strings(at)), NameScanner.from_book(book)), (
+        "names are shown before the switch"
+    )
     at.toggle(key="sidebar_presentation_mode").set_value(True).run()
     for page in PAGES:
         at.switch_page(page).run()
         assert not at.exception, (page, [e.value for e in at.exception])
-        leaked = find_real_names("\n".join(page_strings(at)), book)
+        leaked = find_real_names("\n".join(page_strings(at)), NameScanner.from_book(book))
         assert not leaked, (page, leaked)
 
 

@@ -15,7 +15,7 @@ from helpers.browser import CHROMIUM, CHROMIUM_ARGS, ROOT, isolated_environ, req
 from finlib import projects
 from finlib.config import load_settings
 from finlib.privacy.aliasing import AliasBook
-from finlib.privacy.scanner import find_real_names
+from finlib.privacy.scanner import NameScanner, find_real_names
 
 ARTIFACTS = ROOT / "artifacts"
 STEP_TIMEOUT_MS = 60_000
@@ -133,10 +133,10 @@ def test_journey_through_every_page(server: Server, browser_page: object) -> Non
     _go_to(page, "Overview")
     page.wait_for_selector('[data-testid="stPlotlyChart"] svg.main-svg')  # type: ignore[attr-defined]
     _shoot(page, "07-overview-presentation")
-    assert not find_real_names(_main_text(page), server.aliases)
+    assert not find_real_names(_main_text(page), NameScanner.from_book(server.aliases))
     _go_to(page, "Customers")
     page.wait_for_selector('[data-testid="stPlotlyChart"] svg.main-svg')  # type: ignore[attr-defined]
     _shoot(page, "08-customers-presentation")
     text = _main_text(page)
     assert "CUST-" in text
-    assert not find_real_names(text, server.aliases)
+    assert not find_real_names(text, NameScanner.from_book(server.aliases))

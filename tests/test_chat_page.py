@@ -36,7 +36,7 @@ def test_the_readme_question_gets_an_offline_answer_with_the_stats_numbers(app_h
 def test_in_presentation_mode_the_question_and_answer_show_aliases_only(app_home: Path) -> None:
     from helpers.app import page_strings
 
-    from finlib.privacy.scanner import find_real_names
+    from finlib.privacy.scanner import NameScanner, find_real_names
 
     at = run_app(CHAT)
     at.toggle(key="sidebar_presentation_mode").set_value(True).run()
@@ -44,7 +44,7 @@ def test_in_presentation_mode_the_question_and_answer_show_aliases_only(app_home
     assert not at.exception and not at.error
     book = projects.load_project(services(), "demo").aliases
     shown = "\n".join(page_strings(at))
-    assert find_real_names(shown, book) == []
+    assert find_real_names(shown, NameScanner.from_book(book)) == []
     assert book.alias_for("ABC Company") in shown
 
 

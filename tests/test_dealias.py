@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from finlib.privacy.aliasing import AliasLookup
 from finlib.privacy.dealias import (
-    AliasLookup,
     StreamingDealiaser,
     dealias,
     neutralise_markdown,
@@ -20,7 +20,7 @@ ENTRIES = [
     NameEntry("person", "Jane Doe", "jane doe", "PERS-4H8T0B1R"),
     NameEntry("customer", "[Click](http://evil.example/x.png)", "evil", "CUST-EV1LEV1L"),
 ]
-LOOKUP = AliasLookup(ENTRIES)
+LOOKUP = AliasLookup((e.alias, e.real_name) for e in ENTRIES)
 
 
 @pytest.mark.parametrize(
@@ -41,10 +41,10 @@ def test_aliases_become_real_names_whatever_their_case(text: str, expected: str)
     assert dealias(text, LOOKUP) == expected
 
 
-def test_a_mapping_or_entries_serve_as_the_book() -> None:
-    assert dealias("PERS-4H8T0B1R", {"PERS-4H8T0B1R": "Jane Doe"}) == "Jane Doe"
-    assert dealias("pers-4h8t0b1r", ENTRIES) == "Jane Doe"
-    assert unknown_aliases("CUST-ZZZZZZZZ and CUST-7K3M9Q2X", ENTRIES) == ["CUST-ZZZZZZZZ"]
+def test_the_one_alias_lookup_reads_any_case_and_names_unknown_aliases() -> None:
+    assert dealias("PERS-4H8T0B1R", AliasLookup([("PERS-4H8T0B1R", "Jane Doe")])) == "Jane Doe"
+    assert dealias("pers-4h8t0b1r", LOOKUP) == "Jane Doe"
+    assert unknown_aliases("CUST-ZZZZZZZZ and CUST-7K3M9Q2X", LOOKUP) == ["CUST-ZZZZZZZZ"]
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,8 @@ services     finlib.projects, finlib.demo, finlib.export, finlib.audit, finlib.a
 chat         finlib.chat.*           (may use privacy, analytics and forecast, never ingest or the services)
 forecast     finlib.forecast.*       (may use analytics)
 ingest       finlib.ingest.*    privacy  finlib.privacy.*    analytics  finlib.analytics.*  (siblings, independent)
-foundation   finlib.errors, finlib.config, finlib.logs, finlib.names, finlib.db, finlib.lazy
+foundation   finlib.errors, finlib.config, finlib.logs, finlib.names, finlib.db, finlib.lazy,
+             finlib.jsonable
 """
 
 from __future__ import annotations
@@ -19,7 +20,15 @@ import pytest
 FINLIB = Path(__file__).resolve().parents[1] / "finlib"
 
 
-FOUNDATION = {"finlib.errors", "finlib.config", "finlib.logs", "finlib.names", "finlib.db", "finlib.lazy"}
+FOUNDATION = {
+    "finlib.errors",
+    "finlib.config",
+    "finlib.logs",
+    "finlib.names",
+    "finlib.db",
+    "finlib.lazy",
+    "finlib.jsonable",
+}
 SERVICES = {
     "finlib.registry",
     "finlib.projects",

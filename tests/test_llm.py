@@ -132,7 +132,7 @@ def test_an_injected_completion_callable_receives_the_explicit_arguments(llm_set
         return {"choices": [{"message": {"content": "ok"}}], "usage": {"prompt_tokens": 1, "completion_tokens": 1}}
 
     call = send_to_llm(MESSAGES, settings=llm_settings, names_guard=GUARD, stream=False, completion=completion)
-    assert call.text() == "ok"
+    assert call.finish().text == "ok"
     assert seen["timeout"] == 5.0 and seen["max_retries"] == 0 and seen["api_base"] == llm_settings.llm_api_base
 
 
@@ -189,7 +189,7 @@ from finlib.privacy.scanner import NameScanner
 settings = load_settings({"LITE_LLM_MODEL": "openai/test-model", "LITE_LLM_API_BASE": sys.argv[1],
     "LITE_LLM_API_KEY": "k", "ALIAS_SALT": "s", "FINLIB_HOME": sys.argv[2]}, dotenv_path=None)
 call = send_to_llm([{"role": "user", "content": "hi"}], settings=settings, names_guard=NameScanner([]), stream=False)
-print(call.text())
+print(call.finish().text)
 """
 
 

@@ -7,7 +7,8 @@ import time
 import pytest
 
 from finlib.chat.mentions import WORD_KIND, MentionResolver, alias_question, resolve_mentions
-from finlib.privacy.scanner import NameEntry
+from finlib.privacy.aliasing import AliasBook
+from finlib.privacy.scanner import NameEntry, NameScanner
 
 NAMES = [
     ("customer", "Müller & Söhne GmbH"),
@@ -38,7 +39,7 @@ ENTRIES = [
 
 @pytest.fixture(scope="module")
 def resolver() -> MentionResolver:
-    return MentionResolver(ENTRIES)
+    return MentionResolver(NameScanner(ENTRIES))
 
 
 @pytest.mark.parametrize(
@@ -126,18 +127,19 @@ def test_aliasing_the_question_replaces_every_mention_by_its_alias(resolver: Men
     assert aliased == "Compare CUST-00000000 with CUST-00000001. and PERS-00000012"
 
 
-def test_resolution_accepts_an_entries_dataframe() -> None:
+def test_resolution_works_from_an_alias_book_built_from_an_entries_dataframe() -> None:
     import pandas as pd
 
-    frame = pd.DataFrame([e.__dict__ for e in ENTRIES])
-    assert [m.entry.alias for m in resolve_mentions("Is ABC Company late?", frame)] == ["CUST-00000003"]
+    book = AliasBook(pd.DataFrame([e.__dict__ for e in ENTRIES]))
+    found = resolve_mentions("Is ABC Company late?", NameScanner.from_book(book))
+    assert [m.entry.alias for m in found] == ["CUST-00000003"]
 
 
 def test_resolution_over_twenty_thousand_names_takes_milliseconds() -> None:
     entries = [NameEntry("customer", f"Customer Zeta{i:05d} Trading", f"k{i}", f"CUST-{i:08d}") for i in range(20_000)]
     entries.append(NameEntry("customer", "Müller & Söhne GmbH", "m", "CUST-MULLER00"))
     started = time.perf_counter()
-    resolver = MentionResolver(entries)
+    resolver = MentionResolver(NameScanner(entries))
     built = time.perf_counter() - started
     question = "What did Customer Zeta01234 Trading and Muller Sohne pay last quarter, and who is the slowest payer?"
     started = time.perf_counter()

@@ -2,18 +2,30 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
+from finlib.chat.facts import (
+    AgingFacts,
+    CustomerFacts,
+    FactsPack,
+    GroupFacts,
+    MonthFacts,
+    PortfolioFacts,
+    Rankings,
+)
 from finlib.chat.numbers import unverified_numbers
 from finlib.chat.offline import OFFLINE_LABEL, answer_offline, detect_intent
 
 
-def facts_for(customer: dict[str, Any], as_of: str = "2026-10-31") -> dict[str, Any]:
+def facts_for(customer: dict[str, Any], as_of: str = "2026-10-31") -> FactsPack:
     base = {"alias": "CUST-AAAAAAAA", "predicted_next_amount": 1500.0, "last_payment_date": "2026-09-01",
             "avg_payment_delay_days": 30.0, "outstanding_amount": 0.0, "overdue_amount": 0.0}  # fmt: skip
-    return {"as_of": as_of, "portfolio": {}, "mentioned_customers": [{**base, **customer}], "rankings": {}}
+    return FactsPack(
+        as_of=as_of, portfolio=PortfolioFacts(), mentioned_customers=(CustomerFacts(**{**base, **customer}),)
+    )
 
 
 @pytest.mark.parametrize(
@@ -59,20 +71,18 @@ def test_a_customer_who_never_paid_gets_an_amount_and_no_invented_date() -> None
     assert "no payment date can be predicted" in answer
 
 
-PORTFOLIO = {"invoice_count": 3, "customer_count": 2, "total_invoiced": 1000.0, "total_collected": 500.0,
-             "outstanding": 500.0, "overdue": 200.0, "overdue_count": 1, "avg_payment_delay_days": 31.5,
-             "dso": 45.25, "paid_on_time_share": 0.5}  # fmt: skip
-PORTFOLIO_FACTS: dict[str, Any] = {
-    "as_of": "2026-10-31",
-    "portfolio": PORTFOLIO,
-    "mentioned_customers": [],
-    "mentioned_sales_managers": [],
-    "rankings": {
-        "slowest_payers_by_avg_delay_days": [{"alias": "CUST-BBBBBBBB", "avg_payment_delay_days": 61.0}],
-        "most_overdue": [{"alias": "CUST-CCCCCCCC", "overdue_amount": 200.0}],
-    },
-    "aging_of_open_invoices": [{"bucket": "1-30 days", "invoice_count": 1, "amount": 200.0}],
-}
+PORTFOLIO = PortfolioFacts(invoice_count=3, customer_count=2, total_invoiced=1000.0, total_collected=500.0,
+                           outstanding=500.0, overdue=200.0, overdue_count=1, avg_payment_delay_days=31.5,
+                           dso=45.25, paid_on_time_share=0.5)  # fmt: skip
+PORTFOLIO_FACTS = FactsPack(
+    as_of="2026-10-31",
+    portfolio=PORTFOLIO,
+    rankings=Rankings(
+        slowest_payers_by_avg_delay_days=(CustomerFacts("CUST-BBBBBBBB", avg_payment_delay_days=61.0),),
+        most_overdue=(CustomerFacts("CUST-CCCCCCCC", overdue_amount=200.0),),
+    ),
+    aging_of_open_invoices=(AgingFacts("1-30 days", 1, 200.0),),
+)
 CAVEAT_START = "Offline, without a language model, I can't answer"
 
 
@@ -103,7 +113,7 @@ def test_offline_answers_say_what_they_cannot_answer_then_give_the_closest_answe
     assert answer.startswith(CAVEAT_START) is caveat
     assert answer.count(CAVEAT_START) <= 1
     assert answer.endswith(OFFLINE_LABEL)
-    assert unverified_numbers(answer, PORTFOLIO_FACTS) == []
+    assert unverified_numbers(answer, PORTFOLIO_FACTS.to_json()) == []
 
 
 @pytest.mark.parametrize(
@@ -121,18 +131,18 @@ def test_the_most_specific_intent_wins(question: str, intent: str) -> None:
 
 
 def test_a_month_the_facts_carry_is_answered_from_the_monthly_series_without_a_caveat() -> None:
-    month = {"month": "2026-09", "invoiced": 700.0, "collected": 300.0, "invoice_count": 2}
-    facts = {**PORTFOLIO_FACTS, "monthly": [month]}
+    month = MonthFacts("2026-09", invoiced=700.0, collected=300.0, invoice_count=2)
+    facts = replace(PORTFOLIO_FACTS, monthly=(month,))
     answer = answer_offline("How much did we invoice in September 2026?", facts)
     assert "2026-09: invoiced 700.00 (2 invoices), collected 300.00" in answer
     assert CAVEAT_START not in answer
-    assert unverified_numbers(answer, facts) == []
+    assert unverified_numbers(answer, facts.to_json()) == []
 
 
 def test_a_location_the_facts_break_down_is_answered_from_the_breakdown() -> None:
-    row = {"location": "Dubai", "invoice_count": 2, "customer_count": 1, "total_invoiced": 800.0,
-           "total_collected": 300.0, "outstanding": 500.0, "overdue": 200.0}  # fmt: skip
-    facts = {**PORTFOLIO_FACTS, "by_location": [row]}
+    row = GroupFacts(name="Dubai", invoice_count=2, customer_count=1, total_invoiced=800.0,
+                     total_collected=300.0, outstanding=500.0, overdue=200.0)  # fmt: skip
+    facts = replace(PORTFOLIO_FACTS, by_location=(row,))
     answer = answer_offline("Total outstanding for customers in Dubai?", facts)
     assert "- Dubai: 2 invoices from 1 customers; invoiced 800.00" in answer
     assert CAVEAT_START not in answer

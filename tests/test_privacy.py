@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from finlib.errors import PrivacyBlockedError
+from finlib.privacy.aliasing import AliasBook
 from finlib.privacy.scanner import (
     MAX_SHARED_PART,
     NameEntry,
@@ -116,19 +117,29 @@ def test_a_part_shared_by_many_names_names_nobody_in_particular() -> None:
 
 
 def test_the_words_finlib_itself_writes_into_a_prompt_are_common_words() -> None:
-    from finlib.chat.facts import CUSTOMER_FIELDS, MANAGER_FIELDS, TOPICS, describe_facts
+    from dataclasses import fields
+
+    from finlib.chat.facts import FACT_TYPES, TOPICS, describe_facts
     from finlib.chat.pipeline import SYSTEM_PROMPT
 
+    field_names = [f.name for kind in FACT_TYPES for f in fields(kind)]
+    assert {"alias", "predicted_next_payment_date", "by_location", "largest_customers"} <= set(field_names)
     text = " ".join([SYSTEM_PROMPT.replace("{description}", "").replace("{facts}", ""), describe_facts(),
-                     *CUSTOMER_FIELDS, *MANAGER_FIELDS, *TOPICS])  # fmt: skip
+                     *field_names, *TOPICS])  # fmt: skip
     words = {token for _, _, token in tokenise(text) if is_distinctive([token])}
     assert words == set()
 
 
-def test_plain_name_strings_and_an_entries_frame_work_as_the_name_list() -> None:
-    assert find_real_names("paid by müller & söhne gmbh", ["Müller & Söhne GmbH"]) == ["Müller & Söhne GmbH"]
-    frame = pd.DataFrame([{"kind": "person", "real_name": "Jane Doe", "key": "jane doe", "alias": "PERS-1"}])
-    assert find_real_names("ask jane doe", frame) == ["Jane Doe"]
+def test_a_scanner_from_an_alias_book_finds_its_names() -> None:
+    frame = pd.DataFrame(
+        [
+            {"kind": "person", "real_name": "Jane Doe", "key": "jane doe", "alias": "PERS-1"},
+            {"kind": "customer", "real_name": "Müller & Söhne GmbH", "key": "müller & söhne gmbh", "alias": "CUST-2"},
+        ]
+    )
+    scanner = NameScanner.from_book(AliasBook(frame))
+    assert find_real_names("ask jane doe", scanner) == ["Jane Doe"]
+    assert find_real_names("paid by müller & söhne gmbh", scanner) == ["Müller & Söhne GmbH"]
 
 
 @pytest.mark.parametrize(
@@ -182,3 +193,34 @@ def test_scanning_for_thousands_of_names_is_fast() -> None:
     assert found == ["Trading House 01234 LLC"]
     assert built < 5.0
     assert scanned < 0.5
+
+
+LOOKALIKE = NameScanner(
+    [
+        NameEntry("customer", "CUST-AAAAAAAA", "cust-aaaaaaaa", "CUST-7K3M9Q2X"),
+        NameEntry("customer", "PERS-2000 Trading", "pers-2000 trading", "CUST-0A1B2C3D"),
+        NameEntry("person", "Jane Doe", "jane doe", "PERS-4H8T0B1R"),
+    ]
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("How much does CUST-AAAAAAAA owe?", ["CUST-AAAAAAAA"]),
+        ("how much does cust-aaaaaaaa owe?", ["CUST-AAAAAAAA"]),
+        ("CUST-AAAAAAAAの支払い", ["CUST-AAAAAAAA"]),
+        ("PERS-2000 Trading paid late", ["PERS-2000 Trading"]),
+        ("CUST-7K3M9Q2X and CUST-0A1B2C3D owe; ask PERS-4H8T0B1R", []),
+        ("CUST-AAAAAAAB is someone else", []),
+    ],
+)
+def test_a_real_name_spelled_like_an_alias_is_still_a_name(text: str, found: list[str]) -> None:
+    assert find_real_names(text, LOOKALIKE) == found
+
+
+def test_the_guard_refuses_a_customer_named_like_an_alias_and_free_text_gets_its_alias() -> None:
+    with pytest.raises(PrivacyBlockedError):
+        check_payload([{"role": "user", "content": "When will CUST-AAAAAAAA pay?"}], LOOKALIKE)
+    assert alias_text("When will CUST-AAAAAAAA pay?", LOOKALIKE) == "When will CUST-7K3M9Q2X pay?"
+    check_payload([{"role": "user", "content": "When will CUST-7K3M9Q2X pay?"}], LOOKALIKE)

@@ -6,13 +6,13 @@ Python loop per customer or per row, so a million invoices take a fraction of a 
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from finlib.analytics.measures import breakdown, invoice_number_rank, resolve_as_of
+from finlib.jsonable import JSONScalar, json_scalar
 
 NANOSECONDS_PER_DAY = 86_400 * 10**9
 _NAT = np.iinfo(np.int64).min
@@ -149,7 +149,7 @@ def _invoice_order(codes: np.ndarray, invoice_ns: np.ndarray, numbers: pd.Series
         packed = (codes.astype(np.int64) << (date_bits + row_bits)) | (date_rank.astype(np.int64) << row_bits)
         packed |= np.arange(rows, dtype=np.int64)
         packed.sort()
-        order = packed & ((1 << row_bits) - 1)
+        order: np.ndarray = packed & ((1 << row_bits) - 1)
     else:
         order = np.lexsort((invoice_ns, codes))
     same_as_next = (codes[order][1:] == codes[order][:-1]) & (invoice_ns[order][1:] == invoice_ns[order][:-1])
@@ -184,7 +184,8 @@ def _numbers_ascend(numbers: pd.Series, before: np.ndarray, after: np.ndarray) -
 
 
 def _nanoseconds(dates: pd.Series) -> np.ndarray:
-    return dates.to_numpy(dtype="datetime64[ns]").view(np.int64)
+    nanoseconds: np.ndarray = dates.to_numpy(dtype="datetime64[ns]").view(np.int64)
+    return nanoseconds
 
 
 def _datetimes(nanoseconds: np.ndarray) -> np.ndarray:
@@ -200,7 +201,8 @@ def _divide(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
 
 
 def _round_half_away(values: np.ndarray) -> np.ndarray:
-    return np.sign(values) * np.floor(np.abs(values) + 0.5)
+    rounded: np.ndarray = np.sign(values) * np.floor(np.abs(values) + 0.5)
+    return rounded
 
 
 def _trend(moving_average: np.ndarray, average: np.ndarray, threshold: float) -> np.ndarray:
@@ -213,7 +215,7 @@ def _aliases(rows: pd.DataFrame, group_key: str, first_rows: np.ndarray) -> np.n
     column = _ALIAS_COLUMNS.get(group_key)
     if column is None or column not in rows.columns:
         return np.full(len(first_rows), None, dtype=object)
-    values = rows[column].iloc[first_rows].to_numpy(dtype=object, copy=True)
+    values: np.ndarray = rows[column].iloc[first_rows].to_numpy(dtype=object, copy=True)
     values[pd.isna(values)] = None
     return values
 
@@ -246,23 +248,13 @@ def compute_manager_stats(ledger: pd.DataFrame, *, as_of: pd.Timestamp | None = 
     return totals[list(MANAGER_COLUMNS)]
 
 
-def customer_stats_records(stats: pd.DataFrame) -> list[dict[str, Any]]:
+def customer_stats_records(stats: pd.DataFrame) -> list[dict[str, JSONScalar]]:
     """JSON-safe dicts of a stats frame: dates as ``YYYY-MM-DD``, numbers as int/float, ``None`` for missing."""
-    columns: dict[str, list[Any]] = {}
+    columns: dict[str, list[JSONScalar]] = {}
     for name in stats.columns:
         values = stats[name]
         if pd.api.types.is_datetime64_any_dtype(values):
             columns[name] = [None if pd.isna(v) else v for v in values.dt.strftime("%Y-%m-%d")]
         else:
-            columns[name] = [_json_scalar(v) for v in values.tolist()]
+            columns[name] = [json_scalar(v) for v in values.tolist()]
     return [dict(zip(columns, row, strict=True)) for row in zip(*columns.values(), strict=True)]
-
-
-def _json_scalar(value: Any) -> Any:
-    if value is None or value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, float):
-        return None if math.isnan(value) or math.isinf(value) else value
-    if isinstance(value, np.generic):
-        return _json_scalar(value.item())
-    return value

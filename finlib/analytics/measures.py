@@ -40,7 +40,8 @@ def invoice_number_rank(numbers: pd.Series) -> np.ndarray:
     unique_rank = np.empty(len(uniques), dtype=np.int64)
     unique_rank[by_length] = np.arange(len(uniques))
     # Missing numbers (code -1) pick the extra last rank.
-    return np.append(unique_rank, len(uniques))[codes]
+    ranks: np.ndarray = np.append(unique_rank, len(uniques))[codes]
+    return ranks
 
 
 def sort_invoices(ledger: pd.DataFrame) -> pd.DataFrame:

@@ -30,6 +30,88 @@ LATE_TOPIC = re.compile(r"will be late|predicted late|going to be late|pay late|
 
 
 @dataclass(frozen=True)
+class InvoiceForecast:
+    """One open invoice's predicted payment date, with its 10–90% interval (``alias`` in the predicted-late list)."""
+
+    invoice_number: str | None
+    amount: float
+    due_date: str | None
+    predicted_payment_date: str | None
+    earliest_date_10pct: str | None
+    latest_date_90pct: str | None
+    predicted_days_after_due: int | None
+    predicted_late: bool
+    alias: str | None = None
+
+
+@dataclass(frozen=True)
+class CustomerPaymentForecast:
+    """A mentioned customer's open invoices and when they are predicted to be paid."""
+
+    open_invoice_count: int
+    open_amount: float | None = None
+    expected_payment_dates_from: str | None = None
+    expected_payment_dates_to: str | None = None
+    largest_open_invoices: tuple[InvoiceForecast, ...] = ()
+
+
+@dataclass(frozen=True)
+class PaymentForecastFacts:
+    """The forecast's date, method and typical error (always in a pack that has a forecast)."""
+
+    as_of: str
+    method: str
+    typical_error_days: float | None
+    interval: str
+    open_invoice_count: int
+
+
+@dataclass(frozen=True)
+class CashWeekFacts:
+    """Expected collections of one week, with its 10–90% band."""
+
+    week_start: str | None
+    expected: float
+    low: float
+    high: float
+
+
+@dataclass(frozen=True)
+class CashInForecast:
+    """Expected collections over the next weeks (when the question is about cash)."""
+
+    next_4_weeks_expected: float
+    next_13_weeks_expected: float
+    typical_weekly_error_share: float | None
+    weeks: tuple[CashWeekFacts, ...]
+
+
+@dataclass(frozen=True)
+class LateInvoicesForecast:
+    """Open invoices predicted to be paid more than ``late_after_days`` after their due date (when asked)."""
+
+    late_after_days: int
+    count: int
+    amount: float
+    largest: tuple[InvoiceForecast, ...]
+
+
+@dataclass(frozen=True)
+class ForecastSections:
+    """The forecast parts of a facts pack: the method always, cash-in and late invoices when the question asks."""
+
+    payment_forecast: PaymentForecastFacts
+    cash_in_forecast: CashInForecast | None = None
+    predicted_late_invoices: LateInvoicesForecast | None = None
+
+
+FORECAST_FACT_TYPES = (
+    InvoiceForecast, CustomerPaymentForecast, PaymentForecastFacts, CashWeekFacts, CashInForecast,
+    LateInvoicesForecast, ForecastSections,
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
 class ForecastFigures:
     """A project's forecast as of its latest date, and the backtest it was chosen by (if any)."""
 
@@ -69,67 +151,67 @@ def _money(value: Any) -> float:
     return round(float(value), 2)
 
 
-def _invoice(row: pd.Series, late_days: int) -> dict[str, Any]:
-    return {
-        "invoice_number": None if pd.isna(row["invoice_number"]) else str(row["invoice_number"]),
-        "amount": _money(row["amount"]),
-        "due_date": _day(row["due_date"]),
-        "predicted_payment_date": _day(row["predicted_payment_date"]),
-        "earliest_date_10pct": _day(row["low_date"]),
-        "latest_date_90pct": _day(row["high_date"]),
-        "predicted_days_after_due": None if pd.isna(row["days_late"]) else int(row["days_late"]),
-        "predicted_late": bool(row["days_late"] > late_days),
-    }
+def _invoice(row: pd.Series, late_days: int, alias: str | None = None) -> InvoiceForecast:
+    return InvoiceForecast(
+        invoice_number=None if pd.isna(row["invoice_number"]) else str(row["invoice_number"]),
+        amount=_money(row["amount"]),
+        due_date=_day(row["due_date"]),
+        predicted_payment_date=_day(row["predicted_payment_date"]),
+        earliest_date_10pct=_day(row["low_date"]),
+        latest_date_90pct=_day(row["high_date"]),
+        predicted_days_after_due=None if pd.isna(row["days_late"]) else int(row["days_late"]),
+        predicted_late=bool(row["days_late"] > late_days),
+        alias=alias,
+    )
 
 
-def customer_forecast(figures: ForecastFigures, alias: str) -> dict[str, Any]:
+def customer_forecast(figures: ForecastFigures, alias: str) -> CustomerPaymentForecast:
     """One customer's open invoices with predicted dates (largest first, at most ``OPEN_INVOICE_ROWS``)."""
     invoices = figures.forecast.invoices
     theirs = invoices[invoices["alias"] == alias]
     if theirs.empty:
-        return {"open_invoice_count": 0}
+        return CustomerPaymentForecast(open_invoice_count=0)
     shown = theirs.sort_values("amount", ascending=False, kind="stable").head(OPEN_INVOICE_ROWS)
-    return {
-        "open_invoice_count": len(theirs),
-        "open_amount": _money(theirs["amount"].sum()),
-        "expected_payment_dates_from": _day(theirs["predicted_payment_date"].min()),
-        "expected_payment_dates_to": _day(theirs["predicted_payment_date"].max()),
-        "largest_open_invoices": [_invoice(row, figures.late_days) for _, row in shown.iterrows()],
-    }
+    return CustomerPaymentForecast(
+        open_invoice_count=len(theirs),
+        open_amount=_money(theirs["amount"].sum()),
+        expected_payment_dates_from=_day(theirs["predicted_payment_date"].min()),
+        expected_payment_dates_to=_day(theirs["predicted_payment_date"].max()),
+        largest_open_invoices=tuple(_invoice(row, figures.late_days) for _, row in shown.iterrows()),
+    )
 
 
-def forecast_facts(figures: ForecastFigures, question: str) -> dict[str, Any]:
+def forecast_facts(figures: ForecastFigures, question: str) -> ForecastSections:
     """The forecast sections of a facts pack: method and error always; cash-in and late lists when asked."""
     forecast = figures.forecast
     cash = figures.backtest.cash_score(forecast.method) if figures.backtest else None
-    facts: dict[str, Any] = {
-        "payment_forecast": {
-            "as_of": forecast.as_of.strftime("%Y-%m-%d"),
-            "method": DATE_METHODS[forecast.method].label,
-            "typical_error_days": figures.typical_error_days,
-            "interval": "earliest and latest dates are the 10th and 90th percentiles",
-            "open_invoice_count": len(forecast.invoices),
-        }
-    }
+    method = PaymentForecastFacts(
+        as_of=forecast.as_of.strftime("%Y-%m-%d"),
+        method=DATE_METHODS[forecast.method].label,
+        typical_error_days=figures.typical_error_days,
+        interval="earliest and latest dates are the 10th and 90th percentiles",
+        open_invoice_count=len(forecast.invoices),
+    )
+    cash_in = None
     if CASH_TOPIC.search(question):
         weeks = forecast.weeks.frame()
-        facts["cash_in_forecast"] = {
-            "next_4_weeks_expected": _money(weeks["expected"].iloc[:NEAR_WEEKS].sum()),
-            "next_13_weeks_expected": _money(weeks["expected"].sum()),
-            "typical_weekly_error_share": None if cash is None else round(cash.wape, 3),
-            "weeks": [
-                {"week_start": _day(w.week_start), "expected": _money(w.expected), "low": _money(w.low),
-                 "high": _money(w.high)}
+        cash_in = CashInForecast(
+            next_4_weeks_expected=_money(weeks["expected"].iloc[:NEAR_WEEKS].sum()),
+            next_13_weeks_expected=_money(weeks["expected"].sum()),
+            typical_weekly_error_share=None if cash is None else round(cash.wape, 3),
+            weeks=tuple(
+                CashWeekFacts(_day(w.week_start), _money(w.expected), _money(w.low), _money(w.high))
                 for w in weeks.itertuples(index=False)
-            ],
-        }  # fmt: skip
+            ),
+        )
+    late_invoices = None
     if LATE_TOPIC.search(question):
         late = forecast.invoices[forecast.invoices["days_late"] > figures.late_days]
         shown = late.sort_values("amount", ascending=False, kind="stable").head(LATE_ROWS)
-        facts["predicted_late_invoices"] = {
-            "late_after_days": figures.late_days,
-            "count": len(late),
-            "amount": _money(late["amount"].sum()) if len(late) else 0.0,
-            "largest": [{"alias": row["alias"], **_invoice(row, figures.late_days)} for _, row in shown.iterrows()],
-        }
-    return facts
+        late_invoices = LateInvoicesForecast(
+            late_after_days=figures.late_days,
+            count=len(late),
+            amount=_money(late["amount"].sum()) if len(late) else 0.0,
+            largest=tuple(_invoice(row, figures.late_days, row["alias"]) for _, row in shown.iterrows()),
+        )
+    return ForecastSections(method, cash_in, late_invoices)

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from finlib.config import Settings
 from finlib.errors import LLMUnavailableError
@@ -26,6 +26,7 @@ LITELLM_LOGGERS = ("LiteLLM", "LiteLLM Router", "LiteLLM Proxy")
 # Exception types (anywhere in the cause chain) that mean no connection was made; LiteLLM reports them as HTTP 500.
 CONNECTION_ERRORS = frozenset({"APIConnectionError", "ConnectError", "ConnectionError", "ConnectionRefusedError"})
 _litellm: ModuleType | None = None
+ResultT = TypeVar("ResultT")
 
 
 @dataclass
@@ -42,20 +43,24 @@ class LLMResult:
 
 
 @dataclass
-class LLMCall:
-    """An answer in progress: iterate for text chunks; ``result`` is complete once iteration ends."""
+class TextStream(Generic[ResultT]):
+    """Text arriving in chunks and what it adds up to: iterate for the chunks; ``result`` is complete afterwards.
 
-    result: LLMResult
+    Both a model's raw answer (``TextStream[LLMResult]``) and the chat's shown answer (``TextStream[ChatAnswer]``)
+    are one of these.
+    """
+
+    result: ResultT
     _chunks: Iterator[str] = field(repr=False)
 
     def __iter__(self) -> Iterator[str]:
         return self._chunks
 
-    def text(self) -> str:
-        """Consume the rest of the answer and return the whole text."""
+    def finish(self) -> ResultT:
+        """Consume whatever is left and return the finished result."""
         for _ in self._chunks:
             pass
-        return self.result.text
+        return self.result
 
 
 def load_litellm() -> ModuleType:
@@ -81,11 +86,11 @@ def send_to_llm(
     messages: Sequence[Mapping[str, Any]],
     *,
     settings: Settings,
-    names_guard: NameScanner | Any,
+    names_guard: NameScanner,
     stream: bool,
     completion: Callable[..., Any] | None = None,
     retry_backoff_s: float = RETRY_BACKOFF_S,
-) -> LLMCall:
+) -> TextStream[LLMResult]:
     """Guard the payload, call the model (with retries) and return the answer as text chunks plus usage.
 
     Raises:
@@ -111,7 +116,7 @@ def send_to_llm(
     started = time.monotonic()
     response = _call_with_retries(call, arguments, settings, result, retry_backoff_s)
     chunks = _stream_chunks(response, result, started) if stream else _whole_answer(response, result, started)
-    return LLMCall(result, chunks)
+    return TextStream(result, chunks)
 
 
 def _call_with_retries(
@@ -176,9 +181,8 @@ def _cannot_connect(exc: BaseException) -> bool:
 def _usage(result: LLMResult, usage: Any) -> None:
     if usage is None:
         return
-    get = usage.get if isinstance(usage, Mapping) else lambda k: getattr(usage, k, None)
-    result.prompt_tokens = get("prompt_tokens")
-    result.completion_tokens = get("completion_tokens")
+    result.prompt_tokens = _get(usage, "prompt_tokens")
+    result.completion_tokens = _get(usage, "completion_tokens")
 
 
 def _cost(result: LLMResult) -> None:

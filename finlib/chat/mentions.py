@@ -18,14 +18,13 @@ sent silently that could be the name.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Any
 
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from finlib.privacy.scanner import COMMON_WORDS, NameEntry, NameHit, NameScanner, as_scanner, tokenise
+from finlib.privacy.scanner import COMMON_WORDS, NameEntry, NameHit, NameScanner
 
 FUZZY_MIN_SCORE = 88.0
 FUZZY_MIN_SCORE_ONE_WORD = 90.0
@@ -74,8 +73,8 @@ class Mention:
 class MentionResolver:
     """Finds mentions of one project's names in questions; build once per project and reuse."""
 
-    def __init__(self, names: NameScanner | Iterable[Any]) -> None:
-        self.scanner = as_scanner(names)
+    def __init__(self, scanner: NameScanner) -> None:
+        self.scanner = scanner
         self._choices: list[str] = []
         self._choice_entries: list[tuple[NameEntry, ...]] = []
         for words, entries, _, generic in self.scanner.variants():
@@ -86,7 +85,7 @@ class MentionResolver:
 
     def resolve(self, question: str) -> list[Mention]:
         """Mentions in ``question``, in order of position, non-overlapping, longest first where they nest."""
-        candidates = [_from_hit(hit) for hit in self.scanner.scan(question, plain_words=True)]
+        candidates = [self._from_hit(hit) for hit in self.scanner.scan(question, plain_words=True)]
         candidates.extend(self._fuzzy(question))
         chosen: list[Mention] = []
         for mention in sorted(candidates, key=lambda m: (-m.size, -m.score, m.start)):
@@ -97,7 +96,7 @@ class MentionResolver:
     def _fuzzy(self, question: str) -> list[Mention]:
         if not self._choices:
             return []
-        grams = _ngrams(question, tokenise(question))
+        grams = _ngrams(question, self.scanner.tokens(question))
         if not grams:
             return []
         scores = process.cdist(
@@ -125,6 +124,14 @@ class MentionResolver:
             found.append(Mention(gram.start, gram.end, text, candidates[0], best, tuple(candidates), gram.size))
         return found
 
+    def _from_hit(self, hit: NameHit) -> Mention:
+        size = len(self.scanner.tokens(hit.text))
+        if hit.plain_word:
+            candidates = (*hit.entries, plain_word_entry(hit.text))
+            return Mention(hit.start, hit.end, hit.text, hit.entries[0], PLAIN_WORD_SCORE, candidates, size)
+        score = 100.0 if hit.full else SHORTENED_SCORE
+        return Mention(hit.start, hit.end, hit.text, hit.entries[0], score, hit.entries, size)
+
 
 @dataclass(frozen=True)
 class _Gram:
@@ -142,15 +149,6 @@ def _edges_in_name(gram: _Gram, name: str) -> bool:
     """True when the run starts and ends with words of the name, so "of ABC Ltd and" never stands for "ABC Ltd"."""
     words = name.split(" ")
     return all(max(fuzz.ratio(edge, w) for w in words) >= EDGE_MIN_SCORE for edge in {gram.words[0], gram.words[-1]})
-
-
-def _from_hit(hit: NameHit) -> Mention:
-    size = len(tokenise(hit.text))
-    if hit.plain_word:
-        candidates = (*hit.entries, plain_word_entry(hit.text))
-        return Mention(hit.start, hit.end, hit.text, hit.entries[0], PLAIN_WORD_SCORE, candidates, size)
-    score = 100.0 if hit.full else SHORTENED_SCORE
-    return Mention(hit.start, hit.end, hit.text, hit.entries[0], score, hit.entries, size)
 
 
 def _ngrams(question: str, tokens: Sequence[tuple[int, int, str]]) -> list[_Gram]:
@@ -178,7 +176,7 @@ def _gap_between(question: str, run: Sequence[tuple[int, int, str]]) -> bool:
     return any(c in between for c in ",;:?!\n") or len(between) > 3
 
 
-def resolve_mentions(question: str, names: MentionResolver | NameScanner | Iterable[Any]) -> list[Mention]:
+def resolve_mentions(question: str, names: MentionResolver | NameScanner) -> list[Mention]:
     """Mentions of customers and people in ``question`` (build a MentionResolver to reuse across questions)."""
     resolver = names if isinstance(names, MentionResolver) else MentionResolver(names)
     return resolver.resolve(question)

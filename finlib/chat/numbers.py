@@ -17,30 +17,16 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from finlib.privacy.scanner import ALIAS_PATTERN
+from finlib.privacy.aliasing import ALIAS_PATTERN
 
-MONTHS = {
-    name: number
-    for number, names in enumerate(
-        [
-            ("january", "jan"),
-            ("february", "feb"),
-            ("march", "mar"),
-            ("april", "apr"),
-            ("may",),
-            ("june", "jun"),
-            ("july", "jul"),
-            ("august", "aug"),
-            ("september", "sep", "sept"),
-            ("october", "oct"),
-            ("november", "nov"),
-            ("december", "dec"),
-        ],
-        start=1,
-    )
-    for name in names
-}
-_MONTH = r"(?P<month>" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?"
+MONTH_NAMES = (
+    ("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"), ("may",), ("june", "jun"),
+    ("july", "jul"), ("august", "aug"), ("september", "sep", "sept"), ("october", "oct"), ("november", "nov"),
+    ("december", "dec"),
+)  # fmt: skip
+# Every way a month is written (full name or abbreviation, lower case) -> its number: the one month table.
+MONTH_NUMBERS = {name: number for number, names in enumerate(MONTH_NAMES, start=1) for name in names}
+_MONTH = r"(?P<month>" + "|".join(sorted(MONTH_NUMBERS, key=len, reverse=True)) + r")\.?"
 _DAY = r"(?P<day>[0-3]?\d)(?:st|nd|rd|th)?"
 _YEAR = r"(?P<year>(?:19|20)\d\d)"
 DATE_PATTERNS = [
@@ -100,7 +86,7 @@ def _date(year: int, month: int, day: int) -> dt.date | None:
 
 
 def _month_number(text: str) -> int:
-    return int(text) if text.isdigit() else MONTHS[text.lower().rstrip(".")]
+    return int(text) if text.isdigit() else MONTH_NUMBERS[text.lower().rstrip(".")]
 
 
 def extract_numbers(text: str) -> list[FoundNumber]:

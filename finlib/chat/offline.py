@@ -12,10 +12,12 @@ one sentence, and gives the closest deterministic answer instead of silently ans
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
 
 from finlib.chat import forecast_answers
+from finlib.chat.facts import AgingFacts, CustomerFacts, FactsPack, GroupFacts, MonthFacts, PortfolioFacts
+from finlib.chat.numbers import MONTH_NUMBERS
+from finlib.privacy.aliasing import PREFIX_PATTERN
 
 OFFLINE_LABEL = "_Computed from the ledger without a language model._"
 # Most specific first: the first intent whose pattern matches wins.
@@ -35,14 +37,7 @@ INTENTS: list[tuple[str, str]] = [
     ("monthly", r"monthly|by month|per month|each month|month by month"),
     ("totals", r"total|how many|count|number of|how much|sum|revenue|collected|invoiced|summary|overview"),
 ]
-MONTHS = (
-    "january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november",
-    "december",
-)  # fmt: skip
-_MONTH_WORDS = (
-    r"january|february|march|april|june|july|august|september|october|november|december"
-    r"|jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec"
-)
+_MONTH_WORDS = "|".join(sorted((m for m in MONTH_NUMBERS if m != "may"), key=len, reverse=True))
 PERIOD = re.compile(
     rf"\b(?:{_MONTH_WORDS})\b|\bmay\s+(?:19|20)\d\d\b|\b(?:19|20)\d\d(?:-\d\d)?\b|\bq[1-4]\b|quarter|\bweek"
     r"|\b(?:last|this|previous|past|current|next) (?:month|year)\b|\byesterday\b|\btoday\b|year to date|\bytd\b",
@@ -54,123 +49,185 @@ FILTER_WORDS = re.compile(
     re.IGNORECASE,
 )
 # "customers in Dubai", "based in Lyon": a capitalised word after a place preposition (aliases and months aside).
-PLACE = re.compile(r"\b(?:in|from|at|based in|located in|near)\s+(?!(?:CUST|PERS)-)([A-Z][\w'-]+)")
+PLACE = re.compile(rf"\b(?:in|from|at|based in|located in|near)\s+(?!{PREFIX_PATTERN})([A-Z][\w'-]+)")
 FOLLOW_UP_START = re.compile(r"^\W*(?:and|also|what about|how about|same|then|so|but)\b", re.IGNORECASE)
 PRONOUN = re.compile(r"\b(?:they|them|their|those|these|he|she|his|her|its)\b", re.IGNORECASE)
 ANTECEDENT = re.compile(r"customer|client|payer|compan|account|manager|invoice", re.IGNORECASE)
 CAVEAT = "Offline, without a language model, I can't answer {what}; here is the closest answer from the ledger:"
 
 
-def _money(value: Any) -> str:
+def _money(value: float | None) -> str:
     return "n/a" if value is None else f"{value:,.2f}"
 
 
-def _days(value: Any) -> str:
+def _days(value: float | None) -> str:
     return "n/a" if value is None else f"{value:,.1f} days"
 
 
-def _share(value: Any) -> str:
+def _share(value: float | None) -> str:
     return "n/a" if value is None else f"{value * 100:.1f}%"
 
 
-def _next_payment(customer: dict[str, Any], as_of: Any = None) -> str:
-    alias = customer["alias"]
-    if "note" in customer:
-        return f"- {alias}: {customer['note']}."
-    amount, date = customer.get("predicted_next_amount"), customer.get("predicted_next_payment_date")
+def _change(value: float | None) -> str:
+    return "n/a" if value is None else f"{value * 100:+.1f}%"
+
+
+def _next_payment(customer: CustomerFacts, as_of: str | None = None) -> str:
+    alias = customer.alias
+    if customer.note is not None:
+        return f"- {alias}: {customer.note}."
+    amount, date = customer.predicted_next_amount, customer.predicted_next_payment_date
     if date is None:
         return (
             f"- {alias}: expected next amount {_money(amount)}; no payment date can be predicted (no paid invoice yet)."
         )
     line = (
         f"- {alias}: expected next payment of {_money(amount)} on {date} "
-        f"(mean of the last invoices; last payment {customer.get('last_payment_date')} plus the average delay of "
-        f"{_days(customer.get('avg_payment_delay_days'))})."
+        f"(mean of the last invoices; last payment {customer.last_payment_date} plus the average delay of "
+        f"{_days(customer.avg_payment_delay_days)})."
     )
-    if as_of is not None and str(date) < str(as_of):
+    if as_of is not None and date < as_of:
         # ISO dates compare as text; a prediction already behind the ledger's date is worth chasing, not waiting for.
-        if customer.get("outstanding_amount"):
+        if customer.outstanding_amount:
             line += (
-                f" That date is already past as of {as_of}: {_money(customer.get('outstanding_amount'))} is open, "
-                f"{_money(customer.get('overdue_amount'))} of it overdue."
+                f" That date is already past as of {as_of}: {_money(customer.outstanding_amount)} is open, "
+                f"{_money(customer.overdue_amount)} of it overdue."
             )
         else:
             line += f" That date is already past as of {as_of} and nothing is open: no newer invoice is in the ledger."
     return line
 
 
-def _customer_summary(customer: dict[str, Any]) -> str:
-    if "note" in customer:
-        return f"- {customer['alias']}: {customer['note']}."
+def _customer_summary(customer: CustomerFacts) -> str:
+    if customer.note is not None:
+        return f"- {customer.alias}: {customer.note}."
     return (
-        f"- {customer['alias']}: {customer.get('invoice_count')} invoices totalling "
-        f"{_money(customer.get('total_amount'))}; average delay {_days(customer.get('avg_payment_delay_days'))}; "
-        f"outstanding {_money(customer.get('outstanding_amount'))}, overdue {_money(customer.get('overdue_amount'))}; "
-        f"trend {customer.get('trend')}; {_next_phrase(customer)}."
+        f"- {customer.alias}: {customer.invoice_count} invoices totalling "
+        f"{_money(customer.total_amount)}; average delay {_days(customer.avg_payment_delay_days)}; "
+        f"outstanding {_money(customer.outstanding_amount)}, overdue {_money(customer.overdue_amount)}; "
+        f"trend {customer.trend}; {_next_phrase(customer)}."
     )
 
 
-def _next_phrase(customer: dict[str, Any]) -> str:
-    amount, date = _money(customer.get("predicted_next_amount")), customer.get("predicted_next_payment_date")
+def _next_phrase(customer: CustomerFacts) -> str:
+    amount, date = _money(customer.predicted_next_amount), customer.predicted_next_payment_date
     if date is None:
         return f"expected next amount {amount}, but no payment date can be predicted (no paid invoice yet)"
     return f"expected next payment {amount} on {date}"
 
 
-def _manager_summary(manager: dict[str, Any]) -> str:
-    if "note" in manager:
-        return f"- {manager['alias']}: {manager['note']}."
+def _manager_summary(manager: GroupFacts) -> str:
+    if manager.note is not None:
+        return f"- {manager.alias}: {manager.note}."
     lines = [
-        f"- {manager['alias']} manages {manager.get('customer_count')} customers and "
-        f"{manager.get('invoice_count')} invoices: invoiced {_money(manager.get('total_invoiced'))}, collected "
-        f"{_money(manager.get('total_collected'))}, outstanding {_money(manager.get('outstanding'))}, overdue "
-        f"{_money(manager.get('overdue'))}, average delay {_days(manager.get('avg_payment_delay_days'))}."
+        f"- {manager.alias} manages {manager.customer_count} customers and "
+        f"{manager.invoice_count} invoices: invoiced {_money(manager.total_invoiced)}, collected "
+        f"{_money(manager.total_collected)}, outstanding {_money(manager.outstanding)}, overdue "
+        f"{_money(manager.overdue)}, average delay {_days(manager.avg_payment_delay_days)}."
     ]
-    for row in manager.get("largest_customers", []):
-        lines.append(f"  - {row['alias']}: {_money(row.get('total_amount'))} invoiced")
+    for row in manager.largest_customers or ():
+        lines.append(f"  - {row.alias}: {_money(row.total_amount)} invoiced")
     return "\n".join(lines)
 
 
-def _ranking(title: str, rows: list[dict[str, Any]], field: str, show: Callable[[Any], str]) -> str:
+def _ranking(
+    title: str, rows: Sequence[CustomerFacts], value: Callable[[CustomerFacts], float | None],
+    show: Callable[[float | None], str],
+) -> str:  # fmt: skip
     if not rows:
         return f"{title}: none."
-    items = "\n".join(f"{i}. {row['alias']}: {show(row.get(field))}" for i, row in enumerate(rows, start=1))
+    items = "\n".join(f"{i}. {row.alias}: {show(value(row))}" for i, row in enumerate(rows, start=1))
     return f"{title}:\n{items}"
 
 
-def _totals(facts: dict[str, Any]) -> str:
-    p = facts["portfolio"]
+def _totals(facts: FactsPack) -> str:
+    p = facts.portfolio
     return (
-        f"As of {facts.get('as_of')}: {p.get('invoice_count')} invoices from {p.get('customer_count')} customers; "
-        f"invoiced {_money(p.get('total_invoiced'))}, collected {_money(p.get('total_collected'))}, "
-        f"outstanding {_money(p.get('outstanding'))}, of which overdue {_money(p.get('overdue'))} "
-        f"({p.get('overdue_count')} invoices). Average payment delay {_days(p.get('avg_payment_delay_days'))}; "
-        f"paid on time {_share(p.get('paid_on_time_share'))}; {_dso_phrase(p)}."
+        f"As of {facts.as_of}: {p.invoice_count} invoices from {p.customer_count} customers; "
+        f"invoiced {_money(p.total_invoiced)}, collected {_money(p.total_collected)}, "
+        f"outstanding {_money(p.outstanding)}, of which overdue {_money(p.overdue)} "
+        f"({p.overdue_count} invoices). Average payment delay {_days(p.avg_payment_delay_days)}; "
+        f"paid on time {_share(p.paid_on_time_share)}; {_dso_phrase(p)}."
     )
 
 
-def _dso_phrase(portfolio: dict[str, Any]) -> str:
-    if portfolio.get("dso") is None:
+def _dso_phrase(portfolio: PortfolioFacts) -> str:
+    if portfolio.dso is None:
         return "DSO (days sales outstanding) cannot be computed: nothing was invoiced in the recent window"
-    return f"DSO (days sales outstanding) {_days(portfolio.get('dso'))}"
+    return f"DSO (days sales outstanding) {_days(portfolio.dso)}"
 
 
-def _dso(facts: dict[str, Any]) -> str:
-    p = facts["portfolio"]
+def _dso(facts: FactsPack) -> str:
+    p = facts.portfolio
     return (
-        f"As of {facts.get('as_of')}: {_dso_phrase(p)}, from {_money(p.get('outstanding'))} outstanding against "
-        f"the amount invoiced in the recent window. Average payment delay {_days(p.get('avg_payment_delay_days'))}."
+        f"As of {facts.as_of}: {_dso_phrase(p)}, from {_money(p.outstanding)} outstanding against "
+        f"the amount invoiced in the recent window. Average payment delay {_days(p.avg_payment_delay_days)}."
     )
 
 
-def _monthly(rows: list[dict[str, Any]]) -> str:
+def _monthly(rows: Sequence[MonthFacts]) -> str:
     if not rows:
         return "Invoiced by month: none."
     return "Invoiced by month:\n" + "\n".join(
-        f"- {r.get('month')}: invoiced {_money(r.get('invoiced'))} ({r.get('invoice_count')} invoices), "
-        f"collected {_money(r.get('collected'))}"
+        f"- {r.month}: invoiced {_money(r.invoiced)} ({r.invoice_count} invoices), collected {_money(r.collected)}"
         for r in rows
     )
+
+
+def _slowest(facts: FactsPack) -> str:
+    delay = _days(facts.portfolio.avg_payment_delay_days)
+    rows = facts.rankings.slowest_payers_by_avg_delay_days
+    ranking = _ranking("Slowest payers (average delay)", rows, lambda r: r.avg_payment_delay_days, _days)
+    return f"Average payment delay over all paid invoices: {delay}.\n\n{ranking}"
+
+
+def _overdue(facts: FactsPack) -> str:
+    p = facts.portfolio
+    ranking = _ranking("Most overdue", facts.rankings.most_overdue, lambda r: r.overdue_amount, _money)
+    return (
+        f"Outstanding in total: {_money(p.outstanding)}, of which overdue {_money(p.overdue)} "
+        f"({p.overdue_count} invoices).\n\n{ranking}"
+    )
+
+
+def _top(facts: FactsPack) -> str:
+    rows = facts.rankings.largest_customers_by_total_invoiced
+    return _ranking("Largest customers (total invoiced)", rows, lambda r: r.total_amount, _money)
+
+
+def _trend(facts: FactsPack) -> str:
+    trends = facts.trends
+    counts = trends.customers_by_trend if trends else {}
+    growing = trends.fastest_growing if trends else ()
+    title = "Fastest growing (recent invoices against their average)"
+    return (
+        ", ".join(f"{n} {t}" for t, n in counts.items())
+        + " (customers by trend).\n\n"
+        + _ranking(title, growing, lambda r: r.change_share, _change)
+    )
+
+
+def _aging(facts: FactsPack) -> str:
+    rows: Sequence[AgingFacts] = facts.aging_of_open_invoices
+    return "Open invoices by days past due:\n" + "\n".join(
+        f"- {r.bucket}: {r.invoice_count} invoices, {_money(r.amount)}" for r in rows
+    )
+
+
+# What each intent answers when the question names no customer or person.
+PORTFOLIO_ANSWERS: dict[str, Callable[[FactsPack], str]] = {
+    "dso": _dso,
+    "cash_in": forecast_answers.cash_in_answer,
+    "late_forecast": forecast_answers.late_answer,
+    "monthly": lambda facts: _monthly(facts.monthly or ()),
+    "next_payment": lambda facts: "Name a customer to get the expected next payment amount and date.",
+    "slowest": _slowest,
+    "overdue": _overdue,
+    "top": _top,
+    "trend": _trend,
+    "aging": _aging,
+    "totals": _totals,
+}
 
 
 def match_intent(question: str) -> str | None:
@@ -188,33 +245,32 @@ def _requested_months(question: str) -> list[str]:
     """``YYYY-MM`` months the question names with a year ("September 2026", "sep 2026", "2026-09")."""
     found = [f"{y}-{m}" for y, m in re.findall(r"\b((?:19|20)\d\d)-(0[1-9]|1[0-2])\b", question)]
     for word, year in re.findall(rf"\b({_MONTH_WORDS}|may)\.?\s+((?:19|20)\d\d)\b", question, re.IGNORECASE):
-        number = next(i for i, m in enumerate(MONTHS, start=1) if m.startswith(word.casefold()[:3]))
-        found.append(f"{year}-{number:02d}")
+        found.append(f"{year}-{MONTH_NUMBERS[word.casefold()]:02d}")
     return list(dict.fromkeys(found))
 
 
-def _breakdown_rows(facts: dict[str, Any], question: str) -> list[str]:
+def _breakdown_rows(facts: FactsPack, question: str) -> list[str]:
     """Rows of a location or service breakdown in the facts whose label the question names."""
     text = question.casefold()
     lines = []
     for column in ("location", "service_type"):
-        for row in facts.get(f"by_{column}") or []:
-            label = str(row.get(column) or "")
+        for row in facts.breakdown(column):
+            label = row.name or ""
             if label and re.search(rf"(?<!\w){re.escape(label.casefold())}(?!\w)", text):
                 lines.append(
-                    f"- {label}: {row.get('invoice_count')} invoices from {row.get('customer_count')} customers; "
-                    f"invoiced {_money(row.get('total_invoiced'))}, collected {_money(row.get('total_collected'))}, "
-                    f"outstanding {_money(row.get('outstanding'))}, overdue {_money(row.get('overdue'))}."
+                    f"- {label}: {row.invoice_count} invoices from {row.customer_count} customers; "
+                    f"invoiced {_money(row.total_invoiced)}, collected {_money(row.total_collected)}, "
+                    f"outstanding {_money(row.outstanding)}, overdue {_money(row.overdue)}."
                 )
     return lines
 
 
-def limitations(question: str, facts: dict[str, Any]) -> list[str]:
+def limitations(question: str, facts: FactsPack) -> list[str]:
     """What the question asks that an offline answer cannot compute from ``facts`` (empty when it can)."""
-    mentioned = bool(facts.get("mentioned_customers") or facts.get("mentioned_sales_managers"))
+    mentioned = bool(facts.mentioned_customers or facts.mentioned_sales_managers)
     found: list[str] = []
     months = _requested_months(question)
-    monthly = {r.get("month") for r in facts.get("monthly") or []}
+    monthly = {r.month for r in facts.monthly or ()}
     if PERIOD.search(question) and not (months and set(months) <= monthly) and match_intent(question) != "cash_in":
         found.append("questions about a specific month or period")
     places = [p for p in PLACE.findall(question) if not re.fullmatch(rf"{_MONTH_WORDS}|may", p, re.IGNORECASE)]
@@ -234,75 +290,34 @@ def _caveat(what: list[str]) -> str:
     return CAVEAT.format(what=joined)
 
 
-def answer_offline(question: str, facts: dict[str, Any]) -> str:
-    """A deterministic, labelled answer (with aliases) to ``question`` from ``facts``."""
-    intent = detect_intent(question)
-    customers = facts.get("mentioned_customers", [])
-    managers = facts.get("mentioned_sales_managers", [])
-    rankings = facts.get("rankings", {})
+def _named_answers(question: str, facts: FactsPack, intent: str) -> list[str]:
+    """Answers about the customers and people the question names (empty when it names none)."""
     parts: list[str] = []
-    unanswerable = limitations(question, facts)
-    if unanswerable:
-        parts.append(_caveat(unanswerable))
-    months = [r for r in facts.get("monthly") or [] if r.get("month") in _requested_months(question)]
-    breakdown = _breakdown_rows(facts, question)
-    if months and not customers and not managers:
-        parts.append(_monthly(months))
-        intent = "answered"
-    if breakdown and not customers and not managers:
-        parts.append("\n".join(breakdown))
-        intent = "answered"
-    if customers:
+    if facts.mentioned_customers:
         if intent == "next_payment":
-            predicted = [forecast_answers.customer_payment_answer(c, facts) for c in customers]
+            predicted = [forecast_answers.customer_payment_answer(c, facts) for c in facts.mentioned_customers]
             parts.extend(p for p in predicted if p)
-            original = "\n".join(_next_payment(c, facts.get("as_of")) for c in customers)
+            original = "\n".join(_next_payment(c, facts.as_of) for c in facts.mentioned_customers)
             parts.append(("Original formula (per customer):\n" if any(predicted) else "") + original)
         else:
-            parts.append("\n".join(_customer_summary(c) for c in customers))
-    if managers:
-        parts.append("\n".join(_manager_summary(m) for m in managers))
-    if intent != "answered" and not customers and not managers:
-        if intent == "dso":
-            parts.append(_dso(facts))
-        elif intent == "cash_in":
-            parts.append(forecast_answers.cash_in_answer(facts))
-        elif intent == "late_forecast":
-            parts.append(forecast_answers.late_answer(facts))
-        elif intent == "monthly":
-            parts.append(_monthly(facts.get("monthly") or []))
-        elif intent == "next_payment":
-            parts.append("Name a customer to get the expected next payment amount and date.")
-        elif intent == "slowest":
-            delay = _days(facts["portfolio"].get("avg_payment_delay_days"))
-            parts.append(f"Average payment delay over all paid invoices: {delay}.")
-            parts.append(
-                _ranking("Slowest payers (average delay)", rankings.get("slowest_payers_by_avg_delay_days", []),
-                         "avg_payment_delay_days", _days)
-            )  # fmt: skip
-        elif intent == "overdue":
-            p = facts["portfolio"]
-            parts.append(
-                f"Outstanding in total: {_money(p.get('outstanding'))}, of which overdue {_money(p.get('overdue'))} "
-                f"({p.get('overdue_count')} invoices)."
-            )
-            parts.append(_ranking("Most overdue", rankings.get("most_overdue", []), "overdue_amount", _money))
-        elif intent == "top":
-            rows = rankings.get("largest_customers_by_total_invoiced", [])
-            parts.append(_ranking("Largest customers (total invoiced)", rows, "total_amount", _money))
-        elif intent == "trend":
-            trends = facts.get("trends", {})
-            counts = trends.get("customers_by_trend", {})
-            parts.append(", ".join(f"{n} {t}" for t, n in counts.items()) + " (customers by trend).")
-            growing = trends.get("fastest_growing", [])
-            parts.append(_ranking("Fastest growing (recent invoices against their average)", growing,
-                                  "change_share", lambda v: "n/a" if v is None else f"{v * 100:+.1f}%"))  # fmt: skip
-        elif intent == "aging":
-            rows = facts.get("aging_of_open_invoices", [])
-            parts.append(
-                "Open invoices by days past due:\n"
-                + "\n".join(f"- {r['bucket']}: {r['invoice_count']} invoices, {_money(r['amount'])}" for r in rows)
-            )
-        else:
-            parts.append(_totals(facts))
+            parts.append("\n".join(_customer_summary(c) for c in facts.mentioned_customers))
+    if facts.mentioned_sales_managers:
+        parts.append("\n".join(_manager_summary(m) for m in facts.mentioned_sales_managers))
+    return parts
+
+
+def _portfolio_answers(question: str, facts: FactsPack, intent: str) -> list[str]:
+    """Answers for a question that names nobody: the months or places it asks for, else its intent's answer."""
+    months = [r for r in facts.monthly or () if r.month in _requested_months(question)]
+    breakdown = _breakdown_rows(facts, question)
+    parts = ([_monthly(months)] if months else []) + (["\n".join(breakdown)] if breakdown else [])
+    return parts or [PORTFOLIO_ANSWERS[intent](facts)]
+
+
+def answer_offline(question: str, facts: FactsPack) -> str:
+    """A deterministic, labelled answer (with aliases) to ``question`` from ``facts``."""
+    intent = detect_intent(question)
+    unanswerable = limitations(question, facts)
+    parts = [_caveat(unanswerable)] if unanswerable else []
+    parts += _named_answers(question, facts, intent) or _portfolio_answers(question, facts, intent)
     return "\n\n".join([*parts, OFFLINE_LABEL])

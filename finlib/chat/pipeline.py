@@ -1,9 +1,9 @@
 """The chat pipeline: resolve names, alias, build facts, guard and send, de-alias the stream, check numbers, audit.
 
 Used by the Chat page and by ``python -m finlib ask``. ``ChatSession`` holds what one project needs (name
-scanner, mention resolver, figures), built once per ledger; ``answer_question`` returns a ``ChatReply`` whose
-iteration yields the answer as the user sees it (real names, neutralised Markdown) and which, once consumed,
-holds the full ``ChatAnswer`` and has written the audit row.
+scanner, mention resolver, figures), built once per ledger; ``answer_question`` returns a ``ChatReply`` (a
+``TextStream`` of a ``ChatAnswer``) whose iteration yields the answer as the user sees it (real names, neutralised
+Markdown) and which, once consumed, holds the full ``ChatAnswer`` and has written the audit row.
 """
 
 from __future__ import annotations
@@ -14,19 +14,22 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from finlib import db
-from finlib.chat.facts import ProjectFigures, build_facts, compute_project_figures, describe_facts
-from finlib.chat.llm import LLMResult, send_to_llm
+from finlib.chat.facts import FactsPack, ProjectFigures, build_facts, compute_project_figures, describe_facts
+from finlib.chat.llm import LLMResult, TextStream, send_to_llm
 from finlib.chat.mentions import WORD_KIND, Mention, MentionResolver, alias_question
 from finlib.chat.numbers import unverified_numbers
 from finlib.chat.offline import answer_offline
 from finlib.config import Settings
 from finlib.errors import LLMUnavailableError, PrivacyBlockedError
-from finlib.privacy.dealias import AliasLookup, StreamingDealiaser, render_answer
-from finlib.privacy.scanner import NameScanner, alias_text, entries_from, redact_messages, redact_text
+from finlib.jsonable import JSONValue, to_json_object
+from finlib.privacy.aliasing import AliasBook, AliasLookup
+from finlib.privacy.dealias import StreamingDealiaser, render_answer
+from finlib.privacy.scanner import NameScanner, alias_text, redact_messages, redact_text
 
 MAX_HISTORY_MESSAGES = 8
 SYSTEM_PROMPT = """You answer questions about one company's accounts receivable (its invoices and payments).
@@ -53,16 +56,16 @@ class ChatSession:
     figures: ProjectFigures
 
 
-def build_chat_session(project: str, ledger: Any, aliases: Any, settings: Settings) -> ChatSession:
+def build_chat_session(project: str, ledger: pd.DataFrame, aliases: AliasBook, settings: Settings) -> ChatSession:
     """A chat session for a loaded project (``ledger`` with alias columns, ``aliases`` its AliasBook)."""
-    scanner = NameScanner(entries_from(aliases))
+    scanner = NameScanner.from_book(aliases)
     figures = compute_project_figures(
         ledger,
         window=settings.moving_avg_window,
         trend_threshold=settings.trend_threshold,
         late_days=settings.alert_late_days,
     )
-    return ChatSession(project, scanner, MentionResolver(scanner), AliasLookup(scanner.entries), figures)
+    return ChatSession(project, scanner, MentionResolver(scanner), aliases.lookup, figures)
 
 
 @dataclass
@@ -79,25 +82,27 @@ class ChatAnswer:
     model: str | None = None
     sent: list[dict[str, Any]] = field(default_factory=list)
     messages: list[dict[str, Any]] = field(default_factory=list)
-    facts: dict[str, Any] = field(default_factory=dict)
+    facts: FactsPack | None = None
     unverified: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     error: str | None = None
     usage: LLMResult | None = None
     audit_id: int | None = None
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, JSONValue]:
         """The ``ask --json`` shape."""
-        return {
-            "answer": self.answer,
-            "offline": self.offline,
-            "model": self.model,
-            "sent": self.sent,
-            "blocked": self.blocked,
-            "unverified_numbers": self.unverified,
-            "notes": self.notes,
-            "error": self.error,
-        }
+        return to_json_object(
+            {
+                "answer": self.answer,
+                "offline": self.offline,
+                "model": self.model,
+                "sent": self.sent,
+                "blocked": self.blocked,
+                "unverified_numbers": self.unverified,
+                "notes": self.notes,
+                "error": self.error,
+            }
+        )
 
 
 def history_messages(turns: Sequence[ChatAnswer | Mapping[str, Any]], scanner: NameScanner) -> list[dict[str, str]]:
@@ -127,7 +132,7 @@ def prepare(
     found = session.resolver.resolve(question) if mentions is None else mentions
     aliased = alias_text(alias_question(question, found), session.scanner)
     facts = build_facts(session.figures, [m.entry for m in found], aliased, session.scanner)
-    system = SYSTEM_PROMPT.format(description=describe_facts(), facts=json.dumps(facts, ensure_ascii=False))
+    system = SYSTEM_PROMPT.format(description=describe_facts(), facts=json.dumps(facts.to_json(), ensure_ascii=False))
     messages = [
         {"role": "system", "content": system},
         *history_messages(history, session.scanner),
@@ -147,21 +152,7 @@ def _ambiguity_note(mention: Mention) -> str:
     return f"'{mention.text}' could be {', '.join(names)}; using {mention.entry.real_name}."
 
 
-@dataclass
-class ChatReply:
-    """An answer in progress: iterate for display chunks; ``answer`` is complete (and audited) afterwards."""
-
-    answer: ChatAnswer
-    _chunks: Iterator[str] = field(repr=False)
-
-    def __iter__(self) -> Iterator[str]:
-        return self._chunks
-
-    def finish(self) -> ChatAnswer:
-        """Consume whatever is left and return the finished answer."""
-        for _ in self._chunks:
-            pass
-        return self.answer
+ChatReply = TextStream[ChatAnswer]
 
 
 def answer_question(
@@ -229,7 +220,7 @@ def _run(
         if rest:
             yield rest
         answer.answer_aliased = call.result.text
-        answer.unverified = unverified_numbers(answer.answer_aliased, answer.facts)
+        answer.unverified = unverified_numbers(answer.answer_aliased, _facts_json(answer))
         if answer.error:
             tail = f"\n\n{answer.error}\n\n"
             answer.answer += tail
@@ -241,11 +232,16 @@ def _run(
 
 def _offline(session: ChatSession, answer: ChatAnswer, prefix: str = "") -> Iterator[str]:
     answer.offline = True
+    assert answer.facts is not None  # prepare() built them
     text = answer_offline(answer.question_aliased, answer.facts)
     answer.answer_aliased = answer.answer_aliased or text
     shown = prefix + render_answer(text, session.lookup)
     answer.answer += shown
     yield shown
+
+
+def _facts_json(answer: ChatAnswer) -> dict[str, JSONValue]:
+    return answer.facts.to_json() if answer.facts is not None else {}
 
 
 def record_audit(engine: Engine | None, project: str, answer: ChatAnswer, verdict: str, seconds: float) -> int | None:

@@ -34,7 +34,8 @@ def _per_unique(series: pd.Series, test: Callable[[pd.Series], pd.Series]) -> np
     """A boolean per row from a test on the column's distinct stripped texts (missing cells → False)."""
     codes, uniques = pd.factorize(series)
     verdicts = test(pd.Series(uniques, dtype=object).astype(str).str.strip())
-    return np.append(verdicts.to_numpy(dtype=bool), False)[codes]
+    per_row: np.ndarray = np.append(verdicts.to_numpy(dtype=bool), False)[codes]
+    return per_row
 
 
 def _repeats_header(column: pd.Series) -> np.ndarray:

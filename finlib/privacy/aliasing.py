@@ -1,8 +1,10 @@
-"""Aliasing: HMAC aliases of real names, deterministic collision re-derivation, bulk persistence, the AliasBook.
+"""Aliasing: the alias format, HMAC aliases of real names, collision re-derivation, persistence, the AliasBook.
 
-An alias is a kind prefix and the Crockford base32 (upper case, no I L O U) of
-HMAC-SHA256(salt, project + "\\0" + key [+ "\\0" + attempt]) cut to the alias length. Lookups of an alias
-upper-case it first, so a model that changes letter case cannot break de-aliasing.
+This module owns the alias format: an alias is a kind prefix (``PREFIXES``) and the Crockford base32 (upper case,
+no I L O U) of HMAC-SHA256(salt, project + "\\0" + key [+ "\\0" + attempt]) cut to the alias length.
+``ALIAS_PATTERN`` finds aliases in text and ``AliasLookup`` turns them back into names; both accept any letter
+case and Crockford's look-alikes (O for 0, I and L for 1), so a model that changes an alias's case cannot break
+de-aliasing.
 """
 
 from __future__ import annotations
@@ -25,9 +27,17 @@ from finlib.names import normalise_name
 
 CROCKFORD_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 PREFIXES = {"customer": "CUST-", "person": "PERS-"}
+MAX_CODE_CHARS = 40
+# Regex text of any alias prefix ("CUST-" or "PERS-"), for patterns that must step over aliases.
+PREFIX_PATTERN = "(?:" + "|".join(re.escape(prefix) for prefix in PREFIXES.values()) + ")"
+# ASCII boundaries, not \b: an alias written against Japanese or Cyrillic text ("CUST-7K3M9Q2Xの") is still one.
+ALIAS_PATTERN = re.compile(
+    rf"(?<![0-9A-Za-z]){PREFIX_PATTERN}[0-9A-Z]{{2,{MAX_CODE_CHARS}}}(?![0-9A-Za-z])", re.IGNORECASE
+)
 MAX_ATTEMPTS = 10_000
 ENTRY_COLUMNS = ["kind", "real_name", "key", "alias"]
 
+_CROCKFORD_LOOKALIKES = str.maketrans({"O": "0", "I": "1", "L": "1"})
 # RFC 4648 base32 and Crockford's both take 5 bits at a time from the left; only the symbols differ.
 _TO_CROCKFORD = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", CROCKFORD_ALPHABET.encode("ascii"))
 
@@ -62,9 +72,41 @@ def derive_alias(salt: bytes, project: str, key: str, length: int, kind: str, at
     return _prefix(kind) + _crockford_head(digest, length)
 
 
-def alias_pattern(length: int) -> re.Pattern[str]:
-    """Regex finding aliases of this length in text, whatever their letter case."""
-    return re.compile(rf"(?i)\b(?:CUST|PERS)-[0-9A-Z]{{{length}}}\b")
+class AliasLookup:
+    """Alias → real name, whatever the alias's letter case, Crockford look-alikes accepted (the one such lookup)."""
+
+    __slots__ = ("_names",)
+
+    def __init__(self, pairs: Iterable[tuple[str, str]] = ()) -> None:
+        self._names: Mapping[str, str] = MappingProxyType({alias.upper(): name for alias, name in pairs if alias})
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def real_for(self, alias: str) -> str | None:
+        """The real name behind ``alias`` (any case, O read as 0 and I or L as 1), or None."""
+        upper = alias.strip().upper()
+        found = self._names.get(upper)
+        if found is None:
+            prefix, _, code = upper.partition("-")
+            found = self._names.get(f"{prefix}-{code.translate(_CROCKFORD_LOOKALIKES)}")
+        return found
+
+
+def partial_alias_pattern() -> re.Pattern[str]:
+    """Regex for a piece at the end of a text that may still grow into an alias (``CU``, ``pers-4h``)."""
+    options = []
+    for prefix in PREFIXES.values():
+        tail = f"(?:-[0-9A-Z]{{0,{MAX_CODE_CHARS}}})?"
+        for letter in reversed(prefix[1:-1]):
+            tail = f"(?:{letter}{tail})?"
+        options.append(prefix[0] + tail)
+    return re.compile(rf"(?<![0-9A-Za-z])(?:{'|'.join(options)})$", re.IGNORECASE)
+
+
+def alias_shaped(texts: Iterable[str]) -> set[str]:
+    """Alias-shaped strings (upper case) inside ``texts``: real names that look like aliases must never be taken."""
+    return {match.group().upper() for text in texts for match in ALIAS_PATTERN.finditer(text)}
 
 
 def derive_aliases(
@@ -138,7 +180,8 @@ def assign_aliases(
         project=project_name,
         length=length,
         kind=kind,
-        taken=(row.alias for row in rows),
+        # A real name spelled like an alias ("CUST-AAAAAAAA") is never handed out as someone's alias.
+        taken=[*(row.alias for row in rows), *alias_shaped(display.values())],
     )
     if new:
         _insert_aliases(session, project_id, kind, {key: (display[key], alias) for key, alias in new.items()})
@@ -174,10 +217,10 @@ def _insert_aliases(session: Session, project_id: int, kind: str, rows: dict[str
 class AliasBook:
     """Immutable two-way lookup between a project's real names and their aliases."""
 
-    __slots__ = ("_entries", "_by_key", "_by_alias")
+    __slots__ = ("_entries", "_by_key", "_lookup")
     _entries: pd.DataFrame
     _by_key: Mapping[tuple[str, str], str]
-    _by_alias: Mapping[str, str]
+    _lookup: AliasLookup
 
     def __init__(self, entries: pd.DataFrame) -> None:
         missing = [column for column in ENTRY_COLUMNS if column not in entries.columns]
@@ -189,9 +232,8 @@ class AliasBook:
         by_key = {
             (kind, key): alias for kind, key, alias in zip(frame["kind"], frame["key"], frame["alias"], strict=True)
         }
-        by_alias = {alias.upper(): name for alias, name in zip(frame["alias"], frame["real_name"], strict=True)}
         object.__setattr__(self, "_by_key", MappingProxyType(by_key))
-        object.__setattr__(self, "_by_alias", MappingProxyType(by_alias))
+        object.__setattr__(self, "_lookup", AliasLookup(zip(frame["alias"], frame["real_name"], strict=True)))
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("AliasBook is immutable")
@@ -219,9 +261,14 @@ class AliasBook:
         """The alias of a real name (any spelling with the same normalised key)."""
         return self._by_key.get((kind, normalise_name(name)))
 
+    @property
+    def lookup(self) -> AliasLookup:
+        """The alias → real name lookup of this book."""
+        return self._lookup
+
     def real_for(self, alias: str) -> str | None:
         """The real name behind an alias, whatever its letter case."""
-        return self._by_alias.get(alias.strip().upper())
+        return self._lookup.real_for(alias)
 
     def real_names(self, kind: str | None = None) -> list[str]:
         """Every real name in the book (optionally of one kind), sorted."""

@@ -2,51 +2,26 @@
 
 Order matters: links and images are neutralised *before* aliases become names, so a model cannot build an image
 URL that would send real names to a third party when the browser loads it. Raw HTML is never rendered (``<`` and
-``>`` are escaped), and bare URLs are shown as code, not as links. Aliases are matched case-insensitively and
-with Crockford's look-alikes (O for 0, I and L for 1), so a model that changes an alias's case cannot break it.
+``>`` are escaped), and bare URLs are shown as code, not as links. Aliases are found and looked up as
+``privacy.aliasing`` defines them (any letter case, Crockford's look-alikes), so a model that changes an alias's
+case cannot break it.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping
-from typing import Any
+from collections.abc import Iterable, Iterator
 
-from finlib.privacy.scanner import ALIAS_PATTERN, entries_from
+from finlib.privacy.aliasing import ALIAS_PATTERN, AliasLookup, partial_alias_pattern
 
 _IMAGE = re.compile(r"!\[([^\]\n]*)\]\(([^)\n]*)\)")
 _LINK = re.compile(r"\[([^\]\n]*)\]\(([^)\n]*)\)")
 _BARE_URL = re.compile(r"(?:\b[a-z][a-z0-9+.-]*://|\bwww\.)[^\s`<>]+", re.IGNORECASE)
 _OPEN_LINK_AT_END = re.compile(r"!?\[[^\]\n]*(?:\](?:\([^)\n]*)?)?$")
-_ALIAS_PREFIX_AT_END = re.compile(
-    r"(?<![0-9A-Za-z])(?:C(?:U(?:S(?:T(?:-[0-9A-Z]{0,40})?)?)?)?|P(?:E(?:R(?:S(?:-[0-9A-Z]{0,40})?)?)?)?)$",
-    re.IGNORECASE,
-)
+_ALIAS_PREFIX_AT_END = partial_alias_pattern()
 _TRAILING_WORD = re.compile(r"\S*$")
-_CROCKFORD_LOOKALIKES = str.maketrans({"O": "0", "I": "1", "L": "1"})
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]!|~#])")
 MAX_HOLD_CHARS = 2000
-
-
-class AliasLookup:
-    """Alias → real name, case-insensitive; built from an AliasBook, its entries, or a plain mapping."""
-
-    def __init__(self, source: Any) -> None:
-        if isinstance(source, AliasLookup):
-            self._names: dict[str, str] = dict(source._names)
-        elif isinstance(source, Mapping):
-            self._names = {str(a).upper(): str(n) for a, n in source.items()}
-        else:
-            self._names = {e.alias.upper(): e.real_name for e in entries_from(source) if e.alias}
-
-    def real_for(self, alias: str) -> str | None:
-        """The real name behind ``alias`` (any case, Crockford look-alikes accepted), or None."""
-        upper = alias.upper()
-        found = self._names.get(upper)
-        if found is None:
-            prefix, _, code = upper.partition("-")
-            found = self._names.get(f"{prefix}-{code.translate(_CROCKFORD_LOOKALIKES)}")
-        return found
 
 
 def escape_markdown(text: str) -> str:
@@ -55,9 +30,8 @@ def escape_markdown(text: str) -> str:
     return escaped.replace("<", "&lt;").replace(">", "&gt;")
 
 
-def dealias(text: str, book: Any, *, markdown: bool = False) -> str:
+def dealias(text: str, lookup: AliasLookup, *, markdown: bool = False) -> str:
     """``text`` with every known alias replaced by its real name (escaped for Markdown when ``markdown``)."""
-    lookup = book if isinstance(book, AliasLookup) else AliasLookup(book)
 
     def replace(match: re.Match[str]) -> str:
         real = lookup.real_for(match.group())
@@ -68,9 +42,8 @@ def dealias(text: str, book: Any, *, markdown: bool = False) -> str:
     return ALIAS_PATTERN.sub(replace, text)
 
 
-def unknown_aliases(text: str, book: Any) -> list[str]:
+def unknown_aliases(text: str, lookup: AliasLookup) -> list[str]:
     """Alias-shaped strings in ``text`` that name nobody in the book (a model that made one up)."""
-    lookup = book if isinstance(book, AliasLookup) else AliasLookup(book)
     return [m.group() for m in ALIAS_PATTERN.finditer(text) if lookup.real_for(m.group()) is None]
 
 
@@ -88,9 +61,9 @@ def _plain(label: str) -> str:
     return _IMAGE.sub(lambda m: m.group(1), label).strip()
 
 
-def render_answer(text: str, book: Any) -> str:
+def render_answer(text: str, lookup: AliasLookup) -> str:
     """The model's whole answer as shown to the user: neutralised Markdown, then real names."""
-    return dealias(neutralise_markdown(text), book, markdown=True)
+    return dealias(neutralise_markdown(text), lookup, markdown=True)
 
 
 class StreamingDealiaser:
@@ -101,8 +74,8 @@ class StreamingDealiaser:
     of the joined input.
     """
 
-    def __init__(self, book: Any, *, markdown: bool = True) -> None:
-        self._lookup = AliasLookup(book)
+    def __init__(self, lookup: AliasLookup, *, markdown: bool = True) -> None:
+        self._lookup = lookup
         self._markdown = markdown
         self._buffer = ""
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pandas as pd
 
 from finlib.privacy.aliasing import AliasBook
-from finlib.privacy.scanner import NameScanner, alias_text, as_scanner, folded_key, tokenise
+from finlib.privacy.scanner import NameScanner, alias_text, folded_key
 
 FREE_TEXT_COLUMNS = ("service_type", "location", "pay_terms", "invoice_number", "sales_order_number")
 NO_ALIAS = "(no alias)"
@@ -38,7 +38,7 @@ def _alias_column(values: pd.Series, scanner: NameScanner, vocabulary: frozenset
     suspicious = [
         skeleton
         for skeleton in skeletons.unique()
-        if any(token in vocabulary for _, _, token in tokenise(str(skeleton)))
+        if any(token in vocabulary for _, _, token in scanner.tokens(str(skeleton)))
     ]
     candidates = distinct[skeletons.isin(suspicious)]
     replaced = {value: alias_text(value, scanner) for value in candidates}
@@ -59,7 +59,7 @@ def present_ledger(ledger: pd.DataFrame, aliases: AliasBook) -> pd.DataFrame:
     presented["sales_manager"] = ledger["sales_manager_alias"].where(has_manager, None)
     presented.loc[has_manager & presented["sales_manager"].isna(), "sales_manager"] = NO_ALIAS
     if len(aliases):
-        scanner = as_scanner(aliases)
+        scanner = NameScanner.from_book(aliases)
         vocabulary = _name_tokens(scanner)
         for column in FREE_TEXT_COLUMNS:
             presented[column] = _alias_column(ledger[column], scanner, vocabulary)

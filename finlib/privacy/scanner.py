@@ -34,17 +34,18 @@ Lookup is one dictionary probe per token and run length, so thousands of names c
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from finlib.errors import PrivacyBlockedError
+from finlib.privacy.aliasing import ALIAS_PATTERN, AliasBook, alias_shaped
 
-# ASCII boundaries, not \b: an alias written against Japanese or Cyrillic text ("CUST-7K3M9Q2Xの") is still one.
-ALIAS_PATTERN = re.compile(r"(?<![0-9A-Za-z])(?:CUST|PERS)-[0-9A-Z]{2,40}(?![0-9A-Za-z])", re.IGNORECASE)
+T = TypeVar("T")
 _UNSPACED = "\u0e00-\u0e7f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _UNSPACED_CHAR = re.compile(f"[{_UNSPACED}]")
 # Combining marks (accents written apart, Arabic and Hebrew vowel points, Indic vowel signs) stay in their word.
@@ -53,7 +54,6 @@ _MARKS = (
     "\u0900-\u0963\u0966-\u0dff\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
 )
 _TOKEN = re.compile(rf"[{_UNSPACED}]|(?:[^\W_{_UNSPACED}]|[{_MARKS}])+")
-_SPACES = re.compile(r"\s+")
 
 REDACTED = "[REDACTED]"
 NOT_SENT_KEY = "not_sent"
@@ -87,6 +87,8 @@ COMMON_WORDS = frozenset(
     aging ageing as_of bucket buckets change collected count counted covers currency decreasing fastest growing
     increasing invoiced largest mentioned monthly month months moving note paid_count predicted rankings share
     shrinking slowest stable std trends unpaid anything avg dd dso inside location mm payers type write yyyy
+    10pct 90pct 10th 90th backtested cash collections comes earliest error field fields formula holds interval
+    latest left method original percentiles prefer typical week weekly weeks
     """.split()
 )
 
@@ -132,9 +134,13 @@ def fold_token(token: str) -> str:
     return unicodedata.normalize("NFC", "".join(c for c in text if not unicodedata.combining(c)))
 
 
-def tokenise(text: str) -> list[tuple[int, int, str]]:
-    """Tokens of ``text`` as (start, end, folded token); aliases are skipped so their letters never match."""
-    blanked = ALIAS_PATTERN.sub(lambda m: " " * len(m.group()), text)
+def tokenise(text: str, *, keep: frozenset[str] = frozenset()) -> list[tuple[int, int, str]]:
+    """Tokens of ``text`` as (start, end, folded token); aliases are skipped so their letters never match.
+
+    ``keep`` holds alias-shaped real names (upper case): those are words like any other, so a customer literally
+    called ``CUST-AAAAAAAA`` is still found.
+    """
+    blanked = ALIAS_PATTERN.sub(lambda m: m.group() if m.group().upper() in keep else " " * len(m.group()), text)
     return [(m.start(), m.end(), fold_token(m.group())) for m in _TOKEN.finditer(blanked)]
 
 
@@ -153,28 +159,10 @@ def is_distinctive(words: Sequence[str]) -> bool:
     return len(joined) >= 3 or (len(joined) == 2 and any(c.isdigit() for c in joined))
 
 
-def _spelling(text: str) -> str:
-    return _SPACES.sub(" ", unicodedata.normalize("NFKC", text)).strip()
-
-
-def entries_from(source: Any) -> list[NameEntry]:
-    """Name entries from an AliasBook, an entries DataFrame, NameEntry objects or (kind, name, [key,] alias) rows."""
-    if isinstance(source, NameScanner):
-        return list(source.entries)
-    frame = getattr(source, "entries", source)
-    if hasattr(frame, "itertuples") and hasattr(frame, "columns"):
-        rows = frame[["kind", "real_name", "key", "alias"]].itertuples(index=False, name=None)
-        return [NameEntry(str(k), str(n), str(key), str(a)) for k, n, key, a in rows]
-    entries = []
-    for item in frame:
-        if isinstance(item, NameEntry):
-            entries.append(item)
-        elif len(item) == 3:
-            kind, name, alias = item
-            entries.append(NameEntry(kind, name, _spelling(name).casefold(), alias))
-        else:
-            entries.append(NameEntry(*item))
-    return entries
+def entries_from(book: AliasBook) -> list[NameEntry]:
+    """The name entries of an AliasBook (one per aliased customer or person)."""
+    rows = book.entries[["kind", "real_name", "key", "alias"]].itertuples(index=False, name=None)
+    return [NameEntry(str(kind), str(name), str(key), str(alias)) for kind, name, key, alias in rows]
 
 
 class NameScanner:
@@ -182,6 +170,7 @@ class NameScanner:
 
     def __init__(self, entries: Iterable[NameEntry]) -> None:
         self.entries: tuple[NameEntry, ...] = tuple(entries)
+        self.alias_shaped_names = frozenset(alias_shaped(e.real_name for e in self.entries if "-" in e.real_name))
         # key -> rank (0 whole name, 1 shortened, 2 part of another's name) -> entries; plus word forms
         grouped: dict[str, dict[int, list[NameEntry]]] = {}
         generic: dict[str, bool] = {}
@@ -213,8 +202,17 @@ class NameScanner:
         # Runs in text may hold a few more tokens than the name ("Muller and Sohne" for "Müller & Söhne").
         self._longest = longest + 2
 
+    @classmethod
+    def from_book(cls, book: AliasBook) -> NameScanner:
+        """The scanner of every name in an AliasBook."""
+        return cls(entries_from(book))
+
     def __len__(self) -> int:
         return len(self.entries)
+
+    def tokens(self, text: str) -> list[tuple[int, int, str]]:
+        """``tokenise(text)``, keeping this project's alias-shaped real names as words."""
+        return tokenise(text, keep=self.alias_shaped_names)
 
     def variants(self) -> list[tuple[str, tuple[NameEntry, ...], bool, bool]]:
         """Every run the index knows: (folded words, entries, is a whole name, is a generic common word)."""
@@ -225,7 +223,7 @@ class NameScanner:
 
         Generic words written in lower case are left out unless ``plain_words`` (the resolver asks about them).
         """
-        tokens = tokenise(text)
+        tokens = self.tokens(text)
         hits = []
         index, longest = self._index, self._longest
         for i, (start, _, first) in enumerate(tokens):
@@ -262,7 +260,8 @@ def select_longest(hits: Sequence[NameHit]) -> list[NameHit]:
 
 def name_variants(entry: NameEntry) -> list[tuple[tuple[str, ...], int]]:
     """Token runs a name is known by, each with its rank: 0 the whole name, 1 shortened, 2 a part of it."""
-    found = [t[2] for t in tokenise(entry.real_name)]
+    # A name is tokenised whole: one spelled like an alias ("CUST-AAAAAAAA") is still a name.
+    found = [fold_token(m.group()) for m in _TOKEN.finditer(entry.real_name)]
     if not found:
         return []
     variants = [(tuple(found), 0)]
@@ -288,22 +287,10 @@ def _has_distinctive_end(run: Sequence[str]) -> bool:
     return is_distinctive(run[:1]) or is_distinctive(run[-1:])
 
 
-def as_scanner(names: NameScanner | Iterable[Any] | Any) -> NameScanner:
-    """A scanner from a scanner, name entries, an AliasBook, or plain real-name strings."""
-    if isinstance(names, NameScanner):
-        return names
-    if hasattr(names, "entries") or hasattr(names, "itertuples"):
-        return NameScanner(entries_from(names))
-    items = list(names)
-    if all(isinstance(n, str) for n in items):
-        return NameScanner(NameEntry("customer", n, _spelling(n).casefold(), "") for n in items)
-    return NameScanner(entries_from(items))
-
-
-def find_real_names(text: str, names: NameScanner | Iterable[Any]) -> list[str]:
+def find_real_names(text: str, scanner: NameScanner) -> list[str]:
     """Real names (as spelled in the ledger) that ``text`` contains, whole-word and case-insensitively."""
     found: dict[str, None] = {}
-    for hit in as_scanner(names).find(text):
+    for hit in scanner.find(text):
         for entry in hit.entries:
             found.setdefault(entry.real_name, None)
     return list(found)
@@ -323,9 +310,9 @@ def payload_text(messages: Sequence[Mapping[str, Any]]) -> str:
     return "\n".join(parts)
 
 
-def check_payload(messages: Sequence[Mapping[str, Any]], names: NameScanner | Iterable[Any]) -> None:
+def check_payload(messages: Sequence[Mapping[str, Any]], scanner: NameScanner) -> None:
     """Raise PrivacyBlockedError if any real name of the project appears anywhere in the payload."""
-    found = find_real_names(payload_text(messages), names)
+    found = find_real_names(payload_text(messages), scanner)
     if found:
         error = PrivacyBlockedError(
             f"Nothing was sent to the model: the request still contained {len(found)} real "
@@ -369,17 +356,22 @@ def _replace_names(text: str, names: NameScanner, fallback: str | None) -> str:
     return "".join(pieces)
 
 
-def alias_strings(value: Any, names: NameScanner) -> Any:
-    """A copy of a nested structure (dicts, lists, tuples) with every string, keys included, aliased."""
-    return _map_strings(value, lambda text: alias_text(text, names))
+def alias_strings(value: T, names: NameScanner) -> T:
+    """A copy of a nested structure (dataclasses, dicts, lists, tuples) with every string, keys included, aliased."""
+    return _map_strings(value, lambda text: alias_text(text, names))  # type: ignore[no-any-return]
 
 
 def _map_strings(value: Any, change: Callable[[str], str]) -> Any:
     if isinstance(value, str):
         return change(value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        changed = {f.name: _map_strings(getattr(value, f.name), change) for f in dataclasses.fields(value)}
+        return dataclasses.replace(value, **changed)
     if isinstance(value, Mapping):
         return {_map_strings(k, change): _map_strings(v, change) for k, v in value.items()}
-    if isinstance(value, list | tuple):
+    if isinstance(value, tuple):
+        return tuple(_map_strings(v, change) for v in value)
+    if isinstance(value, list):
         return [_map_strings(v, change) for v in value]
     return value
 
