@@ -96,7 +96,7 @@ def is_category_like(column: pd.Series) -> bool:
     present = column.dropna()
     if present.empty:
         return False
-    distinct = present.astype(str).str.strip().replace("", None).dropna().nunique()
+    distinct = int(present.astype(str).str.strip().replace("", None).dropna().nunique())
     return 1 <= distinct <= min(EXTRA_MAX_CATEGORIES, max(2, EXTRA_MAX_SHARE * len(present)))
 
 
