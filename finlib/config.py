@@ -45,6 +45,7 @@ class Settings:
     llm_api_base: str | None = None
     llm_timeout_s: float = 30.0
     llm_max_retries: int = 2
+    llm_deadline_s: float = 30.0
     alias_salt: bytes = field(default=b"", repr=False)
     alias_length: int = 8
     moving_avg_window: int = 3
@@ -71,6 +72,7 @@ class Settings:
         _require(self.s3_connect_timeout_s > 0, "S3_CONNECT_TIMEOUT_S", "must be a positive number of seconds")
         _require(self.s3_read_timeout_s > 0, "S3_READ_TIMEOUT_S", "must be a positive number of seconds")
         _require(self.s3_max_attempts >= 1, "S3_MAX_ATTEMPTS", "must be 1 or more")
+        _require(self.llm_deadline_s > 0, "LITE_LLM_DEADLINE", "must be a positive number of seconds")
         _require(self.max_file_mb > 0, "MAX_FILE_MB", "must be a positive number of megabytes")
         _require(self.parse_timeout_s > 0, "PARSE_TIMEOUT_S", "must be a positive number of seconds")
         _require(self.parse_memory_mb >= 256, "PARSE_MEMORY_MB", "must be at least 256")
@@ -303,6 +305,7 @@ def load_settings(
         llm_api_base=_text(env, "LITE_LLM_API_BASE"),
         llm_timeout_s=_float(env, "LITE_LLM_TIMEOUT", 30.0),
         llm_max_retries=_int(env, "LITE_LLM_MAX_RETRIES", 2),
+        llm_deadline_s=_float(env, "LITE_LLM_DEADLINE", 30.0),
         alias_length=_int(env, "ALIAS_LENGTH", 8),
         moving_avg_window=_int(env, "MOVING_AVG_WINDOW", 3),
         trend_threshold=_float(env, "TREND_THRESHOLD", 0.05),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from finlib.privacy.scanner import messages_were_sent
 from ui import data
 from ui.actions import require_ready
 from ui.format import MISSING_TEXT, format_count
@@ -49,7 +50,7 @@ audit = data.load_audit_log(context.services, project.name)
 st.caption(
     "Every chat question is logged, whether or not a model answered it. Verdict: **sent** left the app (aliased), "
     "**offline** was answered here and nothing was sent, **blocked** was stopped by the privacy guard, "
-    "**error** failed before an answer."
+    "**error** the model failed (the line in Detail says how) and the answer shown was computed offline."
 )
 if audit.empty:
     st.info(
@@ -74,7 +75,7 @@ else:
         format_func=lambda i: f"#{audit.at[i, 'Id']} · {audit.at[i, 'Question (aliased)'][:80]}",
         key="privacy_audit_entry",
     )
-    sent = audit.at[choice, "Verdict"] == "sent"
+    sent = messages_were_sent(audit.at[choice, "messages"] or [])
     label = "Messages exactly as sent" if sent else "Messages as they would have been sent (nothing left the app)"
     with st.expander(label, icon=":material/code:"):
         st.json(audit.at[choice, "messages"], expanded=True)

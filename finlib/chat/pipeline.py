@@ -200,42 +200,48 @@ def _run(
             answer.answer = str(error)
             yield answer.answer
             return
-        except LLMUnavailableError as error:
-            verdict, answer.error = "error", str(error)
-            yield from _offline(session, answer, prefix=f"{error}\n\n")
-            return
-        answer.sent, answer.usage = answer.messages, call.result
-        verdict = "sent"
-        dealiaser = StreamingDealiaser(session.lookup)
-        try:
-            for chunk in call:
-                shown = dealiaser.feed(chunk)
-                if shown:
-                    answer.answer += shown
-                    yield shown
-        except LLMUnavailableError as error:
-            answer.error = str(error)
-        rest = dealiaser.finish()
-        answer.answer += rest
-        if rest:
-            yield rest
-        answer.answer_aliased = call.result.text
-        answer.unverified = unverified_numbers(answer.answer_aliased, _facts_json(answer))
+        answer.usage, verdict = call.result, "sent"
+        yield from _model_answer(session, answer, call)
         if answer.error:
-            tail = f"\n\n{answer.error}\n\n"
-            answer.answer += tail
-            yield tail
-            yield from _offline(session, answer)
+            verdict = "error"
+            yield from _offline(session, answer, note=answer.error)
+        else:
+            answer.unverified = unverified_numbers(answer.answer_aliased, _facts_json(answer))
     finally:
         answer.audit_id = record_audit(engine, session.project, answer, verdict, time.monotonic() - started)
 
 
-def _offline(session: ChatSession, answer: ChatAnswer, prefix: str = "") -> Iterator[str]:
+def _model_answer(session: ChatSession, answer: ChatAnswer, call: TextStream[LLMResult]) -> Iterator[str]:
+    """The model's answer as the user sees it, chunk by chunk; a failure is kept in ``answer.error``."""
+    dealiaser = StreamingDealiaser(session.lookup)
+    try:
+        for chunk in call:
+            shown = dealiaser.feed(chunk)
+            if shown:
+                answer.answer += shown
+                yield shown
+    except LLMUnavailableError as error:
+        answer.error = str(error)
+    rest = dealiaser.finish()
+    answer.answer += rest
+    if rest:
+        yield rest
+    answer.answer_aliased = call.result.text
+    if call.result.delivered:
+        answer.sent = answer.messages
+    else:
+        # No connection was made: what is stored is what would have been sent, marked as not sent.
+        answer.messages = redact_messages(answer.messages, session.scanner)
+
+
+def _offline(session: ChatSession, answer: ChatAnswer, note: str | None = None) -> Iterator[str]:
+    """The offline answer, after what the model sent (if anything) and a line saying why the model's is missing."""
     answer.offline = True
     assert answer.facts is not None  # prepare() built them
     text = answer_offline(answer.question_aliased, answer.facts)
-    answer.answer_aliased = answer.answer_aliased or text
-    shown = prefix + render_answer(text, session.lookup)
+    lead = ("\n\n" if answer.answer else "") + (f"{note}\n\n" if note else "")
+    answer.answer_aliased = answer.answer_aliased + lead + text
+    shown = lead + render_answer(text, session.lookup)
     answer.answer += shown
     yield shown
 
@@ -250,6 +256,8 @@ def record_audit(engine: Engine | None, project: str, answer: ChatAnswer, verdic
         return None
     usage = answer.usage
     detail = answer.error
+    if verdict == "error":
+        detail = f"{detail} The answer shown was computed without the model."
     if verdict == "blocked":
         detail = f"Not sent: blocked by the privacy guard; the messages are stored redacted. {detail or ''}".strip()
     if answer.unverified:

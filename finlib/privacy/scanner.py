@@ -339,6 +339,11 @@ def redact_messages(messages: Sequence[Mapping[str, Any]], names: NameScanner) -
     return [{**redact_strings(dict(m), names), NOT_SENT_KEY: True} for m in messages]
 
 
+def messages_were_sent(messages: Sequence[object]) -> bool:
+    """False for stored messages marked ``not_sent`` by ``redact_messages`` (they never left the app)."""
+    return not any(isinstance(m, Mapping) and m.get(NOT_SENT_KEY) for m in messages)
+
+
 def redact_strings(value: Any, names: NameScanner) -> Any:
     """A copy of a nested structure with every string redacted (see ``redact_text``)."""
     return _map_strings(value, lambda text: redact_text(text, names))

@@ -1,4 +1,9 @@
-"""An OpenAI-compatible chat-completions server on 127.0.0.1 for tests: records every request, answers on cue."""
+"""An OpenAI-compatible chat-completions server on 127.0.0.1 for tests: records every request, answers on cue.
+
+Besides answering, it can fail the ways real providers do (``Behaviour``): an HTTP error status (429, 500) for the
+first requests, a hang before answering, a reply that is not valid JSON, an empty answer (no text, or a stream
+with no chunks), a connection cut mid-way, and a stream that trickles one chunk every so often.
+"""
 
 from __future__ import annotations
 
@@ -24,6 +29,10 @@ class Behaviour:
     chunk_chars: int = 3
     prompt_tokens: int = 11
     completion_tokens: int = 7
+    broken_json: bool = False  # the reply (or a stream event) is not valid JSON
+    empty: bool = False  # no answer text: "" as the message, or a stream without a single chunk
+    cut_after_chunks: int | None = None  # close the connection after this many chunks (whole answers: half a body)
+    chunk_delay_s: float = 0.0  # a pause before every stream chunk (a model that trickles)
 
 
 @dataclass
@@ -108,11 +117,26 @@ def _make_handler(server: LLMServer) -> type[BaseHTTPRequestHandler]:
                 self._send_json(status, error)
                 return
             request = json.loads(body or b"{}")
-            answer = _answer_for(request, behaviour)
+            answer = "" if behaviour.empty else _answer_for(request, behaviour)
             if request.get("stream"):
                 self._send_stream(request, answer, behaviour)
+            elif behaviour.broken_json or behaviour.cut_after_chunks is not None:
+                self._send_broken(_completion(request, answer, behaviour), behaviour)
             else:
                 self._send_json(200, _completion(request, answer, behaviour))
+
+        def _send_broken(self, payload: dict[str, Any], behaviour: Behaviour) -> None:
+            data = json.dumps(payload).encode()
+            half = data[: len(data) // 2]
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            # A cut connection promises the whole body and sends half; broken JSON is a complete but truncated body.
+            self.send_header("Content-Length", str(len(data) if behaviour.cut_after_chunks is not None else len(half)))
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.write(half)
+            self.wfile.flush()
+            self.close_connection = True
 
         def _send_json(self, status: int, payload: dict[str, Any]) -> None:
             data = json.dumps(payload).encode()
@@ -128,28 +152,41 @@ def _make_handler(server: LLMServer) -> type[BaseHTTPRequestHandler]:
             self.send_response(200)
             self.send_header("Content-Type", "text/event-stream")
             self.send_header("Cache-Control", "no-cache")
+            # Chunked, like real providers: a cut connection is then visibly incomplete, not a clean end.
+            self.send_header("Transfer-Encoding", "chunked")
             self.send_header("Connection", "close")
             self.end_headers()
+            self.close_connection = True
             size = max(1, behaviour.chunk_chars)
             pieces = [answer[i : i + size] for i in range(0, len(answer), size)] or [""]
             model = request.get("model", "test-model")
-            for index, piece in enumerate(pieces):
+            for index, piece in enumerate([] if behaviour.empty else pieces):
+                if behaviour.cut_after_chunks is not None and index >= behaviour.cut_after_chunks:
+                    return  # the connection closes mid-body: no more chunks, no stop chunk, no [DONE]
+                if behaviour.chunk_delay_s and server.stopped.wait(behaviour.chunk_delay_s):
+                    return
                 delta: dict[str, Any] = {"content": piece}
                 if index == 0:
                     delta["role"] = "assistant"
+                if behaviour.broken_json and index == 1:
+                    self._write(b'data: {"id": "chatcmpl-test", "choices": [{"delta": {"content": "x\n\n')
+                    continue
                 self._event(_chunk(model, delta, None))
-            self._event(_chunk(model, {}, "stop"))
+            if not behaviour.empty:
+                self._event(_chunk(model, {}, "stop"))
             if (request.get("stream_options") or {}).get("include_usage"):
                 usage_chunk = _chunk(model, {}, None)
                 usage_chunk["choices"] = []
                 usage_chunk["usage"] = _usage(behaviour)
                 self._event(usage_chunk)
-            self.wfile.write(b"data: [DONE]\n\n")
-            self.wfile.flush()
-            self.close_connection = True
+            self._write(b"data: [DONE]\n\n")
+            self._write(b"")  # the last chunk of a chunked body
 
         def _event(self, payload: dict[str, Any]) -> None:
-            self.wfile.write(b"data: " + json.dumps(payload).encode() + b"\n\n")
+            self._write(b"data: " + json.dumps(payload).encode() + b"\n\n")
+
+        def _write(self, data: bytes) -> None:
+            self.wfile.write(f"{len(data):X}\r\n".encode() + data + b"\r\n")
             self.wfile.flush()
 
     return Handler
