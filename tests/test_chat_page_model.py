@@ -99,3 +99,28 @@ def test_a_model_failing_with_http_500_after_retries_falls_back_to_the_offline_a
     expected = stats.set_index("customer").loc["ABC Company"]
     assert f"{expected['predicted_next_amount']:,.2f}" in shown
     assert expected["predicted_next_payment_date"].strftime("%Y-%m-%d") in shown
+
+
+@pytest.mark.parametrize(
+    ("fault", "note"),
+    [
+        ({"broken_json": True}, "not valid JSON"),
+        ({"empty": True}, "returned an empty answer"),
+        ({"cut_after_chunks": 4}, "was cut before its answer was complete"),
+    ],
+    ids=["broken JSON", "empty stream", "stream cut mid-way"],
+)
+def test_a_streamed_answer_that_breaks_shows_a_note_and_the_offline_answer_not_a_blank(
+    model_app: LLMServer, fault: dict[str, object], note: str
+) -> None:
+    for name, value in fault.items():
+        setattr(model_app.behaviour, name, value)
+    at = ask(QUESTION)
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    shown = answer_text(at)
+    assert note in shown and "without a language model" in shown
+    assert "ABC Company" in shown
+    at.switch_page("pages/privacy.py").run()
+    audit = next(frame.value for frame in at.dataframe if "Question (aliased)" in frame.value.columns)
+    assert audit["Verdict"].tolist() == ["error"]
