@@ -7,7 +7,8 @@ import threading
 from finlib import projects
 from finlib.forecast import backtest_cache
 from finlib.forecast.alerts import Poster, post_with_urllib, start_alerts
-from finlib.forecast.outlook import DEFAULT_DATE_METHOD, Forecast, compute_forecast
+from finlib.forecast.outlook import Forecast, compute_forecast
+from finlib.forecast.payment_dates import DEFAULT_DATE_METHOD
 
 
 def notify_late_invoices(

@@ -138,7 +138,7 @@ def _shred_access_events(session: Any, project_id: int, alias_length: int) -> in
     ).all()
     if not rows:
         return 0
-    pattern = aliasing.alias_pattern(alias_length)
+    pattern = aliasing.ALIAS_PATTERN
     # Aliases of salt version 0 come from ALIAS_SALT, which survives the erase: blanked so none can be confirmed.
     updates = [{"id": row.id, "summary": pattern.sub(ERASED_ALIAS, row.summary), "sealed": None} for row in rows]
     session.execute(sa.update(db.AccessEvent), updates)

@@ -69,7 +69,8 @@ def predict_next_amounts(
     def mean_of_last(k: float) -> np.ndarray:
         keep = from_end <= k
         total = np.bincount(codes[keep], weights=amount[keep], minlength=groups)
-        return np.divide(total, np.minimum(count, k), out=np.full(groups, np.nan), where=count > 0)
+        means: np.ndarray = np.divide(total, np.minimum(count, k), out=np.full(groups, np.nan), where=count > 0)
+        return means
 
     recent = from_end <= RECENT_INVOICES_FOR_MEDIAN
     median = pd.Series(amount[recent]).groupby(codes[recent]).median()

@@ -12,7 +12,7 @@ is fitted on the payments known then and predicts:
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -24,6 +24,7 @@ from finlib.forecast.cashflow import WEEKS, actual_cash_in, forecast_cash_in
 from finlib.forecast.features import PreparedLedger, prepare_ledger, to_dates
 from finlib.forecast.outlook import collectable_share, predict_days
 from finlib.forecast.payment_dates import APP_DATE_METHODS, DATE_METHODS, DEFAULT_DATE_METHOD, fit_delays
+from finlib.jsonable import JSONValue, to_json_object
 
 ORIGIN_STEP_DAYS = 28
 MAX_ORIGINS = 12
@@ -94,9 +95,9 @@ class BacktestResult:
         """The weekly cash-in scores of one date method."""
         return next((s for s in self.cash if s.method == method), None)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, JSONValue]:
         """JSON-safe dictionary (the ``backtest --json`` output); a figure with nothing to score is null."""
-        return _without_nan(asdict(self))
+        return to_json_object(self)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> BacktestResult:
@@ -118,16 +119,6 @@ def _with_nan(entry: dict[str, Any]) -> dict[str, Any]:
     return {k: (float("nan") if v is None and k != "interval_coverage" else v) for k, v in entry.items()}
 
 
-def _without_nan(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _without_nan(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_without_nan(v) for v in value]
-    if isinstance(value, float) and value != value:
-        return None
-    return value
-
-
 def backtest_origins(prepared: PreparedLedger) -> np.ndarray:
     """Origin days: every ``ORIGIN_STEP_DAYS`` from the end of the warm-up to 13 weeks before the latest date."""
     first = float(np.nanmin(prepared.invoice_day))
@@ -140,7 +131,8 @@ def backtest_origins(prepared: PreparedLedger) -> np.ndarray:
             "(90 days to learn from and 13 weeks to check against)."
         )
     origins = np.arange(stop, start - 1e-9, -ORIGIN_STEP_DAYS)[:MAX_ORIGINS][::-1]
-    return np.floor(origins)
+    days: np.ndarray = np.floor(origins)
+    return days
 
 
 def run_backtest(ledger: pd.DataFrame, *, window: int = 3) -> BacktestResult:

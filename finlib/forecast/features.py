@@ -58,7 +58,8 @@ class PreparedLedger:
     def open_on(self, day: float) -> np.ndarray:
         """Positive invoices issued on or before ``day`` and not paid by then (what a forecast on ``day`` sees)."""
         unpaid = np.isnan(self.payment_day) | (self.payment_day > day)
-        return (self.invoice_day <= day) & unpaid & (self.amount > 0)
+        is_open: np.ndarray = (self.invoice_day <= day) & unpaid & (self.amount > 0)
+        return is_open
 
 
 def to_days(dates: pd.Series | np.ndarray) -> np.ndarray:

@@ -106,7 +106,8 @@ class DelayDistribution:
         index = np.clip(np.ceil(share * count).astype(np.int64) - 1, 0, count - 1)
         delay = self.base + self.scale * self.residuals[index]
         excess_index = min(max(int(np.ceil(q * len(self.tail_excess))) - 1, 0), len(self.tail_excess) - 1)
-        return np.where(tail, self.age + self.tail_excess[excess_index], delay)
+        delays: np.ndarray = np.where(tail, self.age + self.tail_excess[excess_index], delay)
+        return delays
 
     def probability_by(self, delay: np.ndarray, position: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
         """Conditional probability that each target is paid within ``delay`` days of its invoice date.
@@ -119,7 +120,8 @@ class DelayDistribution:
         remaining = np.maximum(1.0 - below, 1e-12)
         inside = np.clip((reached - below) / remaining, 0.0, 1.0)
         waited = np.searchsorted(self.tail_excess, delay - self.age, side="right") / len(self.tail_excess)
-        return np.where(tail, waited, inside)
+        shares: np.ndarray = np.where(tail, waited, inside)
+        return shares
 
 
 def fit_delays(
@@ -169,7 +171,8 @@ def _thin(ordered: np.ndarray) -> np.ndarray:
     """A sorted sample kept as ``DISTRIBUTION_POINTS`` evenly spaced quantiles when it is longer than that."""
     if len(ordered) <= DISTRIBUTION_POINTS:
         return ordered
-    return np.quantile(ordered, np.linspace(0.0, 1.0, DISTRIBUTION_POINTS))
+    thinned: np.ndarray = np.quantile(ordered, np.linspace(0.0, 1.0, DISTRIBUTION_POINTS))
+    return thinned
 
 
 def _group_moments(codes: np.ndarray, values: np.ndarray, groups: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
