@@ -15,9 +15,9 @@ import pandas as pd
 
 from finlib.config import Settings
 from finlib.errors import ProjectError
+from finlib.jsonable import json_scalar
 from finlib.names import normalise_name, normalise_names
 from finlib.privacy.presentation import present_ledger
-from finlib.privacy.scanner import NameScanner, redact_text
 from finlib.projects import LoadedProject
 
 if TYPE_CHECKING:
@@ -83,8 +83,8 @@ def stats_document(table: StatsTable, customer: str | None = None) -> dict[str, 
     stats = select_customer(table.customers, customer) if customer else table.customers
     return {
         "project": table.project,
-        "as_of": json_value(table.portfolio.get("as_of")),
-        "portfolio": {key: json_value(value) for key, value in table.portfolio.items()},
+        "as_of": json_scalar(table.portfolio.get("as_of")),
+        "portfolio": {key: json_scalar(value) for key, value in table.portfolio.items()},
         "customers": customer_stats.customer_stats_records(stats),
     }
 
@@ -152,10 +152,10 @@ def forecast_report(
 
     Without ``method`` the best date method of the project's kept backtest is used, else the default one.
     """
-    from finlib.forecast import backtest_cache, outlook
+    from finlib.forecast import backtest_cache, outlook, payment_dates
 
     kept = backtest_cache.load_backtest(settings, loaded.info.name, loaded.info.version)
-    chosen = method or (kept.best_date_method if kept else outlook.DEFAULT_DATE_METHOD)
+    chosen = method or (kept.best_date_method if kept else payment_dates.DEFAULT_DATE_METHOD)
     forecast = outlook.compute_forecast(report_ledger(loaded, aliases_only=aliases_only), as_of, chosen)
     return ForecastReport(forecast, kept, loaded.info.name)
 
@@ -185,29 +185,3 @@ def select_customer(stats: pd.DataFrame, wanted: str) -> pd.DataFrame:
     close = stats[stats["customer_key"].str.contains(key, regex=False, na=False)]["customer"].head(5).tolist()
     hint = f" Did you mean: {', '.join(close)}?" if close else " List customers with `stats NAME`."
     raise ProjectError(f"No customer named {wanted!r} in this project.{hint}")
-
-
-def json_value(value: Any) -> Any:
-    """A pandas or numpy scalar as a JSON value: dates as YYYY-MM-DD, NaN and NaT as null."""
-    if value is None:
-        return None
-    if isinstance(value, pd.Timestamp):
-        return None if pd.isna(value) else value.strftime("%Y-%m-%d")
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    if isinstance(value, float) and value != value:
-        return None
-    if hasattr(value, "item"):
-        return value.item()
-    return value
-
-
-def redact_strings(value: Any, scanner: NameScanner) -> Any:
-    """A copy of a JSON value whose every string has real names replaced by aliases (``[REDACTED]`` without one)."""
-    if isinstance(value, str):
-        return redact_text(value, scanner)
-    if isinstance(value, dict):
-        return {key: redact_strings(item, scanner) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [redact_strings(item, scanner) for item in value]
-    return value

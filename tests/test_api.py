@@ -21,7 +21,7 @@ from finlib.api.app import ApiOptions, create_api
 from finlib.api.guards import Caller, Grant
 from finlib.cli import main
 from finlib.config import Settings, load_settings
-from finlib.privacy.scanner import find_real_names
+from finlib.privacy.scanner import NameScanner, find_real_names
 from finlib.projects import Services
 
 EXAMPLE_QUESTION = "What is the expected payment amount and date for ABC Company?"
@@ -41,9 +41,9 @@ class Api:
         assert main(list(argv), environ=self.environ) == 0
         return json.loads(capsys.readouterr().out)
 
-    def real_names(self, project: str = "demo") -> list[str]:
-        """Every real customer and person name of a project."""
-        return projects.load_project(self.services, project).aliases.real_names()
+    def name_scanner(self, project: str = "demo") -> NameScanner:
+        """The scanner of every real customer and person name of a project (all their spellings and parts)."""
+        return NameScanner.from_book(projects.load_project(self.services, project).aliases)
 
 
 @pytest.fixture
@@ -107,7 +107,7 @@ def test_stats_asked_twice_gives_the_same_document_from_the_cache(api: Api) -> N
 def test_stats_with_aliases_holds_no_real_name_anywhere(api: Api) -> None:
     response = api.client.get("/api/projects/demo/stats", params={"aliases": "true"})
     assert response.status_code == 200
-    names = api.real_names()
+    names = api.name_scanner()
     assert names and find_real_names(response.text, names) == []
     customers = response.json()["customers"]
     assert all(c["customer"].startswith("CUST-") and c["customer_key"] == c["customer"].lower() for c in customers)
@@ -169,7 +169,7 @@ def test_forecast_with_aliases_holds_no_real_name_anywhere(api: Api) -> None:
     named = api.client.get("/api/projects/demo/forecast").json()
     response = api.client.get("/api/projects/demo/forecast", params={"aliases": "true"})
     assert response.status_code == 200
-    assert find_real_names(response.text, api.real_names()) == []
+    assert find_real_names(response.text, api.name_scanner()) == []
     aliased = response.json()
     assert [i["customer"] for i in aliased["invoices"]] == [i["alias"] for i in named["invoices"]]
     assert aliased["weeks"] == named["weeks"]
@@ -185,7 +185,7 @@ def test_backtest_returns_exactly_what_backtest_json_prints(api: Api, capsys: py
     response = api.client.get("/api/projects/demo/backtest")
     assert response.status_code == 200, response.text
     assert response.json() == api.cli_json("backtest", "demo", "--json", capsys=capsys)
-    assert find_real_names(response.text, api.real_names()) == []
+    assert find_real_names(response.text, api.name_scanner()) == []
 
 
 def test_query_offline_names_the_original_formula_figures(api: Api) -> None:
@@ -223,12 +223,12 @@ def test_query_through_the_model_sends_no_real_name_and_shows_names_back(
     assert payload["offline"] is False and payload["model"] == "openai/test-model"
     assert payload["answer"].startswith("ABC Company should pay next")
     assert len(llm_server.bodies) == 1
-    assert find_real_names(llm_server.bodies[0].decode("utf-8"), api.real_names()) == []
+    assert find_real_names(llm_server.bodies[0].decode("utf-8"), api.name_scanner()) == []
     assert alias in llm_server.bodies[0].decode("utf-8")
 
     aliased = api.client.post("/query?aliases=true", json={"project_name": "demo", "query": EXAMPLE_QUESTION})
     assert aliased.json()["answer"].startswith(f"{alias} should pay next")
-    assert find_real_names(aliased.text, api.real_names()) == []
+    assert find_real_names(aliased.text, api.name_scanner()) == []
 
 
 @pytest.mark.parametrize(
@@ -449,7 +449,7 @@ def test_a_policy_that_grants_aliases_only_hides_names_without_the_option(start_
             return Grant(aliases_only=True)
 
     api = start_api(ApiOptions(policy=ViewerPolicy()))
-    names = api.real_names()
+    names = api.name_scanner()
     stats = api.client.get("/api/projects/demo/stats")
     answer = api.client.post("/query", json={"project_name": "demo", "query": EXAMPLE_QUESTION})
     assert stats.status_code == answer.status_code == 200
@@ -492,7 +492,7 @@ def test_every_call_is_logged_without_names_or_questions(api: Api, caplog: pytes
     assert any("POST /query -> 200" in line for line in lines)
     assert any("GET /api/projects/nope/stats -> 404" in line for line in lines)
     everything = "\n".join(r.getMessage() for r in caplog.records if r.levelno >= logging.INFO)
-    assert find_real_names(everything, api.real_names()) == [] and "expected payment" not in everything
+    assert find_real_names(everything, api.name_scanner()) == [] and "expected payment" not in everything
 
 
 def test_the_openapi_description_lists_every_endpoint(api: Api) -> None:

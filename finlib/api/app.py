@@ -36,6 +36,7 @@ from finlib.api.guards import AccessPolicy, BodyLimit, Caller, Grant, LocalPolic
 from finlib.api.responses import error_response, translate_error, translate_status, validation_detail
 from finlib.config import Settings
 from finlib.errors import FinlibError
+from finlib.privacy.scanner import redact_strings
 from finlib.projects import Services
 
 if TYPE_CHECKING:
@@ -190,7 +191,7 @@ def query(state: StateParam, caller: CallerParam, body: QueryRequest, aliases: A
     ).finish()
     payload = {"project_name": entry.loaded.info.name, **answer.to_json()}
     if aliases or grant.aliases_only:
-        payload = reports.redact_strings({**payload, "answer": answer.answer_aliased or answer.answer}, session.scanner)
+        payload = redact_strings({**payload, "answer": answer.answer_aliased or answer.answer}, session.scanner)
     elif grant.log_names_shown:
         summary = f"API /query: {answer.question_aliased[:300]}"
         _log_names_shown(state, grant, body.project_name, "chat", summary, {"question": body.query})
