@@ -178,7 +178,8 @@ class _RawColumns:
         column = self.raw[canonical]
         if column is None:
             return np.zeros(self.length, dtype=bool)
-        return (parsed.isna() & ~values.blank_mask(column, dates=True)).to_numpy()
+        unparsed: np.ndarray = (parsed.isna() & ~values.blank_mask(column, dates=True)).to_numpy()
+        return unparsed
 
     def amount_reason(self, position: int) -> str:
         sources = [s for s in ("total_amount", "net_amount") if self.raw[s] is not None]

@@ -31,7 +31,7 @@ def latest_plausible(invoice_date: pd.Series, today: pd.Timestamp | None = None)
 
 
 def _day(value: pd.Timestamp) -> str:
-    return value.strftime("%Y-%m-%d")
+    return str(value.strftime("%Y-%m-%d"))
 
 
 def checks(invoice_date: pd.Series, payment: pd.Series, amount: pd.Series) -> list[Check]:
