@@ -12,7 +12,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from finlib import projects
 from finlib.projects import LoadedProject, Services
@@ -37,7 +37,7 @@ class CachedProject:
             cached = self.reports.get(key)
             if cached is not None:
                 self.reports.move_to_end(key)
-                return cached
+                return cast(T, cached)
         body = build()
         with self.lock:
             self.reports[key] = body

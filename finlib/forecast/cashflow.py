@@ -81,7 +81,8 @@ def collectable_share(
         shares[band] = (paid + MIN_LIFE_TABLE_INVOICES * previous) / (eligible.sum() + MIN_LIFE_TABLE_INVOICES)
         previous = shares[band]
     # Between two band edges the share is interpolated: the never-paid pile up with age inside a band too.
-    return np.interp(ages, np.asarray(AGE_EDGES_DAYS, dtype="float64"), shares)
+    interpolated: np.ndarray = np.interp(ages, np.asarray(AGE_EDGES_DAYS, dtype="float64"), shares)
+    return interpolated
 
 
 def forecast_cash_in(
