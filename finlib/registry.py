@@ -40,7 +40,7 @@ STORE_ATTEMPTS = 4
 
 def require_row(session: Any, name: str) -> db.Project:
     """The project's row in this session, or ProjectNotFoundError."""
-    row = session.scalar(select(db.Project).where(db.Project.name == name))
+    row: db.Project | None = session.scalar(select(db.Project).where(db.Project.name == name))
     if row is None:
         raise ProjectNotFoundError(name)
     return row

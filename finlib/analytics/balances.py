@@ -204,10 +204,11 @@ def _interval_sums(starts: np.ndarray, ends: np.ndarray, weights: np.ndarray, po
     by_start, by_end = np.argsort(starts, kind="stable"), np.argsort(ends, kind="stable")
     opened = np.concatenate([[0.0], np.cumsum(weights[by_start])])
     closed = np.concatenate([[0.0], np.cumsum(weights[by_end])])
-    return (
+    balances: np.ndarray = (
         opened[np.searchsorted(starts[by_start], points, side="right")]
         - closed[np.searchsorted(ends[by_end], points, side="right")]
     )
+    return balances
 
 
 def balance_trend(ledger: pd.DataFrame, dates: pd.DatetimeIndex) -> pd.DataFrame:

@@ -96,7 +96,7 @@ def _number(value: Any, digits: int = 2) -> float | None:
 
 
 def _day(value: pd.Timestamp) -> str:
-    return pd.Timestamp(value).strftime("%Y-%m-%d")
+    return str(pd.Timestamp(value).strftime("%Y-%m-%d"))
 
 
 def kpis_payload(project: str, report: KpiReport, monthly: pd.DataFrame) -> dict[str, Any]:
