@@ -583,7 +583,7 @@ def test_with_sign_in_each_token_acts_with_its_users_role(start_api: Callable[..
         who: {"Authorization": f"Bearer {tokens.create_token(api.services, f'{who}@example.com').secret}"}
         for who in ("vera", "ana", "olga", "boss")
     }
-    names = api.real_names()
+    names = api.name_scanner()
     question = {"project_name": "demo", "query": EXAMPLE_QUESTION}
 
     viewer_stats = api.client.get("/api/projects/demo/stats", headers=headers["vera"])
