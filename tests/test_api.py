@@ -143,7 +143,7 @@ def test_kpis_returns_exactly_what_kpis_json_prints(
 
 def test_kpis_with_aliases_hold_no_real_name_and_a_reversed_period_is_a_400(api: Api) -> None:
     response = api.client.get("/api/projects/demo/kpis", params={"aliases": "true"})
-    assert response.status_code == 200 and find_real_names(response.text, api.real_names()) == []
+    assert response.status_code == 200 and find_real_names(response.text, api.name_scanner()) == []
     reversed_period = api.client.get("/api/projects/demo/kpis", params={"from": "2026-03-01", "to": "2026-01-01"})
     assert reversed_period.status_code == 400 and "before it starts" in reversed_period.json()["detail"]
 
