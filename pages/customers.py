@@ -132,7 +132,7 @@ outlook[2].metric(
 )
 st.caption(
     forecast_view.describe_original_forecasts(
-        forecast_data.backtest_if_quick(*cache_key[:4], len(context.loaded().ledger)),
+        forecast_data.kept_backtest(*cache_key[:3]),  # a disk read: this page never waits for a backtest
         forecast_data.next_amounts(*cache_key[:5], settings.moving_avg_window),
         customer_key,
         settings.moving_avg_window,
