@@ -368,10 +368,7 @@ def describe_facts() -> str:
     return (
         "Amounts are invoice totals including tax. Delays are days from invoice date to payment date over paid "
         "invoices. predicted_next_amount is the mean of the customer's last invoices (moving_average); "
-        "predicted_next_payment_date is the last payment date plus the average delay (the original formula). "
-        "payment_forecast holds each open invoice's predicted payment date from the backtested method, with its "
-        "typical error in days; cash_in_forecast the expected collections per week; prefer these for 'when will "
-        "X pay', 'what cash comes in' and 'which invoices will be late', and quote the typical error. "
+        "predicted_next_payment_date is the last payment date plus the average delay. "
         "on_time_share and paid_on_time_share are fractions (0.87 = 87%). Rankings list at most "
         f"{RANK_ROWS} entries; the portfolio covers every customer. Dates are YYYY-MM-DD. Fields without a value "
         "are left out."
