@@ -40,6 +40,7 @@ TEXT_COLUMNS = [
     "predicted_next_payment_date",
 ]
 
+MISSING_TEXT = "—"  # a value that does not exist (never paid, no trend yet), not zero
 JSON_INDENT_LIMIT = 5_000  # beyond this many invoices `forecast --json` is written compact (it is for programs)
 FORECAST_TEXT_ROWS = 50
 
@@ -53,8 +54,10 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     commands.add_parser("init-db", help="create the database tables")
-    demo = commands.add_parser("demo", help="create the 'demo' project from the bundled sample ledger")
-    demo.add_argument("--force", action="store_true", help="re-create it even if projects exist")
+    demo = commands.add_parser(
+        "demo", help="create the 'demo' project from the bundled sample ledger (again, if deleted)"
+    )
+    demo.add_argument("--force", action="store_true", help="re-create it even if it exists")
 
     register = commands.add_parser("register", help="register a ledger from S3 or a local file")
     register.add_argument("name")
@@ -171,11 +174,11 @@ def _init_db(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
 
 
 def _demo(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
-    info = projects.ensure_demo_project(_services(settings), force=args.force)
-    if info is None:
-        print("projects exist already; use --force to (re)create the demo project", file=out)
-    else:
-        _print_registered(info, out)
+    services = _services(settings)
+    if not args.force and any(info.name == projects.DEMO_PROJECT for info in projects.list_projects(services)):
+        print(f"project {projects.DEMO_PROJECT} exists already; use --force to re-create it", file=out)
+        return 0
+    _print_registered(projects.register_demo_project(services), out)
     return 0
 
 
@@ -242,10 +245,13 @@ def _stats(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
         return 0
     print(f"project {payload['project']} as of {payload['as_of']}", file=out)
     for key, value in payload["portfolio"].items():
-        print(f"  {key}: {f'{value:,.2f}' if isinstance(value, float) else value}", file=out)
+        print(f"  {key}: {_text_value(value)}", file=out)
     if payload["customers"]:
         table = pd.DataFrame(payload["customers"])[TEXT_COLUMNS]
-        print(table.to_string(index=False, float_format=lambda number: f"{number:,.2f}"), file=out)
+        # Float columns show na_rep themselves; in text and date columns a missing value is None.
+        text_columns = table.select_dtypes(exclude="number").columns
+        table[text_columns] = table[text_columns].fillna(MISSING_TEXT)
+        print(table.to_string(index=False, na_rep=MISSING_TEXT, float_format=lambda number: f"{number:,.2f}"), file=out)
     return 0
 
 
@@ -434,6 +440,14 @@ def _parse_mapping(text: str) -> dict[str, str]:
     if not isinstance(mapping, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in mapping.items()):
         raise ProjectError('--mapping must be a JSON object of strings: {"Source header": "canonical_field"}.')
     return mapping
+
+
+def _text_value(value: object) -> str:
+    if value is None:
+        return MISSING_TEXT
+    if isinstance(value, float):
+        return f"{value:,.2f}"
+    return str(value)
 
 
 def _print_registered(info: projects.ProjectInfo, out: TextIO) -> None:

@@ -19,6 +19,14 @@ import pandas as pd
 JSONScalar: TypeAlias = str | int | float | bool | None
 JSONValue: TypeAlias = JSONScalar | list["JSONValue"] | dict[str, "JSONValue"]
 
+# DBL_DIG: a float64 keeps 15 decimal digits exactly; digits past them are binary rounding noise of sums.
+SIGNIFICANT_DIGITS = 15
+
+
+def without_float_noise(value: float) -> float:
+    """``value`` cut to the 15 significant digits a float64 holds exactly: 298899.72000000003 reads 298899.72."""
+    return float(f"{value:.{SIGNIFICANT_DIGITS}g}")
+
 
 def json_scalar(value: object) -> JSONScalar:
     """The JSON form of one scalar (see the module docstring); other objects become their ``str``."""
@@ -29,7 +37,7 @@ def json_scalar(value: object) -> JSONScalar:
     if isinstance(value, bool | int | str):
         return value
     if isinstance(value, float):
-        return value if math.isfinite(value) else None
+        return without_float_noise(value) if math.isfinite(value) else None
     if isinstance(value, dt.datetime):
         # pd.Timestamp is a datetime; NaT was handled above.
         return value.strftime("%Y-%m-%d") if value.time() == dt.time() and value.tzinfo is None else value.isoformat()

@@ -351,11 +351,15 @@ def _presented(loaded: LoadedProject) -> LoadedProject:
 
 def ensure_demo_project(services: Services, *, force: bool = False) -> ProjectInfo | None:
     """Register the bundled demo ledger as project 'demo' when no project exists yet (or when forced)."""
+    if list_projects(services) and not force:
+        return None
+    return register_demo_project(services)
+
+
+def register_demo_project(services: Services) -> ProjectInfo:
+    """(Re-)register the bundled demo ledger as project 'demo', in the local store also when S3 is configured."""
     from finlib.demo import generate_demo_ledger
 
-    existing = {p.name for p in list_projects(services)}
-    if existing and not force:
-        return None
     with tempfile.TemporaryDirectory() as folder:
         path = generate_demo_ledger(Path(folder) / DEMO_FILENAME)
         store = storage.LocalStore(services.settings.store_dir)

@@ -230,3 +230,58 @@ def test_kpis_prints_a_readable_summary(environ, ledger, capsys) -> None:
     out = capsys.readouterr().out
     assert "balances as of 2026-03-10" in out
     assert "dso_countback: 10.00" in out
+
+
+def test_demo_re_creates_a_deleted_demo_project_while_other_projects_exist(environ, ledger, capsys) -> None:
+    assert run(environ, "demo") == 0
+    run(environ, "register", "local2", str(ledger))
+    run(environ, "delete", "demo")
+    capsys.readouterr()
+    assert run(environ, "demo") == 0
+    assert capsys.readouterr().out.startswith("demo: 481 rows, 30 customers")
+    run(environ, "projects", "--json")
+    assert sorted(p["name"] for p in json.loads(capsys.readouterr().out)) == ["demo", "local2"]
+
+
+def test_demo_says_the_demo_project_exists_and_force_re_creates_it(environ, capsys) -> None:
+    run(environ, "demo")
+    capsys.readouterr()
+    assert run(environ, "demo") == 0
+    assert capsys.readouterr().out == "project demo exists already; use --force to re-create it\n"
+    assert run(environ, "demo", "--force") == 0
+    assert capsys.readouterr().out.startswith("demo: 481 rows")
+
+
+NEVER_PAID_AND_NOISY_CSV = (
+    "Customer,Invoice Date,Amount,Payment Date\n"
+    "Never Paid Ltd,2026-01-05,100.10,\n"
+    "Noise Ltd,2026-01-05,0.10,2026-01-20\n"
+    "Noise Ltd,2026-02-05,0.20,2026-02-25\n"
+)
+
+
+def test_stats_text_shows_a_dash_where_a_value_does_not_exist(environ, tmp_path, capsys) -> None:
+    path = tmp_path / "never.csv"
+    path.write_text(NEVER_PAID_AND_NOISY_CSV, encoding="utf-8")
+    run(environ, "register", "never", str(path))
+    capsys.readouterr()
+    assert run(environ, "stats", "never", "--customer", "Never Paid Ltd") == 0
+    out = capsys.readouterr().out
+    assert "None" not in out and "NaN" not in out and "nan" not in out
+    row = next(line for line in out.splitlines() if line.strip().startswith("Never Paid Ltd"))
+    # average delay, last payment date and predicted payment date: never paid, so none of them exists
+    assert row.split()[-3:] == ["—", "—", "—"]
+
+
+def test_stats_json_carries_no_float_noise(environ, tmp_path, capsys) -> None:
+    path = tmp_path / "noise.csv"
+    path.write_text(NEVER_PAID_AND_NOISY_CSV, encoding="utf-8")
+    run(environ, "register", "noise", str(path))
+    capsys.readouterr()
+    assert run(environ, "stats", "noise", "--json") == 0
+    raw = capsys.readouterr().out
+    assert 0.1 + 0.2 == 0.30000000000000004  # what a plain float sum of the two invoices gives
+    assert "0.30000000000000004" not in raw
+    noise = next(c for c in json.loads(raw)["customers"] if c["customer"] == "Noise Ltd")
+    assert noise["total_amount"] == 0.3 and noise["average_amount"] == 0.15
+    assert noise["avg_payment_delay_days"] == 17.5  # 15 and 20 days
