@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from finlib.chat.mentions import WORD_KIND, MentionResolver, alias_question, resolve_mentions
+from finlib.chat.mentions import WORD_KIND, MentionResolver, alias_question, resolve_mentions, unknown_names
 from finlib.privacy.aliasing import AliasBook
 from finlib.privacy.scanner import NameEntry, NameScanner
 
@@ -148,3 +148,22 @@ def test_resolution_over_twenty_thousand_names_takes_milliseconds() -> None:
     assert [m.entry.alias for m in mentions] == ["CUST-00001234", "CUST-MULLER00"]
     assert built < 5.0
     assert asked < 0.5
+
+
+@pytest.mark.parametrize(
+    ("question", "unknown"),
+    [
+        ("When will Foobar Trading pay?", ["Foobar Trading"]),
+        ("How much is overdue for Zenith & Sons Ltd?", ["Zenith & Sons Ltd"]),
+        ("What is the expected payment for ABC Company?", []),  # a customer of the project
+        ("What does Jane Doe's portfolio look like?", []),  # a person of the project
+        ("How much came from Dubai?", []),  # a location of the ledger, passed as a known word
+        ("What is the DSO for Q3?", []),
+        ("What was invoiced in March, and who pays slowest?", []),
+        ("what is the expected payment for foobar trading?", []),  # no capitals: nothing to go on
+    ],
+)
+def test_a_capitalised_name_in_a_customers_place_that_matches_nobody_is_reported(
+    resolver: MentionResolver, question: str, unknown: list[str]
+) -> None:
+    assert unknown_names(question, resolver.resolve(question), known_words=["Dubai", "Consulting"]) == unknown

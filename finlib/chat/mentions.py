@@ -18,7 +18,8 @@ sent silently that could be the name.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -36,6 +37,17 @@ EDGE_MIN_SCORE = 75.0
 SHORTENED_SCORE = 95.0
 PLAIN_WORD_SCORE = 90.0
 WORD_KIND = "word"
+# A capitalised phrase right after a word that introduces a customer ("for", "of", "does", ...).
+_NAMED_AFTER_CUE = re.compile(
+    r"\b(?:for|of|from|by|with|about|does|did|will|is|has|owes?|customer|client)\s+"
+    r"([A-Z0-9][\w&'.-]*(?:[ ]+(?:&[ ]+|and[ ]+)?[A-Z0-9][\w&'.-]*)*)"
+)
+# Capitalised words that are not names: question words, measures, months, days.
+_NOT_NAME_WORDS = frozenset(
+    "i we you a an the this that all any every each our my what when who which how why where dso vat kpi kpis "
+    "q1 q2 q3 q4 ytd net total overview customers january february march april may june july august september "
+    "october november december monday tuesday wednesday thursday friday saturday sunday".split()
+)
 
 
 def plain_word_entry(text: str) -> NameEntry:
@@ -190,3 +202,24 @@ def alias_question(question: str, mentions: Sequence[Mention]) -> str:
             continue
         text = text[: mention.start] + (mention.entry.alias or mention.text) + text[mention.end :]
     return text
+
+
+def unknown_names(question: str, mentions: Sequence[Mention], known_words: Iterable[str] = ()) -> list[str]:
+    """Capitalised names the question gives a customer's place to ("for Foobar Ltd") that match nobody here.
+
+    ``known_words`` are other values a capitalised word may be (locations, service types), folded.
+    """
+    known = {word.casefold() for word in known_words}
+    taken = [(m.start, m.end) for m in mentions]
+    found: list[str] = []
+    for match in _NAMED_AFTER_CUE.finditer(question):
+        phrase = match.group(1).rstrip(".'-")
+        start, end = match.start(1), match.start(1) + len(phrase)
+        words = [word.casefold() for word in re.findall(r"[\w&'-]+", phrase)]
+        if any(start < taken_end and taken_start < end for taken_start, taken_end in taken):
+            continue
+        if all(word in _NOT_NAME_WORDS or word.isdigit() for word in words) or phrase.casefold() in known:
+            continue
+        if phrase not in found:
+            found.append(phrase)
+    return found

@@ -21,7 +21,7 @@ from sqlalchemy.engine import Engine
 from finlib import db
 from finlib.chat.facts import FactsPack, ProjectFigures, build_facts, compute_project_figures, describe_facts
 from finlib.chat.llm import LLMResult, TextStream, send_to_llm
-from finlib.chat.mentions import WORD_KIND, Mention, MentionResolver, alias_question
+from finlib.chat.mentions import WORD_KIND, Mention, MentionResolver, alias_question, unknown_names
 from finlib.chat.numbers import unverified_numbers
 from finlib.chat.offline import answer_offline
 from finlib.config import Settings
@@ -139,7 +139,21 @@ def prepare(
         {"role": "user", "content": aliased},
     ]
     notes = [_ambiguity_note(m) for m in found if m.ambiguous]
+    notes += [_unknown_name_note(name, session.project) for name in _unknown_names(session, question, found)]
     return ChatAnswer(question, aliased, list(found), messages=messages, facts=facts, notes=notes)
+
+
+def _unknown_names(session: ChatSession, question: str, found: Sequence[Mention]) -> list[str]:
+    ledger = session.figures.ledger
+    places = [ledger[column].dropna().unique() for column in ("location", "service_type") if column in ledger]
+    return unknown_names(question, found, (str(value) for values in places for value in values))
+
+
+def _unknown_name_note(name: str, project: str) -> str:
+    return (
+        f"No customer or person named '{name}' in project {project}, so the answer does not cover them. Check "
+        f"the spelling; the Customers page (or `python -m finlib stats {project}`) lists every customer."
+    )
 
 
 def _ambiguity_note(mention: Mention) -> str:
