@@ -6,7 +6,10 @@ variant runs the same driver with fewer sessions for less time, so that the whol
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+
+import pytest
 
 from helpers.browser import isolated_environ, memory_kb, require_chromium, running_app
 from helpers.load import PAGE_TITLES, drive_sessions
@@ -20,6 +23,11 @@ DURATION_S = 10.0
 MAX_GROWTH_MB = 600
 
 
+@pytest.mark.skipif(
+    not os.environ.get("FINLIB_LOAD_TEST"),
+    reason="set FINLIB_LOAD_TEST=1 to run (.ci/run does): on a machine already saturated by other work the browser "
+    "starves and steps time out",
+)
 def test_concurrent_sessions_cycle_through_every_page_without_an_error(tmp_path: Path) -> None:
     require_chromium()
     environ = isolated_environ(tmp_path / "home", "load-test-salt")
