@@ -10,7 +10,6 @@ import os
 from pathlib import Path
 
 import pytest
-
 from helpers.browser import isolated_environ, memory_kb, require_chromium, running_app
 from helpers.load import PAGE_TITLES, drive_sessions
 
