@@ -9,7 +9,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from finlib.config import Settings, load_settings
 from finlib.errors import FinlibError, ProjectError
@@ -20,11 +20,12 @@ from finlib.logs import configure_logging
 if TYPE_CHECKING:
     import pandas as pd
 
-    from finlib import projects, reports
+    from finlib import projects, reports, summaries
 else:
     pd = deferred("pandas")
     projects = deferred("finlib.projects")
     reports = deferred("finlib.reports")
+    summaries = deferred("finlib.summaries")
 
 log = logging.getLogger("finlib")
 
@@ -236,12 +237,17 @@ def _projects(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
 
 
 def _stats(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
-    loaded = projects.load_project(_services(settings), args.name)
-    as_of = reports.parse_as_of(args.as_of) if args.as_of else None
-    payload = reports.stats_report(loaded, settings, customer=args.customer, as_of=as_of)
+    services = _services(settings)
+    if args.as_of:
+        loaded = projects.load_project(services, args.name)
+        as_of = reports.parse_as_of(args.as_of)
+        payload = reports.stats_report(loaded, settings, customer=args.customer, as_of=as_of)
+    else:
+        # As of the ledger's latest date: the figures stored at registration, without reading the ledger.
+        summarized = summaries.load_summary(services, args.name)
+        payload = summaries.stats_document(summarized.info.name, summarized.summary, customer=args.customer)
     if args.json:
-        json.dump(payload, out, indent=2, ensure_ascii=False)
-        out.write("\n")
+        _write_json(payload, out)
         return 0
     print(f"project {payload['project']} as of {payload['as_of']}", file=out)
     for key, value in payload["portfolio"].items():
@@ -448,6 +454,13 @@ def _text_value(value: object) -> str:
     if isinstance(value, float):
         return f"{value:,.2f}"
     return str(value)
+
+
+def _write_json(payload: Any, out: TextIO) -> None:
+    """Indented JSON through orjson: the standard encoder falls back to pure Python when indenting (~2 s at 1M rows)."""
+    import orjson
+
+    out.write(orjson.dumps(payload, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE).decode("utf-8"))
 
 
 def _print_registered(info: projects.ProjectInfo, out: TextIO) -> None:

@@ -26,12 +26,13 @@ from finlib.project_info import ProjectInfo
 if TYPE_CHECKING:
     import pandas as pd
 
-    from finlib import names
+    from finlib import names, summaries
     from finlib.privacy import aliasing, keys
 else:
     aliasing = deferred("finlib.privacy.aliasing")
     keys = deferred("finlib.privacy.keys")
     names = deferred("finlib.names")
+    summaries = deferred("finlib.summaries")
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +67,8 @@ def store_registration(
     mapping: dict[str, str] | None,
 ) -> ProjectInfo:
     """Write a parsed ledger as project ``name`` (row and aliases) in one transaction, replacing the previous one."""
+    # The figures `stats` shows are computed once per version, here, instead of on every read.
+    summaries.keep_summary(settings, source, fetched.etag, mapping, ledger)
     # Concurrent registrations of one name race to insert the same rows; the loser's transaction is rolled back
     # whole and retried, and then finds (and updates) the winner's rows instead of failing on a unique constraint.
     for attempt in range(STORE_ATTEMPTS):

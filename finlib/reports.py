@@ -15,7 +15,6 @@ import pandas as pd
 
 from finlib.config import Settings
 from finlib.errors import ProjectError
-from finlib.jsonable import json_scalar
 from finlib.names import normalise_name, normalise_names
 from finlib.privacy.presentation import present_ledger
 from finlib.projects import LoadedProject
@@ -81,10 +80,12 @@ def stats_document(table: StatsTable, customer: str | None = None) -> dict[str, 
 
     # In an alias-only table the customer is named by alias: a real name would confirm who is behind one.
     stats = select_customer(table.customers, customer) if customer else table.customers
+    # One shape and one rounding with the figures `stats` reads as stored at registration (finlib.summaries).
+    portfolio = customer_stats.portfolio_json(table.portfolio)
     return {
         "project": table.project,
-        "as_of": json_scalar(table.portfolio.get("as_of")),
-        "portfolio": {key: json_scalar(value) for key, value in table.portfolio.items()},
+        "as_of": portfolio.get("as_of"),
+        "portfolio": portfolio,
         "customers": customer_stats.customer_stats_records(stats),
     }
 
@@ -122,6 +123,20 @@ def kpis_report(
         raise ProjectError(f"Project {loaded.info.name!r} has no invoices, so there are no KPIs to compute.")
     report = kpis.compute_kpis(ledger, dates)
     return kpis.kpis_payload(loaded.info.name, report, kpis.monthly_kpis(ledger, dates.period))
+
+
+def select_customer(stats: pd.DataFrame, wanted: str) -> pd.DataFrame:
+    """The one customer row whose normalised name is ``wanted``'s, or ProjectError with close names.
+
+    The same rule as ``summaries.select_customer`` on stored records (same message), here on a computed table.
+    """
+    key = normalise_name(wanted)
+    match = stats[stats["customer_key"] == key]
+    if not match.empty:
+        return match
+    close = stats[stats["customer_key"].str.contains(key, regex=False, na=False)]["customer"].head(5).tolist()
+    hint = f" Did you mean: {', '.join(close)}?" if close else " List customers with `stats NAME`."
+    raise ProjectError(f"No customer named {wanted!r} in this project.{hint}")
 
 
 @dataclass(frozen=True)
@@ -174,14 +189,3 @@ def backtest_report(loaded: LoadedProject, settings: Settings) -> BacktestReport
 
     result = backtest_cache.cached_backtest(loaded.ledger, settings, loaded.info.name, loaded.info.version)
     return BacktestReport(result, {"project": loaded.info.name, **result.to_json()})
-
-
-def select_customer(stats: pd.DataFrame, wanted: str) -> pd.DataFrame:
-    """The one customer row whose normalised name is ``wanted``'s, or ProjectError with close names."""
-    key = normalise_name(wanted)
-    match = stats[stats["customer_key"] == key]
-    if not match.empty:
-        return match
-    close = stats[stats["customer_key"].str.contains(key, regex=False, na=False)]["customer"].head(5).tolist()
-    hint = f" Did you mean: {', '.join(close)}?" if close else " List customers with `stats NAME`."
-    raise ProjectError(f"No customer named {wanted!r} in this project.{hint}")

@@ -43,6 +43,7 @@ SERVICES = {
     "finlib.reports",
     "finlib.tokens",
     "finlib.documents",
+    "finlib.summaries",
 }
 # What each layer may import from finlib, besides itself.
 ALLOWED = {

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers.ledgers import LEDGER_CSV
 
 REPO = Path(__file__).resolve().parents[1]
 HEAVY = ("pandas", "numpy", "pyarrow", "sqlalchemy", "litellm", "boto3", "plotly")
@@ -47,3 +48,11 @@ def test_listing_projects_starts_no_parser_server(tmp_path) -> None:
     loaded = imported_modules(["projects"], tmp_path / "home")
     assert "finlib.db" in loaded  # it did read the project list
     assert "finlib.ingest.sandbox" not in loaded
+
+
+def test_stats_reads_the_stored_figures_without_pandas_or_the_ledger(tmp_path) -> None:
+    ledger = tmp_path / "march.csv"
+    ledger.write_text(LEDGER_CSV, encoding="utf-8")
+    imported_modules(["register", "march", str(ledger)], tmp_path / "home")
+    loaded = imported_modules(["stats", "march", "--json"], tmp_path / "home")
+    assert {name.split(".")[0] for name in loaded} & {"pandas", "numpy", "pyarrow"} == set()

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from finlib.analytics.measures import breakdown, invoice_number_rank, resolve_as_of
-from finlib.jsonable import JSONScalar, json_scalar
+from finlib.jsonable import json_scalar
 
 NANOSECONDS_PER_DAY = 86_400 * 10**9
 _NAT = np.iinfo(np.int64).min
@@ -25,6 +25,8 @@ STATS_COLUMNS = (
     "overdue_amount", "delay_std_days", "on_time_share",
 )  # fmt: skip
 DATE_COLUMNS = ("last_payment_date", "predicted_next_payment_date", "first_invoice_date", "last_invoice_date")
+FIGURE_DECIMALS = 2
+SHARE_DECIMALS = 4
 MANAGER_COLUMNS = (
     "sales_manager", "sales_manager_key", "alias", "invoice_count", "customer_count", "total_invoiced",
     "total_collected", "outstanding", "overdue", "avg_payment_delay_days",
@@ -248,13 +250,44 @@ def compute_manager_stats(ledger: pd.DataFrame, *, as_of: pd.Timestamp | None = 
     return totals[list(MANAGER_COLUMNS)]
 
 
-def customer_stats_records(stats: pd.DataFrame) -> list[dict[str, JSONScalar]]:
-    """JSON-safe dicts of a stats frame: dates as ``YYYY-MM-DD``, numbers as int/float, ``None`` for missing."""
-    columns: dict[str, list[JSONScalar]] = {}
+def decimals_for(name: str) -> int:
+    """Decimals a figure is shown with: shares (0-1) to 4, amounts (cents) and days to 2."""
+    return SHARE_DECIMALS if "share" in name else FIGURE_DECIMALS
+
+
+def customer_stats_records(stats: pd.DataFrame) -> list[dict[str, Any]]:
+    """JSON-safe dicts of a stats frame: ``YYYY-MM-DD`` dates, figures rounded (``decimals_for``), ``None`` if missing.
+
+    Built column by column (one NumPy pass each), so 20,000 customers take milliseconds; rounding to cents
+    removes the binary noise of sums (``298899.72000000003`` is shown as ``298899.72``).
+    """
+    columns: dict[str, list[Any]] = {}
     for name in stats.columns:
         values = stats[name]
         if pd.api.types.is_datetime64_any_dtype(values):
-            columns[name] = [None if pd.isna(v) else v for v in values.dt.strftime("%Y-%m-%d")]
+            text = values.dt.strftime("%Y-%m-%d").astype(object)
+            columns[name] = text.where(values.notna(), None).tolist()
+        elif pd.api.types.is_float_dtype(values):
+            columns[name] = _rounded(values.to_numpy(dtype="float64"), decimals_for(name))
+        elif pd.api.types.is_integer_dtype(values) or pd.api.types.is_bool_dtype(values):
+            columns[name] = values.tolist()
         else:
-            columns[name] = [json_scalar(v) for v in values.tolist()]
+            columns[name] = [json_scalar(v) for v in values.astype(object).tolist()]
     return [dict(zip(columns, row, strict=True)) for row in zip(*columns.values(), strict=True)]
+
+
+def portfolio_json(portfolio: dict[str, Any]) -> dict[str, Any]:
+    """JSON-safe portfolio figures: dates as ``YYYY-MM-DD``, numbers rounded like the customer figures."""
+    result: dict[str, Any] = {}
+    for name, value in portfolio.items():
+        value = json_scalar(value)
+        if isinstance(value, float):
+            value = _rounded(np.array([value]), decimals_for(name))[0]
+        result[name] = value
+    return result
+
+
+def _rounded(values: np.ndarray, decimals: int) -> list[Any]:
+    rounded = np.round(values, decimals).astype(object)
+    rounded[~np.isfinite(values)] = None
+    return list(rounded)

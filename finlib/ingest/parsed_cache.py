@@ -13,14 +13,24 @@ import json
 import logging
 import shutil
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from finlib.config import Settings
 from finlib.errors import ParseError
 from finlib.ingest import scratch, storage
-from finlib.ingest.parsing import LEDGER_DTYPES, ParseReport
-from finlib.ingest.sandbox import parse_ledger_isolated
+from finlib.ingest.report import ParseReport
+from finlib.lazy import deferred
+
+# Where an entry lives is needed without pandas (`stats` reads the figures stored beside it, not the ledger).
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from finlib.ingest import ledger as ledger_frame
+    from finlib.ingest import sandbox
+else:
+    ledger_frame = deferred("finlib.ingest.ledger")
+    pd = deferred("pandas")
+    sandbox = deferred("finlib.ingest.sandbox")
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +49,11 @@ def _base(settings: Settings, source: str, etag: str, mapping: dict[str, str] | 
     return _folder(settings, source) / hashlib.sha256(material.encode("utf-8")).hexdigest()[:32]
 
 
+def entry_base(settings: Settings, source: str, etag: str, mapping: dict[str, str] | None) -> Path:
+    """The path (without suffix) of this read's entry; figures derived from it are stored beside it."""
+    return _base(settings, source, etag, mapping)
+
+
 def read_parsed(
     settings: Settings, source: str, etag: str, mapping: dict[str, str] | None
 ) -> tuple[pd.DataFrame, ParseReport] | None:
@@ -49,7 +64,7 @@ def read_parsed(
         return None
     try:
         report = ParseReport.from_dict(json.loads(report_path.read_text(encoding="utf-8")))
-        return pd.read_feather(frame_path).astype(LEDGER_DTYPES), report
+        return pd.read_feather(frame_path).astype(ledger_frame.LEDGER_DTYPES), report
     except (OSError, ValueError, KeyError) as exc:
         log.warning("ignoring unreadable parse cache %s: %s", frame_path.name, exc)
         return None
@@ -62,7 +77,9 @@ def parse_cached(
     cached = read_parsed(settings, source, fetched.etag, mapping)
     if cached is not None:
         return cached
-    ledger, report = parse_ledger_isolated(fetched.path, settings=settings, filename=fetched.filename, mapping=mapping)
+    ledger, report = sandbox.parse_ledger_isolated(
+        fetched.path, settings=settings, filename=fetched.filename, mapping=mapping
+    )
     if report.rows_loaded == 0:
         if not report.rejected_count:
             raise ParseError(

@@ -1,0 +1,170 @@
+"""Per-customer statistics and portfolio figures, computed once per project version and kept beside its ledger.
+
+`stats` reads these instead of reading a million rows back and recomputing: registration and refresh compute
+them right after the parse. They are kept in their JSON form (what `stats --json` prints, figures rounded as
+``customer_stats.decimals_for`` says), so reading them needs neither pandas nor the ledger. An entry is keyed by
+the parsed-ledger entry it was computed from (source, ETag, mapping, parse settings: ``parsed_cache.entry_base``)
+plus every setting the formulas use (moving-average window, trend threshold) and ``SUMMARY_VERSION``; it lives
+in the source's parse-cache folder, so forgetting the source removes it too. Aliases are not stored: they are
+joined from the alias table when read, since a salt rotation changes them without changing the ledger. The file
+is written to a temporary name and renamed, like the parsed ledger.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import orjson
+from sqlalchemy import select
+
+from finlib import access, db, registry
+from finlib.access import LOCAL_USER, User
+from finlib.config import Settings
+from finlib.errors import ProjectError
+from finlib.ingest import parsed_cache, scratch
+from finlib.lazy import deferred
+from finlib.project_info import ProjectInfo
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from finlib import projects
+    from finlib.analytics import customer_stats, measures
+else:
+    customer_stats = deferred("finlib.analytics.customer_stats")
+    measures = deferred("finlib.analytics.measures")
+    projects = deferred("finlib.projects")
+
+log = logging.getLogger(__name__)
+
+# Bump when a formula of customer_stats or compute_portfolio changes, so stored figures are recomputed.
+SUMMARY_VERSION = "1"
+PORTFOLIO_COLUMNS = ("customer_key", "invoice_date", "due_date", "payment_date", "amount")
+
+
+@dataclass(frozen=True)
+class Summary:
+    """A ledger's figures in JSON form: one record per customer (``customer_stats.STATS_COLUMNS``), the portfolio."""
+
+    customers: list[dict[str, Any]] = field(repr=False)
+    portfolio: dict[str, Any]
+
+    def with_aliases(self, aliases: Mapping[str, str]) -> Summary:
+        """The summary with each customer's ``alias`` looked up by its key (``None`` where it has none)."""
+        customers = [{**record, "alias": aliases.get(record["customer_key"])} for record in self.customers]
+        return Summary(customers=customers, portfolio=self.portfolio)
+
+
+def compute_summary(ledger: pd.DataFrame, settings: Settings) -> Summary:
+    """The figures `stats` shows, as of the ledger's latest date (aliases from ``customer_alias`` when present)."""
+    stats = customer_stats.compute_customer_stats(
+        ledger, window=settings.moving_avg_window, trend_threshold=settings.trend_threshold
+    )
+    # Only the columns the portfolio reads: its row filters then copy five columns, not every text column.
+    slim = ledger[[c for c in PORTFOLIO_COLUMNS if c in ledger.columns]]
+    return Summary(
+        customers=customer_stats.customer_stats_records(stats),
+        portfolio=customer_stats.portfolio_json(measures.compute_portfolio(slim)),
+    )
+
+
+def stats_document(project: str, summary: Summary, *, customer: str | None = None) -> dict[str, Any]:
+    """The ``stats --json`` document of a summary; with ``customer``, that customer only (any spelling)."""
+    customers = summary.customers if customer is None else select_customer(summary.customers, customer)
+    portfolio = summary.portfolio
+    return {"project": project, "as_of": portfolio.get("as_of"), "portfolio": portfolio, "customers": customers}
+
+
+def select_customer(customers: list[dict[str, Any]], wanted: str) -> list[dict[str, Any]]:
+    """The record whose normalised name is ``wanted``'s, or ProjectError naming up to five close names."""
+    from finlib.names import normalise_name
+
+    key = normalise_name(wanted)
+    match = [record for record in customers if record["customer_key"] == key]
+    if match:
+        return match
+    close = [record["customer"] for record in customers if key and key in (record["customer_key"] or "")][:5]
+    hint = f" Did you mean: {', '.join(close)}?" if close else " List customers with `stats NAME`."
+    raise ProjectError(f"No customer named {wanted!r} in this project.{hint}")
+
+
+def _path(settings: Settings, source: str, etag: str, mapping: dict[str, str] | None) -> Path:
+    base = parsed_cache.entry_base(settings, source, etag, mapping)
+    material = json.dumps([SUMMARY_VERSION, settings.moving_avg_window, settings.trend_threshold])
+    return base.with_name(f"{base.name}.summary-{hashlib.sha256(material.encode()).hexdigest()[:12]}.json")
+
+
+def store_summary(settings: Settings, source: str, etag: str, mapping: dict[str, str] | None, summary: Summary) -> None:
+    """Keep a summary (without aliases) beside the parsed ledger it was computed from."""
+    path = _path(settings, source, etag, mapping)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    customers = [{**record, "alias": None} for record in summary.customers]
+    temporary = scratch.temporary_beside(path)
+    try:
+        temporary.write_bytes(orjson.dumps({"portfolio": summary.portfolio, "customers": customers}))
+        temporary.replace(path)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def read_summary(settings: Settings, source: str, etag: str, mapping: dict[str, str] | None) -> Summary | None:
+    """The stored summary of this project version and these settings, or None (then compute and store it)."""
+    path = _path(settings, source, etag, mapping)
+    try:
+        data = orjson.loads(path.read_bytes())
+        return Summary(customers=data["customers"], portfolio=data["portfolio"])
+    except FileNotFoundError:
+        return None
+    except (OSError, orjson.JSONDecodeError, KeyError, TypeError) as exc:
+        log.warning("ignoring unreadable summary %s: %s", path.name, exc)
+        return None
+
+
+@dataclass(frozen=True)
+class SummarizedProject:
+    """A project's per-customer stats (with aliases) and portfolio as of its latest date, without its ledger."""
+
+    info: ProjectInfo
+    summary: Summary = field(repr=False)
+
+
+def load_summary(services: projects.Services, name: str, *, user: User = LOCAL_USER) -> SummarizedProject:
+    """The figures `stats` shows, as stored at registration (computed and stored now if they are missing).
+
+    A viewer's figures are computed from the presentation ledger (aliases only), never from the stored ones.
+    """
+    settings = services.settings
+    if access.require_role(services.engine, settings, user, name, "viewer") == "viewer":
+        loaded = projects.load_project(services, name, user=user)
+        return SummarizedProject(info=loaded.info, summary=compute_summary(loaded.ledger, settings))
+    with db.session_scope(services.engine) as session:
+        row = registry.require_row(session, name)
+        info = ProjectInfo.from_row(row)
+        query = select(db.Alias.key, db.Alias.alias).where(db.Alias.project_id == row.id, db.Alias.kind == "customer")
+        aliases = {key: alias for key, alias in session.execute(query)}
+    summary = read_summary(settings, info.source, info.etag, info.column_mapping)
+    if summary is None:
+        ledger = projects.load_project(services, name).ledger
+        summary = keep_summary(settings, info.source, info.etag, info.column_mapping, ledger)
+    return SummarizedProject(info=info, summary=summary.with_aliases(aliases))
+
+
+def keep_summary(
+    settings: Settings, source: str, etag: str, mapping: dict[str, str] | None, ledger: pd.DataFrame
+) -> Summary:
+    """Compute a version's figures once and store them beside its parsed ledger; a failed write only costs time."""
+    summary = read_summary(settings, source, etag, mapping)
+    if summary is not None:
+        return summary
+    summary = compute_summary(ledger, settings)
+    try:
+        store_summary(settings, source, etag, mapping, summary)
+    except OSError as exc:
+        log.warning("could not store the figures of %s: %s", source, exc.strerror)
+    return summary
