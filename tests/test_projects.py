@@ -213,7 +213,7 @@ def test_a_new_upload_replaces_the_previous_stored_file(services) -> None:
     info = projects.upload_project(services, "acme2", "ledger.csv", CHANGED_CSV.encode())
     stored = _stored_files(services.settings)
     assert len(stored) == 1 and info.source.endswith(stored[0].name)
-    assert len(_cached_ledgers(services.settings)) == 2  # one frame and one report, of the new version
+    assert len(_cached_ledgers(services.settings)) == 3  # a frame, a report and its figures, of the new version
 
 
 def test_deleting_a_project_registered_from_a_local_file_leaves_that_file_alone(services, write_file) -> None:
@@ -275,7 +275,7 @@ def test_ignoring_a_column_in_the_saved_mapping_stops_it_being_read(services, wr
 def test_deleting_a_project_removes_every_cached_read_of_it_including_older_mappings(services, write_file) -> None:
     projects.register_project(services, "acme", str(write_file("ledger.csv", LEDGER_CSV)), allow_local_paths=True)
     projects.save_mapping(services, "acme", {"Sales Manager": "service_type"})
-    assert len(_cached_ledgers(services.settings)) == 4  # two reads, each a frame and a report
+    assert len(_cached_ledgers(services.settings)) == 6  # two reads, each a frame, a report and its figures
     projects.delete_project(services, "acme")
     assert _cached_ledgers(services.settings) == []
 
