@@ -45,7 +45,6 @@ log = logging.getLogger(__name__)
 
 # Bump when a formula of customer_stats or compute_portfolio changes, so stored figures are recomputed.
 SUMMARY_VERSION = "1"
-PORTFOLIO_COLUMNS = ("customer_key", "invoice_date", "due_date", "payment_date", "amount")
 
 
 @dataclass(frozen=True)
@@ -62,15 +61,14 @@ class Summary:
 
 
 def compute_summary(ledger: pd.DataFrame, settings: Settings) -> Summary:
-    """The figures `stats` shows, as of the ledger's latest date (aliases from ``customer_alias`` when present)."""
+    """The figures `stats` shows, as of the ledger's latest date (the same steps as ``reports.compute_stats_table``)."""
+    as_of = measures.resolve_as_of(ledger)
     stats = customer_stats.compute_customer_stats(
-        ledger, window=settings.moving_avg_window, trend_threshold=settings.trend_threshold
+        ledger, window=settings.moving_avg_window, trend_threshold=settings.trend_threshold, as_of=as_of
     )
-    # Only the columns the portfolio reads: its row filters then copy five columns, not every text column.
-    slim = ledger[[c for c in PORTFOLIO_COLUMNS if c in ledger.columns]]
     return Summary(
         customers=customer_stats.customer_stats_records(stats),
-        portfolio=customer_stats.portfolio_json(measures.compute_portfolio(slim)),
+        portfolio=customer_stats.portfolio_json(measures.compute_portfolio(ledger, as_of=as_of)),
     )
 
 

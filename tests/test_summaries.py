@@ -57,6 +57,16 @@ def test_stored_figures_equal_the_figures_recomputed_from_the_ledger_at_the_same
     assert {c["customer"] for c in stored["customers"]} == {"ACME Corp", "Beta LLC"}
 
 
+def test_stored_figures_equal_the_report_the_api_computes(environ, tmp_path, capsys) -> None:
+    from finlib import reports
+
+    register(environ, tmp_path)
+    stored = stats_json(environ, capsys)
+    settings = load_settings(environ, dotenv_path=None)
+    loaded = projects.load_project(projects.Services(settings), "p")
+    assert json.loads(json.dumps(reports.stats_report(loaded, settings))) == stored
+
+
 def test_stats_shows_each_customer_alias_from_the_alias_table(environ, tmp_path, capsys) -> None:
     register(environ, tmp_path)
     payload = stats_json(environ, capsys)
