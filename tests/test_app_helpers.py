@@ -143,6 +143,14 @@ def test_presentation_mode_finds_names_inside_invoice_numbers_and_free_text(colu
     assert present_ledger(ledger, _book())[column].tolist() == [expected, "INV-2025-000018"]
 
 
+@pytest.mark.parametrize("dtype", ["object", "category"])
+def test_presentation_mode_aliases_names_inside_the_ledgers_extra_category_columns(dtype: str) -> None:
+    ledger = _ledger()
+    ledger["extra:Key Account Owner"] = pd.Series(["Jane Doe", "Web shop"], dtype=dtype)
+    presented = present_ledger(ledger, _book())
+    assert presented["extra:Key Account Owner"].tolist() == ["PERS-CCCCCCCC", "Web shop"]
+
+
 def test_presentation_mode_leaves_the_original_ledger_alone() -> None:
     ledger = _ledger()
     present_ledger(ledger, _book())

@@ -14,6 +14,9 @@ from finlib.privacy.aliasing import AliasBook
 from finlib.privacy.scanner import NameScanner, alias_text, folded_key
 
 FREE_TEXT_COLUMNS = ("service_type", "location", "pay_terms", "invoice_number", "sales_order_number")
+# The ledger's extra category columns (billing channel, region, ...) are free text too. The prefix is
+# finlib.ingest.ledger.EXTRA_PREFIX; privacy sits beside ingest, not above it, so it is restated here.
+EXTRA_PREFIX = "extra:"
 NO_ALIAS = "(no alias)"
 _STANDALONE_NUMBER = r"\b\d+\b"
 
@@ -45,6 +48,8 @@ def _alias_column(values: pd.Series, scanner: NameScanner, vocabulary: frozenset
     replaced = {value: text for value, text in replaced.items() if text != value}
     if not replaced:
         return values
+    if isinstance(values.dtype, pd.CategoricalDtype):  # an alias is a new category: go through plain text
+        values = values.astype("object")
     return values.where(~values.isin(list(replaced)), values.map(replaced))
 
 
@@ -61,6 +66,7 @@ def present_ledger(ledger: pd.DataFrame, aliases: AliasBook) -> pd.DataFrame:
     if len(aliases):
         scanner = NameScanner.from_book(aliases)
         vocabulary = _name_tokens(scanner)
-        for column in FREE_TEXT_COLUMNS:
+        extra = [column for column in ledger.columns if str(column).startswith(EXTRA_PREFIX)]
+        for column in (*FREE_TEXT_COLUMNS, *extra):
             presented[column] = _alias_column(ledger[column], scanner, vocabulary)
     return presented
