@@ -190,7 +190,7 @@ def run_backtest(ledger: pd.DataFrame, *, window: int = 3) -> BacktestResult:
     best_date = min(app_dates, key=lambda s: s.mae_days).method if app_dates else DEFAULT_DATE_METHOD
     scored_amounts = [s for s in amounts if s.predictions]
     best_amount = min(scored_amounts, key=lambda s: s.mae).method if scored_amounts else "moving_average"
-    return BacktestResult(
+    result = BacktestResult(
         origins=[f"{d:%Y-%m-%d}" for d in pd.to_datetime(to_dates(origins))],
         dates=dates,
         amounts=amounts,
@@ -200,6 +200,8 @@ def run_backtest(ledger: pd.DataFrame, *, window: int = 3) -> BacktestResult:
         seconds=round(time.perf_counter() - started, 3),
         notes=notes,
     )
+    # Held at the precision it is reported and cached at (finlib.jsonable), so a cached read equals a fresh run.
+    return BacktestResult.from_json(result.to_json())
 
 
 def _subset(distribution: Any, rows: slice) -> Any:
