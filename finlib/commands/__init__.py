@@ -1,0 +1,1 @@
+"""The command line's commands, one module per family; `finlib.cli` parses and dispatches."""
