@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from finlib.ingest import scratch
 
 
@@ -45,3 +47,24 @@ def test_temporary_names_beside_a_file_are_unique_and_known_to_the_sweep(tmp_pat
     second = scratch.temporary_beside(tmp_path / "entry.arrow")
     assert first != second and first.parent == tmp_path
     assert scratch._owner(first.name) == os.getpid()
+
+
+def test_the_parser_socket_folder_is_private_and_a_start_sweeps_those_of_servers_that_are_gone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    left = tmp_path / f"finlib-parser-{_dead_pid()}-abc"
+    held = tmp_path / f"finlib-parser-{os.getppid()}-def"
+    other = tmp_path / f"parse-{_dead_pid()}-ghi"  # not the sweep's business here: the system temp is shared
+    for folder in (left, held, other):
+        folder.mkdir()
+    (left / "server.sock").write_bytes(b"")
+    folder = Path(scratch.socket_folder())
+    assert folder.parent == tmp_path and folder.name.startswith(f"finlib-parser-{os.getpid()}-")
+    assert folder.stat().st_mode & 0o777 == 0o700
+    assert (left.exists(), held.exists(), other.exists()) == (False, True, True)
+    (folder / "server.sock").write_bytes(b"")
+    scratch.remove_socket_folder(folder / "server.sock")
+    assert not folder.exists()

@@ -28,7 +28,6 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -47,6 +46,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DEFAULT_ENTRY = "finlib.ingest.parsing:parse_ledger_compact"
+SOCKET_NAME = "server.sock"
 BYTES_PER_MB = 1024 * 1024
 PACKAGE_ROOT = Path(__file__).resolve().parents[2]
 # Imported once by the server so that children start with them loaded. The fallback readers (python-calamine,
@@ -78,15 +78,14 @@ class _ParserServer:
 
     def _start(self) -> None:
         self._remove_socket()
-        folder = tempfile.mkdtemp(prefix="finlib-parser-")  # 0700: only this user can connect
-        address = os.path.join(folder, "server.sock")
+        address = os.path.join(scratch.socket_folder(), SOCKET_NAME)
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         listener.bind(address)
         listener.listen(64)
         # Listening before the server exists: the first request queues while the server imports its modules.
         try:
             self._process = subprocess.Popen(
-                [sys.executable, "-m", "finlib.ingest.sandbox", str(listener.fileno())],
+                [sys.executable, "-m", "finlib.ingest.sandbox", str(listener.fileno()), address],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.DEVNULL,
                 cwd=PACKAGE_ROOT,
@@ -113,13 +112,8 @@ class _ParserServer:
         self._remove_socket()
 
     def _remove_socket(self) -> None:
-        if not self._address:
-            return
-        try:
-            os.unlink(self._address)
-            os.rmdir(os.path.dirname(self._address))
-        except OSError:
-            pass
+        if self._address:
+            scratch.remove_socket_folder(Path(self._address))
         self._address = ""
 
 
@@ -355,9 +349,19 @@ def _watch_requester(connection: socket.socket, pid: int) -> None:
         os.close(child)
 
 
-def serve(listener_fd: int) -> None:
-    """Server side: preload the parsers, then fork a waiter per connection until stdin reaches end of file."""
-    listener = socket.socket(fileno=listener_fd)
+def serve(listener_fd: int, address: str = "") -> None:
+    """Server side: preload the parsers, then fork a waiter per connection until stdin reaches end of file.
+
+    At the end it removes its socket and folder: after a ``kill -9`` of the parent nobody else would.
+    """
+    try:
+        _serve_until_closed(socket.socket(fileno=listener_fd))
+    finally:
+        if address:
+            scratch.remove_socket_folder(Path(address))
+
+
+def _serve_until_closed(listener: socket.socket) -> None:
     for module in PRELOAD_MODULES:
         try:
             importlib.import_module(module)
@@ -387,4 +391,4 @@ def serve(listener_fd: int) -> None:
 if __name__ == "__main__":
     from finlib.ingest.sandbox import serve as _serve
 
-    _serve(int(sys.argv[1]))
+    _serve(int(sys.argv[1]), sys.argv[2] if len(sys.argv) > 2 else "")

@@ -4,6 +4,11 @@ A parse writes the ledger (real names) to disk on its way from the child to the 
 ``<data home>/tmp`` (mode 0700, like the home), never in the system temp folder, and each folder and temporary
 file carries the id of the process that made it: a process killed with ``kill -9`` cannot clean up after itself,
 so the next process to parse removes whatever belongs to processes that no longer exist.
+
+The parser server's socket is the exception: a socket path is limited to 107 bytes, which a data home can
+exceed, so its folder (``finlib-parser-<pid>-*``, mode 0700, no data) is in the system temp folder. The server
+removes it when it exits, also after a ``kill -9`` of its parent, and the next server start sweeps any left by
+a server that was itself killed.
 """
 
 from __future__ import annotations
@@ -21,9 +26,10 @@ log = logging.getLogger(__name__)
 
 SCRATCH_DIR = "tmp"
 PARSE_PREFIX = "parse-"
+SOCKET_PREFIX = "finlib-parser-"
 TEMP_SUFFIX = ".tmp"
-# "parse-<pid>-<random>" folders and "<name>.<pid>-<random>.tmp" files.
-_OWNER = re.compile(r"^parse-(\d+)-|\.(\d+)-[^.]+\.tmp$")
+# "parse-<pid>-<random>" and "finlib-parser-<pid>-<random>" folders, "<name>.<pid>-<random>.tmp" files.
+_OWNER = re.compile(r"^(?:parse|finlib-parser)-(\d+)-|\.(\d+)-[^.]+\.tmp$")
 _swept: set[Path] = set()
 
 
@@ -46,6 +52,22 @@ def parse_folder(home: Path) -> Iterator[Path]:
         yield folder
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def socket_folder() -> str:
+    """A new private folder for the parser server's socket in the system temp folder, after sweeping old ones."""
+    root = Path(tempfile.gettempdir())
+    sweep(root, prefix=SOCKET_PREFIX)
+    return tempfile.mkdtemp(prefix=f"{SOCKET_PREFIX}{os.getpid()}-", dir=root)
+
+
+def remove_socket_folder(socket_path: Path) -> None:
+    """Remove a parser server's socket and its folder (nothing if already gone)."""
+    socket_path.unlink(missing_ok=True)
+    try:
+        socket_path.parent.rmdir()
+    except OSError:
+        pass
 
 
 def temporary_beside(path: Path) -> Path:
@@ -74,11 +96,14 @@ def _owner(name: str) -> int | None:
     return int(match.group(1) or match.group(2))
 
 
-def sweep(folder: Path) -> int:
-    """Remove the scratch folders and temporary files in ``folder`` (not below) whose process is gone; how many."""
+def sweep(folder: Path, prefix: str = "") -> int:
+    """Remove the scratch folders and temporary files in ``folder`` (not below) whose process is gone; how many.
+
+    ``prefix`` limits the sweep to names that start with it (the system temp folder holds everyone's files).
+    """
     removed = 0
     try:
-        entries = list(folder.iterdir())
+        entries = [entry for entry in folder.iterdir() if entry.name.startswith(prefix)]
     except OSError:
         return 0
     for entry in entries:
