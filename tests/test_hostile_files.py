@@ -39,6 +39,7 @@ class Loads:
     reason: str = ""  # a regex one rejected example's reason matches
     warning: str = ""  # a regex one warning matches
     customers: tuple[str, ...] = ()  # the display names, when the test is about names
+    before: str = "2030-01-01"  # every loaded invoice is dated before this day
 
 
 @dataclass(frozen=True)
@@ -260,6 +261,18 @@ CASES: list[tuple[str, Build, Loads | Refused]] = [
         "invoice in 2099 rejected",
         text(HEADER + "Acme,2099-03-01,100,\n" + CLEAN_ROWS),
         Loads(2, 150.5, 1, "implausibly far ahead"),
+    ),
+    (
+        # The rule reads the file, not today: a ledger dated decades ahead of today loads whole, so a parse cached
+        # yesterday is what a parse today gives.
+        "ledger of the 2090s loads whatever today is",
+        text(HEADER + "Acme,2090-01-05,100.00,2090-02-01\nBeta,2090-06-10,50.50,\nGamma,2091-05-01,10,2091-06-01\n"),
+        Loads(3, 160.5, before="2092-01-01"),
+    ),
+    (
+        "typo a decade after an old ledger rejected",
+        text(HEADER + "Acme,2019-03-01,100,\nAcme,2029-03-01,7,\n" + CLEAN_ROWS.replace("2024", "2019")),
+        Loads(3, 250.5, 1, r"invoice date 2029-03-01 is implausibly far ahead \(after 2020-03-0\d: more than a year"),
     ),
     (
         "payment in 2099 rejected",
@@ -504,7 +517,7 @@ def test_a_hostile_file_loads_with_the_right_figures_or_is_refused_in_one_clear_
             assert any(re.search(outcome.warning, w) for w in report.warnings), report.warnings
         if outcome.customers:
             assert sorted(set(ledger["customer_name"])) == sorted(outcome.customers)
-        assert ledger["invoice_date"].max() < pd.Timestamp("2030-01-01")
+        assert ledger["invoice_date"].max() < pd.Timestamp(outcome.before)
         assert not (ledger["payment_date"] < ledger["invoice_date"])[ledger["amount"] >= 0].any()
     assert time.monotonic() - started < MAX_SECONDS
     assert peak_memory() < settings.parse_memory_mb

@@ -14,20 +14,31 @@ import pandas as pd
 
 from finlib.ingest import values
 
-# A date is implausible when it lies more than this after both today and the file's median invoice date.
-MAX_DAYS_AHEAD = 366
+# A date is implausibly far ahead when more than this separates it from the file's dates before it.
+MAX_GAP_DAYS = 366
 _LABELS = {"invoice_date": "invoice dates", "due_date": "due dates", "payment_date": "payment dates"}
 
 Check = tuple[np.ndarray, Callable[[int], str]]
 
 
-def latest_plausible(invoice_date: pd.Series, today: pd.Timestamp | None = None) -> pd.Timestamp:
-    """The latest plausible invoice or payment date: a year after today or the median invoice, whichever is later."""
-    anchor = (today or pd.Timestamp.now()).normalize()
-    median = invoice_date.dropna().median()
-    if pd.notna(median) and median > anchor:
-        anchor = median.normalize()
-    return anchor + pd.Timedelta(days=MAX_DAYS_AHEAD)
+def latest_plausible(invoice_date: pd.Series, payment: pd.Series) -> pd.Timestamp | None:
+    """The latest plausible invoice or payment date, from the file alone (never today: a cached parse stays true).
+
+    From the median invoice date on, the file's invoice and payment dates are taken in order; the first gap of
+    more than ``MAX_GAP_DAYS`` ends the ledger, and the limit is a gap's length after the last date before it.
+    None for a file without invoice dates.
+    """
+    invoices = invoice_date.dropna().to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
+    if not len(invoices):
+        return None
+    middle = (len(invoices) - 1) // 2  # the lower median: one typo in two rows cannot become the anchor
+    median = np.partition(invoices, middle)[middle]
+    paid = payment.dropna().to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
+    days = np.sort(pd.unique(np.concatenate([invoices, paid])))
+    days = days[days >= median]
+    gap = np.diff(days) > np.timedelta64(MAX_GAP_DAYS, "D")
+    end = days[int(np.argmax(gap))] if gap.any() else days[-1]
+    return pd.Timestamp(end) + pd.Timedelta(days=MAX_GAP_DAYS)
 
 
 def _day(value: pd.Timestamp) -> str:
@@ -39,15 +50,15 @@ def checks(invoice_date: pd.Series, payment: pd.Series, amount: pd.Series) -> li
 
     A credit note (negative amount) may be settled before its date: it is not a payment and has no delay.
     """
-    limit = latest_plausible(invoice_date)
-    late_invoice = (invoice_date > limit).to_numpy()
-    late_payment = (payment > limit).to_numpy()
+    limit = latest_plausible(invoice_date, payment)
+    late_invoice = (invoice_date > limit).to_numpy() if limit is not None else np.zeros(len(invoice_date), bool)
+    late_payment = (payment > limit).to_numpy() if limit is not None else np.zeros(len(payment), bool)
     early_payment = ((payment < invoice_date) & (amount >= 0)).to_numpy()
 
     def late(label: str, dates: pd.Series) -> Callable[[int], str]:
         return lambda position: (
-            f"{label} {_day(dates.iloc[position])} is implausibly far ahead (after {_day(limit)}, a year after "
-            "today and after most of this file's invoices)"
+            f"{label} {_day(dates.iloc[position])} is implausibly far ahead (after {_day(limit)}: more than a "
+            "year after the file's other dates)"
         )
 
     def before(position: int) -> str:
