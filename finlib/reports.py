@@ -20,6 +20,7 @@ from finlib.privacy.presentation import present_ledger
 from finlib.projects import LoadedProject
 
 if TYPE_CHECKING:
+    from finlib.analytics.measures import Portfolio
     from finlib.forecast.backtest import BacktestResult
     from finlib.forecast.outlook import Forecast
 
@@ -49,7 +50,7 @@ class StatsTable:
     """A project's portfolio figures and per-customer statistics, before one customer is picked and JSON made."""
 
     project: str
-    portfolio: dict[str, Any]
+    portfolio: Portfolio
     customers: pd.DataFrame
 
 

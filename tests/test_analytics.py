@@ -86,35 +86,35 @@ def test_as_of_is_the_latest_invoice_or_payment_date(ledger: pd.DataFrame) -> No
 
 def test_portfolio_kpis_by_hand(ledger: pd.DataFrame) -> None:
     kpis = compute_portfolio(ledger)
-    assert kpis["as_of"] == pd.Timestamp("2025-03-20")
-    assert (kpis["invoice_count"], kpis["customer_count"]) == (5, 3)
-    assert kpis["total_invoiced"] == pytest.approx(1950.0)
-    assert kpis["total_collected"] == pytest.approx(1500.0)  # cash: the settled credit note CN-1 is not cash
-    assert kpis["outstanding"] == pytest.approx(500.0)
+    assert kpis.as_of == pd.Timestamp("2025-03-20")
+    assert (kpis.invoice_count, kpis.customer_count) == (5, 3)
+    assert kpis.total_invoiced == pytest.approx(1950.0)
+    assert kpis.total_collected == pytest.approx(1500.0)  # cash: the settled credit note CN-1 is not cash
+    assert kpis.outstanding == pytest.approx(500.0)
     # INV-3 was due 2025-02-19; INV-4 is due 2025-03-31.
-    assert (kpis["overdue"], kpis["overdue_count"]) == (pytest.approx(300.0), 1)
-    assert kpis["avg_payment_delay_days"] == pytest.approx((30 + 38) / 2)  # the credit note CN-1 is no payment
+    assert (kpis.overdue, kpis.overdue_count) == (pytest.approx(300.0), 1)
+    assert kpis.avg_payment_delay_days == pytest.approx((30 + 38) / 2)  # the credit note CN-1 is no payment
     # Countback of 500: 1-20 March invoiced 150 (20 days), then 350 of February's 500 (28 days).
-    assert kpis["dso"] == pytest.approx(20 + 350 / 500 * 28)
-    assert kpis["paid_on_time_share"] == pytest.approx(1 / 2)  # INV-1 on time, INV-2 late; CN-1 is no payment
-    assert kpis["first_invoice_date"] == pd.Timestamp("2025-01-05")
-    assert kpis["last_invoice_date"] == pd.Timestamp("2025-03-10")
+    assert kpis.dso == pytest.approx(20 + 350 / 500 * 28)
+    assert kpis.paid_on_time_share == pytest.approx(1 / 2)  # INV-1 on time, INV-2 late; CN-1 is no payment
+    assert kpis.first_invoice_date == pd.Timestamp("2025-01-05")
+    assert kpis.last_invoice_date == pd.Timestamp("2025-03-10")
 
 
 def test_portfolio_as_of_an_earlier_date_counts_later_payments_as_open(ledger: pd.DataFrame) -> None:
     kpis = compute_portfolio(ledger, as_of=pd.Timestamp("2025-02-28"))
     # Issued by then: INV-1 (paid), INV-2 (paid later, so open), INV-3 (open, overdue since 2025-02-19).
-    assert kpis["outstanding"] == pytest.approx(800.0)
-    assert kpis["overdue"] == pytest.approx(300.0)
-    assert kpis["total_collected"] == pytest.approx(1000.0)
+    assert kpis.outstanding == pytest.approx(800.0)
+    assert kpis.overdue == pytest.approx(300.0)
+    assert kpis.total_collected == pytest.approx(1000.0)
 
 
 def test_an_empty_ledger_gives_zeros_and_nones() -> None:
     empty = make_ledger([{"customer_name": "x", "invoice_date": "2025-01-01", "amount": 1.0}]).iloc[:0]
     kpis = compute_portfolio(empty)
-    assert kpis["invoice_count"] == 0 and kpis["total_invoiced"] == 0.0
-    assert kpis["as_of"] is None and kpis["dso"] is None and kpis["avg_payment_delay_days"] is None
-    assert compute_portfolio(empty, as_of=pd.Timestamp("2025-01-01"))["first_invoice_date"] is None
+    assert kpis.invoice_count == 0 and kpis.total_invoiced == 0.0
+    assert kpis.as_of is None and kpis.dso is None and kpis.avg_payment_delay_days is None
+    assert compute_portfolio(empty, as_of=pd.Timestamp("2025-01-01")).first_invoice_date is None
     assert monthly_series(empty).empty
     assert delay_distribution(empty).empty
     assert aging_buckets(empty)["invoice_count"].tolist() == [0] * 5

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from finlib.analytics.measures import breakdown, invoice_number_rank, resolve_as_of
+from finlib.analytics.measures import Portfolio, breakdown, invoice_number_rank, resolve_as_of
 from finlib.jsonable import json_scalar
 
 NANOSECONDS_PER_DAY = 86_400 * 10**9
@@ -276,10 +276,10 @@ def customer_stats_records(stats: pd.DataFrame) -> list[dict[str, Any]]:
     return [dict(zip(columns, row, strict=True)) for row in zip(*columns.values(), strict=True)]
 
 
-def portfolio_json(portfolio: dict[str, Any]) -> dict[str, Any]:
+def portfolio_json(portfolio: Portfolio) -> dict[str, Any]:
     """JSON-safe portfolio figures: dates as ``YYYY-MM-DD``, numbers rounded like the customer figures."""
     result: dict[str, Any] = {}
-    for name, value in portfolio.items():
+    for name, value in vars(portfolio).items():
         value = json_scalar(value)
         if isinstance(value, float):
             value = _rounded(np.array([value]), decimals_for(name))[0]

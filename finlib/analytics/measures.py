@@ -8,6 +8,7 @@ that only need a measure); a period's activity is ``activity``'s.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -51,7 +52,29 @@ def sort_invoices(ledger: pd.DataFrame) -> pd.DataFrame:
     return ledger.iloc[order]
 
 
-def compute_portfolio(ledger: pd.DataFrame, as_of: pd.Timestamp | None = None) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Portfolio:
+    """Headline KPIs of a ledger as of a date; ``None`` where a figure does not exist (nothing paid, no ledger)."""
+
+    as_of: pd.Timestamp | None
+    invoice_count: int
+    customer_count: int
+    total_invoiced: float
+    total_collected: float
+    outstanding: float
+    overdue: float
+    overdue_count: int
+    avg_payment_delay_days: float | None
+    dso: float | None
+    paid_on_time_share: float | None
+    first_invoice_date: pd.Timestamp | None
+    last_invoice_date: pd.Timestamp | None
+
+
+EMPTY_PORTFOLIO = Portfolio(None, 0, 0, 0.0, 0.0, 0.0, 0.0, 0, None, None, None, None, None)
+
+
+def compute_portfolio(ledger: pd.DataFrame, as_of: pd.Timestamp | None = None) -> Portfolio:
     """Headline KPIs of a ledger as of a date (default: ``resolve_as_of``).
 
     ``dso`` is DSO by the countback method (``balances``); ``total_collected`` is the cash received by ``as_of``
@@ -60,34 +83,26 @@ def compute_portfolio(ledger: pd.DataFrame, as_of: pd.Timestamp | None = None) -
     """
     as_of = resolve_as_of(ledger) if as_of is None else pd.Timestamp(as_of)
     if as_of is None:
-        return _empty_portfolio()
+        return EMPTY_PORTFOLIO
     amount = ledger["amount"]
     open_rows = open_mask(ledger, as_of)
     overdue_rows = open_rows & (ledger["due_date"] < as_of)
     paid = ledger["payment_date"].notna() & (ledger["payment_date"] <= as_of)
-    outstanding = float(amount[open_rows].sum())
-    return {
-        "as_of": as_of,
-        "invoice_count": int(len(ledger)),
-        "customer_count": int(ledger["customer_key"].nunique()),
-        "total_invoiced": float(amount.sum()),
-        "total_collected": float(amount[paid & (amount > 0)].sum()),
-        "outstanding": outstanding,
-        "overdue": float(amount[overdue_rows].sum()),
-        "overdue_count": int(overdue_rows.sum()),
-        "avg_payment_delay_days": _mean_or_none(payment_delay_days(ledger)[paid & (amount > 0)]),
-        "dso": balances.compute_balances(ledger, as_of).dso_countback,
-        "paid_on_time_share": _on_time_share(ledger[paid & (amount > 0)]),
-        "first_invoice_date": _timestamp_or_none(ledger["invoice_date"].min()),
-        "last_invoice_date": _timestamp_or_none(ledger["invoice_date"].max()),
-    }
-
-
-def _empty_portfolio() -> dict[str, Any]:
-    numbers = dict.fromkeys(("total_invoiced", "total_collected", "outstanding", "overdue"), 0.0)
-    counts = dict.fromkeys(("invoice_count", "customer_count", "overdue_count"), 0)
-    unknown = dict.fromkeys(("avg_payment_delay_days", "dso", "paid_on_time_share"), None)
-    return {"as_of": None, **counts, **numbers, **unknown, "first_invoice_date": None, "last_invoice_date": None}
+    return Portfolio(
+        as_of=as_of,
+        invoice_count=int(len(ledger)),
+        customer_count=int(ledger["customer_key"].nunique()),
+        total_invoiced=float(amount.sum()),
+        total_collected=float(amount[paid & (amount > 0)].sum()),
+        outstanding=float(amount[open_rows].sum()),
+        overdue=float(amount[overdue_rows].sum()),
+        overdue_count=int(overdue_rows.sum()),
+        avg_payment_delay_days=_mean_or_none(payment_delay_days(ledger)[paid & (amount > 0)]),
+        dso=balances.compute_balances(ledger, as_of).dso_countback,
+        paid_on_time_share=_on_time_share(ledger[paid & (amount > 0)]),
+        first_invoice_date=_timestamp_or_none(ledger["invoice_date"].min()),
+        last_invoice_date=_timestamp_or_none(ledger["invoice_date"].max()),
+    )
 
 
 def _timestamp_or_none(value: Any) -> pd.Timestamp | None:

@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 import pandas as pd
 
 from finlib.analytics import customer_stats, measures
+from finlib.analytics.measures import Portfolio
 from finlib.chat.forecast_facts import (
     FORECAST_FACT_TYPES,
     CashInForecast,
@@ -215,13 +216,9 @@ def compute_project_figures(
     return ProjectFigures(ledger, stats, managers, portfolio, forecast)
 
 
-def portfolio_facts(portfolio: object) -> PortfolioFacts:
-    """The facts of a portfolio KPI result (a mapping or an object with the same field names)."""
-
-    def read(name: str) -> object:
-        return portfolio.get(name) if isinstance(portfolio, Mapping) else getattr(portfolio, name, None)
-
-    values: dict[str, Any] = {f.name: _figure(read(f.name)) for f in fields(PortfolioFacts)}
+def portfolio_facts(portfolio: Portfolio) -> PortfolioFacts:
+    """The facts of a portfolio KPI result."""
+    values: dict[str, Any] = {f.name: _figure(getattr(portfolio, f.name, None)) for f in fields(PortfolioFacts)}
     return PortfolioFacts(**{name: value for name, value in values.items() if value is not None})
 
 
