@@ -37,6 +37,7 @@ class Settings:
     aws_endpoint_url: str | None = None
     s3_allowed_buckets: tuple[str, ...] = ()
     s3_upload_prefix: str = "uploads/"
+    s3_cache_prefix: str = "cache/"
     s3_connect_timeout_s: float = 3.0
     s3_read_timeout_s: float = 10.0
     s3_max_attempts: int = 2
@@ -72,6 +73,13 @@ class Settings:
         _require(self.s3_connect_timeout_s > 0, "S3_CONNECT_TIMEOUT_S", "must be a positive number of seconds")
         _require(self.s3_read_timeout_s > 0, "S3_READ_TIMEOUT_S", "must be a positive number of seconds")
         _require(self.s3_max_attempts >= 1, "S3_MAX_ATTEMPTS", "must be 1 or more")
+        _require(
+            bool(self.s3_cache_prefix)
+            and not (self.s3_upload_prefix and self.s3_cache_prefix.startswith(self.s3_upload_prefix))
+            and not self.s3_upload_prefix.startswith(self.s3_cache_prefix),
+            "S3_CACHE_PREFIX",
+            "must be a folder of its own, apart from S3_UPLOAD_PREFIX",
+        )
         _require(self.llm_deadline_s > 0, "LITE_LLM_DEADLINE", "must be a positive number of seconds")
         _require(self.max_file_mb > 0, "MAX_FILE_MB", "must be a positive number of megabytes")
         _require(self.parse_timeout_s > 0, "PARSE_TIMEOUT_S", "must be a positive number of seconds")
@@ -100,6 +108,11 @@ class Settings:
     def storage_backend(self) -> str:
         """'s3' when a bucket is configured, else 'local' (a folder under the data home)."""
         return "s3" if self.aws_s3_bucket else "local"
+
+    @property
+    def shared_cache(self) -> bool:
+        """Parsed ledgers are also kept in the bucket: several processes share PostgreSQL and AWS_S3_BUCKET."""
+        return bool(self.aws_s3_bucket) and self.database_backend == "postgresql"
 
     @property
     def allowed_buckets(self) -> frozenset[str]:
@@ -204,6 +217,11 @@ def _text(env: Mapping[str, str], name: str) -> str | None:
     return value or None
 
 
+def _folder_prefix(raw: str) -> str:
+    prefix = raw.strip().lstrip("/")
+    return prefix + "/" if prefix and not prefix.endswith("/") else prefix
+
+
 def resolve_database_url(env: Mapping[str, str], home: Path) -> str:
     """DATABASE_URL, else the original DB_* variables (PostgreSQL), else SQLite in the data home."""
     url = _text(env, "DATABASE_URL")
@@ -283,9 +301,7 @@ def load_settings(
 
     home = prepare_home(Path(_text(env, "FINLIB_HOME") or DEFAULT_HOME).expanduser().resolve())
     allowed = tuple(b.strip() for b in env.get("S3_ALLOWED_BUCKETS", "").split(",") if b.strip())
-    prefix = env.get("S3_UPLOAD_PREFIX", "uploads/").strip().lstrip("/")
-    if prefix and not prefix.endswith("/"):
-        prefix += "/"
+    prefix = _folder_prefix(env.get("S3_UPLOAD_PREFIX", "uploads/"))
     values: dict[str, object] = dict(
         home=home,
         database_url=resolve_database_url(env, home),
@@ -297,6 +313,7 @@ def load_settings(
         s3_allowed_buckets=allowed,
         admins=tuple(e.strip().lower() for e in env.get("FINLIB_ADMINS", "").split(",") if e.strip()),
         s3_upload_prefix=prefix,
+        s3_cache_prefix=_folder_prefix(env.get("S3_CACHE_PREFIX", "cache/")),
         s3_connect_timeout_s=_float(env, "S3_CONNECT_TIMEOUT_S", 3.0),
         s3_read_timeout_s=_float(env, "S3_READ_TIMEOUT_S", 10.0),
         s3_max_attempts=_int(env, "S3_MAX_ATTEMPTS", 2),

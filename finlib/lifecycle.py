@@ -2,14 +2,16 @@
 
 ``rotate_salt`` re-derives every alias of a project under a new random salt in one transaction; audit rows
 keep what was sent then, marked with the salt version they used. ``erase_project`` removes the project, its
-aliases, chat audit and memberships, its cached parses and downloads and finlib's own uploads in every
-store, blanks the aliases in the access log and destroys the project's data key, so the real names sealed
-in access events can no longer be read (crypto-shredding); then it reports what it removed.
+aliases, chat audit and memberships, every version of its cached parses (on disk and in the bucket's shared
+cache), downloads and finlib's own uploads in every store, blanks the aliases in the access log and destroys the
+project's data key, so the real names sealed in access events can no longer be read (crypto-shredding); then it
+reports what it removed.
 """
 
 from __future__ import annotations
 
 import logging
+import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -146,7 +148,11 @@ def _shred_access_events(session: Any, project_id: int, alias_length: int) -> in
 
 
 def _remove_copies(services: Services, info: ProjectInfo, report: ErasureReport) -> None:
-    """Delete cached parses, downloads and finlib's own uploads of the project, unless another project uses them."""
+    """Delete cached parses (on disk and in the bucket), downloads and finlib's own uploads of the project.
+
+    Copies of a source another project uses are kept. Every upload under the project's prefix goes, older versions
+    too, and with each the parses of it that any process left in the shared cache.
+    """
     settings = services.settings
     others = {p.source for p in list_projects(services) if p.name != info.name}
     if info.source in others:
@@ -154,20 +160,29 @@ def _remove_copies(services: Services, info: ProjectInfo, report: ErasureReport)
         if note not in report.kept:
             report.kept.append(note)
     else:
-        report.cache_files += parsed_cache.forget(settings, info.source)
+        report.cache_files += _forget_cached(services, info.source)
         location = storage.parse_source(info.source, settings, allow_local_paths=True)
-        if isinstance(location, storage.S3Location) and info.etag:
-            download = storage.download_cache_path(settings, location, info.etag)
-            if download.is_file():
-                download.unlink()
-                report.cache_files += 1
         if isinstance(location, Path) or not is_own_upload(settings, location, info.name):
             note = f"the source {info.source}: it is your file, not a copy finlib made"
             if note not in report.kept:
                 report.kept.append(note)
     for uri in _delete_uploads(services, info.name, others):
+        report.cache_files += _forget_cached(services, uri)
         if uri not in report.stored_objects:
             report.stored_objects.append(uri)
+
+
+def _forget_cached(services: Services, source: str) -> int:
+    """Remove every cached parse (disk and bucket) and every downloaded version of one source; files removed."""
+    settings = services.settings
+    count = parsed_cache.forget(settings, source, services.shared_cache())
+    location = storage.parse_source(source, settings, allow_local_paths=True)
+    if isinstance(location, storage.S3Location):
+        folder = storage.download_folder(settings, location)
+        if folder.is_dir():
+            count += sum(1 for path in folder.iterdir() if path.is_file())
+            shutil.rmtree(folder)
+    return count
 
 
 def _delete_uploads(services: Services, name: str, keep: set[str]) -> list[str]:

@@ -35,9 +35,10 @@ from finlib.lazy import deferred
 # Listing projects needs only the database: pandas, the parse cache and the alias module load on first use.
 if TYPE_CHECKING:
     from finlib import names
-    from finlib.ingest import parsed_cache
+    from finlib.ingest import parsed_cache, shared_cache
     from finlib.privacy import aliasing, keys, presentation
 else:
+    shared_cache = deferred("finlib.ingest.shared_cache")
     aliasing = deferred("finlib.privacy.aliasing")
     keys = deferred("finlib.privacy.keys")
     names = deferred("finlib.names")
@@ -92,6 +93,10 @@ class Services:
         if self._s3_client is None:
             self._s3_client = self._s3_client_factory()
         return self._s3_client
+
+    def shared_cache(self) -> shared_cache.SharedCache | None:
+        """The parse cache in the bucket, shared by every process (PostgreSQL and a bucket configured), or None."""
+        return shared_cache.open_shared(self.settings, self.s3_client)
 
 
 def validate_project_name(name: str) -> str:
@@ -164,9 +169,10 @@ def _register_location(
     previous = _find_project(services, name)
     fetched = _fetch(services, name, location)
     source = storage.source_uri(location)
-    ledger, report = parsed_cache.parse_cached(services.settings, source, fetched, mapping)
+    shared = services.shared_cache()
+    ledger, report = parsed_cache.parse_cached(services.settings, source, fetched, mapping, shared)
     info = registry.store_registration(
-        services.engine, services.settings, name, source, fetched, ledger, report, mapping
+        services.engine, services.settings, name, source, fetched, ledger, report, mapping, shared
     )
     log.info("registered project %s: %d rows, %d rejected", name, report.rows_loaded, report.rejected_count)
     if previous is not None and (previous.source, previous.etag) != (info.source, info.etag):
@@ -221,13 +227,14 @@ def refresh_project(services: Services, name: str, *, user: User = LOCAL_USER) -
     if fetched.etag == current.etag and current.status is None:
         registry.record_status(services.engine, name, None, None)
         return get_project(services, name), False
+    shared, mapping = services.shared_cache(), current.column_mapping
     try:
-        ledger, report = parsed_cache.parse_cached(services.settings, current.source, fetched, current.column_mapping)
+        ledger, report = parsed_cache.parse_cached(services.settings, current.source, fetched, mapping, shared)
     except FinlibError as exc:
         registry.record_status(services.engine, name, "refresh failed", str(exc))
         raise
     info = registry.store_registration(
-        services.engine, services.settings, name, current.source, fetched, ledger, report, current.column_mapping
+        services.engine, services.settings, name, current.source, fetched, ledger, report, mapping, shared
     )
     return info, True
 
@@ -238,9 +245,10 @@ def save_mapping(services: Services, name: str, mapping: dict[str, str], *, user
     current = get_project(services, name)
     location = storage.parse_source(current.source, services.settings, allow_local_paths=True)
     fetched = _fetch(services, name, location)
-    ledger, report = parsed_cache.parse_cached(services.settings, current.source, fetched, mapping)
+    shared = services.shared_cache()
+    ledger, report = parsed_cache.parse_cached(services.settings, current.source, fetched, mapping, shared)
     return registry.store_registration(
-        services.engine, services.settings, name, current.source, fetched, ledger, report, mapping
+        services.engine, services.settings, name, current.source, fetched, ledger, report, mapping, shared
     )
 
 
@@ -292,7 +300,7 @@ def _forget_version(services: Services, info: ProjectInfo) -> None:
     settings = services.settings
     try:
         # Every parse of this source (each mapping ever saved) lives in one folder: the ledgers hold real names.
-        parsed_cache.forget(settings, info.source)
+        parsed_cache.forget(settings, info.source, services.shared_cache())
         location = storage.parse_source(info.source, settings, allow_local_paths=True)
         storage.forget_source(
             location,
@@ -319,7 +327,8 @@ def load_project(services: Services, name: str, *, user: User = LOCAL_USER) -> L
         row = registry.require_row(session, name)
         info = ProjectInfo.from_row(row)
         book = aliasing.load_alias_book(session, row.id)
-    cached = parsed_cache.read_parsed(services.settings, info.source, info.etag, info.column_mapping)
+    shared = services.shared_cache()
+    cached = parsed_cache.read_parsed(services.settings, info.source, info.etag, info.column_mapping, shared)
     if cached is None:
         location = storage.parse_source(info.source, services.settings, allow_local_paths=True)
         fetched = _fetch(services, name, location)
@@ -327,7 +336,7 @@ def load_project(services: Services, name: str, *, user: User = LOCAL_USER) -> L
             raise ProjectError(
                 f"The source of project {name!r} changed since it was registered. Refresh the project to load it."
             )
-        cached = parsed_cache.parse_cached(services.settings, info.source, fetched, info.column_mapping)
+        cached = parsed_cache.parse_cached(services.settings, info.source, fetched, info.column_mapping, shared)
     ledger, report = cached
     ledger = ledger.assign(
         customer_alias=book.alias_series(ledger["customer_key"], "customer"),

@@ -1,7 +1,8 @@
 """The projects table: a registration written in one transaction with its aliases, refresh outcomes, row lookup.
 
 Concurrent registrations of one name are serialised by the database: the transaction that loses the race on a
-unique constraint is rolled back whole and retried, and then updates the winner's row.
+unique constraint is rolled back whole and retried, and then updates the winner's row; an existing row is locked
+(``SELECT ... FOR UPDATE``) for the whole transaction, so the row and its aliases are always one writer's.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from finlib import names, summaries
+    from finlib.ingest import shared_cache
     from finlib.privacy import aliasing, keys
 else:
     aliasing = deferred("finlib.privacy.aliasing")
@@ -65,10 +67,11 @@ def store_registration(
     ledger: pd.DataFrame,
     report: ParseReport,
     mapping: dict[str, str] | None,
+    shared: shared_cache.SharedCache | None = None,
 ) -> ProjectInfo:
     """Write a parsed ledger as project ``name`` (row and aliases) in one transaction, replacing the previous one."""
     # The figures `stats` shows are computed once per version, here, instead of on every read.
-    summaries.keep_summary(settings, source, fetched.etag, mapping, ledger)
+    summaries.keep_summary(settings, source, fetched.etag, mapping, ledger, shared)
     # Concurrent registrations of one name race to insert the same rows; the loser's transaction is rolled back
     # whole and retried, and then finds (and updates) the winner's rows instead of failing on a unique constraint.
     for attempt in range(STORE_ATTEMPTS):
@@ -96,7 +99,7 @@ def _store_registration_once(
     people = names.display_names(ledger["sales_manager"], ledger["sales_manager_key"])
     now = now_utc()
     with db.session_scope(engine) as session:
-        row = session.scalar(select(db.Project).where(db.Project.name == name))
+        row = session.scalar(select(db.Project).where(db.Project.name == name).with_for_update())
         if row is None:
             row = db.Project(name=name, registered_at=now)
             session.add(row)

@@ -7,7 +7,8 @@ the parsed-ledger entry it was computed from (source, ETag, mapping, parse setti
 plus every setting the formulas use (moving-average window, trend threshold) and ``SUMMARY_VERSION``; it lives
 in the source's parse-cache folder, so forgetting the source removes it too. Aliases are not stored: they are
 joined from the alias table when read, since a salt rotation changes them without changing the ledger. The file
-is written to a temporary name and renamed, like the parsed ledger.
+is written to a temporary name and renamed, like the parsed ledger. With a shared cache (PostgreSQL and a bucket)
+it is also kept in the bucket beside the shared ledger, so another process reads the figures without the ledger.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from finlib import access, db, registry
 from finlib.access import LOCAL_USER, User
 from finlib.config import Settings
 from finlib.errors import ProjectError
-from finlib.ingest import parsed_cache, scratch
+from finlib.ingest import parsed_cache, scratch, shared_cache
 from finlib.lazy import deferred
 from finlib.project_info import ProjectInfo
 
@@ -98,28 +99,60 @@ def _path(settings: Settings, source: str, etag: str, mapping: dict[str, str] | 
     return base.with_name(f"{base.name}.summary-{hashlib.sha256(material.encode()).hexdigest()[:12]}.json")
 
 
-def store_summary(settings: Settings, source: str, etag: str, mapping: dict[str, str] | None, summary: Summary) -> None:
-    """Keep a summary (without aliases) beside the parsed ledger it was computed from."""
+def store_summary(
+    settings: Settings,
+    source: str,
+    etag: str,
+    mapping: dict[str, str] | None,
+    summary: Summary,
+    shared: shared_cache.SharedCache | None = None,
+) -> None:
+    """Keep a summary (without aliases) beside the parsed ledger it was computed from (and in the shared cache)."""
     path = _path(settings, source, etag, mapping)
-    path.parent.mkdir(parents=True, exist_ok=True)
     customers = [{**record, "alias": None} for record in summary.customers]
+    data = orjson.dumps({"portfolio": summary.portfolio, "customers": customers})
+    _write_local(path, data)
+    if shared is not None:
+        shared_cache.write_bytes(shared, shared.key_for(path), data)
+
+
+def _write_local(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
     temporary = scratch.temporary_beside(path)
     try:
-        temporary.write_bytes(orjson.dumps({"portfolio": summary.portfolio, "customers": customers}))
+        temporary.write_bytes(data)
         temporary.replace(path)
     finally:
         temporary.unlink(missing_ok=True)
 
 
-def read_summary(settings: Settings, source: str, etag: str, mapping: dict[str, str] | None) -> Summary | None:
-    """The stored summary of this project version and these settings, or None (then compute and store it)."""
+def read_summary(
+    settings: Settings,
+    source: str,
+    etag: str,
+    mapping: dict[str, str] | None,
+    shared: shared_cache.SharedCache | None = None,
+) -> Summary | None:
+    """The stored summary of this project version and these settings (disk, else shared cache), or None."""
     path = _path(settings, source, etag, mapping)
     try:
-        data = orjson.loads(path.read_bytes())
-        return Summary(customers=data["customers"], portfolio=data["portfolio"])
+        data = path.read_bytes()
     except FileNotFoundError:
+        found = shared_cache.read_bytes(shared, shared.key_for(path)) if shared is not None else None
+        if found is None:
+            return None
+        data = found
+        try:
+            _write_local(path, data)
+        except OSError as exc:  # the disk copy only saves the next read a download
+            log.warning("could not keep the shared summary %s on disk: %s", path.name, exc.strerror)
+    except OSError as exc:
+        log.warning("ignoring unreadable summary %s: %s", path.name, exc.strerror)
         return None
-    except (OSError, orjson.JSONDecodeError, KeyError, TypeError) as exc:
+    try:
+        parsed = orjson.loads(data)
+        return Summary(customers=parsed["customers"], portfolio=parsed["portfolio"])
+    except (orjson.JSONDecodeError, KeyError, TypeError) as exc:
         log.warning("ignoring unreadable summary %s: %s", path.name, exc)
         return None
 
@@ -146,23 +179,29 @@ def load_summary(services: projects.Services, name: str, *, user: User = LOCAL_U
         info = ProjectInfo.from_row(row)
         query = select(db.Alias.key, db.Alias.alias).where(db.Alias.project_id == row.id, db.Alias.kind == "customer")
         aliases = {key: alias for key, alias in session.execute(query)}
-    summary = read_summary(settings, info.source, info.etag, info.column_mapping)
+    shared = services.shared_cache()
+    summary = read_summary(settings, info.source, info.etag, info.column_mapping, shared)
     if summary is None:
         ledger = projects.load_project(services, name).ledger
-        summary = keep_summary(settings, info.source, info.etag, info.column_mapping, ledger)
+        summary = keep_summary(settings, info.source, info.etag, info.column_mapping, ledger, shared)
     return SummarizedProject(info=info, summary=summary.with_aliases(aliases))
 
 
 def keep_summary(
-    settings: Settings, source: str, etag: str, mapping: dict[str, str] | None, ledger: pd.DataFrame
+    settings: Settings,
+    source: str,
+    etag: str,
+    mapping: dict[str, str] | None,
+    ledger: pd.DataFrame,
+    shared: shared_cache.SharedCache | None = None,
 ) -> Summary:
     """Compute a version's figures once and store them beside its parsed ledger; a failed write only costs time."""
-    summary = read_summary(settings, source, etag, mapping)
+    summary = read_summary(settings, source, etag, mapping, shared)
     if summary is not None:
         return summary
     summary = compute_summary(ledger, settings)
     try:
-        store_summary(settings, source, etag, mapping, summary)
+        store_summary(settings, source, etag, mapping, summary, shared)
     except OSError as exc:
         log.warning("could not store the figures of %s: %s", source, exc.strerror)
     return summary

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +71,13 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         if os.environ.get("FINLIB_REQUIRE_POSTGRES"):
             pytest.fail(reason)
         pytest.skip(reason)
+    with _postgres_schema(base) as url:
+        yield url
+
+
+@contextmanager
+def _postgres_schema(base: str) -> Iterator[str]:
+    """The URL of a private, empty schema of the PostgreSQL at ``base``, dropped afterwards."""
     import sqlalchemy as sa
 
     schema = f"t_{uuid.uuid4().hex[:12]}"
@@ -125,6 +133,32 @@ def s3_settings(make_settings: Callable[..., Settings], s3_endpoint: str, s3_cli
         AWS_REGION="us-east-1",
         **credentials,
     )
+
+
+@pytest.fixture
+def make_shared_services(
+    make_settings: Callable[..., Settings], tmp_path: Path, s3_settings: Settings
+) -> Iterator[Callable[[str], Any]]:
+    """``factory(process)``: the Services of one app process, with its own data home, on one PostgreSQL schema
+    and one moto bucket shared by every process of the test (the deployment with several app replicas)."""
+    from finlib.projects import Services
+
+    base = _postgres_base_url()
+    if base is None:
+        pytest.skip("PostgreSQL not reachable: set TEST_DATABASE_URL or start it on 127.0.0.1:5432")
+    made: list[Services] = []
+    with _postgres_schema(base) as database:
+
+        def factory(process: str) -> Services:
+            settings = s3_settings.with_overrides(
+                home=make_settings(FINLIB_HOME=str(tmp_path / f"home-{process}")).home, database_url=database
+            )
+            made.append(Services(settings))
+            return made[-1]
+
+        yield factory
+        for services in made:
+            services.engine.dispose()
 
 
 @pytest.fixture

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pyarrow.parquet as pq
 import pytest
 import sqlalchemy as sa
 from helpers.ledgers import LEDGER_CSV
@@ -155,9 +157,15 @@ def files_text(root: Path) -> bytes:
     return b"\n".join(path.read_bytes() for path in sorted(root.rglob("*")) if path.is_file())
 
 
-def bucket_text(client: Any, bucket: str) -> bytes:
-    listing = client.list_objects_v2(Bucket=bucket).get("Contents", [])
-    return b"\n".join(client.get_object(Bucket=bucket, Key=item["Key"])["Body"].read() for item in listing)
+def bucket_text(client: Any, bucket: str, prefix: str = "") -> bytes:
+    """Every object's bytes, and a Parquet object's values as text too (its pages may be compressed)."""
+    chunks = []
+    for item in client.list_objects_v2(Bucket=bucket, Prefix=prefix).get("Contents", []):
+        data = client.get_object(Bucket=bucket, Key=item["Key"])["Body"].read()
+        chunks.append(data)
+        if item["Key"].endswith(".parquet"):
+            chunks.append(pq.read_table(io.BytesIO(data)).to_pandas().to_csv().encode())
+    return b"\n".join(chunks)
 
 
 def leaked(data: bytes) -> list[str]:
@@ -208,6 +216,31 @@ def test_erase_of_an_s3_upload_deletes_every_stored_version_and_download(
     assert leaked(bucket_text(s3_client, bucket)) == []
     assert leaked(files_text(s3_settings.home)) == []
     assert len(report.stored_objects) >= 1 and all(uri.startswith(f"s3://{bucket}/") for uri in report.stored_objects)
+
+
+def test_erase_with_several_processes_deletes_the_shared_cache_and_every_older_version_in_the_bucket(
+    make_shared_services: Callable[[str], projects.Services], s3_client: Any
+) -> None:
+    first, second = make_shared_services("a"), make_shared_services("b")
+    bucket = str(first.settings.aws_s3_bucket)
+    projects.upload_project(first, "acme", "march.csv", LEDGER_CSV.encode())
+    s3_client.put_object(Bucket=bucket, Key="exports/ar.csv", Body=LEDGER_CSV.encode())
+    projects.register_project(first, "acme", f"s3://{bucket}/exports/ar.csv")
+    s3_client.put_object(Bucket=bucket, Key="exports/ar.csv", Body=GROWN_CSV.encode())
+    projects.refresh_project(first, "acme")  # the older download and parse stay behind
+    s3_client.put_object(Bucket=bucket, Key="uploads/acme/0123456789abcdef-old.csv", Body=GROWN_CSV.encode())
+    projects.load_project(second, "acme")
+    assert leaked(bucket_text(s3_client, bucket, "cache/")) == REAL_NAMES  # the scan sees the shared parses
+    assert len([p for p in (first.settings.cache_dir / "downloads").rglob("*") if p.is_file()]) == 2
+
+    report = erase_project(first, "acme")
+
+    assert [o["Key"] for o in s3_client.list_objects_v2(Bucket=bucket)["Contents"]] == ["exports/ar.csv"]
+    assert leaked(files_text(first.settings.home)) == []
+    assert report.stored_objects == [f"s3://{bucket}/uploads/acme/0123456789abcdef-old.csv"]
+    assert any("your file" in note for note in report.kept)
+    with pytest.raises(ProjectNotFoundError):
+        projects.load_project(second, "acme")
 
 
 def test_erase_keeps_the_users_own_source_file_and_says_so(services, tmp_path) -> None:

@@ -3,7 +3,9 @@
 Entries live in one folder per source (``cache/parsed/<source digest>/``), keyed by every input of the parse
 (source, ETag, column mapping, ``ParseSettings``), as uncompressed Arrow IPC (about 0.1 s each way at 1M rows,
 where parquet took about 0.5 s) beside the ParseReport as JSON. They hold real names: ``forget`` removes
-every read of a source when no project uses it any more.
+every read of a source when no project uses it any more. With a ``shared_cache.SharedCache`` (PostgreSQL and a
+bucket), a read missing on disk is looked up in the bucket and copied to disk, and each new parse is stored in
+both places, so other processes serve it without parsing.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from finlib.config import Settings
 from finlib.errors import ParseError
-from finlib.ingest import scratch, storage
+from finlib.ingest import scratch, shared_cache, storage
 from finlib.ingest.report import ParseReport
 from finlib.lazy import deferred
 
@@ -55,10 +57,26 @@ def entry_base(settings: Settings, source: str, etag: str, mapping: dict[str, st
 
 
 def read_parsed(
-    settings: Settings, source: str, etag: str, mapping: dict[str, str] | None
+    settings: Settings,
+    source: str,
+    etag: str,
+    mapping: dict[str, str] | None,
+    shared: shared_cache.SharedCache | None = None,
 ) -> tuple[pd.DataFrame, ParseReport] | None:
-    """The cached read of this source version and mapping, or None."""
+    """The cached read of this source version and mapping (from disk, else from the shared cache), or None."""
     base = _base(settings, source, etag, mapping)
+    found = _read_local(base)
+    if found is None and shared is not None:
+        found = shared_cache.read_ledger(shared, base)
+        if found is not None:
+            try:
+                _write_local(base, *found)
+            except OSError as exc:  # the disk copy only saves the next read a download
+                log.warning("could not keep the shared entry %s on disk: %s", base.name, exc.strerror)
+    return found
+
+
+def _read_local(base: Path) -> tuple[pd.DataFrame, ParseReport] | None:
     frame_path, report_path = base.with_suffix(".arrow"), base.with_suffix(".json")
     if not (frame_path.exists() and report_path.exists()):
         return None
@@ -71,10 +89,14 @@ def read_parsed(
 
 
 def parse_cached(
-    settings: Settings, source: str, fetched: storage.FetchedFile, mapping: dict[str, str] | None
+    settings: Settings,
+    source: str,
+    fetched: storage.FetchedFile,
+    mapping: dict[str, str] | None,
+    shared: shared_cache.SharedCache | None = None,
 ) -> tuple[pd.DataFrame, ParseReport]:
     """The cached read, or a new isolated parse that is then cached; a file with no usable row is a ParseError."""
-    cached = read_parsed(settings, source, fetched.etag, mapping)
+    cached = read_parsed(settings, source, fetched.etag, mapping, shared)
     if cached is not None:
         return cached
     ledger, report = sandbox.parse_ledger_isolated(
@@ -92,6 +114,13 @@ def parse_cached(
             f"(e.g. {_describe_examples(report)}). Check the file's dates and amounts, or fix the column mapping."
         )
     base = _base(settings, source, fetched.etag, mapping)
+    _write_local(base, ledger, report)
+    if shared is not None:
+        shared_cache.write_ledger(shared, base, ledger, report)
+    return ledger, report
+
+
+def _write_local(base: Path, ledger: pd.DataFrame, report: ParseReport) -> None:
     base.parent.mkdir(parents=True, exist_ok=True)
     scratch.sweep(base.parent)
     # Unique temporary names, then a rename: concurrent writers of one entry never share a file, and a crash
@@ -106,14 +135,19 @@ def parse_cached(
     finally:
         frame_tmp.unlink(missing_ok=True)
         report_tmp.unlink(missing_ok=True)
-    return ledger, report
 
 
-def forget(settings: Settings, source: str) -> int:
-    """Remove every cached read of a source (each mapping ever saved for it); the number of files removed."""
+def forget(settings: Settings, source: str, shared: shared_cache.SharedCache | None = None) -> int:
+    """Remove every cached read of a source (each mapping ever saved for it), also in the bucket; files removed.
+
+    Raises:
+        StorageError: the shared cache could not be emptied (the disk copies are gone; run it again).
+    """
     folder = _folder(settings, source)
     count = sum(1 for path in folder.rglob("*") if path.is_file()) if folder.is_dir() else 0
     shutil.rmtree(folder, ignore_errors=True)
+    if shared is not None:
+        count += len(shared_cache.forget_folder(shared, folder))
     return count
 
 

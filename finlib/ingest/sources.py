@@ -135,7 +135,9 @@ def parse_source(source: str, settings: Settings, *, allow_local_paths: bool = F
         raise refuse_source(source, settings, "URLs with user information are not accepted")
     if scheme == "s3":
         bucket = _checked_bucket(parts.netloc, source, settings)
-        return S3Location(bucket, _checked_key(_without_first_slash(parts.path), source, settings))
+        return _not_cache(
+            S3Location(bucket, _checked_key(_without_first_slash(parts.path), source, settings)), settings
+        )
     if scheme == STORE_SCHEME:
         # store:// names files other projects uploaded: only finlib itself (and the CLI's operator) may use it.
         if not allow_local_paths:
@@ -156,4 +158,11 @@ def parse_source(source: str, settings: Settings, *, allow_local_paths: bool = F
     else:
         raise refuse_source(source, settings, f"host {host!r} is not S3 or the configured AWS_ENDPOINT_URL")
     bucket = _checked_bucket(bucket_part, source, settings)
-    return S3Location(bucket, _checked_key(key_part, source, settings))
+    return _not_cache(S3Location(bucket, _checked_key(key_part, source, settings)), settings)
+
+
+def _not_cache(location: S3Location, settings: Settings) -> S3Location:
+    # The shared parse cache holds every project's parsed ledger: reading it as a source would bypass access.
+    if location.bucket == settings.aws_s3_bucket and location.key.startswith(settings.s3_cache_prefix):
+        raise refuse_source(location.uri, settings, "it is finlib's own parse cache, not a ledger")
+    return location

@@ -333,10 +333,15 @@ def _fetch_local_path(path: Path) -> FetchedFile:
         raise StorageError(f"Cannot read {path}: {exc.strerror}.") from exc
 
 
+def download_folder(settings: Settings, location: S3Location) -> Path:
+    """The folder holding the cached downloads of every version of an S3 object (erase removes it whole)."""
+    return settings.cache_dir / DOWNLOADS_DIR / hashlib.sha256(location.uri.encode()).hexdigest()[:24]
+
+
 def download_cache_path(settings: Settings, location: S3Location, etag: str) -> Path:
     """Where the download of one version of an S3 object is cached."""
     cache_key = hashlib.sha256(f"{location.uri}\0{etag}".encode()).hexdigest()[:32]
-    return settings.cache_dir / DOWNLOADS_DIR / f"{cache_key}{Path(location.filename).suffix.lower()}"
+    return download_folder(settings, location) / f"{cache_key}{Path(location.filename).suffix.lower()}"
 
 
 def forget_source(
