@@ -11,7 +11,8 @@
     ├── DatabaseError            the database cannot be reached or a write failed
     ├── ProjectError             a project-level problem
     │   ├── ProjectNotFoundError
-    │   └── AccessDeniedError    the acting user's role in the project does not allow this
+    │   ├── AccessDeniedError    the acting user's role in the project does not allow this
+    │   └── CurrencyError        a project currency code or symbol that cannot be used
     ├── AliasError               aliases cannot be derived or stored
     ├── ForecastError            too little payment history to forecast or backtest
     ├── AuthenticationError      an API request carries no valid token
@@ -95,6 +96,10 @@ class ProjectNotFoundError(ProjectError):
 
 class AccessDeniedError(ProjectError):
     """The acting user may not do this in this project (no membership, or a role too low)."""
+
+
+class CurrencyError(ProjectError):
+    """A currency code or symbol that cannot be used; the message says what to give instead."""
 
 
 class AliasError(FinlibError):

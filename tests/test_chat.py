@@ -230,6 +230,24 @@ def test_the_facts_reach_the_model_with_aliases_for_free_text_names(
     assert "Priya" not in system
 
 
+def test_the_balances_kpi_trend_breakdowns_and_worklist_reach_the_model_with_aliases_only(
+    session: ChatSession, services: Services, llm_server: LLMServer
+) -> None:
+    question = "Which sales manager has the most overdue, and how did DSO move over the last 3 months?"
+    answer_question(session, question, settings=services.settings, engine=None).finish()
+    request = llm_server.requests[-1]
+    system = request.json["messages"][0]["content"]
+    facts = json.loads(system.rsplit("<facts>", 1)[1].split("</facts>", 1)[0])
+    assert {"outstanding", "overdue", "current", "dso_countback", "best_possible_dso"} <= set(facts["balances"])
+    assert [row["bucket"] for row in facts["aging_of_open_invoices"]] == ["current", "1-30", "31-60", "61-90",
+                                                                          "over_90"]  # fmt: skip
+    assert facts["kpi_trend"] and all("dso_countback" in row for row in facts["kpi_trend"])
+    assert {row["alias"][:5] for row in facts["by_sales_manager"]} == {"PERS-"}
+    assert facts["worklist"] and {row["alias"][:5] for row in facts["worklist"]} == {"CUST-"}
+    assert not any(name.encode() in request.body for name in CUSTOMERS + MANAGERS if name not in GENERIC_NAMES)
+    assert leaked_names(json.dumps(request.json, ensure_ascii=False), question, []) == []
+
+
 def test_each_question_is_audited_with_the_exact_messages_and_usage(
     session: ChatSession, services: Services, llm_server: LLMServer
 ) -> None:

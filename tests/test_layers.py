@@ -7,7 +7,7 @@ chat         finlib.chat.*           (may use privacy, analytics and forecast, n
 forecast     finlib.forecast.*       (may use analytics)
 ingest       finlib.ingest.*    privacy  finlib.privacy.*    analytics  finlib.analytics.*  (siblings, independent)
 foundation   finlib.errors, finlib.config, finlib.logs, finlib.names, finlib.db, finlib.lazy,
-             finlib.jsonable
+             finlib.jsonable, finlib.currency
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ FOUNDATION = {
     "finlib.db",
     "finlib.lazy",
     "finlib.jsonable",
+    "finlib.currency",
 }
 SERVICES = {
     "finlib.registry",

@@ -32,6 +32,16 @@ from finlib.chat.forecast_facts import (
     customer_forecast,
     forecast_facts,
 )
+from finlib.chat.kpi_facts import (
+    KPI_FACT_TYPES,
+    BalanceFacts,
+    KpiFigures,
+    KpiMonthFacts,
+    WorklistFacts,
+    compute_kpi_figures,
+    wants_trend,
+    wants_worklist,
+)
 from finlib.jsonable import JSONScalar, JSONValue, json_scalar, to_json_object
 from finlib.privacy.scanner import NameEntry, NameScanner, alias_strings
 
@@ -162,6 +172,11 @@ class FactsPack:
     as_of: str | None
     portfolio: PortfolioFacts
     currency: str | None = None
+    currency_symbol: str | None = None
+    not_customers: tuple[str, ...] = ()
+    balances: BalanceFacts | None = None
+    kpi_trend: tuple[KpiMonthFacts, ...] | None = None
+    worklist: tuple[WorklistFacts, ...] | None = None
     mentioned_customers: tuple[CustomerFacts, ...] = ()
     mentioned_sales_managers: tuple[GroupFacts, ...] = ()
     rankings: Rankings = Rankings()
@@ -190,7 +205,7 @@ CUSTOMER_FIELDS = tuple(
 MANAGER_FIELDS = tuple(f.name for f in fields(GroupFacts) if f.name not in ("name", "largest_customers", "note"))
 FACT_TYPES = (
     CustomerFacts, GroupFacts, PortfolioFacts, AgingFacts, MonthFacts, Rankings, TrendFacts, FactsPack,
-    *FORECAST_FACT_TYPES,
+    *FORECAST_FACT_TYPES, *KPI_FACT_TYPES,
 )  # fmt: skip
 
 
@@ -203,17 +218,21 @@ class ProjectFigures:
     managers: pd.DataFrame
     portfolio: PortfolioFacts
     forecast: ForecastFigures | None = None
+    kpis: KpiFigures | None = None
 
 
 def compute_project_figures(
     ledger: pd.DataFrame, *, window: int = 3, trend_threshold: float = 0.05, late_days: int = 14
 ) -> ProjectFigures:
-    """Customer and manager statistics, portfolio KPIs and the forecast of a ledger that carries alias columns."""
+    """Customer and manager statistics, portfolio KPIs, balances, KPI trend, worklist and the forecast of a ledger
+    that carries alias columns."""
     stats = customer_stats.compute_customer_stats(ledger, window=window, trend_threshold=trend_threshold)
     managers = customer_stats.compute_manager_stats(ledger)
+    managers = managers.sort_values("overdue", ascending=False, kind="stable").reset_index(drop=True)
     portfolio = portfolio_facts(measures.compute_portfolio(ledger))
     forecast = compute_forecast_figures(ledger, late_days=late_days, window=window)
-    return ProjectFigures(ledger, stats, managers, portfolio, forecast)
+    kpis = compute_kpi_figures(ledger, window=window, trend_threshold=trend_threshold)
+    return ProjectFigures(ledger, stats, managers, portfolio, forecast, kpis)
 
 
 def portfolio_facts(portfolio: Portfolio) -> PortfolioFacts:
@@ -317,14 +336,19 @@ def build_facts(
     scanner: NameScanner,
     *,
     currency: str | None = None,
+    currency_symbol: str | None = None,
+    not_customers: Sequence[str] = (),
 ) -> FactsPack:
-    """The facts pack for one question: portfolio, mentioned customers and people, rankings, and what it asks for."""
+    """The facts pack for one question: portfolio, balances, mentioned customers and people, rankings, and what it
+    asks for (KPI trend, worklist, monthly series, aging, breakdowns); ``not_customers`` are names it gives that
+    are no customer or person of the project."""
     entries = list(dict.fromkeys(mentioned))
     customers = [e for e in entries if e.kind == "customer"][:MAX_MENTIONED]
     people = [e for e in entries if e.kind == "person"][:MAX_MENTIONED]
     stats = figures.stats
     by_key = stats.set_index("customer_key", drop=False)
     topics = wanted_topics(question)
+    kpis = figures.kpis
     monthly = None
     if "monthly" in topics:
         series = measures.monthly_series(figures.ledger).tail(MONTHLY_ROWS)
@@ -336,6 +360,11 @@ def build_facts(
     pack = FactsPack(
         as_of=figures.portfolio.as_of,
         currency=currency,
+        currency_symbol=currency_symbol if currency else None,
+        not_customers=tuple(not_customers),
+        balances=kpis.balances if kpis else None,
+        kpi_trend=kpis.trend if kpis and wants_trend(question) else None,
+        worklist=kpis.worklist if kpis and wants_worklist(question) else None,
         portfolio=figures.portfolio,
         mentioned_customers=tuple(_customer_facts(figures, by_key, e) for e in customers),
         mentioned_sales_managers=tuple(_manager_facts(figures, e) for e in people),
@@ -368,5 +397,9 @@ def describe_facts() -> str:
         "predicted_next_payment_date is the last payment date plus the average delay. "
         "on_time_share and paid_on_time_share are fractions (0.87 = 87%). Rankings list at most "
         f"{RANK_ROWS} entries; the portfolio covers every customer. Dates are YYYY-MM-DD. Fields without a value "
-        "are left out."
+        "are left out. balances are as of as_of: overdue is only invoices past their due date; current is open "
+        "but not yet due, so it is not overdue. dso_countback is DSO by the countback method, best_possible_dso the "
+        "same over the current amount, add is dso_countback less best_possible_dso. kpi_trend has these as of the "
+        "end of each month. Write amounts in full with the currency symbol, and dates as 31 October 2026. Each of "
+        "not_customers is no customer here: say so."
     )

@@ -14,9 +14,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
-from finlib.chat import forecast_answers
-from finlib.chat.facts import AgingFacts, CustomerFacts, FactsPack, GroupFacts, MonthFacts, PortfolioFacts
+from finlib.chat import balance_answers, forecast_answers
+from finlib.chat.facts import CustomerFacts, FactsPack, GroupFacts, MonthFacts, PortfolioFacts
 from finlib.chat.numbers import MONTH_NUMBERS
+from finlib.chat.phrasing import Phrasing, phrasing_for, plural
 from finlib.privacy.aliasing import PREFIX_PATTERN
 
 OFFLINE_LABEL = "_Computed from the ledger without a language model._"
@@ -29,6 +30,11 @@ INTENTS: list[tuple[str, str]] = [
         r"cash (will )?come|cash.?in\b|what cash|how much cash|incoming cash|expected collections|collect next",
     ),
     ("aging", r"aging|ageing|bucket|days past due"),
+    (
+        "breakdown",
+        r"(?:which|what|each|per|by|every)\s+(?:sales ?)?(?:managers?|sales ?(?:persons?|people|reps?)|locations?"
+        r"|regions?|city|cities|branch(?:es)?|countr(?:y|ies)|services?|service types?|products?|categor(?:y|ies))\b",
+    ),
     ("overdue", r"overdue|past due|\bowe|outstanding|unpaid|open invoice"),
     ("next_payment", r"expect|next|predict|forecast|when will|when do|\bdue\b|upcoming|pay(ment)? date"),
     ("slowest", r"slow|late payer|latest payer|how late|pays? late|longest|delay|takes? long"),
@@ -56,77 +62,69 @@ ANTECEDENT = re.compile(r"customer|client|payer|compan|account|manager|invoice",
 CAVEAT = "Offline, without a language model, I can't answer {what}; here is the closest answer from the ledger:"
 
 
-def _money(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:,.2f}"
-
-
-def _days(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:,.1f} days"
-
-
-def _share(value: float | None) -> str:
-    return "n/a" if value is None else f"{value * 100:.1f}%"
-
-
 def _change(value: float | None) -> str:
     return "n/a" if value is None else f"{value * 100:+.1f}%"
 
 
-def _next_payment(customer: CustomerFacts, as_of: str | None = None) -> str:
+def _next_payment(say: Phrasing, customer: CustomerFacts, as_of: str | None = None) -> str:
     alias = customer.alias
     if customer.note is not None:
         return f"- {alias}: {customer.note}."
     amount, date = customer.predicted_next_amount, customer.predicted_next_payment_date
     if date is None:
         return (
-            f"- {alias}: expected next amount {_money(amount)}; no payment date can be predicted (no paid invoice yet)."
+            f"- {alias}: expected next amount {say.money(amount)}; no payment date can be predicted "
+            "(no paid invoice yet)."
         )
     line = (
-        f"- {alias}: expected next payment of {_money(amount)} on {date} "
-        f"(mean of the last invoices; last payment {customer.last_payment_date} plus the average delay of "
-        f"{_days(customer.avg_payment_delay_days)})."
+        f"- {alias}: expected next payment of {say.money(amount)} on {say.day(date)} "
+        f"(mean of the last invoices; last payment {say.day(customer.last_payment_date)} plus the average delay of "
+        f"{say.days(customer.avg_payment_delay_days)})."
     )
     if as_of is not None and date < as_of:
         # ISO dates compare as text; a prediction already behind the ledger's date is worth chasing, not waiting for.
         if customer.outstanding_amount:
             line += (
-                f" That date is already past as of {as_of}: {_money(customer.outstanding_amount)} is open, "
-                f"{_money(customer.overdue_amount)} of it overdue."
+                f" That date is already past as of {say.day(as_of)}: {say.money(customer.outstanding_amount)} is "
+                f"open, {say.money(customer.overdue_amount)} of it overdue."
             )
         else:
-            line += f" That date is already past as of {as_of} and nothing is open: no newer invoice is in the ledger."
+            line += (
+                f" That date is already past as of {say.day(as_of)} and nothing is open: no newer invoice is in "
+                "the ledger."
+            )
     return line
 
 
-def _customer_summary(customer: CustomerFacts) -> str:
+def _customer_summary(say: Phrasing, customer: CustomerFacts) -> str:
     if customer.note is not None:
         return f"- {customer.alias}: {customer.note}."
     return (
-        f"- {customer.alias}: {customer.invoice_count} invoices totalling "
-        f"{_money(customer.total_amount)}; average delay {_days(customer.avg_payment_delay_days)}; "
-        f"outstanding {_money(customer.outstanding_amount)}, overdue {_money(customer.overdue_amount)}; "
-        f"trend {customer.trend}; {_next_phrase(customer)}."
+        f"- {customer.alias}: {plural(customer.invoice_count, 'invoice')} totalling "
+        f"{say.money(customer.total_amount)}; average delay {say.days(customer.avg_payment_delay_days)}; "
+        f"outstanding {say.money(customer.outstanding_amount)}, overdue {say.money(customer.overdue_amount)}; "
+        f"trend {customer.trend}; {_next_phrase(say, customer)}."
     )
 
 
-def _next_phrase(customer: CustomerFacts) -> str:
-    amount, date = _money(customer.predicted_next_amount), customer.predicted_next_payment_date
+def _next_phrase(say: Phrasing, customer: CustomerFacts) -> str:
+    amount, date = say.money(customer.predicted_next_amount), customer.predicted_next_payment_date
     if date is None:
         return f"expected next amount {amount}, but no payment date can be predicted (no paid invoice yet)"
-    return f"expected next payment {amount} on {date}"
+    return f"expected next payment {amount} on {say.day(date)}"
 
 
-def _manager_summary(manager: GroupFacts) -> str:
+def _manager_summary(say: Phrasing, manager: GroupFacts) -> str:
     if manager.note is not None:
         return f"- {manager.alias}: {manager.note}."
     lines = [
-        f"- {manager.alias} manages {manager.customer_count} customers and "
-        f"{manager.invoice_count} invoices: invoiced {_money(manager.total_invoiced)}, collected "
-        f"{_money(manager.total_collected)}, outstanding {_money(manager.outstanding)}, overdue "
-        f"{_money(manager.overdue)}, average delay {_days(manager.avg_payment_delay_days)}."
+        f"- {manager.alias} manages {plural(manager.customer_count, 'customer')} and "
+        f"{plural(manager.invoice_count, 'invoice')}: invoiced {say.money(manager.total_invoiced)}, collected "
+        f"{say.money(manager.total_collected)}, outstanding {say.money(manager.outstanding)}, overdue "
+        f"{say.money(manager.overdue)}, average delay {say.days(manager.avg_payment_delay_days)}."
     ]
     for row in manager.largest_customers or ():
-        lines.append(f"  - {row.alias}: {_money(row.total_amount)} invoiced")
+        lines.append(f"  - {row.alias}: {say.money(row.total_amount)} invoiced")
     return "\n".join(lines)
 
 
@@ -141,58 +139,54 @@ def _ranking(
 
 
 def _totals(facts: FactsPack) -> str:
-    p = facts.portfolio
+    p, say = facts.portfolio, phrasing_for(facts)
     return (
-        f"As of {facts.as_of}: {p.invoice_count} invoices from {p.customer_count} customers; "
-        f"invoiced {_money(p.total_invoiced)}, collected {_money(p.total_collected)}, "
-        f"outstanding {_money(p.outstanding)}, of which overdue {_money(p.overdue)} "
-        f"({p.overdue_count} invoices). Average payment delay {_days(p.avg_payment_delay_days)}; "
-        f"paid on time {_share(p.paid_on_time_share)}; {_dso_phrase(p)}."
+        f"As of {say.day(facts.as_of)}: {plural(p.invoice_count, 'invoice')} from "
+        f"{plural(p.customer_count, 'customer')}; invoiced {say.money(p.total_invoiced)}, collected "
+        f"{say.money(p.total_collected)}, outstanding {say.money(p.outstanding)}, of which overdue "
+        f"{say.money(p.overdue)} ({plural(p.overdue_count, 'invoice')}). Average payment delay "
+        f"{say.days(p.avg_payment_delay_days)}; paid on time {say.share(p.paid_on_time_share)}; "
+        f"{_dso_phrase(say, p)}."
     )
 
 
-def _dso_phrase(portfolio: PortfolioFacts) -> str:
+def _dso_phrase(say: Phrasing, portfolio: PortfolioFacts) -> str:
     if portfolio.dso is None:
         return "DSO (days sales outstanding) cannot be computed: nothing was invoiced in the recent window"
-    return f"DSO (days sales outstanding) {_days(portfolio.dso)}"
+    return f"DSO (days sales outstanding, countback) {say.days(portfolio.dso)}"
 
 
-def _dso(facts: FactsPack) -> str:
-    p = facts.portfolio
-    return (
-        f"As of {facts.as_of}: {_dso_phrase(p)}, from {_money(p.outstanding)} outstanding against "
-        f"the amount invoiced in the recent window. Average payment delay {_days(p.avg_payment_delay_days)}."
-    )
-
-
-def _monthly(rows: Sequence[MonthFacts]) -> str:
+def _monthly(facts: FactsPack, rows: Sequence[MonthFacts]) -> str:
+    say = phrasing_for(facts)
     if not rows:
         return "Invoiced by month: none."
     return "Invoiced by month:\n" + "\n".join(
-        f"- {r.month}: invoiced {_money(r.invoiced)} ({r.invoice_count} invoices), collected {_money(r.collected)}"
+        f"- {say.month(r.month)}: invoiced {say.money(r.invoiced)} ({plural(r.invoice_count, 'invoice')}), "
+        f"collected {say.money(r.collected)}"
         for r in rows
     )
 
 
 def _slowest(facts: FactsPack) -> str:
-    delay = _days(facts.portfolio.avg_payment_delay_days)
+    say = phrasing_for(facts)
+    delay = say.days(facts.portfolio.avg_payment_delay_days)
     rows = facts.rankings.slowest_payers_by_avg_delay_days
-    ranking = _ranking("Slowest payers (average delay)", rows, lambda r: r.avg_payment_delay_days, _days)
+    ranking = _ranking("Slowest payers (average delay)", rows, lambda r: r.avg_payment_delay_days, say.days)
     return f"Average payment delay over all paid invoices: {delay}.\n\n{ranking}"
 
 
 def _overdue(facts: FactsPack) -> str:
-    p = facts.portfolio
-    ranking = _ranking("Most overdue", facts.rankings.most_overdue, lambda r: r.overdue_amount, _money)
+    p, say = facts.portfolio, phrasing_for(facts)
+    ranking = _ranking("Most overdue", facts.rankings.most_overdue, lambda r: r.overdue_amount, say.money)
     return (
-        f"Outstanding in total: {_money(p.outstanding)}, of which overdue {_money(p.overdue)} "
-        f"({p.overdue_count} invoices).\n\n{ranking}"
+        f"Outstanding in total as of {say.day(facts.as_of)}: {say.money(p.outstanding)}, of which overdue "
+        f"{say.money(p.overdue)} ({plural(p.overdue_count, 'invoice')}).\n\n{ranking}"
     )
 
 
 def _top(facts: FactsPack) -> str:
     rows = facts.rankings.largest_customers_by_total_invoiced
-    return _ranking("Largest customers (total invoiced)", rows, lambda r: r.total_amount, _money)
+    return _ranking("Largest customers (total invoiced)", rows, lambda r: r.total_amount, phrasing_for(facts).money)
 
 
 def _trend(facts: FactsPack) -> str:
@@ -207,26 +201,20 @@ def _trend(facts: FactsPack) -> str:
     )
 
 
-def _aging(facts: FactsPack) -> str:
-    rows: Sequence[AgingFacts] = facts.aging_of_open_invoices
-    return "Open invoices by days past due:\n" + "\n".join(
-        f"- {r.bucket}: {r.invoice_count} invoices, {_money(r.amount)}" for r in rows
-    )
-
-
 # What each intent answers when the question names no customer or person.
-PORTFOLIO_ANSWERS: dict[str, Callable[[FactsPack], str]] = {
-    "dso": _dso,
-    "cash_in": forecast_answers.cash_in_answer,
-    "late_forecast": forecast_answers.late_answer,
-    "monthly": lambda facts: _monthly(facts.monthly or ()),
-    "next_payment": lambda facts: "Name a customer to get the expected next payment amount and date.",
-    "slowest": _slowest,
-    "overdue": _overdue,
-    "top": _top,
-    "trend": _trend,
-    "aging": _aging,
-    "totals": _totals,
+PORTFOLIO_ANSWERS: dict[str, Callable[[FactsPack, str], str]] = {
+    "dso": balance_answers.dso_answer,
+    "cash_in": lambda facts, _: forecast_answers.cash_in_answer(facts),
+    "late_forecast": lambda facts, _: forecast_answers.late_answer(facts),
+    "monthly": lambda facts, _: _monthly(facts, facts.monthly or ()),
+    "next_payment": lambda facts, _: "Name a customer to get the expected next payment amount and date.",
+    "slowest": lambda facts, _: _slowest(facts),
+    "overdue": lambda facts, _: _overdue(facts),
+    "top": lambda facts, _: _top(facts),
+    "trend": lambda facts, _: _trend(facts),
+    "aging": lambda facts, _: balance_answers.aging_answer(facts),
+    "breakdown": balance_answers.breakdown_answer,
+    "totals": lambda facts, _: _totals(facts),
 }
 
 
@@ -251,16 +239,16 @@ def _requested_months(question: str) -> list[str]:
 
 def _breakdown_rows(facts: FactsPack, question: str) -> list[str]:
     """Rows of a location or service breakdown in the facts whose label the question names."""
-    text = question.casefold()
+    text, say = question.casefold(), phrasing_for(facts)
     lines = []
     for column in ("location", "service_type"):
         for row in facts.breakdown(column):
             label = row.name or ""
             if label and re.search(rf"(?<!\w){re.escape(label.casefold())}(?!\w)", text):
                 lines.append(
-                    f"- {label}: {row.invoice_count} invoices from {row.customer_count} customers; "
-                    f"invoiced {_money(row.total_invoiced)}, collected {_money(row.total_collected)}, "
-                    f"outstanding {_money(row.outstanding)}, overdue {_money(row.overdue)}."
+                    f"- {label}: {plural(row.invoice_count, 'invoice')} from {plural(row.customer_count, 'customer')}; "
+                    f"invoiced {say.money(row.total_invoiced)}, collected {say.money(row.total_collected)}, "
+                    f"outstanding {say.money(row.outstanding)}, overdue {say.money(row.overdue)}."
                 )
     return lines
 
@@ -271,17 +259,23 @@ def limitations(question: str, facts: FactsPack) -> list[str]:
     found: list[str] = []
     months = _requested_months(question)
     monthly = {r.month for r in facts.monthly or ()}
-    if PERIOD.search(question) and not (months and set(months) <= monthly) and match_intent(question) != "cash_in":
+    intent = match_intent(question)
+    trend = intent == "dso" and bool(facts.kpi_trend)
+    if PERIOD.search(question) and not (months and set(months) <= monthly) and intent != "cash_in" and not trend:
         found.append("questions about a specific month or period")
     places = [p for p in PLACE.findall(question) if not re.fullmatch(rf"{_MONTH_WORDS}|may", p, re.IGNORECASE)]
-    if (places or (FILTER_WORDS.search(question) and not mentioned)) and not _breakdown_rows(facts, question):
+    broken_down = intent == "breakdown" and bool(_breakdown_groups(facts, question))
+    if (places or (FILTER_WORDS.search(question) and not mentioned)) and not (
+        _breakdown_rows(facts, question) or broken_down
+    ):
         found.append("questions filtered by a place, service or sales manager")
     follow_up = FOLLOW_UP_START.search(question) or (PRONOUN.search(question) and not ANTECEDENT.search(question))
     if follow_up and not mentioned:
         found.append("follow-up questions that refer to an earlier turn")
-    if match_intent(question) is None and not mentioned and not found:
-        found.append("this question (I recognise totals, DSO, top, slowest and overdue customers, aging, trend, "
-                     "expected payments, cash to come in and invoices predicted late)")  # fmt: skip
+    if intent is None and not mentioned and not found and not facts.not_customers:
+        found.append("this question (I recognise totals, DSO and its trend, top, slowest and overdue customers, "
+                     "aging, trend, the breakdown by sales manager, location or service, expected payments, cash to "
+                     "come in and invoices predicted late)")  # fmt: skip
     return found
 
 
@@ -290,19 +284,28 @@ def _caveat(what: list[str]) -> str:
     return CAVEAT.format(what=joined)
 
 
+def _breakdown_groups(facts: FactsPack, question: str) -> tuple[GroupFacts, ...]:
+    """The breakdown rows the facts hold for the breakdown a question asks for."""
+    column = balance_answers.breakdown_column(question)
+    if column == "sales_manager":
+        return facts.by_sales_manager or ()
+    return facts.breakdown(column) if column else ()
+
+
 def _named_answers(question: str, facts: FactsPack, intent: str) -> list[str]:
     """Answers about the customers and people the question names (empty when it names none)."""
+    say = phrasing_for(facts)
     parts: list[str] = []
     if facts.mentioned_customers:
         if intent == "next_payment":
             predicted = [forecast_answers.customer_payment_answer(c, facts) for c in facts.mentioned_customers]
             parts.extend(p for p in predicted if p)
-            original = "\n".join(_next_payment(c, facts.as_of) for c in facts.mentioned_customers)
+            original = "\n".join(_next_payment(say, c, facts.as_of) for c in facts.mentioned_customers)
             parts.append(("Original formula (per customer):\n" if any(predicted) else "") + original)
         else:
-            parts.append("\n".join(_customer_summary(c) for c in facts.mentioned_customers))
+            parts.append("\n".join(_customer_summary(say, c) for c in facts.mentioned_customers))
     if facts.mentioned_sales_managers:
-        parts.append("\n".join(_manager_summary(m) for m in facts.mentioned_sales_managers))
+        parts.append("\n".join(_manager_summary(say, m) for m in facts.mentioned_sales_managers))
     return parts
 
 
@@ -310,8 +313,8 @@ def _portfolio_answers(question: str, facts: FactsPack, intent: str) -> list[str
     """Answers for a question that names nobody: the months or places it asks for, else its intent's answer."""
     months = [r for r in facts.monthly or () if r.month in _requested_months(question)]
     breakdown = _breakdown_rows(facts, question)
-    parts = ([_monthly(months)] if months else []) + (["\n".join(breakdown)] if breakdown else [])
-    return parts or [PORTFOLIO_ANSWERS[intent](facts)]
+    parts = ([_monthly(facts, months)] if months else []) + (["\n".join(breakdown)] if breakdown else [])
+    return parts or [PORTFOLIO_ANSWERS[intent](facts, question)]
 
 
 def answer_offline(question: str, facts: FactsPack) -> str:
@@ -319,5 +322,9 @@ def answer_offline(question: str, facts: FactsPack) -> str:
     intent = detect_intent(question)
     unanswerable = limitations(question, facts)
     parts = [_caveat(unanswerable)] if unanswerable else []
+    unknown = balance_answers.not_customer_lines(facts)
+    parts += ["\n".join(unknown)] if unknown else []
+    if unknown and intent in ("next_payment", "totals") and not facts.mentioned_customers:
+        return "\n\n".join([*parts, OFFLINE_LABEL])
     parts += _named_answers(question, facts, intent) or _portfolio_answers(question, facts, intent)
     return "\n\n".join([*parts, OFFLINE_LABEL])

@@ -25,6 +25,7 @@ from finlib.chat.mentions import WORD_KIND, Mention, MentionResolver, alias_ques
 from finlib.chat.numbers import unverified_numbers
 from finlib.chat.offline import answer_offline
 from finlib.config import Settings
+from finlib.currency import Currency
 from finlib.errors import LLMUnavailableError, PrivacyBlockedError
 from finlib.jsonable import JSONValue, to_json_object
 from finlib.privacy.aliasing import AliasBook, AliasLookup
@@ -54,9 +55,12 @@ class ChatSession:
     resolver: MentionResolver
     lookup: AliasLookup
     figures: ProjectFigures
+    currency: Currency | None = None
 
 
-def build_chat_session(project: str, ledger: pd.DataFrame, aliases: AliasBook, settings: Settings) -> ChatSession:
+def build_chat_session(
+    project: str, ledger: pd.DataFrame, aliases: AliasBook, settings: Settings, currency: Currency | None = None
+) -> ChatSession:
     """A chat session for a loaded project (``ledger`` with alias columns, ``aliases`` its AliasBook)."""
     scanner = NameScanner.from_book(aliases)
     figures = compute_project_figures(
@@ -65,7 +69,7 @@ def build_chat_session(project: str, ledger: pd.DataFrame, aliases: AliasBook, s
         trend_threshold=settings.trend_threshold,
         late_days=settings.alert_late_days,
     )
-    return ChatSession(project, scanner, MentionResolver(scanner), aliases.lookup, figures)
+    return ChatSession(project, scanner, MentionResolver(scanner), aliases.lookup, figures, currency)
 
 
 @dataclass
@@ -131,7 +135,17 @@ def prepare(
     """Resolve and alias the question, build the facts and the messages; nothing is sent yet."""
     found = session.resolver.resolve(question) if mentions is None else mentions
     aliased = alias_text(alias_question(question, found), session.scanner)
-    facts = build_facts(session.figures, [m.entry for m in found], aliased, session.scanner)
+    unknown = _unknown_names(session, question, found)
+    currency = session.currency
+    facts = build_facts(
+        session.figures,
+        [m.entry for m in found],
+        aliased,
+        session.scanner,
+        currency=currency.code if currency else None,
+        currency_symbol=currency.symbol if currency else None,
+        not_customers=unknown,
+    )
     system = SYSTEM_PROMPT.format(description=describe_facts(), facts=json.dumps(facts.to_json(), ensure_ascii=False))
     messages = [
         {"role": "system", "content": system},
@@ -139,7 +153,7 @@ def prepare(
         {"role": "user", "content": aliased},
     ]
     notes = [_ambiguity_note(m) for m in found if m.ambiguous]
-    notes += [_unknown_name_note(name, session.project) for name in _unknown_names(session, question, found)]
+    notes += [_unknown_name_note(name, session.project) for name in unknown]
     return ChatAnswer(question, aliased, list(found), messages=messages, facts=facts, notes=notes)
 
 

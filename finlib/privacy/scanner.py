@@ -89,6 +89,7 @@ COMMON_WORDS = frozenset(
     shrinking slowest stable std trends unpaid anything avg dd dso inside location mm payers type write yyyy
     10pct 90pct 10th 90th backtested cash collections comes earliest error field fields formula holds interval
     latest left method original percentiles prefer typical week weekly weeks
+    add balances cei countback kpi oldest possible rating recent symbol worklist
     """.split()
 )
 

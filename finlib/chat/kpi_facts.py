@@ -1,0 +1,191 @@
+"""Balance and KPI facts for the chat: balances as of the balance date, the monthly KPI trend, the worklist.
+
+Computed by ``analytics.balances``, ``analytics.kpis`` and ``analytics.worklist``, the functions the Overview,
+the Worklist page and ``kpis --json`` use, so the chat's DSO, overdue or aging is the pages' to the cent.
+Customers appear by alias only; ``build_facts`` still passes every string through ``alias_strings``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from finlib.analytics.balances import compute_balances
+from finlib.analytics.kpis import monthly_kpis
+from finlib.analytics.periods import Period, resolve_as_of
+from finlib.analytics.worklist import compute_worklist
+from finlib.jsonable import json_scalar
+
+TREND_MONTHS = 12
+WORKLIST_ROWS = 10
+TREND_TOPIC = re.compile(r"month|trend|\bdso\b|\bcei\b|\bkpis?\b|days sales|\badd\b|delinquent|over time|moved?", re.I)
+WORKLIST_TOPIC = re.compile(
+    r"worklist|work list|chase|follow.?up|call first|priorit|overdue|past due|\bowe|outstanding|open invoice", re.I
+)
+
+
+@dataclass(frozen=True)
+class BalanceFacts:
+    """Receivables as of the balance date: ``current`` is open and not yet due, so it is not part of ``overdue``."""
+
+    as_of: str
+    outstanding: float
+    overdue: float
+    current: float
+    open_invoices: int
+    overdue_invoices: int
+    overdue_share: float | None = None
+    avg_days_past_due: float | None = None
+    dso_countback: float | None = None
+    best_possible_dso: float | None = None
+    add: float | None = None
+
+
+@dataclass(frozen=True)
+class KpiMonthFacts:
+    """One month of the KPI trend: balances as of ``as_of`` (the month's last day), activity within the month."""
+
+    month: str
+    as_of: str
+    outstanding: float | None = None
+    overdue: float | None = None
+    overdue_share: float | None = None
+    dso_countback: float | None = None
+    best_possible_dso: float | None = None
+    add: float | None = None
+    cei: float | None = None
+    invoiced: float | None = None
+    collected: float | None = None
+    on_time_share: float | None = None
+
+
+@dataclass(frozen=True)
+class WorklistFacts:
+    """One customer of the worklist (largest overdue first), by alias."""
+
+    alias: str
+    outstanding: float
+    overdue: float
+    open_invoices: int
+    oldest_open_invoice: str | None = None
+    days_past_due: float | None = None
+    avg_days_to_pay: float | None = None
+    recent_days_to_pay: float | None = None
+    on_time_share: float | None = None
+    rating: str | None = None
+
+
+KPI_FACT_TYPES = (BalanceFacts, KpiMonthFacts, WorklistFacts)
+
+
+@dataclass(frozen=True)
+class KpiFigures:
+    """The balance facts, the whole KPI trend and the whole worklist of a ledger, computed once per ledger."""
+
+    balances: BalanceFacts | None
+    trend: tuple[KpiMonthFacts, ...]
+    worklist: tuple[WorklistFacts, ...]
+
+
+def _value(value: Any, digits: int = 2) -> Any:
+    plain = json_scalar(value)
+    return round(plain, digits) if isinstance(plain, float) else plain
+
+
+def _day(value: Any) -> str | None:
+    return None if value is None or pd.isna(value) else str(pd.Timestamp(value).strftime("%Y-%m-%d"))
+
+
+def balance_facts(ledger: pd.DataFrame, as_of: pd.Timestamp) -> BalanceFacts:
+    """The balances of ``ledger`` at ``as_of`` (``analytics.balances.compute_balances``)."""
+    found = compute_balances(ledger, as_of)
+    return BalanceFacts(
+        as_of=str(_day(found.as_of)),
+        outstanding=_value(found.outstanding),
+        overdue=_value(found.overdue),
+        current=_value(found.current),
+        open_invoices=found.open_invoices,
+        overdue_invoices=found.overdue_invoices,
+        overdue_share=_value(found.overdue_share, 4),
+        avg_days_past_due=_value(found.avg_days_past_due, 1),
+        dso_countback=_value(found.dso_countback, 1),
+        best_possible_dso=_value(found.best_possible_dso, 1),
+        add=_value(found.add, 1),
+    )
+
+
+def trend_facts(ledger: pd.DataFrame, as_of: pd.Timestamp) -> tuple[KpiMonthFacts, ...]:
+    """The last ``TREND_MONTHS`` months of ``analytics.kpis.monthly_kpis`` up to ``as_of``."""
+    first = pd.Timestamp(ledger["invoice_date"].min()).normalize()
+    start = max(first, (as_of.to_period("M") - (TREND_MONTHS - 1)).to_timestamp())
+    frame = monthly_kpis(ledger, Period(start, as_of))
+    ends = (frame["month"] + pd.offsets.MonthEnd(0)).clip(upper=as_of)
+    return tuple(
+        KpiMonthFacts(
+            month=row.month.strftime("%Y-%m"),
+            as_of=str(_day(end)),
+            outstanding=_value(row.outstanding),
+            overdue=_value(row.overdue),
+            overdue_share=_value(row.overdue_share, 4),
+            dso_countback=_value(row.dso_countback, 1),
+            best_possible_dso=_value(row.best_possible_dso, 1),
+            add=_value(row.add, 1),
+            cei=_value(row.cei, 1),
+            invoiced=_value(row.invoiced),
+            collected=_value(row.collected),
+            on_time_share=_value(row.on_time_share, 4),
+        )
+        for row, end in zip(frame.itertuples(index=False), ends, strict=True)
+    )
+
+
+def worklist_facts(
+    ledger: pd.DataFrame, as_of: pd.Timestamp, *, window: int, trend_threshold: float
+) -> tuple[WorklistFacts, ...]:
+    """The first ``WORKLIST_ROWS`` customers of the worklist with an open balance, by alias."""
+    table = compute_worklist(ledger, as_of, window=window, trend_threshold=trend_threshold)
+    table = table[table["outstanding"].astype("float64") > 0].head(WORKLIST_ROWS)
+    names = ledger.drop_duplicates("customer_key").set_index("customer_key")
+    aliases = names["customer_alias"] if "customer_alias" in names else pd.Series(dtype="object")
+    rows = []
+    for row in table.itertuples(index=False):
+        rows.append(
+            WorklistFacts(
+                alias=str(aliases.get(row.customer_key, "")),
+                outstanding=_value(row.outstanding),
+                overdue=_value(row.overdue),
+                open_invoices=int(row.open_invoices),
+                oldest_open_invoice=_day(row.oldest_open_invoice),
+                days_past_due=_value(row.days_past_due, 0),
+                avg_days_to_pay=_value(row.avg_days_to_pay, 1),
+                recent_days_to_pay=_value(row.recent_days_to_pay, 1),
+                on_time_share=_value(row.on_time_share, 4),
+                rating=row.rating,
+            )
+        )
+    return tuple(rows)
+
+
+def compute_kpi_figures(ledger: pd.DataFrame, *, window: int = 3, trend_threshold: float = 0.05) -> KpiFigures:
+    """Balances, KPI trend and worklist of ``ledger`` (with alias columns) at its latest date."""
+    as_of = resolve_as_of(ledger)
+    if as_of is None:
+        return KpiFigures(None, (), ())
+    return KpiFigures(
+        balances=balance_facts(ledger, as_of),
+        trend=trend_facts(ledger, as_of),
+        worklist=worklist_facts(ledger, as_of, window=window, trend_threshold=trend_threshold),
+    )
+
+
+def wants_trend(question: str) -> bool:
+    """Whether the question asks about a KPI over time (DSO, CEI, months, trend)."""
+    return bool(TREND_TOPIC.search(question))
+
+
+def wants_worklist(question: str) -> bool:
+    """Whether the question asks who to chase (overdue, outstanding, the worklist)."""
+    return bool(WORKLIST_TOPIC.search(question))

@@ -1,0 +1,144 @@
+"""The chat follows the pages' definitions: balances as of a date, DSO countback and its trend, aging, breakdowns.
+
+One hand-computed ledger, balance date 31 Oct 2026 (the last payment), 30-day terms:
+
+    #  customer  manager   invoiced    amount  due         paid        at 31 Oct 2026
+    1  Alpha     Jane Doe  2026-07-01    1000  2026-07-31  2026-08-15  paid
+    2  Alpha     Jane Doe  2026-08-01    2000  2026-08-31  -           61 days past due  (61-90)
+    3  Alpha     Jane Doe  2026-10-10     500  2026-11-09  -           not yet due       (current)
+    4  Beta      John Roe  2026-09-15     800  2026-10-15  -           16 days past due  (1-30)
+    5  Beta      John Roe  2026-06-01     300  2026-07-01  -           122 days past due (over 90)
+    6  Beta      John Roe  2026-09-01    1300  2026-10-01  2026-10-31  paid on the balance date
+
+Outstanding 3,600 (2000 + 500 + 800 + 300); overdue 3,100 in 3 invoices; current 500.
+Invoiced per month: Jun 300, Jul 1000, Aug 2000, Sep 2100, Oct 500.
+DSO countback at 31 Oct: Oct takes 500 (31 days), Sep 2100 (30 days), 1000 of Aug's 2000 (15.5 of 31 days)
+= 76.5 days; best possible (the 500 current) = 500/500 of October = 31.0 days; ADD = 45.5 days.
+At 31 Jul: open 1300 (invoices 1 and 5) = July's 1000 (31 days) + June's 300 (30 days) = 61.0 days.
+Jane Doe's customers owe 2,000 overdue of 2,500 outstanding; John Roe's 1,100 of 1,100.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from finlib.chat.facts import build_facts, compute_project_figures
+from finlib.chat.mentions import MentionResolver
+from finlib.chat.offline import OFFLINE_LABEL, answer_offline
+from finlib.chat.pipeline import ChatSession, prepare
+from finlib.currency import parse_currency
+from finlib.privacy.aliasing import AliasBook
+from finlib.privacy.scanner import NameScanner, find_real_names
+from tests.ledger_frames import make_ledger
+
+ALPHA, BETA, JANE, JOHN = "CUST-AAAA0001", "CUST-BBBB0002", "PERS-JJJJ0001", "PERS-RRRR0002"
+ROWS = [
+    ("Alpha", "Jane Doe", "2026-07-01", 1000.0, "2026-08-15"),
+    ("Alpha", "Jane Doe", "2026-08-01", 2000.0, None),
+    ("Alpha", "Jane Doe", "2026-10-10", 500.0, None),
+    ("Beta", "John Roe", "2026-09-15", 800.0, None),
+    ("Beta", "John Roe", "2026-06-01", 300.0, None),
+    ("Beta", "John Roe", "2026-09-01", 1300.0, "2026-10-31"),
+]
+ALIASES = {"Alpha": ALPHA, "Beta": BETA, "Jane Doe": JANE, "John Roe": JOHN}
+
+
+@pytest.fixture(scope="module")
+def session() -> ChatSession:
+    ledger = make_ledger(
+        [
+            {"customer_name": customer, "sales_manager": manager, "invoice_date": day, "amount": amount,
+             "payment_date": paid, "customer_alias": ALIASES[customer], "sales_manager_alias": ALIASES[manager]}
+            for customer, manager, day, amount, paid in ROWS
+        ]
+    )  # fmt: skip
+    book = AliasBook(
+        pd.DataFrame(
+            [
+                {"kind": "customer" if alias.startswith("CUST") else "person", "real_name": name,
+                 "key": name.casefold(), "alias": alias}
+                for name, alias in ALIASES.items()
+            ]
+        )
+    )  # fmt: skip
+    scanner = NameScanner.from_book(book)
+    figures = compute_project_figures(ledger)
+    return ChatSession("hand", scanner, MentionResolver(scanner), book.lookup, figures, parse_currency("EUR"))
+
+
+def ask(session: ChatSession, question: str) -> str:
+    prepared = prepare(session, question)
+    assert prepared.facts is not None
+    return answer_offline(prepared.question_aliased, prepared.facts)
+
+
+def test_the_facts_carry_the_balances_as_of_the_balance_date(session: ChatSession) -> None:
+    facts = build_facts(session.figures, [], "how are we doing", session.scanner)
+    balances = facts.balances
+    assert balances is not None
+    assert (balances.as_of, balances.outstanding, balances.overdue, balances.current) == (
+        "2026-10-31",
+        3600.0,
+        3100.0,
+        500.0,
+    )
+    assert (balances.open_invoices, balances.overdue_invoices) == (4, 3)
+    assert (balances.dso_countback, balances.best_possible_dso, balances.add) == (76.5, 31.0, 45.5)
+    aging = {row.bucket: (row.invoice_count, row.amount) for row in facts.aging_of_open_invoices}
+    assert aging == {"current": (1, 500.0), "1-30": (1, 800.0), "31-60": (0, 0.0), "61-90": (1, 2000.0),
+                     "over_90": (1, 300.0)}  # fmt: skip
+
+
+def test_the_kpi_trend_holds_dso_as_of_each_month_end(session: ChatSession) -> None:
+    facts = build_facts(session.figures, [], "how did DSO move", session.scanner)
+    trend = {row.as_of: row.dso_countback for row in facts.kpi_trend or ()}
+    assert trend == {"2026-06-30": 30.0, "2026-07-31": 61.0, "2026-08-31": 40.3, "2026-09-30": 70.3,
+                     "2026-10-31": 76.5}  # fmt: skip
+
+
+def test_the_worklist_lists_customers_largest_overdue_first_by_alias(session: ChatSession) -> None:
+    facts = build_facts(session.figures, [], "who should we chase first", session.scanner)
+    rows = [(row.alias, row.overdue, row.outstanding, row.open_invoices) for row in facts.worklist or ()]
+    assert rows == [(ALPHA, 2000.0, 2500.0, 2), (BETA, 1100.0, 1100.0, 2)]
+
+
+def test_dso_trend_over_the_last_three_months_is_answered_month_end_by_month_end(session: ChatSession) -> None:
+    answer = ask(session, "How did DSO move over the last 3 months?")
+    assert "As of 31 Oct 2026: DSO (countback) 76.5 days, best-possible DSO 31.0 days, ADD" in answer
+    assert "DSO moved from 61.0 days on 31 Jul 2026 to 76.5 days on 31 Oct 2026 (up 15.5 days)" in answer
+    assert "- 31 Aug 2026: DSO 40.3 days, outstanding €2,300.00" in answer
+    assert "30 Jun 2026" not in answer  # three months back from October starts at the end of July
+    assert "can't answer" not in answer and answer.endswith(OFFLINE_LABEL)
+
+
+def test_aging_answer_gives_every_bucket_and_an_overdue_total_without_current(session: ChatSession) -> None:
+    answer = ask(session, "Show the overdue by aging bucket")
+    assert "- current (not yet due, not overdue): 1 invoice, €500.00" in answer
+    assert "- 61-90 days past due: 1 invoice, €2,000.00" in answer
+    assert "- over 90 days past due: 1 invoice, €300.00" in answer
+    assert "Overdue in total (1 day or more past due): €3,100.00 in 3 invoices, of €3,600.00 outstanding" in answer
+
+
+def test_the_sales_manager_with_the_most_overdue_is_named_by_alias_and_shown_by_name(session: ChatSession) -> None:
+    prepared = prepare(session, "Which sales manager has the most overdue?")
+    assert prepared.facts is not None
+    answer = answer_offline(prepared.question_aliased, prepared.facts)
+    assert f"The sales manager with the most overdue is {JANE}: €2,000.00 overdue of €2,500.00 outstanding" in answer
+    assert answer.index(JANE) < answer.index(JOHN)
+    assert "can't answer" not in answer
+    sent = json.dumps(prepared.messages, ensure_ascii=False)
+    assert find_real_names(sent, session.scanner) == []
+
+
+def test_a_name_that_is_no_customer_is_said_to_be_none(session: ChatSession) -> None:
+    answer = ask(session, "When will Foobar Trading pay?")
+    assert answer.startswith("Foobar Trading is not a customer in this project.")
+    assert "Name a customer" not in answer
+
+
+def test_amounts_are_written_in_full_with_the_project_currency(session: ChatSession) -> None:
+    answer = ask(session, "How much is overdue?")
+    assert "Outstanding in total as of 31 Oct 2026: €3,600.00, of which overdue €3,100.00 (3 invoices)" in answer
