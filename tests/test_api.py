@@ -19,6 +19,7 @@ from helpers.ledgers import LEDGER_CSV
 from finlib import projects, tokens
 from finlib.api.app import ApiOptions, create_api
 from finlib.api.guards import Caller, Grant
+from finlib.chat.phrasing import readable_day
 from finlib.cli import main
 from finlib.config import Settings, load_settings
 from finlib.privacy.scanner import NameScanner, find_real_names
@@ -197,7 +198,7 @@ def test_query_offline_names_the_original_formula_figures(api: Api) -> None:
     stats = api.client.get("/api/projects/demo/stats", params={"customer": "ABC Company"}).json()["customers"][0]
     assert "ABC Company" in payload["answer"]
     assert f"{stats['moving_average']:,.2f}" in payload["answer"]
-    assert stats["predicted_next_payment_date"] in payload["answer"]
+    assert readable_day(stats["predicted_next_payment_date"]) in payload["answer"]
 
 
 def test_query_gives_what_ask_json_prints(api: Api, capsys: pytest.CaptureFixture[str]) -> None:

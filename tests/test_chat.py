@@ -320,7 +320,8 @@ def test_without_a_model_the_readme_question_gets_the_stats_numbers(
     session = build_chat_session("tricky", *_ledger_and_aliases(services), services.settings)
     stats = session.figures.stats.set_index("customer").loc["ABC Holdings Ltd."]
     assert f"{stats['predicted_next_amount']:,.2f}" in result["answer"]
-    assert stats["predicted_next_payment_date"].strftime("%Y-%m-%d") in result["answer"]
+    next_date = stats["predicted_next_payment_date"]
+    assert f"{next_date.day} {next_date:%b %Y}" in result["answer"]
     assert "ABC Holdings Ltd." in result["answer"] and "without a language model" in result["answer"]
 
 

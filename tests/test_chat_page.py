@@ -27,7 +27,8 @@ def test_the_readme_question_gets_an_offline_answer_with_the_stats_numbers(app_h
     stats = customer_stats.compute_customer_stats(loaded.ledger).set_index("customer").loc["ABC Company"]
     answer = " ".join(m.value for m in at.markdown)
     assert f"{stats['predicted_next_amount']:,.2f}" in answer
-    assert stats["predicted_next_payment_date"].strftime("%Y-%m-%d") in answer
+    next_date = stats["predicted_next_payment_date"]
+    assert f"{next_date.day} {next_date:%b %Y}" in answer
     assert "ABC Company" in answer and "without a language model" in answer
     assert any("What the model would have seen" in e.label for e in at.expander)
     assert "CUST-" in str(at.json[0].value)
