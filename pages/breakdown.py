@@ -28,14 +28,13 @@ context = page_context()
 st.title("Breakdown")
 require_ready(context, "breakdown")
 project = context.project
-cache_key = (context.services, project.name, project.version, context.fingerprint, context.presentation)
-dates = data.compute_view_dates(*cache_key, context.filters)
+dates = data.compute_view_dates(context.services, context.key, context.filters)
 if dates is None:
     st.info("This ledger has no invoices yet.", icon=":material/filter_alt_off:")
     st.stop()
 
 by = st.radio("Break down by", list(BREAKDOWN_BY), format_func=BREAKDOWN_BY.get, horizontal=True, key="breakdown_by")
-table = data.compute_breakdown(*cache_key, context.filters, by)
+table = data.compute_breakdown(context.services, context.key, context.filters, by)
 st.caption(
     f"Balances as of {format_date(dates.as_of)}; activity from {format_date(dates.period.start)} to "
     f"{format_date(dates.period.end)}. Largest overdue first; click a header to sort."

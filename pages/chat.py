@@ -29,10 +29,10 @@ OFFLINE_STATUS = "Offline: no model configured (set LITE_LLM_API_KEY or LITE_LLM
 
 
 @st.cache_resource(show_spinner="Preparing the chat…", max_entries=8)
-def load_chat_session(_services: Services, name: str, version: str, fingerprint: str) -> ChatSession:
+def load_chat_session(_services: Services, key: data.ViewKey) -> ChatSession:
     """Name scanner, resolver and figures of one project version (read-only once built)."""
-    loaded = data.load_project(_services, name, version, fingerprint)
-    return build_chat_session(name, loaded.ledger, loaded.aliases, _services.settings)
+    loaded = data.load_project(_services, key)
+    return build_chat_session(key.project, loaded.ledger, loaded.aliases, _services.settings)
 
 
 def shown(text: str, session: ChatSession, presentation: bool) -> str:
@@ -62,7 +62,7 @@ context = page_context()
 st.title("Chat")
 require_ready(context, "chat")
 project, settings = context.project, context.settings
-session = load_chat_session(context.services, project.name, project.version, context.fingerprint)
+session = load_chat_session(context.services, context.key.with_names())
 history_key = f"chat_history_{project.name}"
 history: list[ChatAnswer] = st.session_state.setdefault(history_key, [])
 

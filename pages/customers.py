@@ -32,16 +32,9 @@ st.title("Customers")
 require_ready(context, "customers")
 project = context.project
 settings = context.settings
-cache_key = (
-    context.services,
-    project.name,
-    project.version,
-    context.fingerprint,
-    context.presentation,
-    context.filters,
-)
+services, key, filters = context.services, context.key, context.filters
 
-stats = data.compute_stats(*cache_key, settings.moving_avg_window, settings.trend_threshold)
+stats = data.compute_stats(services, key, filters, settings.moving_avg_window, settings.trend_threshold)
 if stats.empty:
     st.info(
         "No invoices match the filters. Widen the date range or clear a filter in the sidebar.",
@@ -70,7 +63,7 @@ customer_key = st.selectbox(
 )
 row = stats.loc[stats["customer_key"] == customer_key].iloc[0]
 url_state.write(url_state.CUSTOMER, str(row["alias"]) if "alias" in row and row["alias"] else None)
-invoices = data.compute_customer_invoices(*cache_key, customer_key, settings.moving_avg_window)
+invoices = data.compute_customer_invoices(services, key, filters, customer_key, settings.moving_avg_window)
 
 trend = row["trend"]
 st.subheader(row["customer"])
@@ -104,7 +97,7 @@ outlook[0].metric(
     help=f"Mean of the last {settings.moving_avg_window} invoices (the moving average).",
 )
 # The view's balance date: a predicted date behind it is not a future event, so the card says what it means.
-dates = data.compute_view_dates(*cache_key)
+dates = data.compute_view_dates(services, key, filters)
 as_of = dates.as_of if dates is not None else None
 past = wording.describe_past_prediction(
     row["predicted_next_payment_date"], as_of, row["outstanding_amount"], row["overdue_amount"]
@@ -132,8 +125,8 @@ outlook[2].metric(
 )
 st.caption(
     forecast_view.describe_original_forecasts(
-        forecast_data.kept_backtest(*cache_key[:3]),  # a disk read: this page never waits for a backtest
-        forecast_data.next_amounts(*cache_key[:5], settings.moving_avg_window),
+        forecast_data.kept_backtest(services, key),  # a disk read: this page never waits for a backtest
+        forecast_data.next_amounts(services, key, settings.moving_avg_window),
         customer_key,
         settings.moving_avg_window,
     )

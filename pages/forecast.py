@@ -19,15 +19,14 @@ NEAR_WEEKS = 4
 context = page_context()
 st.title("Forecast")
 require_ready(context, "forecast")
-project = context.project
 settings = context.settings
-key = (context.services, project.name, project.version, context.fingerprint)
-ledger = data.load_view_ledger(*key, context.presentation)
+services, key = context.services, context.key
+ledger = data.load_view_ledger(services, key)
 if ledger.empty:
     st.caption("No invoices in this project.")
     st.stop()
 
-result = forecast_data.backtest_if_quick(*key, len(ledger))
+result = forecast_data.backtest_if_quick(services, key, len(ledger))
 too_short = result is None and len(ledger) <= forecast_data.AUTO_BACKTEST_ROWS
 best = result.best_date_method if result else DEFAULT_DATE_METHOD
 latest = latest_date(ledger).date()
@@ -49,7 +48,7 @@ method = controls[1].selectbox(
 )
 st.caption(f"{DATE_METHODS[method].short}: {DATE_METHODS[method].label}.")
 with finlib_errors("No forecast for this date"):
-    forecast = forecast_data.forecast(*key, context.presentation, as_of, method)
+    forecast = forecast_data.forecast(services, key, as_of, method)
 score = result.date_score(method) if result else None
 cash_score = result.cash_score(method) if result else None
 date_error = f"± {score.mae_days:.0f} days typical" if score else "typical error: run the backtest below"
@@ -99,7 +98,7 @@ cards[3].metric(
 )
 
 st.markdown("**Cash in per week**")
-past = forecast_data.past_weeks(*key, as_of, method)
+past = forecast_data.past_weeks(services, key, as_of, method)
 st.plotly_chart(forecast_charts.cash_in_figure(weeks, past), key="forecast_cash_chart")
 st.caption(
     f"Weeks start the day after {format_date(forecast.as_of)}. "
@@ -151,7 +150,7 @@ if result is None:
     )
     if st.button("Run the backtest", key="forecast_run_backtest", icon=":material/play_arrow:"):
         with finlib_errors("The backtest cannot run"):
-            forecast_data.backtest(*key)
+            forecast_data.backtest(services, key)
         st.rerun()
     st.stop()
 

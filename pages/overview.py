@@ -14,10 +14,8 @@ from ui.sidebar import page_context
 context = page_context()
 st.title("Overview")
 require_ready(context, "overview")
-project = context.project
-cache_key = (context.services, project.name, project.version, context.fingerprint, context.presentation)
 
-overview = data.compute_overview(*cache_key, context.filters)
+overview = data.compute_overview(context.services, context.key, context.filters)
 if overview is None:
     st.info("This ledger has no invoices yet.", icon=":material/filter_alt_off:")
     st.stop()

@@ -35,7 +35,7 @@ require_ready(context, "privacy")
 project = context.project
 
 st.subheader("Aliases")
-entries = data.alias_table(context.services, project.name, project.version, context.fingerprint, context.presentation)
+entries = data.alias_table(context.services, context.key)
 search = st.text_input("Search names or aliases", key="privacy_alias_search", placeholder="e.g. CUST-7K3M or Acme")
 shown = data.search_aliases(entries, search)
 customers = int((entries["Kind"] == "Customer").sum())

@@ -32,10 +32,11 @@ st.title("Worklist")
 require_ready(context, "worklist")
 project = context.project
 settings = context.settings
-cache_key = (context.services, project.name, project.version, context.fingerprint, context.presentation)
 
-table = data.compute_worklist(*cache_key, context.filters, settings.moving_avg_window, settings.trend_threshold)
-dates = data.compute_view_dates(*cache_key, context.filters)
+table = data.compute_worklist(
+    context.services, context.key, context.filters, settings.moving_avg_window, settings.trend_threshold
+)
+dates = data.compute_view_dates(context.services, context.key, context.filters)
 if table.empty or dates is None:
     st.info("No customer matches the filters. Clear a filter in the sidebar.", icon=":material/filter_alt_off:")
     st.stop()

@@ -1,4 +1,4 @@
-"""Cached loaders and computations for the pages, keyed on (project, version, settings fingerprint, filters).
+"""Cached loaders and computations for the pages, keyed on a ``ViewKey`` (project version, settings, mode) and filters.
 
 Every cached function takes everything it depends on as an argument (the Services object is passed with a
 leading underscore, so it is not hashed; the fingerprint stands for it), and never reads widgets or globals.
@@ -7,7 +7,7 @@ leading underscore, so it is not hashed; the fingerprint stands for it), and nev
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 import pandas as pd
@@ -27,6 +27,20 @@ LEDGER_CACHE_ENTRIES = 8
 RESULT_CACHE_ENTRIES = 64
 
 LedgerFilters = ViewFilters  # the sidebar's filters are finlib's view filters
+
+
+@dataclass(frozen=True)
+class ViewKey:
+    """What every cached page computation depends on besides its own arguments (the Services object aside)."""
+
+    project: str
+    version: str  # a new file or mapping is a new version
+    fingerprint: str  # the settings (``ui.services.settings_fingerprint``)
+    presentation: bool = False  # names replaced by aliases
+
+    def with_names(self) -> ViewKey:
+        """The same view with real names: the key of caches whose result does not depend on presentation mode."""
+        return replace(self, presentation=False)
 
 
 @dataclass(frozen=True)
@@ -56,18 +70,20 @@ def ensure_demo(_services: Services, fingerprint: str) -> None:
 # copy: st.cache_data would unpickle a full ledger (about 0.1 s per 100k rows) on every page run, for every
 # computation that starts from it. Sharing is safe because nothing mutates a ledger in place: finlib's functions
 # are pure, and pandas' copy-on-write keeps every derived frame independent of its source.
+def load_project(services: Services, key: ViewKey) -> LoadedProject:
+    """A project's ledger with alias columns (shared, read-only), one cache entry whatever the mode."""
+    return _load_project(services, key.with_names())
+
+
 @st.cache_resource(ttl=CACHE_TTL_S, max_entries=LEDGER_CACHE_ENTRIES, show_spinner="Loading the ledger…")
-def load_project(_services: Services, name: str, version: str, fingerprint: str) -> LoadedProject:
-    """A project's ledger with alias columns (shared, read-only); a new file or mapping is a new version."""
-    return projects.load_project(_services, name)
+def _load_project(_services: Services, key: ViewKey) -> LoadedProject:
+    return projects.load_project(_services, key.project)
 
 
 @st.cache_data(ttl=CACHE_TTL_S, max_entries=RESULT_CACHE_ENTRIES, show_spinner=False)
-def compute_filter_options(
-    _services: Services, name: str, version: str, fingerprint: str, presentation: bool
-) -> FilterOptions:
+def compute_filter_options(_services: Services, key: ViewKey) -> FilterOptions:
     """Distinct values of the filterable columns of a project's ledger."""
-    ledger = load_view_ledger(_services, name, version, fingerprint, presentation)
+    ledger = load_view_ledger(_services, key)
     latest = resolve_as_of(ledger)
     managers = ledger.dropna(subset=["sales_manager_key"]).drop_duplicates("sales_manager_key")
     labels = dict(zip(managers["sales_manager_key"], managers["sales_manager"].fillna("—"), strict=True))
@@ -93,51 +109,41 @@ def _distinct(values: pd.Series) -> tuple[str, ...]:
 
 
 @st.cache_resource(ttl=CACHE_TTL_S, max_entries=LEDGER_CACHE_ENTRIES, show_spinner=False)
-def load_view_ledger(
-    _services: Services, name: str, version: str, fingerprint: str, presentation: bool
-) -> pd.DataFrame:
+def load_view_ledger(_services: Services, key: ViewKey) -> pd.DataFrame:
     """The ledger the pages show: as loaded, or with every name replaced by its alias in presentation mode."""
-    loaded = load_project(_services, name, version, fingerprint)
-    if not presentation:
+    loaded = load_project(_services, key)
+    if not key.presentation:
         return loaded.ledger
     return present_ledger(loaded.ledger, loaded.aliases)
 
 
 @st.cache_data(ttl=CACHE_TTL_S, max_entries=RESULT_CACHE_ENTRIES, show_spinner=False)
-def compute_view_dates(
-    _services: Services, name: str, version: str, fingerprint: str, presentation: bool, filters: LedgerFilters
-) -> ViewDates | None:
+def compute_view_dates(_services: Services, key: ViewKey, filters: LedgerFilters) -> ViewDates | None:
     """The balance date, period and comparison the filters choose (None for an empty ledger)."""
-    return view_dates(load_view_ledger(_services, name, version, fingerprint, presentation), filters)
+    return view_dates(load_view_ledger(_services, key), filters)
 
 
 @st.cache_data(ttl=CACHE_TTL_S, max_entries=RESULT_CACHE_ENTRIES, show_spinner=False)
 def compute_overview(
     _services: Services,
-    name: str,
-    version: str,
-    fingerprint: str,
-    presentation: bool,
+    key: ViewKey,
     filters: LedgerFilters,
     top_n: int = 10,
 ) -> Overview | None:
     """The Overview of the project under the filters (finlib decides every date and rule)."""
-    return build_overview(load_view_ledger(_services, name, version, fingerprint, presentation), filters, top_n)
+    return build_overview(load_view_ledger(_services, key), filters, top_n)
 
 
 @st.cache_data(ttl=CACHE_TTL_S, max_entries=RESULT_CACHE_ENTRIES, show_spinner=False)
 def compute_worklist(
     _services: Services,
-    name: str,
-    version: str,
-    fingerprint: str,
-    presentation: bool,
+    key: ViewKey,
     filters: LedgerFilters,
     window: int,
     trend_threshold: float,
 ) -> pd.DataFrame:
     """The worklist of the customers in the category filters, as of the balance date."""
-    whole = load_view_ledger(_services, name, version, fingerprint, presentation)
+    whole = load_view_ledger(_services, key)
     dates = view_dates(whole, filters)
     if dates is None:
         return pd.DataFrame(columns=list(worklist.WORKLIST_COLUMNS))
@@ -149,16 +155,13 @@ def compute_worklist(
 @st.cache_data(ttl=CACHE_TTL_S, max_entries=RESULT_CACHE_ENTRIES, show_spinner=False)
 def compute_stats(
     _services: Services,
-    name: str,
-    version: str,
-    fingerprint: str,
-    presentation: bool,
+    key: ViewKey,
     filters: LedgerFilters,
     window: int,
     trend_threshold: float,
 ) -> pd.DataFrame:
     """Per-customer stats and forecasts (the ``stats`` contract) in the category filters, as of the balance date."""
-    whole = load_view_ledger(_services, name, version, fingerprint, presentation)
+    whole = load_view_ledger(_services, key)
     dates = view_dates(whole, filters)
     if dates is None:
         return customer_stats.compute_customer_stats(whole.iloc[:0])
@@ -172,16 +175,13 @@ def compute_stats(
 @st.cache_data(ttl=CACHE_TTL_S, max_entries=RESULT_CACHE_ENTRIES, show_spinner=False)
 def compute_customer_invoices(
     _services: Services,
-    name: str,
-    version: str,
-    fingerprint: str,
-    presentation: bool,
+    key: ViewKey,
     filters: LedgerFilters,
     customer_key: str,
     window: int,
 ) -> pd.DataFrame:
     """One customer's invoices up to the balance date in forecast order, with delay, status and moving average."""
-    whole = load_view_ledger(_services, name, version, fingerprint, presentation)
+    whole = load_view_ledger(_services, key)
     dates = view_dates(whole, filters)
     as_of = dates.as_of if dates is not None else None
     known = narrow(whole, filters) if as_of is None else measures.ledger_as_of(narrow(whole, filters), as_of)
@@ -191,16 +191,13 @@ def compute_customer_invoices(
 @st.cache_data(ttl=CACHE_TTL_S, max_entries=RESULT_CACHE_ENTRIES, show_spinner=False)
 def compute_drilldown(
     _services: Services,
-    name: str,
-    version: str,
-    fingerprint: str,
-    presentation: bool,
+    key: ViewKey,
     filters: LedgerFilters,
     kind: str,
     value: str,
 ) -> pd.DataFrame:
     """The invoices behind a clicked bar of the Overview (``finlib.analytics.drilldown``)."""
-    whole = load_view_ledger(_services, name, version, fingerprint, presentation)
+    whole = load_view_ledger(_services, key)
     dates = view_dates(whole, filters)
     if dates is None:
         return whole.iloc[:0]
@@ -208,11 +205,9 @@ def compute_drilldown(
 
 
 @st.cache_data(ttl=CACHE_TTL_S, max_entries=RESULT_CACHE_ENTRIES, show_spinner=False)
-def compute_view_invoices(
-    _services: Services, name: str, version: str, fingerprint: str, presentation: bool, filters: LedgerFilters
-) -> pd.DataFrame:
+def compute_view_invoices(_services: Services, key: ViewKey, filters: LedgerFilters) -> pd.DataFrame:
     """The view's invoices for export: dated in the period or open at the balance date, overdue first."""
-    whole = load_view_ledger(_services, name, version, fingerprint, presentation)
+    whole = load_view_ledger(_services, key)
     dates = view_dates(whole, filters)
     if dates is None:
         return whole.iloc[:0]
@@ -220,11 +215,9 @@ def compute_view_invoices(
 
 
 @st.cache_data(ttl=CACHE_TTL_S, max_entries=RESULT_CACHE_ENTRIES, show_spinner=False)
-def compute_breakdown(
-    _services: Services, name: str, version: str, fingerprint: str, presentation: bool, filters: LedgerFilters, by: str
-) -> pd.DataFrame:
+def compute_breakdown(_services: Services, key: ViewKey, filters: LedgerFilters, by: str) -> pd.DataFrame:
     """Balances and activity per sales manager, location or service type (``finlib.analytics.breakdowns``)."""
-    whole = load_view_ledger(_services, name, version, fingerprint, presentation)
+    whole = load_view_ledger(_services, key)
     dates = view_dates(whole, filters)
     if dates is None:
         return pd.DataFrame(columns=list(breakdowns.BREAKDOWN_COLUMNS))
@@ -236,17 +229,17 @@ HIDDEN_NAME = "hidden (presentation mode)"
 
 
 @st.cache_data(ttl=CACHE_TTL_S, max_entries=RESULT_CACHE_ENTRIES, show_spinner=False)
-def alias_table(_services: Services, name: str, version: str, fingerprint: str, presentation: bool) -> pd.DataFrame:
+def alias_table(_services: Services, key: ViewKey) -> pd.DataFrame:
     """The project's alias table for display: Kind, Real name (hidden in presentation mode), Alias."""
-    entries = load_project(_services, name, version, fingerprint).aliases.entries
+    entries = load_project(_services, key).aliases.entries
     table = pd.DataFrame(
         {
             "Kind": entries["kind"].map(KIND_LABELS).fillna(entries["kind"]),
-            "Real name": HIDDEN_NAME if presentation else entries["real_name"],
+            "Real name": HIDDEN_NAME if key.presentation else entries["real_name"],
             "Alias": entries["alias"],
         }
     )
-    if presentation:
+    if key.presentation:
         table = table.drop(columns=["Real name"])
     return table.sort_values(["Kind", "Alias"], kind="stable").reset_index(drop=True)
 

@@ -81,16 +81,7 @@ def selected_bar(keys: dict[str, str], *events: Any) -> Selection | None:
 def render_drilldown(context: AppContext, selection: Selection, dates: ViewDates) -> None:
     """The invoices behind the selected bar, overdue first, with a CSV download."""
     assert context.project is not None
-    invoices = data.compute_drilldown(
-        context.services,
-        context.project.name,
-        context.project.version,
-        context.fingerprint,
-        context.presentation,
-        context.filters,
-        selection.kind,
-        selection.value,
-    )
+    invoices = data.compute_drilldown(context.services, context.key, context.filters, selection.kind, selection.value)
     st.subheader(selection.title)
     st.caption(f"{len(invoices):,} invoices; status as of {format_date(dates.as_of)}. Double-click the chart to clear.")
     table = tables.invoice_table(invoices, with_customer=True)

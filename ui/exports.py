@@ -15,10 +15,11 @@ XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 def report_inputs(context: AppContext, overview: Overview) -> documents.ReportInputs:
     """What the exports show: this view's KPIs, aging, monthly trend, worklist and invoices."""
     assert context.project is not None
-    key = (context.services, context.project.name, context.project.version, context.fingerprint, context.presentation)
-    settings = context.settings
-    worklist = data.compute_worklist(*key, context.filters, settings.moving_avg_window, settings.trend_threshold)
-    invoices = tables.invoice_table(data.compute_view_invoices(*key, context.filters), with_customer=True)
+    services, key, settings = context.services, context.key, context.settings
+    worklist = data.compute_worklist(
+        services, key, context.filters, settings.moving_avg_window, settings.trend_threshold
+    )
+    invoices = tables.invoice_table(data.compute_view_invoices(services, key, context.filters), with_customer=True)
     return documents.ReportInputs(
         project=context.project.name,
         report=overview.report,

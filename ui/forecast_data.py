@@ -24,52 +24,48 @@ AUTO_BACKTEST_ROWS = 200_000
 
 
 @st.cache_data(ttl=data.CACHE_TTL_S, max_entries=data.RESULT_CACHE_ENTRIES, show_spinner="Forecasting…")
-def forecast(
-    _services: Services, name: str, version: str, fingerprint: str, presentation: bool, as_of: date, method: str
-) -> Forecast:
+def forecast(_services: Services, key: data.ViewKey, as_of: date, method: str) -> Forecast:
     """Every invoice open on ``as_of`` with its predicted payment date, and the 13 cash-in weeks."""
-    ledger = data.load_view_ledger(_services, name, version, fingerprint, presentation)
+    ledger = data.load_view_ledger(_services, key)
     return compute_forecast(ledger, pd.Timestamp(as_of), method)
 
 
 @st.cache_data(ttl=data.CACHE_TTL_S, max_entries=data.RESULT_CACHE_ENTRIES, show_spinner=False)
-def past_weeks(
-    _services: Services, name: str, version: str, fingerprint: str, as_of: date, method: str
-) -> pd.DataFrame:
+def past_weeks(_services: Services, key: data.ViewKey, as_of: date, method: str) -> pd.DataFrame:
     """The forecast made 13 weeks before ``as_of`` beside what was collected (amounts only: no names)."""
-    ledger = data.load_view_ledger(_services, name, version, fingerprint, False)
+    ledger = data.load_view_ledger(_services, key.with_names())
     return compute_past_weeks(ledger, pd.Timestamp(as_of), method)
 
 
-def kept_backtest(services: Services, name: str, version: str) -> BacktestResult | None:
+def kept_backtest(services: Services, key: data.ViewKey) -> BacktestResult | None:
     """The backtest kept on disk for this project version (a small file read; not cached in memory)."""
-    return backtest_cache.load_backtest(services.settings, name, version)
+    return backtest_cache.load_backtest(services.settings, key.project, key.version)
+
+
+def backtest(services: Services, key: data.ViewKey) -> BacktestResult:
+    """The project's backtest: kept on disk, or run now and kept (amounts and dates only: one entry per mode)."""
+    return _backtest(services, key.with_names())
 
 
 @st.cache_data(ttl=data.CACHE_TTL_S, max_entries=data.LEDGER_CACHE_ENTRIES, show_spinner="Backtesting every method…")
-def backtest(_services: Services, name: str, version: str, fingerprint: str) -> BacktestResult:
-    """The project's backtest: kept on disk, or run now and kept."""
-    ledger = data.load_view_ledger(_services, name, version, fingerprint, False)
-    return backtest_cache.cached_backtest(ledger, _services.settings, name, version)
+def _backtest(_services: Services, key: data.ViewKey) -> BacktestResult:
+    ledger = data.load_view_ledger(_services, key)
+    return backtest_cache.cached_backtest(ledger, _services.settings, key.project, key.version)
 
 
-def backtest_if_quick(
-    services: Services, name: str, version: str, fingerprint: str, rows: int
-) -> BacktestResult | None:
+def backtest_if_quick(services: Services, key: data.ViewKey, rows: int) -> BacktestResult | None:
     """The backtest when kept or quick to run (a small ledger); None when it must be asked for or cannot run."""
-    kept = kept_backtest(services, name, version)
+    kept = kept_backtest(services, key)
     if kept is not None or rows > AUTO_BACKTEST_ROWS:
         return kept
     try:
-        return backtest(services, name, version, fingerprint)
+        return backtest(services, key)
     except ForecastError:
         return None  # too short a history to backtest: the Forecast page says so
 
 
 @st.cache_data(ttl=data.CACHE_TTL_S, max_entries=data.RESULT_CACHE_ENTRIES, show_spinner=False)
-def next_amounts(
-    _services: Services, name: str, version: str, fingerprint: str, presentation: bool, window: int
-) -> pd.DataFrame:
+def next_amounts(_services: Services, key: data.ViewKey, window: int) -> pd.DataFrame:
     """Each customer's next invoice amount by every amount method (index: ``customer_key``)."""
-    ledger = data.load_view_ledger(_services, name, version, fingerprint, presentation)
+    ledger = data.load_view_ledger(_services, key)
     return compute_next_amounts(ledger, window)

@@ -53,10 +53,15 @@ class AppContext:
         """A project is selected and its ledger loads."""
         return self.project is not None and self.load_error is None
 
+    @property
+    def key(self) -> data.ViewKey:
+        """The cache key of the selected project's view: version, settings and presentation mode."""
+        assert self.project is not None
+        return data.ViewKey(self.project.name, self.project.version, self.fingerprint, self.presentation)
+
     def loaded(self) -> LoadedProject:
         """The selected project's ledger (cached)."""
-        assert self.project is not None
-        return data.load_project(self.services, self.project.name, self.project.version, self.fingerprint)
+        return data.load_project(self.services, self.key)
 
 
 def page_context() -> AppContext:
@@ -136,9 +141,8 @@ def render_sidebar(
             project = next(info for info in infos if info.name == selected)
             try:
                 # Loads the ledger on a cache miss; on a hit only the small options object is copied.
-                options = data.compute_filter_options(
-                    services, project.name, project.version, fingerprint, presentation
-                )
+                key = data.ViewKey(project.name, project.version, fingerprint, presentation)
+                options = data.compute_filter_options(services, key)
             except FinlibError as error:
                 load_error = error
                 st.warning("This project cannot be loaded. See the page for what to do.", icon=":material/warning:")
