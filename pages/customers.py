@@ -34,7 +34,7 @@ project = context.project
 settings = context.settings
 services, key, filters = context.services, context.key, context.filters
 
-stats = data.compute_stats(services, key, filters, settings.moving_avg_window, settings.trend_threshold)
+stats = data.compute_stats(services, key, filters)
 if stats.empty:
     st.info(
         "No invoices match the filters. Widen the date range or clear a filter in the sidebar.",
@@ -63,7 +63,7 @@ customer_key = st.selectbox(
 )
 row = stats.loc[stats["customer_key"] == customer_key].iloc[0]
 url_state.write(url_state.CUSTOMER, str(row["alias"]) if "alias" in row and row["alias"] else None)
-invoices = data.compute_customer_invoices(services, key, filters, customer_key, settings.moving_avg_window)
+invoices = data.compute_customer_invoices(services, key, filters, customer_key)
 
 trend = row["trend"]
 st.subheader(row["customer"])
@@ -126,7 +126,7 @@ outlook[2].metric(
 st.caption(
     forecast_view.describe_original_forecasts(
         forecast_data.kept_backtest(services, key),  # a disk read: this page never waits for a backtest
-        forecast_data.next_amounts(services, key, settings.moving_avg_window),
+        forecast_data.next_amounts(services, key),
         customer_key,
         settings.moving_avg_window,
     )

@@ -31,11 +31,8 @@ context = page_context()
 st.title("Worklist")
 require_ready(context, "worklist")
 project = context.project
-settings = context.settings
 
-table = data.compute_worklist(
-    context.services, context.key, context.filters, settings.moving_avg_window, settings.trend_threshold
-)
+table = data.compute_worklist(context.services, context.key, context.filters)
 dates = data.compute_view_dates(context.services, context.key, context.filters)
 if table.empty or dates is None:
     st.info("No customer matches the filters. Clear a filter in the sidebar.", icon=":material/filter_alt_off:")

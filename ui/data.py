@@ -1,7 +1,8 @@
 """Cached loaders and computations for the pages, keyed on a ``ViewKey`` (project version, settings, mode) and filters.
 
 Every cached function takes everything it depends on as an argument (the Services object is passed with a
-leading underscore, so it is not hashed; the fingerprint stands for it), and never reads widgets or globals.
+leading underscore, so it is not hashed; the key's settings fingerprint stands for it and for its settings), and
+never reads widgets or globals.
 ``st.cache_data`` hands each caller its own copy, so nothing a page does can change the cache.
 """
 
@@ -135,57 +136,46 @@ def compute_overview(
 
 
 @st.cache_data(ttl=CACHE_TTL_S, max_entries=RESULT_CACHE_ENTRIES, show_spinner=False)
-def compute_worklist(
-    _services: Services,
-    key: ViewKey,
-    filters: LedgerFilters,
-    window: int,
-    trend_threshold: float,
-) -> pd.DataFrame:
+def compute_worklist(_services: Services, key: ViewKey, filters: LedgerFilters) -> pd.DataFrame:
     """The worklist of the customers in the category filters, as of the balance date."""
     whole = load_view_ledger(_services, key)
     dates = view_dates(whole, filters)
     if dates is None:
         return pd.DataFrame(columns=list(worklist.WORKLIST_COLUMNS))
+    settings = _services.settings  # the key's fingerprint stands for them
     return worklist.compute_worklist(
-        narrow(whole, filters), dates.as_of, window=window, trend_threshold=trend_threshold
+        narrow(whole, filters),
+        dates.as_of,
+        window=settings.moving_avg_window,
+        trend_threshold=settings.trend_threshold,
     )
 
 
 @st.cache_data(ttl=CACHE_TTL_S, max_entries=RESULT_CACHE_ENTRIES, show_spinner=False)
-def compute_stats(
-    _services: Services,
-    key: ViewKey,
-    filters: LedgerFilters,
-    window: int,
-    trend_threshold: float,
-) -> pd.DataFrame:
+def compute_stats(_services: Services, key: ViewKey, filters: LedgerFilters) -> pd.DataFrame:
     """Per-customer stats and forecasts (the ``stats`` contract) in the category filters, as of the balance date."""
     whole = load_view_ledger(_services, key)
     dates = view_dates(whole, filters)
     if dates is None:
         return customer_stats.compute_customer_stats(whole.iloc[:0])
     known = measures.ledger_as_of(narrow(whole, filters), dates.as_of)
+    settings = _services.settings
     stats = customer_stats.compute_customer_stats(
-        known, window=window, trend_threshold=trend_threshold, as_of=dates.as_of
+        known, window=settings.moving_avg_window, trend_threshold=settings.trend_threshold, as_of=dates.as_of
     )
     return stats.sort_values("customer", key=lambda names: names.str.casefold(), kind="stable").reset_index(drop=True)
 
 
 @st.cache_data(ttl=CACHE_TTL_S, max_entries=RESULT_CACHE_ENTRIES, show_spinner=False)
 def compute_customer_invoices(
-    _services: Services,
-    key: ViewKey,
-    filters: LedgerFilters,
-    customer_key: str,
-    window: int,
+    _services: Services, key: ViewKey, filters: LedgerFilters, customer_key: str
 ) -> pd.DataFrame:
     """One customer's invoices up to the balance date in forecast order, with delay, status and moving average."""
     whole = load_view_ledger(_services, key)
     dates = view_dates(whole, filters)
     as_of = dates.as_of if dates is not None else None
     known = narrow(whole, filters) if as_of is None else measures.ledger_as_of(narrow(whole, filters), as_of)
-    return measures.customer_invoices(known, customer_key, as_of=as_of, window=window)
+    return measures.customer_invoices(known, customer_key, as_of=as_of, window=_services.settings.moving_avg_window)
 
 
 @st.cache_data(ttl=CACHE_TTL_S, max_entries=RESULT_CACHE_ENTRIES, show_spinner=False)

@@ -15,10 +15,8 @@ XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 def report_inputs(context: AppContext, overview: Overview) -> documents.ReportInputs:
     """What the exports show: this view's KPIs, aging, monthly trend, worklist and invoices."""
     assert context.project is not None
-    services, key, settings = context.services, context.key, context.settings
-    worklist = data.compute_worklist(
-        services, key, context.filters, settings.moving_avg_window, settings.trend_threshold
-    )
+    services, key = context.services, context.key
+    worklist = data.compute_worklist(services, key, context.filters)
     invoices = tables.invoice_table(data.compute_view_invoices(services, key, context.filters), with_customer=True)
     return documents.ReportInputs(
         project=context.project.name,

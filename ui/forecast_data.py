@@ -65,7 +65,7 @@ def backtest_if_quick(services: Services, key: data.ViewKey, rows: int) -> Backt
 
 
 @st.cache_data(ttl=data.CACHE_TTL_S, max_entries=data.RESULT_CACHE_ENTRIES, show_spinner=False)
-def next_amounts(_services: Services, key: data.ViewKey, window: int) -> pd.DataFrame:
+def next_amounts(_services: Services, key: data.ViewKey) -> pd.DataFrame:
     """Each customer's next invoice amount by every amount method (index: ``customer_key``)."""
     ledger = data.load_view_ledger(_services, key)
-    return compute_next_amounts(ledger, window)
+    return compute_next_amounts(ledger, _services.settings.moving_avg_window)
