@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import re
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -35,12 +35,14 @@ from finlib.lazy import deferred
 # Listing projects needs only the database: pandas, the parse cache and the alias module load on first use.
 if TYPE_CHECKING:
     from finlib import names
+    from finlib.ingest import ledger as ledger_frame
     from finlib.ingest import parsed_cache, shared_cache
     from finlib.privacy import aliasing, keys, presentation
 else:
     shared_cache = deferred("finlib.ingest.shared_cache")
     aliasing = deferred("finlib.privacy.aliasing")
     keys = deferred("finlib.privacy.keys")
+    ledger_frame = deferred("finlib.ingest.ledger")
     names = deferred("finlib.names")
     parsed_cache = deferred("finlib.ingest.parsed_cache")
     presentation = deferred("finlib.privacy.presentation")
@@ -316,19 +318,23 @@ def _forget_version(services: Services, info: ProjectInfo) -> None:
         log.warning("could not remove the cached copies of project %s: %s", info.name, exc.strerror)
 
 
-def load_project(services: Services, name: str, *, user: User = LOCAL_USER) -> LoadedProject:
+def load_project(
+    services: Services, name: str, *, user: User = LOCAL_USER, columns: Collection[str] | None = None
+) -> LoadedProject:
     """The project's ledger (from the parse cache when the ETag is unchanged) with alias columns.
 
-    A viewer gets presentation mode: names and free text hold aliases only, and the alias book holds no real
-    name (each alias stands for itself), so nothing built from it can show or de-alias one.
+    ``columns`` (e.g. ``reports.KPI_COLUMNS``): only those ledger and alias columns, for a command that needs no
+    other (text is most of a ledger's memory). A viewer gets every column in presentation mode: names and free
+    text hold aliases only, and the alias book holds no real name (each alias stands for itself).
     """
     role = access.require_role(services.engine, services.settings, user, name, "viewer")
+    columns = None if role == "viewer" else columns
     with db.session_scope(services.engine) as session:
         row = registry.require_row(session, name)
         info = ProjectInfo.from_row(row)
         book = aliasing.load_alias_book(session, row.id)
     shared = services.shared_cache()
-    cached = parsed_cache.read_parsed(services.settings, info.source, info.etag, info.column_mapping, shared)
+    cached = parsed_cache.read_parsed(services.settings, info.source, info.etag, info.column_mapping, shared, columns)
     if cached is None:
         location = storage.parse_source(info.source, services.settings, allow_local_paths=True)
         fetched = _fetch(services, name, location)
@@ -338,10 +344,8 @@ def load_project(services: Services, name: str, *, user: User = LOCAL_USER) -> L
             )
         cached = parsed_cache.parse_cached(services.settings, info.source, fetched, info.column_mapping, shared)
     ledger, report = cached
-    ledger = ledger.assign(
-        customer_alias=book.alias_series(ledger["customer_key"], "customer"),
-        sales_manager_alias=book.alias_series(ledger["sales_manager_key"], "person"),
-    )
+    ledger = ledger if columns is None else ledger[ledger_frame.selected_columns(list(ledger.columns), columns)]
+    ledger = book.with_alias_columns(ledger, columns)
     if role == "viewer":
         return _presented(LoadedProject(info=info, ledger=ledger, aliases=book, report=report))
     return LoadedProject(info=info, ledger=ledger, aliases=book, report=report)

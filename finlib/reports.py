@@ -15,6 +15,7 @@ import pandas as pd
 
 from finlib.config import Settings
 from finlib.errors import ProjectError
+from finlib.ingest.ledger import EVERY_EXTRA
 from finlib.names import normalise_name, normalise_names
 from finlib.privacy.presentation import present_ledger
 from finlib.projects import LoadedProject
@@ -23,6 +24,12 @@ if TYPE_CHECKING:
     from finlib.analytics.measures import Portfolio
     from finlib.forecast.backtest import BacktestResult
     from finlib.forecast.outlook import Forecast
+
+
+# The ledger columns each command reads (``projects.load_project(columns=...)``).
+KPI_COLUMNS = ("customer_key", "invoice_date", "due_date", "payment_date", "amount")
+BACKTEST_COLUMNS = (*KPI_COLUMNS, "service_type", "location", EVERY_EXTRA)
+FORECAST_COLUMNS = (*BACKTEST_COLUMNS, "invoice_number", "customer_name", "customer_alias")
 
 
 def parse_as_of(text: str, label: str = "--as-of") -> pd.Timestamp:

@@ -29,3 +29,16 @@ def test_expanding_decodes_categoricals_to_the_contract_text_dtype(column: str) 
     expanded = ledger.expand_ledger(compact)
     assert expanded[column].dtype == "str"
     assert expanded[column].tolist()[0::2] == ["Dubai", "Dubai"] and pd.isna(expanded[column][1])
+
+
+@pytest.mark.parametrize(
+    ("wanted", "selected"),
+    [
+        (("amount", "customer_key"), ["customer_key", "amount"]),
+        (("amount", ledger.EVERY_EXTRA), ["amount", "extra:Channel", "extra:Region"]),
+        (("no_such_column",), []),
+    ],
+)
+def test_selected_columns_keep_file_order_and_every_extra_column_on_request(wanted, selected) -> None:
+    names = ["customer_key", "amount", "extra:Channel", "extra:Region"]
+    assert ledger.selected_columns(names, wanted) == selected

@@ -50,16 +50,17 @@ def payments(ledger: pd.DataFrame) -> pd.Series:
     return ledger["payment_date"].notna() & (ledger["amount"] > 0)
 
 
-def paid_in(ledger: pd.DataFrame, period: Period) -> pd.DataFrame:
-    """Invoices paid in the period (payments only)."""
+def paid_in(ledger: pd.DataFrame, period: Period, columns: list[str] | None = None) -> pd.DataFrame:
+    """Invoices paid in the period (payments only); only ``columns`` of them when given."""
     when = ledger["payment_date"]
-    return ledger[payments(ledger) & (when >= period.start) & (when < period.end + DAY)]
+    rows = payments(ledger) & (when >= period.start) & (when < period.end + DAY)
+    return (ledger if columns is None else ledger[columns])[rows]
 
 
-def invoiced_in(ledger: pd.DataFrame, period: Period) -> pd.DataFrame:
-    """Invoices (and credit notes) dated in the period."""
+def invoiced_in(ledger: pd.DataFrame, period: Period, columns: list[str] | None = None) -> pd.DataFrame:
+    """Invoices (and credit notes) dated in the period; only ``columns`` of them when given."""
     when = ledger["invoice_date"]
-    return ledger[(when >= period.start) & (when < period.end + DAY)]
+    return (ledger if columns is None else ledger[columns])[(when >= period.start) & (when < period.end + DAY)]
 
 
 def compute_cei(opening: Balances, invoiced: float, closing: Balances) -> float | None:
@@ -72,8 +73,9 @@ def compute_cei(opening: Balances, invoiced: float, closing: Balances) -> float 
 
 def compute_activity(ledger: pd.DataFrame, period: Period) -> Activity:
     """Invoiced, collected, days to pay, on-time share and CEI of ``ledger`` over ``period``."""
-    issued = invoiced_in(ledger, period)
-    paid = paid_in(ledger, period)
+    # Only the columns the figures need: a mask over the whole frame copies every text column.
+    issued = invoiced_in(ledger, period, ["amount", "customer_key"])
+    paid = paid_in(ledger, period, ["invoice_date", "due_date", "payment_date", "amount"])
     delays = (paid["payment_date"] - paid["invoice_date"]) / DAY
     amounts = paid["amount"]
     with_due = paid["due_date"].notna()
@@ -103,7 +105,7 @@ def monthly_activity(ledger: pd.DataFrame, months: pd.PeriodIndex) -> pd.DataFra
     invoice_month = ledger["invoice_date"].dt.to_period("M")
     frame["invoiced"] = ledger["amount"].groupby(invoice_month).sum().reindex(months, fill_value=0.0)
     frame["invoice_count"] = invoice_month.value_counts().reindex(months, fill_value=0).astype("int64")
-    paid = ledger[payments(ledger)]
+    paid = ledger[["invoice_date", "due_date", "payment_date", "amount"]][payments(ledger)]
     paid_month = paid["payment_date"].dt.to_period("M")
     delays = (paid["payment_date"] - paid["invoice_date"]) / DAY
     on_time = (paid["payment_date"] <= paid["due_date"]).where(paid["due_date"].notna())

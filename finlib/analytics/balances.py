@@ -19,6 +19,7 @@ cumulative sums over the dates on which each invoice opens, falls due and is pai
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -125,7 +126,8 @@ def aging_buckets(ledger: pd.DataFrame, as_of: pd.Timestamp | None) -> pd.DataFr
 def compute_balances(ledger: pd.DataFrame, as_of: pd.Timestamp) -> Balances:
     """Outstanding, overdue, aging, DSO countback and best-possible DSO of ``ledger`` at ``as_of``."""
     as_of = pd.Timestamp(as_of).normalize()
-    open_rows = ledger[open_mask(ledger, as_of)]
+    # Only the columns the figures need are filtered: a mask over the whole frame copies every text column.
+    open_rows = ledger[["invoice_date", "due_date", "amount"]][open_mask(ledger, as_of)]
     days = days_past_due(open_rows, as_of)
     overdue_rows = days > 0
     amounts = open_rows["amount"]
@@ -160,19 +162,29 @@ def _day_numbers(dates: pd.Series, missing: int) -> np.ndarray:
     return np.where(dates.isna().to_numpy(), missing, days)
 
 
-def countback_days(ledger: pd.DataFrame, balances: np.ndarray, as_ofs: pd.DatetimeIndex) -> np.ndarray:
-    """DSO by countback of each balance at its date (NaN for an empty ledger); one walk per date, vectorised inside."""
-    if ledger.empty:
-        return np.full(len(as_ofs), np.nan)
+def _invoiced_up_to(ledger: pd.DataFrame) -> tuple[Callable[[np.ndarray], np.ndarray], np.datetime64]:
+    """A function giving the amount invoiced on or before each day number, and the first invoice date.
+
+    One ``bincount`` per day and a cumulative sum: no sort of the ledger, whatever the number of dates asked.
+    """
     invoice_days = _day_numbers(ledger["invoice_date"], _NEVER)
-    order = np.argsort(invoice_days, kind="stable")
-    sorted_days = invoice_days[order]
-    cumulative = np.concatenate([[0.0], np.cumsum(ledger["amount"].to_numpy(dtype="float64")[order])])
-    first = np.datetime64(pd.Timestamp(ledger["invoice_date"].min()).normalize(), "D")
+    dated = invoice_days < _NEVER
+    first_day = int(invoice_days[dated].min())
+    per_day = np.bincount(invoice_days[dated] - first_day, weights=ledger["amount"].to_numpy(dtype="float64")[dated])
+    cumulative = np.concatenate([[0.0], np.cumsum(per_day)])
 
     def invoiced_up_to(days: np.ndarray) -> np.ndarray:
-        return cumulative[np.searchsorted(sorted_days, days, side="right")]
+        found: np.ndarray = cumulative[np.clip(days - first_day + 1, 0, len(per_day))]
+        return found
 
+    return invoiced_up_to, np.datetime64(first_day, "D")
+
+
+def countback_days(ledger: pd.DataFrame, balances: np.ndarray, as_ofs: pd.DatetimeIndex) -> np.ndarray:
+    """DSO by countback of each balance at its date (NaN for an empty ledger); one walk per date, vectorised inside."""
+    if ledger.empty or ledger["invoice_date"].isna().all():
+        return np.full(len(as_ofs), np.nan)
+    invoiced_up_to, first = _invoiced_up_to(ledger)
     result = np.zeros(len(as_ofs))
     for index, (balance, as_of) in enumerate(zip(balances, as_ofs, strict=True)):
         as_of_day = np.datetime64(pd.Timestamp(as_of).normalize(), "D")
@@ -197,17 +209,22 @@ def countback_days(ledger: pd.DataFrame, balances: np.ndarray, as_ofs: pd.Dateti
     return result
 
 
-def _interval_sums(starts: np.ndarray, ends: np.ndarray, weights: np.ndarray, points: np.ndarray) -> np.ndarray:
-    """For each point, the sum of weights of the rows with ``start <= point < end``."""
-    keep = ends > starts
-    starts, ends, weights = starts[keep], ends[keep], weights[keep]
-    by_start, by_end = np.argsort(starts, kind="stable"), np.argsort(ends, kind="stable")
-    opened = np.concatenate([[0.0], np.cumsum(weights[by_start])])
-    closed = np.concatenate([[0.0], np.cumsum(weights[by_end])])
-    balances: np.ndarray = (
-        opened[np.searchsorted(starts[by_start], points, side="right")]
-        - closed[np.searchsorted(ends[by_end], points, side="right")]
-    )
+def _point_bins(days: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """For each day, the position among the sorted ``points`` of the first point on or after it."""
+    bins: np.ndarray = np.searchsorted(points, days, side="left")
+    return bins
+
+
+def _interval_sums(start_bins: np.ndarray, end_bins: np.ndarray, weights: np.ndarray, points: int) -> np.ndarray:
+    """For each of the sorted points, the sum of weights of the rows with ``start <= point < end``.
+
+    The arguments are ``_point_bins`` of the starts and ends: a row counts from the point its start bins to and
+    stops counting from the point its end bins to (a bincount and a cumulative sum, no sort of the rows).
+    """
+    keep = end_bins > start_bins
+    opened = np.bincount(start_bins[keep], weights=weights[keep], minlength=points + 1)
+    closed = np.bincount(end_bins[keep], weights=weights[keep], minlength=points + 1)
+    balances: np.ndarray = np.cumsum(opened - closed)[:points]
     return balances
 
 
@@ -215,32 +232,45 @@ def balance_trend(ledger: pd.DataFrame, dates: pd.DatetimeIndex) -> pd.DataFrame
     """Balances at many dates at once: ``date``, ``outstanding``, ``overdue``, ``current``, the aging buckets,
     ``open_invoices``, ``dso_countback``, ``best_possible_dso``, ``add``, ``overdue_share``, ``avg_days_past_due``.
     """
-    points = pd.DatetimeIndex(dates).normalize().to_numpy(dtype="datetime64[D]").astype(np.int64)
+    asked = pd.DatetimeIndex(dates).normalize().to_numpy(dtype="datetime64[D]").astype(np.int64)
+    order = np.argsort(asked, kind="stable")
+    points = asked[order]
     invoiced = _day_numbers(ledger["invoice_date"], _NEVER)
     paid = np.maximum(_day_numbers(ledger["payment_date"], _NEVER), invoiced)
     due = _day_numbers(ledger["due_date"], _NEVER - 100)
     amount = ledger["amount"].to_numpy(dtype="float64")
+    has_due = due < _NEVER - 100
 
     def past_due_by(days: int) -> np.ndarray:
         """The day from which an invoice is more than ``days`` past due (never, without a due date)."""
-        return np.where(due >= _NEVER - 100, _NEVER, np.maximum(invoiced, due + days + 1))
+        return np.where(has_due, np.maximum(invoiced, due + days + 1), _NEVER)
 
+    # Every boundary binned once; a minimum of two days bins to the minimum of their bins.
+    opens, closes = _point_bins(invoiced, points), _point_bins(paid, points)
+    past = [_point_bins(past_due_by(edge), points) for edge in AGING_EDGES_DAYS]
+    count = len(points)
+    sums = {
+        "outstanding": _interval_sums(opens, closes, amount, count),
+        "open_invoices": _interval_sums(opens, closes, np.ones(len(amount)), count),
+        "overdue": _interval_sums(past[0], closes, amount, count),
+        "1-30": _interval_sums(past[0], np.minimum(closes, past[1]), amount, count),
+        "31-60": _interval_sums(past[1], np.minimum(closes, past[2]), amount, count),
+        "61-90": _interval_sums(past[2], np.minimum(closes, past[3]), amount, count),
+        "over_90": _interval_sums(past[3], closes, amount, count),
+        # Days past due of an invoice at p are p - due, so their amount-weighted sum is p * overdue - sum(amount * due).
+        "weighted_due": _interval_sums(past[0], closes, amount * np.where(has_due, due, 0), count),
+    }
+    unsorted = np.empty_like(order)
+    unsorted[order] = np.arange(len(order))
     frame = pd.DataFrame({"date": pd.DatetimeIndex(dates).normalize()})
-    frame["outstanding"] = _interval_sums(invoiced, paid, amount, points)
-    frame["open_invoices"] = _interval_sums(invoiced, paid, np.ones(len(amount)), points).round().astype("int64")
-    thresholds = [past_due_by(edge) for edge in AGING_EDGES_DAYS]
-    overdue_from = thresholds[0]
-    frame["overdue"] = _interval_sums(overdue_from, paid, amount, points)
+    for name, values in sums.items():
+        frame[name] = values[unsorted]
+    frame["open_invoices"] = frame["open_invoices"].round().astype("int64")
     frame["current"] = frame["outstanding"] - frame["overdue"]
-    frame["1-30"] = _interval_sums(overdue_from, np.minimum(paid, thresholds[1]), amount, points)
-    frame["31-60"] = _interval_sums(thresholds[1], np.minimum(paid, thresholds[2]), amount, points)
-    frame["61-90"] = _interval_sums(thresholds[2], np.minimum(paid, thresholds[3]), amount, points)
-    frame["over_90"] = _interval_sums(thresholds[3], paid, amount, points)
-    # Days past due of an invoice at p are p - due, so their amount-weighted sum is p * overdue - sum(amount * due).
-    weighted_due = _interval_sums(overdue_from, paid, amount * np.where(due < _NEVER - 100, due, 0), points)
-    weighted_days = points * frame["overdue"].to_numpy() - weighted_due
+    weighted_days = asked * frame["overdue"].to_numpy() - frame.pop("weighted_due").to_numpy()
     amounts = ["outstanding", "overdue", "current", "1-30", "31-60", "61-90", "over_90"]
     frame[amounts] = frame[amounts].round(6)
+    frame = frame[["date", "outstanding", "open_invoices", "overdue", "current", *AGING_BUCKETS[1:]]]
     dates_index = pd.DatetimeIndex(frame["date"])
     frame["dso_countback"] = countback_days(ledger, frame["outstanding"].to_numpy(), dates_index)
     frame["best_possible_dso"] = countback_days(ledger, frame["current"].to_numpy(), dates_index)

@@ -73,8 +73,10 @@ def monthly_kpis(ledger: pd.DataFrame, period: Period) -> pd.DataFrame:
     activity = monthly_activity(ledger, months)
     if not len(months):
         return pd.DataFrame({column: pd.Series(dtype="float64") for column in MONTHLY_COLUMNS})
-    closing = balance_trend(ledger, ends)
-    opening = balance_trend(ledger, pd.DatetimeIndex(months.to_timestamp(how="start") - DAY))
+    # Closing and opening balances of every month in one pass over the ledger.
+    starts = pd.DatetimeIndex(months.to_timestamp(how="start") - DAY)
+    both = balance_trend(ledger, ends.append(starts))
+    closing, opening = both.iloc[: len(ends)].reset_index(drop=True), both.iloc[len(ends) :]
     frame = closing.drop(columns="date")
     for column in activity.columns:
         frame[column] = activity[column].to_numpy()

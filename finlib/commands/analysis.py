@@ -66,7 +66,7 @@ def stats_command(args: argparse.Namespace, settings: Settings, out: TextIO) -> 
 def forecast_command(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
     from finlib.forecast import outlook
 
-    loaded = projects.load_project(services_for(settings), args.name)
+    loaded = projects.load_project(services_for(settings), args.name, columns=reports.FORECAST_COLUMNS)
     as_of = reports.parse_as_of(args.as_of) if args.as_of else None
     report = reports.forecast_report(loaded, settings, as_of=as_of, method=args.method)
     forecast, kept = report.forecast, report.backtest
@@ -93,7 +93,7 @@ def forecast_command(args: argparse.Namespace, settings: Settings, out: TextIO) 
 
 
 def backtest_command(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
-    loaded = projects.load_project(services_for(settings), args.name)
+    loaded = projects.load_project(services_for(settings), args.name, columns=reports.BACKTEST_COLUMNS)
     report = reports.backtest_report(loaded, settings)
     if args.json:
         json.dump(report.document, out, indent=2, allow_nan=False, default=str)
@@ -120,7 +120,7 @@ def backtest_command(args: argparse.Namespace, settings: Settings, out: TextIO) 
 
 
 def kpis_command(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
-    loaded = projects.load_project(services_for(settings), args.name)
+    loaded = projects.load_project(services_for(settings), args.name, columns=reports.KPI_COLUMNS)
     as_of = reports.parse_as_of(args.as_of) if args.as_of else None
     start = reports.parse_as_of(args.start, "--from") if args.start else None
     end = reports.parse_as_of(args.end, "--to") if args.end else None

@@ -6,6 +6,8 @@ categorical; the sandbox child hands that compact frame over and the parent expa
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
+
 import numpy as np
 import pandas as pd
 
@@ -35,6 +37,8 @@ LEDGER_COLUMNS = tuple(LEDGER_DTYPES)
 # Columns beyond the canonical ones that look like categories (billing channel, dispute flag, region, segment)
 # are kept under this prefix and their header, e.g. "extra:Billing Channel", instead of being dropped.
 EXTRA_PREFIX = "extra:"
+# In a list of wanted columns (``selected_columns``): every extra category column, whatever its header.
+EVERY_EXTRA = EXTRA_PREFIX + "*"
 EXTRA_MAX_CATEGORIES = 50
 EXTRA_MAX_SHARE = 0.2
 COMPACT_COLUMNS = (
@@ -89,6 +93,12 @@ def extra_column_name(header: str) -> str:
 def extra_columns(ledger: pd.DataFrame) -> list[str]:
     """The ledger's extra category columns (``EXTRA_PREFIX`` + header), in file order."""
     return [c for c in ledger.columns if str(c).startswith(EXTRA_PREFIX)]
+
+
+def selected_columns(names: Sequence[str], wanted: Collection[str]) -> list[str]:
+    """The ``names`` that are ``wanted`` (``EVERY_EXTRA`` stands for every extra category column), in order."""
+    extra = EVERY_EXTRA in wanted
+    return [n for n in names if n in wanted or (extra and str(n).startswith(EXTRA_PREFIX))]
 
 
 def is_category_like(column: pd.Series) -> bool:

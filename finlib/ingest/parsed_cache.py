@@ -14,6 +14,7 @@ import hashlib
 import json
 import logging
 import shutil
+from collections.abc import Collection
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -62,10 +63,14 @@ def read_parsed(
     etag: str,
     mapping: dict[str, str] | None,
     shared: shared_cache.SharedCache | None = None,
+    columns: Collection[str] | None = None,
 ) -> tuple[pd.DataFrame, ParseReport] | None:
-    """The cached read of this source version and mapping (from disk, else from the shared cache), or None."""
+    """The cached read of this source version and mapping (from disk, else from the shared cache), or None.
+
+    With ``columns`` a disk read holds only those (``ingest.ledger.selected_columns``); a shared read holds all.
+    """
     base = _base(settings, source, etag, mapping)
-    found = _read_local(base)
+    found = _read_local(base, columns)
     if found is None and shared is not None:
         found = shared_cache.read_ledger(shared, base)
         if found is not None:
@@ -76,16 +81,32 @@ def read_parsed(
     return found
 
 
-def _read_local(base: Path) -> tuple[pd.DataFrame, ParseReport] | None:
+def _read_local(base: Path, columns: Collection[str] | None = None) -> tuple[pd.DataFrame, ParseReport] | None:
     frame_path, report_path = base.with_suffix(".arrow"), base.with_suffix(".json")
     if not (frame_path.exists() and report_path.exists()):
         return None
     try:
         report = ParseReport.from_dict(json.loads(report_path.read_text(encoding="utf-8")))
-        return pd.read_feather(frame_path).astype(ledger_frame.LEDGER_DTYPES), report
+        return _read_frame(frame_path, columns), report
     except (OSError, ValueError, KeyError) as exc:
         log.warning("ignoring unreadable parse cache %s: %s", frame_path.name, exc)
         return None
+
+
+def _read_frame(path: Path, columns: Collection[str] | None) -> pd.DataFrame:
+    """The stored ledger frame, or only the wanted columns of it.
+
+    The file is memory-mapped: Arrow reads no column it is not asked for, and text stays in the mapped pages
+    instead of being copied (``pandas.read_feather`` reads the whole file, ~0.5 s and 300 MB at 1M rows).
+    """
+    import pyarrow as pa
+
+    with pa.memory_map(str(path)) as source:
+        table = pa.ipc.open_file(source).read_all()
+    if columns is not None:
+        table = table.select(ledger_frame.selected_columns(table.column_names, columns))
+    frame = table.to_pandas()
+    return frame.astype({c: d for c, d in ledger_frame.LEDGER_DTYPES.items() if c in frame.columns})
 
 
 def parse_cached(

@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import hmac
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from types import MappingProxyType
 
 import numpy as np
@@ -36,6 +36,8 @@ ALIAS_PATTERN = re.compile(
 )
 MAX_ATTEMPTS = 10_000
 ENTRY_COLUMNS = ["kind", "real_name", "key", "alias"]
+# The ledger's alias columns: (alias column, the key column it is looked up by, kind of alias).
+ALIAS_COLUMNS = (("customer_alias", "customer_key", "customer"), ("sales_manager_alias", "sales_manager_key", "person"))
 
 _CROCKFORD_LOOKALIKES = str.maketrans({"O": "0", "I": "1", "L": "1"})
 # RFC 4648 base32 and Crockford's both take 5 bits at a time from the left; only the symbols differ.
@@ -289,6 +291,13 @@ class AliasBook:
         found = lookup.reindex(uniques).to_numpy(dtype=object)
         aliases = np.append(found, np.array([None], dtype=object))  # code -1 (missing) -> None
         return pd.Series(aliases[codes], index=keys.index, dtype="str")
+
+    def with_alias_columns(self, ledger: pd.DataFrame, wanted: Collection[str] | None = None) -> pd.DataFrame:
+        """The ledger with ``customer_alias`` and ``sales_manager_alias`` beside their key columns (the ``wanted``)."""
+        for alias, key, kind in ALIAS_COLUMNS:
+            if key in ledger.columns and (wanted is None or alias in wanted):
+                ledger = ledger.assign(**{alias: self.alias_series(ledger[key], kind)})
+        return ledger
 
 
 def load_alias_book(session: Session, project_id: int) -> AliasBook:
