@@ -19,16 +19,21 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from helpers.browser import isolated_environ, memory_kb, running_app  # noqa: E402
+import os  # noqa: E402
+
+from helpers.browser import cpu_seconds_by_process, isolated_environ, memory_kb, running_app  # noqa: E402
 from helpers.load import drive_sessions  # noqa: E402
 
 SALT = "load-test-salt"
 MEMORY_SAMPLE_S = 1.0
 
 
-def _sample_peak(pid: int, stop: threading.Event, peak: list[int]) -> None:
+def _sample(pid: int, stop: threading.Event, peak: list[int], cpu: dict[int, float]) -> None:
+    """Peak memory of the server; CPU time of every process under this one (the server, the browser), kept
+    per process so that a browser process that ended still counts."""
     while not stop.wait(MEMORY_SAMPLE_S):
         peak[0] = max(peak[0], memory_kb(pid))
+        cpu.update(cpu_seconds_by_process(os.getpid()))
 
 
 def main() -> int:
@@ -52,15 +57,27 @@ def main() -> int:
         before = memory_kb(app.pid)
         peak = [before]
         stop = threading.Event()
-        sampler = threading.Thread(target=_sample_peak, args=(app.pid, stop, peak), daemon=True)
+        started_cpu = cpu_seconds_by_process(os.getpid())
+        server = set(cpu_seconds_by_process(app.pid))
+        cpu = dict(started_cpu)
+        load = os.getloadavg()[0]
+        sampler = threading.Thread(target=_sample, args=(app.pid, stop, peak, cpu), daemon=True)
         sampler.start()
         report = drive_sessions(app.url, args.sessions, args.duration)
         stop.set()
         sampler.join()
+        used = {pid: seconds - started_cpu.get(pid, 0.0) for pid, seconds in cpu.items() if pid != os.getpid()}
+        server_cpu = sum(seconds for pid, seconds in used.items() if pid in server)
+        browser_cpu = sum(seconds for pid, seconds in used.items() if pid not in server)
         after = memory_kb(app.pid)
     print(report.summary())
     print(f"median/max settle per step: {report.breakdown()}")
     print(f"server memory: {before / 1024:.0f} MB before, {peak[0] / 1024:.0f} MB peak, {after / 1024:.0f} MB after")
+    # The browser (Chromium and Playwright's driver) is everything under this process but the server.
+    print(
+        f"CPU during the sessions: server {server_cpu:.0f} s, browser {browser_cpu:.0f} s; "
+        f"machine load average {load:.1f} before, {os.getloadavg()[0]:.1f} after"
+    )
     for error in report.errors[:20]:
         print(f"  error: {error}")
     print(f"log: {home.parent / 'streamlit.log'}")

@@ -1,7 +1,10 @@
 """A light load test: concurrent browser sessions on one fresh server, with zero errors and bounded memory.
 
-The full figures (20 sessions for 60 s, p50/p95 settle times, memory) come from ``python bench/load.py``; this
-variant runs the same driver with fewer sessions for less time, so that the whole suite stays within its budget.
+The full figures (20 sessions for 60 s, p50/p95 settle times, memory, CPU) come from ``python bench/load.py``;
+this variant runs the same driver with 3 sessions for 10 s by default, so that the whole suite stays within its
+budget. ``FINLIB_LOAD_SESSIONS`` and ``FINLIB_LOAD_DURATION_S`` change both, e.g. 20 sessions for 60 s:
+
+    FINLIB_LOAD_TEST=1 FINLIB_LOAD_SESSIONS=20 FINLIB_LOAD_DURATION_S=60 pytest tests/test_load.py -s
 """
 
 from __future__ import annotations
@@ -16,8 +19,8 @@ from helpers.load import PAGE_TITLES, drive_sessions
 from finlib import projects
 from finlib.config import load_settings
 
-SESSIONS = 3
-DURATION_S = 10.0
+SESSIONS = int(os.environ.get("FINLIB_LOAD_SESSIONS") or 3)
+DURATION_S = float(os.environ.get("FINLIB_LOAD_DURATION_S") or 10.0)
 # The demo project's ledger and results are cached once for all sessions: sessions must not multiply memory.
 MAX_GROWTH_MB = 600
 

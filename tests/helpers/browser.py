@@ -111,19 +111,40 @@ def is_local(url: str, base: str) -> bool:
     return url.startswith((base + "/", "data:", "blob:")) or url == base
 
 
-def memory_kb(pid: int) -> int:
-    """Resident memory of a process and all its descendants (the parser server and its children), in KiB."""
-    total = 0
+def _process_tree(pid: int) -> Iterator[int]:
+    """A process and all its live descendants."""
     pending = [pid]
     while pending:
         current = pending.pop()
         try:
-            status = Path(f"/proc/{current}/status").read_text()
             children = [
                 c for task in Path(f"/proc/{current}/task").iterdir() for c in (task / "children").read_text().split()
             ]
         except OSError:
             continue
-        total += next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0)
+        yield current
         pending.extend(int(child) for child in children)
+
+
+def memory_kb(pid: int) -> int:
+    """Resident memory of a process and all its descendants (the parser server and its children), in KiB."""
+    total = 0
+    for current in _process_tree(pid):
+        try:
+            status = Path(f"/proc/{current}/status").read_text()
+        except OSError:
+            continue
+        total += next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0)
     return total
+
+
+def cpu_seconds_by_process(pid: int) -> dict[int, float]:
+    """CPU time (user + system) used so far by a process and by each of its live descendants."""
+    used = {}
+    for current in _process_tree(pid):
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        used[current] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime: proc(5)
+    return used

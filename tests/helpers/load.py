@@ -25,8 +25,20 @@ SETTLED_ON = """title => {
     const heading = document.querySelector('[data-testid="stApp"] h1');
     return app && app.dataset.testScriptState === 'notRunning' && heading && heading.innerText.trim() === title;
 }"""
-RUNNING = '[data-testid="stApp"][data-test-script-state="running"]'
-SETTLED = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+# The Overview's "Activity, <start> – <end>" heading: a period button settled when the script finished and the
+# heading names another period than before the click. Waiting for "running, then not running" instead raced: under
+# load the rerun may not start within any fixed wait, and the old page then passed for the new one.
+ACTIVITY_HEADING = """() => {
+    const heading = [...document.querySelectorAll('[data-testid="stApp"] h3')]
+        .find(h => h.innerText.trim().startsWith('Activity'));
+    return heading ? heading.innerText.trim() : '';
+}"""
+PERIOD_SETTLED = """before => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    const heading = [...document.querySelectorAll('[data-testid="stApp"] h3')]
+        .find(h => h.innerText.trim().startsWith('Activity'));
+    return app && app.dataset.testScriptState === 'notRunning' && heading && heading.innerText.trim() !== before;
+}"""
 
 
 @dataclass
@@ -89,12 +101,10 @@ async def _step(page: object, report: LoadReport, where: str, action: object, ti
 async def _period(page: object, report: LoadReport, where: str, period: str) -> bool:
     started = time.perf_counter()
     try:
-        await page.locator('[data-testid="stSidebar"] button', has_text=period).first.click(no_wait_after=True)  # type: ignore[attr-defined]
-        try:
-            await page.wait_for_selector(RUNNING, timeout=2_000)  # type: ignore[attr-defined]
-        except Exception:
-            pass  # the rerun may have finished before the first poll
-        await page.wait_for_selector(SETTLED, timeout=STEP_TIMEOUT_MS)  # type: ignore[attr-defined]
+        before = await page.evaluate(ACTIVITY_HEADING)  # type: ignore[attr-defined]
+        button = page.get_by_test_id("stSidebar").get_by_role("radio", name=period, exact=True)  # type: ignore[attr-defined]
+        await button.click(no_wait_after=True)
+        await page.wait_for_function(PERIOD_SETTLED, arg=before, polling=100, timeout=STEP_TIMEOUT_MS)  # type: ignore[attr-defined]
     except Exception as error:
         report.errors.append(f"{where}: {type(error).__name__}: {str(error).splitlines()[0]}")
         return False
