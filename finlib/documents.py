@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from finlib.analytics.kpis import KpiReport
-from finlib.export import escape_formulas
+from finlib.export import XLSX_OPTIONS, write_sheet
 
 AGING_TITLES = {"current": "Not yet due", "1-30": "1-30", "31-60": "31-60", "61-90": "61-90", "over_90": "Over 90"}
 UNICODE_FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
@@ -94,26 +94,15 @@ def build_workbook(inputs: ReportInputs) -> bytes:
         "Worklist": inputs.worklist.drop(columns=["customer_key"], errors="ignore"),
         "Invoices": inputs.invoices.head(SHEET_ROWS_MAX),
     }
+    import xlsxwriter  # imported here: only the export needs it
+
     buffer = io.BytesIO()
-    # XlsxWriter streams 100k-row sheets several times faster than openpyxl; formulas are off, so no text cell
-    # can become one (escape_formulas also quotes them, for whoever re-saves the file as CSV).
-    options = {"strings_to_formulas": False, "strings_to_urls": False}
-    with pd.ExcelWriter(
-        buffer,
-        engine="xlsxwriter",
-        date_format="yyyy-mm-dd",
-        datetime_format="yyyy-mm-dd",
-        engine_kwargs={"options": options},
-    ) as writer:
+    workbook = xlsxwriter.Workbook(buffer, {**XLSX_OPTIONS, "in_memory": False})
+    try:
         for name, frame in sheets.items():
-            escaped = escape_formulas(frame)
-            escaped.to_excel(writer, sheet_name=name, index=False)
-            sheet = writer.sheets[name]
-            for index, column in enumerate(escaped.columns):
-                sample = escaped[column].head(200).astype("str").str.len()
-                width = max([len(str(column)), *sample.tolist()]) if len(sample) else len(str(column))
-                sheet.set_column(index, index, min(max(width + 2, 10), 48))
-            sheet.freeze_panes(1, 0)
+            write_sheet(workbook, name, frame)
+    finally:
+        workbook.close()
     return buffer.getvalue()
 
 

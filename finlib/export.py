@@ -1,7 +1,10 @@
-"""Tables leaving the app as files: CSV with spreadsheet formula injection neutralised."""
+"""Tables leaving the app as files: CSV and Excel sheets with spreadsheet formula injection neutralised."""
 
 from __future__ import annotations
 
+from typing import Any
+
+import numpy as np
 import pandas as pd
 
 # A spreadsheet treats a cell starting with one of these as a formula (OWASP "CSV injection").
@@ -36,3 +39,63 @@ def export_csv(frame: pd.DataFrame) -> bytes:
     """UTF-8 CSV (with BOM, so Excel reads accents) of ``frame`` with formulas escaped, without the index."""
     text: str = escape_formulas(frame).to_csv(index=False, date_format="%Y-%m-%d")
     return text.encode("utf-8-sig")
+
+
+EXCEL_EPOCH = pd.Timestamp("1899-12-30")  # day 0 of Excel's 1900 date system (as read after 1 Mar 1900)
+XLSX_OPTIONS = {
+    "constant_memory": True,  # rows go to disk as they are finished: a 1M-row sheet needs no 1M-row cell table
+    "strings_to_formulas": False,  # no text cell can become a formula (escape_formulas also quotes them)
+    "strings_to_urls": False,
+    "strings_to_numbers": False,
+    "default_date_format": "yyyy-mm-dd",
+}
+DATE_FORMAT = "yyyy-mm-dd"
+WIDTH_SAMPLE_ROWS = 200
+
+
+def _column_cells(series: pd.Series) -> tuple[str, list[Any]]:
+    """How a column is written (``number``, ``date``, ``string``, ``any``) and its values, None for a blank.
+
+    Numbers and dates are converted for the whole column at once (a date becomes its Excel serial number, shown
+    with a date format), so writing a cell is one typed call.
+    """
+    if pd.api.types.is_bool_dtype(series):
+        return "any", series.astype("object").where(series.notna(), None).tolist()
+    if pd.api.types.is_numeric_dtype(series):
+        numbers = pd.to_numeric(series, errors="coerce").astype("float64")
+        numbers = numbers.where(np.isfinite(numbers))
+        return "number", numbers.astype("object").where(numbers.notna(), None).tolist()
+    if pd.api.types.is_datetime64_any_dtype(series):
+        serial = (series.dt.tz_localize(None) if series.dt.tz is not None else series) - EXCEL_EPOCH
+        days = serial / pd.Timedelta(days=1)
+        return "date", days.astype("object").where(days.notna(), None).tolist()
+    values = series.astype("object").where(series.notna(), None).tolist()
+    kind = "string" if all(isinstance(value, str) for value in values if value is not None) else "any"
+    return kind, values
+
+
+def write_sheet(workbook: Any, name: str, frame: pd.DataFrame) -> None:
+    """``frame`` as a sheet of an XlsxWriter ``workbook`` opened with ``XLSX_OPTIONS``: a bold header row, numbers
+    as numbers, dates as dates, text with formulas escaped, the header frozen.
+
+    Cells are written row by row, as constant-memory mode requires, with one typed call each; the conversions
+    are done column by column beforehand.
+    """
+    escaped = escape_formulas(frame)
+    sheet = workbook.add_worksheet(name)
+    bold, dated = workbook.add_format({"bold": True}), workbook.add_format({"num_format": DATE_FORMAT})
+    writers = {"number": sheet.write_number, "date": sheet.write_number, "string": sheet.write_string}
+    columns = []
+    for index, column in enumerate(escaped.columns):
+        kind, values = _column_cells(escaped[column])
+        columns.append((index, writers.get(kind, sheet.write), values, dated if kind == "date" else None))
+        sample = [len(str(value)) for value in values[:WIDTH_SAMPLE_ROWS] if value is not None]
+        width = len(str(column)) if kind == "date" else max([len(str(column)), *sample])
+        sheet.set_column(index, index, min(max(width + 2, 12 if kind == "date" else 10), 48))
+    sheet.freeze_panes(1, 0)
+    sheet.write_row(0, 0, [str(column) for column in escaped.columns], bold)
+    for row in range(len(escaped)):
+        for index, write, values, cell_format in columns:
+            value = values[row]
+            if value is not None:
+                write(row + 1, index, value, cell_format)

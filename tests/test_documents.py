@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 
 import openpyxl
+import pandas as pd
 import pytest
+import xlsxwriter
 from ledger_frames import make_ledger
 
 from finlib.analytics.balances import aging_buckets
@@ -14,6 +17,7 @@ from finlib.analytics.kpis import compute_kpis, monthly_kpis
 from finlib.analytics.periods import resolve_view_dates
 from finlib.analytics.worklist import compute_worklist
 from finlib.documents import ReportInputs, build_pdf, build_workbook
+from finlib.export import XLSX_OPTIONS, write_sheet
 
 
 @pytest.fixture
@@ -65,3 +69,26 @@ def test_the_pdf_report_carries_the_view_and_its_kpis(inputs: ReportInputs) -> N
     assert "Amounts in EUR" in text
     assert "1,400.00" in text
     assert "Zoë Ærø" in text or "Zo? ?r?" in text
+
+
+def test_the_invoice_sheet_keeps_dates_as_dates_blanks_blank_and_formulas_quoted() -> None:
+    invoices = pd.DataFrame(
+        {
+            "Customer": ["=cmd|' /C calc'!A0", "Zoë Ærø", None],
+            "Invoice date": pd.to_datetime(["2026-10-31", "2026-01-02", "2025-12-31"]),
+            "Payment date": pd.to_datetime(["2026-11-05", None, None]),
+            "Amount": [1250.5, -80.0, float("nan")],
+            "Open invoices": pd.array([3, 0, 1], dtype="int64"),
+        }
+    )
+    buffer = io.BytesIO()
+    workbook = xlsxwriter.Workbook(buffer, XLSX_OPTIONS)
+    write_sheet(workbook, "Invoices", invoices)
+    workbook.close()
+    sheet = openpyxl.load_workbook(io.BytesIO(buffer.getvalue()))["Invoices"]
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0] == ("Customer", "Invoice date", "Payment date", "Amount", "Open invoices")
+    assert rows[1] == ("'=cmd|' /C calc'!A0", dt.datetime(2026, 10, 31), dt.datetime(2026, 11, 5), 1250.5, 3)
+    assert rows[2] == ("Zoë Ærø", dt.datetime(2026, 1, 2), None, -80.0, 0)
+    assert rows[3] == (None, dt.datetime(2025, 12, 31), None, None, 1)
+    assert sheet["B2"].is_date and sheet["D2"].data_type == "n"
