@@ -10,7 +10,18 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-from helpers.browser import CHROMIUM, CHROMIUM_ARGS, ROOT, isolated_environ, require_chromium, running_app, settle
+from helpers.browser import (
+    ROOT,
+    app_text,
+    chromium,
+    go_to,
+    isolated_environ,
+    new_tab,
+    require_chromium,
+    running_app,
+    settle,
+    shoot,
+)
 
 from finlib import projects
 from finlib.config import load_settings
@@ -57,26 +68,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 @pytest.fixture(scope="module")
 def browser_page(server: Server) -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        page = browser.new_page(viewport={"width": 1440, "height": VIEWPORT_HEIGHT_PX})
-        page.set_default_timeout(STEP_TIMEOUT_MS)
-        try:
-            yield page
-        finally:
-            browser.close()
-
-
-def _shoot(page: object, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)  # type: ignore[attr-defined]
-
-
-def _go_to(page: object, title: str) -> None:
-    page.locator('[data-testid="stSidebarNav"] a', has_text=title).first.click()  # type: ignore[attr-defined]
-    settle(page)
+    with chromium() as browser:
+        yield new_tab(browser, STEP_TIMEOUT_MS, viewport={"width": 1440, "height": VIEWPORT_HEIGHT_PX})
 
 
 def _choose(page: object, container: str, label: str, option: str) -> None:
@@ -86,57 +79,53 @@ def _choose(page: object, container: str, label: str, option: str) -> None:
     settle(page)
 
 
-def _main_text(page: object) -> str:
-    return page.locator('[data-testid="stApp"]').inner_text()  # type: ignore[attr-defined]
-
-
 def test_journey_through_every_page(server: Server, browser_page: object) -> None:
     page = browser_page
     page.goto(server.url)  # type: ignore[attr-defined]
     settle(page)
     page.wait_for_selector('[data-testid="stPlotlyChart"] svg.main-svg')  # type: ignore[attr-defined]
-    assert "Overview" in _main_text(page)
-    _shoot(page, "01-overview-demo")
+    assert "Overview" in app_text(page)
+    shoot(page, ARTIFACTS, "01-overview-demo")
 
     _choose(page, '[data-testid="stSidebar"]', "Project", "zephyr")
     assert "project=zephyr" in page.url  # type: ignore[attr-defined]
     page.wait_for_selector('[data-testid="stPlotlyChart"] svg.main-svg')  # type: ignore[attr-defined]
-    assert "Zephyr" in _main_text(page) or page.locator('[data-testid="stMetricValue"]').count() == 6  # type: ignore[attr-defined]
-    _shoot(page, "02-overview-zephyr")
+    assert "Zephyr" in app_text(page) or page.locator('[data-testid="stMetricValue"]').count() == 6  # type: ignore[attr-defined]
+    shoot(page, ARTIFACTS, "02-overview-zephyr")
 
     _choose(page, '[data-testid="stSidebar"]', "Project", "demo")
-    _go_to(page, "Customers")
+    go_to(page, "Customers")
     _choose(page, '[data-testid="stMain"]', "Customer", "ABC Company")
     page.wait_for_selector('[data-testid="stPlotlyChart"] svg.main-svg')  # type: ignore[attr-defined]
     assert page.locator('[data-testid="stMetricValue"]').count() >= 6  # type: ignore[attr-defined]
-    assert "ABC Company" in _main_text(page)
-    _shoot(page, "03-customers")
+    assert "ABC Company" in app_text(page)
+    shoot(page, ARTIFACTS, "03-customers")
 
-    _go_to(page, "Chat")
+    go_to(page, "Chat")
     question = page.locator('[data-testid="stChatInput"] textarea')  # type: ignore[attr-defined]
     question.fill("What is the expected payment amount and date for ABC Company?")
     question.press("Enter")
     settle(page)
     page.wait_for_selector('[data-testid="stChatMessage"]', state="visible")  # type: ignore[attr-defined]
-    answer = _main_text(page)
+    answer = app_text(page)
     assert "ABC Company" in answer and "without a language model" in answer
     assert "CUST-" not in answer.split("What the model")[0]
-    _shoot(page, "04-chat")
+    shoot(page, ARTIFACTS, "04-chat")
 
     for title, name in (("Projects", "05-projects"), ("Privacy", "06-privacy")):
-        _go_to(page, title)
-        assert "Traceback" not in _main_text(page)
-        _shoot(page, name)
+        go_to(page, title)
+        assert "Traceback" not in app_text(page)
+        shoot(page, ARTIFACTS, name)
 
     page.locator('[data-testid="stSidebar"] label', has_text="Presentation mode").click()  # type: ignore[attr-defined]
     settle(page)
-    _go_to(page, "Overview")
+    go_to(page, "Overview")
     page.wait_for_selector('[data-testid="stPlotlyChart"] svg.main-svg')  # type: ignore[attr-defined]
-    _shoot(page, "07-overview-presentation")
-    assert not find_real_names(_main_text(page), NameScanner.from_book(server.aliases))
-    _go_to(page, "Customers")
+    shoot(page, ARTIFACTS, "07-overview-presentation")
+    assert not find_real_names(app_text(page), NameScanner.from_book(server.aliases))
+    go_to(page, "Customers")
     page.wait_for_selector('[data-testid="stPlotlyChart"] svg.main-svg')  # type: ignore[attr-defined]
-    _shoot(page, "08-customers-presentation")
-    text = _main_text(page)
+    shoot(page, ARTIFACTS, "08-customers-presentation")
+    text = app_text(page)
     assert "CUST-" in text
     assert not find_real_names(text, NameScanner.from_book(server.aliases))

@@ -13,9 +13,8 @@ from pathlib import Path
 
 import pytest
 from helpers.browser import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     ROOT,
+    chromium,
     is_local,
     isolated_environ,
     require_chromium,
@@ -52,14 +51,8 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def browser(home: Path) -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield browser
-        finally:
-            browser.close()
+    with chromium() as browser:
+        yield browser
 
 
 @pytest.mark.parametrize("path", ENTRY_PATHS)

@@ -12,7 +12,18 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from helpers.browser import CHROMIUM, CHROMIUM_ARGS, ROOT, isolated_environ, require_chromium, running_app, settle
+from helpers.browser import (
+    ROOT,
+    chromium,
+    go_to,
+    isolated_environ,
+    main_text,
+    new_tab,
+    require_chromium,
+    running_app,
+    settle,
+    shoot,
+)
 from pypdf import PdfReader
 
 from finlib import projects
@@ -44,30 +55,8 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, project
 
 @pytest.fixture(scope="module")
 def page(app: tuple[str, projects.LoadedProject]) -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        tab = browser.new_page(viewport=VIEWPORT, accept_downloads=True)
-        tab.set_default_timeout(STEP_TIMEOUT_MS)
-        try:
-            yield tab
-        finally:
-            browser.close()
-
-
-def _shoot(page: object, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)  # type: ignore[attr-defined]
-
-
-def _go_to(page: object, title: str) -> None:
-    page.locator('[data-testid="stSidebarNav"] a', has_text=title).first.click()  # type: ignore[attr-defined]
-    settle(page)
-
-
-def _main_text(page: object) -> str:
-    return page.locator('[data-testid="stMain"]').inner_text()  # type: ignore[attr-defined]
+    with chromium() as browser:
+        yield new_tab(browser, STEP_TIMEOUT_MS, viewport=VIEWPORT, accept_downloads=True)
 
 
 def _download(page: object, label: str, target: Path) -> bytes:
@@ -90,29 +79,29 @@ def test_worklist_to_customer_to_drill_down_to_exports(
 
     page.goto(url)  # type: ignore[attr-defined]
     settle(page)
-    _go_to(page, "Worklist")
+    go_to(page, "Worklist")
     grid = page.locator('[data-testid="stDataFrame"]').first  # type: ignore[attr-defined]
     grid.wait_for()
-    assert "largest overdue first" in _main_text(page)
-    _shoot(page, "kpi-01-worklist")
+    assert "largest overdue first" in main_text(page)
+    shoot(page, ARTIFACTS, "kpi-01-worklist")
     box = grid.bounding_box()
     # The row marker of the first row: selecting it opens that customer.
     page.mouse.click(box["x"] + 12, box["y"] + GRID_HEADER_PX + GRID_ROW_PX / 2)  # type: ignore[attr-defined]
     settle(page)
     page.wait_for_selector('h3:has-text("' + first + '")')  # type: ignore[attr-defined]
     assert "customer=CUST-" in page.url  # type: ignore[attr-defined]
-    assert "overdue first" in _main_text(page)
-    _shoot(page, "kpi-02-customer")
+    assert "overdue first" in main_text(page)
+    shoot(page, ARTIFACTS, "kpi-02-customer")
 
-    _go_to(page, "Overview")
+    go_to(page, "Overview")
     page.wait_for_selector('[data-testid="stPlotlyChart"] svg.main-svg')  # type: ignore[attr-defined]
     aging = page.locator('[data-testid="stPlotlyChart"]').nth(2)  # type: ignore[attr-defined]
     aging.scroll_into_view_if_needed()
     aging.locator("g.point path").last.click(force=True)
     settle(page)
     page.wait_for_selector('h3:has-text("days past due")')  # type: ignore[attr-defined]
-    assert "Over 90 days past due" in _main_text(page)
-    _shoot(page, "kpi-03-drilldown")
+    assert "Over 90 days past due" in main_text(page)
+    shoot(page, ARTIFACTS, "kpi-03-drilldown")
 
     report = compute_kpis(loaded.ledger, dates)
     workbook = openpyxl.load_workbook(io.BytesIO(_download(page, "Excel workbook", tmp_path / "view.xlsx")))

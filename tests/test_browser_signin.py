@@ -8,10 +8,9 @@ from collections.abc import Iterator
 
 import pytest
 from helpers.browser import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     ROOT,
     _wait_until_healthy,
+    chromium,
     free_port,
     isolated_environ,
     require_chromium,
@@ -87,14 +86,8 @@ def app(provider: OIDCProvider, tmp_path_factory: pytest.TempPathFactory) -> Ite
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield browser
-        finally:
-            browser.close()
+    with chromium() as browser:
+        yield browser
 
 
 def sign_in(browser: object, url: str, provider: OIDCProvider, email: str) -> object:

@@ -98,6 +98,48 @@ def _wait_until_healthy(url: str, process: subprocess.Popen[bytes], log: Path) -
         time.sleep(0.3)
 
 
+@contextmanager
+def chromium() -> Iterator[object]:
+    """A headless Debian Chromium driven by Playwright, closed on exit (never Playwright's own download)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def new_tab(browser: object, step_timeout_ms: int, **options: object) -> object:
+    """A page in its own context with the suite's step timeout (``options``: viewport, accept_downloads, ...)."""
+    page = browser.new_page(**options)  # type: ignore[attr-defined]
+    page.set_default_timeout(step_timeout_ms)
+    return page
+
+
+def shoot(page: object, folder: Path, name: str) -> None:
+    """A full-page screenshot kept for a human to look at after the run."""
+    folder.mkdir(exist_ok=True)
+    page.screenshot(path=str(folder / f"{name}.png"), full_page=True)  # type: ignore[attr-defined]
+
+
+def go_to(page: object, title: str) -> None:
+    """Open a page by its title in the sidebar navigation and wait until it settled."""
+    page.locator('[data-testid="stSidebarNav"] a', has_text=title).first.click()  # type: ignore[attr-defined]
+    settle(page)
+
+
+def main_text(page: object) -> str:
+    """The text of the page's main area (the sidebar left out)."""
+    return page.locator('[data-testid="stMain"]').inner_text()  # type: ignore[attr-defined]
+
+
+def app_text(page: object) -> str:
+    """The text of the whole app: sidebar, main area and the chat input's bottom block."""
+    return page.locator('[data-testid="stApp"]').inner_text()  # type: ignore[attr-defined]
+
+
 def settle(page: object) -> None:
     """Wait until the script has finished running and the page stopped changing."""
     page.wait_for_timeout(300)  # type: ignore[attr-defined]
