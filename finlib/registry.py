@@ -79,7 +79,11 @@ def store_registration(
             return _store_registration_once(engine, settings, name, source, fetched, ledger, report, mapping)
         except DatabaseError as exc:
             if not isinstance(exc.__cause__, IntegrityError) or attempt == STORE_ATTEMPTS - 1:
-                raise
+                # The transaction was rolled back whole (or died with its connection): say that nothing changed.
+                raise DatabaseError(
+                    f"{exc} Nothing of this registration of {name!r} was saved and any earlier version of the "
+                    "project is unchanged; retry once the database is back."
+                ) from exc.__cause__
             log.info("registration of %s conflicted with a concurrent one; retrying", name)
             time.sleep(0.05 * (attempt + 1))
     raise AssertionError("unreachable")

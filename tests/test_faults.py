@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -187,3 +188,149 @@ def test_kill_9_of_a_re_registration_at_any_point_leaves_one_whole_registration_
     assert _wait_for(lambda: list(system_temp.iterdir()) == [], 10), list(system_temp.rglob("*"))
     shutil.rmtree(system_temp)
     services.engine.dispose()
+
+
+def _break_the_connection_at_the_first_project_update(engine: Any) -> list[str]:
+    """Make the database fail mid-transaction: on the first UPDATE of the projects row (the row already locked,
+    the transaction open), PostgreSQL's backend is terminated from another connection; SQLite raises the error a
+    lost disk gives. Returns the statements that were failed."""
+    import sqlite3
+
+    from sqlalchemy import event, exc
+
+    failed: list[str] = []
+
+    def before_execute(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
+        if failed or not statement.lstrip().upper().startswith("UPDATE PROJECTS"):
+            return
+        failed.append(statement)
+        if engine.dialect.name == "postgresql":
+            import psycopg2
+
+            with psycopg2.connect(engine.url.set(drivername="postgresql").render_as_string(False)) as killer:
+                with killer.cursor() as kill:
+                    kill.execute("SELECT pg_terminate_backend(%s, 5000)", (cursor.connection.get_backend_pid(),))
+        else:
+            raise exc.OperationalError(statement, parameters, sqlite3.OperationalError("disk I/O error"))
+
+    event.listen(engine, "before_cursor_execute", before_execute)
+    return failed
+
+
+def test_the_database_failing_during_a_registration_is_one_clear_error_and_the_previous_one_stays(
+    make_settings: Callable[..., Settings], database_url: str, tmp_path: Path
+) -> None:
+    services = projects.Services(make_settings(DATABASE_URL=database_url))
+    first = tmp_path / "march.csv"
+    first.write_text(LEDGER_CSV, encoding="utf-8")
+    before = projects.register_project(services, "acme", str(first), allow_local_paths=True)
+    with db.session_scope(services.engine) as session:
+        aliases_before = sorted(session.scalars(select(db.Alias.alias)))
+    second = tmp_path / "april.csv"
+    second.write_text(LEDGER_CSV + "Gamma Ltd,2026-03-20,INV-6,900.00,,Omar Khan\n", encoding="utf-8")
+    failed = _break_the_connection_at_the_first_project_update(services.engine)
+
+    with pytest.raises(DatabaseError) as raised:
+        projects.register_project(services, "acme", str(second), allow_local_paths=True)
+    message = str(raised.value)
+    assert failed, "the registration never wrote the project row"
+    assert re.fullmatch(
+        r"Cannot reach the database at .+: .+ \(check .+\)\. Nothing of this registration of 'acme' was saved and "
+        r"any earlier version of the project is unchanged; retry once the database is back\.",
+        message,
+    ), message
+    assert "\n" not in message and "Traceback" not in message and "sqlalchemy" not in message.casefold()
+
+    info = projects.get_project(services, "acme")
+    assert (info.source, info.etag, info.row_count) == (before.source, before.etag, 5)
+    loaded = projects.load_project(services, "acme")
+    assert len(loaded.ledger) == 5 and loaded.ledger["customer_alias"].notna().all()
+    with db.session_scope(services.engine) as session:
+        assert session.scalar(select(func.count()).select_from(db.Project)) == 1
+        assert sorted(session.scalars(select(db.Alias.alias))) == aliases_before  # no alias of Gamma Ltd
+    assert [p for p in (services.settings.home / "tmp").iterdir()] == []
+    services.engine.dispose()
+
+
+def _lying_workbook(path: Path, unpacked_mb: int, declared_bytes: int) -> None:
+    """A real xlsx whose sheet (one inline text cell) unpacks to ``unpacked_mb`` while its zip headers declare
+    ``declared_bytes``: the size pre-check believes them, so only the parser's own limits can stop it."""
+    import struct
+    import zipfile
+
+    from openpyxl import Workbook
+
+    template = path.with_suffix(".template.xlsx")
+    book = Workbook()
+    book.active.append(["Customer", "Invoice Date", "Amount"])
+    book.save(template)
+    sheet = "xl/worksheets/sheet1.xml"
+    with zipfile.ZipFile(template) as source, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as out:
+        for member in source.infolist():
+            if member.filename != sheet:
+                out.writestr(member, source.read(member))
+                continue
+            with out.open(sheet, "w") as written:
+                written.write(
+                    b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+                    b'<row r="1"><c r="A1" t="inlineStr"><is><t>'
+                )
+                chunk = b"Acme " * (1024 * 1024 // 5)
+                for _ in range(unpacked_mb):
+                    written.write(chunk)
+                written.write(b"</t></is></c></row></sheetData></worksheet>")
+    template.unlink()
+    data = bytearray(path.read_bytes())
+    name = sheet.encode()
+    # The uncompressed size sits at offset 22 of a local header and at offset 24 of a central directory entry.
+    for signature, offset, name_at in ((b"PK\x03\x04", 22, 30), (b"PK\x01\x02", 24, 46)):
+        start = 0
+        while (start := data.find(signature, start)) >= 0:
+            if data[start + name_at : start + name_at + len(name)] == name:
+                data[start + offset : start + offset + 4] = struct.pack("<I", declared_bytes)
+            start += 4
+    path.write_bytes(bytes(data))
+
+
+def test_a_workbook_lying_about_its_unpacked_size_is_refused_clearly_in_bounded_memory(
+    settings: Settings, tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import logging
+    import resource
+    import zipfile
+
+    from finlib.errors import FileRejectedError
+    from finlib.ingest.sandbox import stop_parser_server
+
+    # With Rust backtraces on, the reader's "memory allocation of N bytes failed" is followed by a long backtrace.
+    monkeypatch.setenv("RUST_BACKTRACE", "1")
+    stop_parser_server()  # the next parse starts a server (and children) with this environment
+
+    services = projects.Services(settings)
+    good = tmp_path / "march.csv"
+    good.write_text(LEDGER_CSV, encoding="utf-8")
+    projects.register_project(services, "acme", str(good), allow_local_paths=True)
+    bomb = tmp_path / "bomb.xlsx"
+    _lying_workbook(bomb, unpacked_mb=2 * settings.parse_memory_mb // 3, declared_bytes=4096)
+    with zipfile.ZipFile(bomb) as archive:
+        assert sum(member.file_size for member in archive.infolist()) < 100_000  # what the headers claim
+    parent_before_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    started = time.monotonic()
+
+    with caplog.at_level(logging.INFO), pytest.raises(FileRejectedError) as raised:
+        projects.register_project(services, "acme", str(bomb), allow_local_paths=True)
+    message = str(raised.value)
+    assert message == (
+        f"Reading bomb.xlsx needed more than the {settings.parse_memory_mb} MB memory limit and was stopped. "
+        "Split the file, remove unused sheets, or raise PARSE_MEMORY_MB."
+    )
+    assert "\n" not in message and not re.search(r"\b\w+(Error|Exception)\b|Traceback", message), message
+    assert time.monotonic() - started < 60
+    peaks = [getattr(r, "child_peak_mb", 0.0) for r in caplog.records if hasattr(r, "child_peak_mb")]
+    assert peaks and max(peaks) <= settings.parse_memory_mb * 1.05, peaks  # the cap held in the child
+    grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - parent_before_kb) / 1024
+    assert grown_mb < 200, f"the registering process grew by {grown_mb:.0f} MB"
+    info = projects.get_project(services, "acme")
+    assert info.row_count == 5 and len(projects.load_project(services, "acme").ledger) == 5
+    services.engine.dispose()
+    stop_parser_server()

@@ -13,6 +13,7 @@ from finlib.errors import FileRejectedError
 
 BYTES_PER_MB = 1024 * 1024
 STDERR_TAIL_CHARS = 400
+STDERR_HEAD_CHARS = 2000
 MEMORY_EXIT_CODE = 3
 # A workbook declaring more unpacked data than this share of the memory cap is refused before parsing.
 UNPACKED_SHARE_OF_MEMORY = 0.5
@@ -36,11 +37,14 @@ def refuse_zip_bomb(path: Path, shown: str, size_mb: float, settings: Settings) 
 
 
 def death_message(shown: str, returncode: int, stderr: bytes, settings: Settings, peak_mb: float = 0.0) -> str:
-    tail = stderr.decode("utf-8", errors="replace")[-STDERR_TAIL_CHARS:]
+    # The reason is often the first line (Rust: "memory allocation of N bytes failed"), and a backtrace after it
+    # (RUST_BACKTRACE=1) can push it out of the tail: both ends are read.
+    text = stderr.decode("utf-8", errors="replace")
+    ends = text[:STDERR_HEAD_CHARS] + text[-STDERR_TAIL_CHARS:]
     memory_words = ("MemoryError", "bad_alloc", "Cannot allocate memory", "OutOfMemory", "memory allocation")
     # A native reader that cannot allocate aborts (SIGABRT) rather than raising: a peak near the cap says why.
     near_cap = peak_mb >= NEAR_CAP_SHARE * settings.parse_memory_mb
-    if returncode == MEMORY_EXIT_CODE or any(word in tail for word in memory_words) or near_cap:
+    if returncode == MEMORY_EXIT_CODE or any(word in ends for word in memory_words) or near_cap:
         return (
             f"Reading {shown} needed more than the {settings.parse_memory_mb} MB memory limit and was stopped. "
             "Split the file, remove unused sheets, or raise PARSE_MEMORY_MB."
