@@ -5,7 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from finlib.forecast.cashflow import Z_80, actual_cash_in, collectable_share, forecast_cash_in
+from finlib.forecast.cashflow import (
+    AGE_EDGES_DAYS,
+    MIN_LIFE_TABLE_INVOICES,
+    WEEKS,
+    Z_80,
+    actual_cash_in,
+    collectable_share,
+    forecast_cash_in,
+)
 from finlib.forecast.payment_dates import DelayDistribution
 
 AS_OF = 1000.0
@@ -68,3 +76,29 @@ def test_actual_cash_in_counts_each_payment_in_its_week() -> None:
     collected = actual_cash_in(payment_day, np.array([1.0, 2.0, 4.0, 8.0, 16.0, 32.0]), AS_OF)
     assert collected[:2] == pytest.approx([3.0, 4.0])
     assert collected.sum() == pytest.approx(7.0)
+
+
+def _life_table_band_by_band(invoice_day, payment_day, amount, as_of_day):
+    """The life table written plainly, one pass per age band (the definition in cashflow's docstring)."""
+    horizon = WEEKS * 7
+    known = np.where(payment_day <= as_of_day, payment_day, np.inf)
+    shares, previous = [], 1.0
+    for edge in AGE_EDGES_DAYS:
+        reached = invoice_day + edge
+        eligible = (amount > 0) & (reached + horizon <= as_of_day) & (known > reached)
+        paid = float((known[eligible] <= reached[eligible] + horizon).sum())
+        previous = (paid + MIN_LIFE_TABLE_INVOICES * previous) / (eligible.sum() + MIN_LIFE_TABLE_INVOICES)
+        shares.append(previous)
+    return np.array(shares)
+
+
+@pytest.mark.parametrize("seed", [3, 4, 5])
+def test_the_life_table_equals_its_band_by_band_definition(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    invoice_day = rng.integers(0, 1500, 5000).astype("float64")
+    payment_day = invoice_day + np.round(rng.gamma(1.5, 60.0, 5000))
+    payment_day[rng.random(5000) < 0.25] = np.nan
+    amount = np.where(rng.random(5000) < 0.05, -100.0, 100.0)
+    edges = np.asarray(AGE_EDGES_DAYS, dtype="float64")
+    shares = collectable_share(invoice_day, payment_day, amount, 1400.0, edges)
+    np.testing.assert_array_equal(shares, _life_table_band_by_band(invoice_day, payment_day, amount, 1400.0))

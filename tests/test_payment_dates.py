@@ -11,7 +11,7 @@ from ledger_frames import make_ledger
 from finlib.analytics.customer_stats import compute_customer_stats
 from finlib.errors import ForecastError
 from finlib.forecast.features import day_of, prepare_ledger
-from finlib.forecast.payment_dates import DelayDistribution, estimate_shrinkage, fit_delays
+from finlib.forecast.payment_dates import DelayDistribution, estimate_shrinkage, fit_delays, sorted_quantiles
 
 AS_OF = pd.Timestamp("2025-12-31")
 
@@ -122,6 +122,28 @@ def test_probabilities_are_conditioned_on_the_invoice_still_being_open() -> None
     assert distribution.probability_by(np.array([35.0])) == pytest.approx([0.0])
     assert distribution.probability_by(np.array([40.0])) == pytest.approx([0.5])
     assert distribution.probability_by(np.array([60.0])) == pytest.approx([1.0])
+
+
+def test_probabilities_of_targets_in_and_beyond_the_tail_together_equal_each_alone() -> None:
+    # Ages 5 and 35 are inside the residuals, 80 and 90 beyond the tail (older than 90% of them).
+    ages = np.array([5.0, 35.0, 80.0, 90.0])
+    together = DelayDistribution(
+        np.full(4, 30.0), np.full(4, 10.0), ages, np.array([-1.0, 0.0, 1.0, 2.0]), np.array([3.0, 7.0, 20.0]), True
+    )
+    delays = ages + 6.0  # each asked six days past its age: the tail answers 1/3 (one excess of 3 days is under 6)
+    alone = [together.subset(np.array([row])).probability_by(delays[row : row + 1])[0] for row in range(4)]
+    assert together.probability_by(delays) == pytest.approx(alone)
+    assert together.subset(slice(2, 4)).probability_by(delays[2:]) == pytest.approx([1 / 3, 1 / 3])
+
+
+@pytest.mark.parametrize("count", [2002, 10_001, 250_000])
+@pytest.mark.parametrize("seed", [1, 2])
+def test_quantiles_of_a_sorted_sample_are_numpys_to_the_last_bit(count: int, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    for sample in (rng.normal(size=count), np.round(rng.gamma(2.0, 25.0, size=count)), rng.integers(0, 4, count)):
+        ordered = np.sort(sample.astype("float64"))
+        shares = np.linspace(0.0, 1.0, 2001)
+        assert np.array_equal(sorted_quantiles(ordered, shares), np.quantile(ordered, shares))
 
 
 def test_a_forecast_date_with_no_payment_known_is_refused_with_what_to_do() -> None:

@@ -158,6 +158,7 @@ def run_backtest(ledger: pd.DataFrame, *, window: int = 3) -> BacktestResult:
         if not prepared.paid_by(origin).any():
             notes.append(f"origin {to_dates(np.array([origin]))[0]:%Y-%m-%d} skipped: no payment known yet")
             continue
+        collectable = collectable_share(prepared, origin, open_rows)  # the same life table for every method
         for method in DATE_METHODS:
             distribution = fit_delays(prepared, origin, method, targets, target_as_of)
             invoice_day = prepared.invoice_day[targets]
@@ -168,11 +169,11 @@ def run_backtest(ledger: pd.DataFrame, *, window: int = 3) -> BacktestResult:
             if method in cash:
                 opened = slice(0, len(open_rows))
                 weeks = forecast_cash_in(
-                    _subset(distribution, opened),
+                    distribution.subset(opened),
                     invoice_day[opened],
                     prepared.amount[open_rows],
                     origin,
-                    collectable_share(prepared, origin, open_rows),
+                    collectable,
                 )
                 collected = actual_cash_in(prepared.payment_day[open_rows], prepared.amount[open_rows], origin)
                 cash[method].append((weeks.expected, weeks.low, weeks.high, collected))
@@ -202,14 +203,6 @@ def run_backtest(ledger: pd.DataFrame, *, window: int = 3) -> BacktestResult:
     )
     # Held at the precision it is reported and cached at (finlib.jsonable), so a cached read equals a fresh run.
     return BacktestResult.from_json(result.to_json())
-
-
-def _subset(distribution: Any, rows: slice) -> Any:
-    from dataclasses import replace
-
-    return replace(
-        distribution, base=distribution.base[rows], scale=distribution.scale[rows], age=distribution.age[rows]
-    )
 
 
 def _nan_if_empty(values: np.ndarray, reduce: Any) -> float:

@@ -50,9 +50,14 @@ def week_probabilities(
 ) -> np.ndarray:
     """(invoices x weeks) probability that each invoice is paid in each week after the as-of date."""
     edges = as_of_day + DAYS_PER_WEEK * np.arange(weeks + 1)
-    position = distribution.position()
-    # A predicted day rounds to whole days, so "paid by the end of day E" is a delay below E + 0.5 - invoice day.
-    reached = np.column_stack([distribution.probability_by(edge + 0.5 - invoice_day, position) for edge in edges])
+    below, tail = distribution.position()
+    reached = np.empty((len(invoice_day), len(edges)))
+    # Targets in the tail and the others apart: each part searches one distribution per week, not both.
+    for part in (~tail, tail) if tail.any() and not tail.all() else (slice(None),):
+        targets, days = distribution.subset(part), invoice_day[part]
+        position = (below[part], tail[part])
+        # A predicted day rounds to whole days, so "paid by the end of day E" is a delay below E + 0.5 - invoice day.
+        reached[part] = np.column_stack([targets.probability_by(edge + 0.5 - days, position) for edge in edges])
     if distribution.conditioned:
         reached[:, 0] = 0.0  # still open on the as-of date: nothing of it was paid by then
     return np.diff(reached, axis=1)
@@ -69,16 +74,31 @@ def collectable_share(
     leans on the younger one; an age between two band edges gets the linear interpolation of their shares.
     """
     horizon = WEEKS * DAYS_PER_WEEK
-    known_payment = np.where(payment_day <= as_of_day, payment_day, np.inf)
-    positive = amount > 0
-    shares = np.ones(len(AGE_EDGES_DAYS))
+    edges = np.asarray(AGE_EDGES_DAYS, dtype="float64")
+    counted = (amount > 0) & ~np.isnan(invoice_day)
+    start = invoice_day[counted]
+    # Days from invoice to a payment known on the as-of date (infinite when none is known yet).
+    waited = np.where(payment_day[counted] <= as_of_day, payment_day[counted], np.inf) - start
+    # An invoice is in band b's table when edge_b <= as_of - horizon - invoice day (its outcome is known) and it
+    # was still unpaid at the edge (waited > edge_b): bands 0 .. entered - 1. It was paid within the horizon
+    # from band ``paid_from`` on (waited <= edge_b + horizon). One pass over the ledger for all bands.
+    entered = np.minimum(
+        np.searchsorted(edges, as_of_day - horizon - start, side="right"), np.searchsorted(edges, waited, side="left")
+    )
+    paid_from = np.searchsorted(edges, waited - horizon, side="left")
+    bands = len(edges)
+    eligible = np.cumsum(np.bincount(entered, minlength=bands + 1)[::-1])[::-1][1:]
+    inside = paid_from < entered
+    paid_counts = np.cumsum(
+        np.bincount(paid_from[inside], minlength=bands + 1) - np.bincount(entered[inside], minlength=bands + 1)
+    )[:bands]
+    shares = np.ones(bands)
     previous = 1.0
-    for band, edge in enumerate(AGE_EDGES_DAYS):  # one vectorised pass per age band (a dozen), not per invoice
-        reached = invoice_day + edge
-        eligible = positive & (reached + horizon <= as_of_day) & (known_payment > reached)
-        paid = float((known_payment[eligible] <= reached[eligible] + horizon).sum())
+    for band in range(bands):  # a dozen scalars
         # A thin band leans on the younger band's share as if it had MIN_LIFE_TABLE_INVOICES invoices.
-        shares[band] = (paid + MIN_LIFE_TABLE_INVOICES * previous) / (eligible.sum() + MIN_LIFE_TABLE_INVOICES)
+        shares[band] = (float(paid_counts[band]) + MIN_LIFE_TABLE_INVOICES * previous) / (
+            eligible[band] + MIN_LIFE_TABLE_INVOICES
+        )
         previous = shares[band]
     # Between two band edges the share is interpolated: the never-paid pile up with age inside a band too.
     interpolated: np.ndarray = np.interp(ages, np.asarray(AGE_EDGES_DAYS, dtype="float64"), shares)

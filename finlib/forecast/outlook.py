@@ -59,7 +59,8 @@ def predict_days(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Predicted, low and high payment day of each target (whole days; after its forecast day when conditioned)."""
     low_q, high_q = INTERVAL_QUANTILES
-    days = [np.floor(invoice_day + distribution.quantile(q) + 0.5) for q in (0.5, low_q, high_q)]
+    position = distribution.position()
+    days = [np.floor(invoice_day + distribution.quantile(q, position) + 0.5) for q in (0.5, low_q, high_q)]
     if distribution.conditioned:
         days = [np.maximum(d, target_as_of + 1) for d in days]
     if method == "original":

@@ -10,7 +10,7 @@ Formulas are in the README ("Payment-date forecasts").
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -98,9 +98,12 @@ class DelayDistribution:
         below = np.searchsorted(self.residuals, threshold, side="right") / count
         return below, below > TAIL_SHARE
 
-    def quantile(self, q: float) -> np.ndarray:
-        """Delay in days at conditional quantile ``q`` (inverse empirical CDF, so always beyond the age)."""
-        below, tail = self.position()
+    def quantile(self, q: float, position: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+        """Delay in days at conditional quantile ``q`` (inverse empirical CDF, so always beyond the age).
+
+        ``position`` is ``self.position()``, passed in when asking for several quantiles of the same targets.
+        """
+        below, tail = self.position() if position is None else position
         count = len(self.residuals)
         share = below + q * (1.0 - below)
         index = np.clip(np.ceil(share * count).astype(np.int64) - 1, 0, count - 1)
@@ -112,16 +115,28 @@ class DelayDistribution:
     def probability_by(self, delay: np.ndarray, position: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
         """Conditional probability that each target is paid within ``delay`` days of its invoice date.
 
-        ``position`` is ``self.position()``, passed in when asking for many delays of the same targets.
+        ``position`` is ``self.position()``, passed in when asking for many delays of the same targets. When every
+        target is in the tail (or none is), only that one distribution is searched.
         """
         below, tail = self.position() if position is None else position
-        standardised = (delay - self.base) / self.scale
-        reached = np.searchsorted(self.residuals, standardised, side="right") / len(self.residuals)
-        remaining = np.maximum(1.0 - below, 1e-12)
-        inside = np.clip((reached - below) / remaining, 0.0, 1.0)
-        waited = np.searchsorted(self.tail_excess, delay - self.age, side="right") / len(self.tail_excess)
-        shares: np.ndarray = np.where(tail, waited, inside)
-        return shares
+        inside: np.ndarray | None = None
+        if not tail.all():
+            standardised = (delay - self.base) / self.scale
+            reached = np.searchsorted(self.residuals, standardised, side="right") / len(self.residuals)
+            remaining = np.maximum(1.0 - below, 1e-12)
+            inside = np.clip((reached - below) / remaining, 0.0, 1.0)
+            if not tail.any():
+                return inside
+        beyond = np.broadcast_to(delay - self.age, self.base.shape)
+        if inside is None and beyond.min() == beyond.max():  # forecast on one day: all have waited as long
+            beyond = beyond[:1]
+        found = np.searchsorted(self.tail_excess, beyond, side="right") / len(self.tail_excess)
+        waited: np.ndarray = np.broadcast_to(found, self.base.shape)
+        return np.array(waited) if inside is None else np.where(tail, waited, inside)
+
+    def subset(self, rows: np.ndarray | slice) -> DelayDistribution:
+        """The distribution of some of the targets."""
+        return replace(self, base=self.base[rows], scale=self.scale[rows], age=self.age[rows])
 
 
 def fit_delays(
@@ -171,8 +186,28 @@ def _thin(ordered: np.ndarray) -> np.ndarray:
     """A sorted sample kept as ``DISTRIBUTION_POINTS`` evenly spaced quantiles when it is longer than that."""
     if len(ordered) <= DISTRIBUTION_POINTS:
         return ordered
-    thinned: np.ndarray = np.quantile(ordered, np.linspace(0.0, 1.0, DISTRIBUTION_POINTS))
-    return thinned
+    return sorted_quantiles(ordered, np.linspace(0.0, 1.0, DISTRIBUTION_POINTS))
+
+
+def sorted_quantiles(ordered: np.ndarray, shares: np.ndarray) -> np.ndarray:
+    """``numpy.quantile(ordered, shares)`` (linear, same arithmetic, same result) of an already sorted sample.
+
+    ``numpy.quantile`` partitions its input around every asked index (~25 ms for 2,001 shares of a million
+    values, a dozen times per backtest origin); a sorted sample only needs indexing.
+    """
+    count = len(ordered)
+    virtual = (count - 1) * shares
+    previous = np.floor(virtual)
+    following = previous + 1
+    last = virtual >= count - 1
+    previous[last] = following[last] = -1
+    before, after = previous.astype(np.intp), following.astype(np.intp)
+    gamma = virtual - before
+    low, high = ordered[before], ordered[after]
+    difference = high - low
+    values: np.ndarray = low + difference * gamma
+    np.subtract(high, difference * (1 - gamma), out=values, where=gamma >= 0.5)
+    return values
 
 
 def _group_moments(codes: np.ndarray, values: np.ndarray, groups: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
