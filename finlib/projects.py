@@ -173,9 +173,8 @@ def _register_location(
     source = storage.source_uri(location)
     shared = services.shared_cache()
     ledger, report = parsed_cache.parse_cached(services.settings, source, fetched, mapping, shared)
-    info = registry.store_registration(
-        services.engine, services.settings, name, source, fetched, ledger, report, mapping, shared
-    )
+    registration = registry.Registration(name, source, fetched, ledger, report, mapping)
+    info = registry.store_registration(services.engine, services.settings, registration, shared)
     log.info("registered project %s: %d rows, %d rejected", name, report.rows_loaded, report.rejected_count)
     if previous is not None and (previous.source, previous.etag) != (info.source, info.etag):
         _forget_version(services, previous)
@@ -235,10 +234,8 @@ def refresh_project(services: Services, name: str, *, user: User = LOCAL_USER) -
     except FinlibError as exc:
         registry.record_status(services.engine, name, "refresh failed", str(exc))
         raise
-    info = registry.store_registration(
-        services.engine, services.settings, name, current.source, fetched, ledger, report, mapping, shared
-    )
-    return info, True
+    registration = registry.Registration(name, current.source, fetched, ledger, report, mapping)
+    return registry.store_registration(services.engine, services.settings, registration, shared), True
 
 
 def save_mapping(services: Services, name: str, mapping: dict[str, str], *, user: User = LOCAL_USER) -> ProjectInfo:
@@ -249,9 +246,8 @@ def save_mapping(services: Services, name: str, mapping: dict[str, str], *, user
     fetched = _fetch(services, name, location)
     shared = services.shared_cache()
     ledger, report = parsed_cache.parse_cached(services.settings, current.source, fetched, mapping, shared)
-    return registry.store_registration(
-        services.engine, services.settings, name, current.source, fetched, ledger, report, mapping, shared
-    )
+    registration = registry.Registration(name, current.source, fetched, ledger, report, mapping)
+    return registry.store_registration(services.engine, services.settings, registration, shared)
 
 
 def delete_project(services: Services, name: str, *, user: User = LOCAL_USER) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -58,47 +59,44 @@ def record_status(engine: Engine, name: str, status: str | None, error: str | No
         row.refreshed_at = now_utc()
 
 
+@dataclass(frozen=True)
+class Registration:
+    """A parsed ledger about to be stored as project ``name``: its source, the fetched file and the parse."""
+
+    name: str
+    source: str
+    fetched: storage.FetchedFile
+    ledger: pd.DataFrame
+    report: ParseReport
+    mapping: dict[str, str] | None  # the column mapping given by the user (None: detected)
+
+
 def store_registration(
-    engine: Engine,
-    settings: Settings,
-    name: str,
-    source: str,
-    fetched: storage.FetchedFile,
-    ledger: pd.DataFrame,
-    report: ParseReport,
-    mapping: dict[str, str] | None,
-    shared: shared_cache.SharedCache | None = None,
+    engine: Engine, settings: Settings, registration: Registration, shared: shared_cache.SharedCache | None = None
 ) -> ProjectInfo:
-    """Write a parsed ledger as project ``name`` (row and aliases) in one transaction, replacing the previous one."""
+    """Write a parsed ledger as its project (row and aliases) in one transaction, replacing the previous one."""
+    new = registration
     # The figures `stats` shows are computed once per version, here, instead of on every read.
-    summaries.keep_summary(settings, source, fetched.etag, mapping, ledger, shared)
+    summaries.keep_summary(settings, new.source, new.fetched.etag, new.mapping, new.ledger, shared)
     # Concurrent registrations of one name race to insert the same rows; the loser's transaction is rolled back
     # whole and retried, and then finds (and updates) the winner's rows instead of failing on a unique constraint.
     for attempt in range(STORE_ATTEMPTS):
         try:
-            return _store_registration_once(engine, settings, name, source, fetched, ledger, report, mapping)
+            return _store_registration_once(engine, settings, new)
         except DatabaseError as exc:
             if not isinstance(exc.__cause__, IntegrityError) or attempt == STORE_ATTEMPTS - 1:
                 # The transaction was rolled back whole (or died with its connection): say that nothing changed.
                 raise DatabaseError(
-                    f"{exc} Nothing of this registration of {name!r} was saved and any earlier version of the "
+                    f"{exc} Nothing of this registration of {new.name!r} was saved and any earlier version of the "
                     "project is unchanged; retry once the database is back."
                 ) from exc.__cause__
-            log.info("registration of %s conflicted with a concurrent one; retrying", name)
+            log.info("registration of %s conflicted with a concurrent one; retrying", new.name)
             time.sleep(0.05 * (attempt + 1))
     raise AssertionError("unreachable")
 
 
-def _store_registration_once(
-    engine: Engine,
-    settings: Settings,
-    name: str,
-    source: str,
-    fetched: storage.FetchedFile,
-    ledger: pd.DataFrame,
-    report: ParseReport,
-    mapping: dict[str, str] | None,
-) -> ProjectInfo:
+def _store_registration_once(engine: Engine, settings: Settings, new: Registration) -> ProjectInfo:
+    name, fetched, ledger, report = new.name, new.fetched, new.ledger, new.report
     customers = names.display_names(ledger["customer_name"], ledger["customer_key"])
     people = names.display_names(ledger["sales_manager"], ledger["sales_manager_key"])
     now = now_utc()
@@ -107,13 +105,13 @@ def _store_registration_once(
         if row is None:
             row = db.Project(name=name, registered_at=now)
             session.add(row)
-        row.source = source
+        row.source = new.source
         row.format = report.format
         row.etag = fetched.etag
         row.size_bytes = fetched.size
         row.updated_at = now
         row.refreshed_at = now
-        row.column_mapping = mapping
+        row.column_mapping = new.mapping
         row.detected_mapping = report.mapping
         row.row_count = report.rows_loaded
         row.rejected_count = report.rejected_count
