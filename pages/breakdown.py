@@ -8,6 +8,7 @@ from finlib.analytics.breakdowns import BREAKDOWN_BY
 from finlib.export import export_csv
 from ui import data
 from ui.actions import require_ready
+from ui.auth import names_in, record_export
 from ui.format import MISSING_TEXT, format_date
 from ui.sidebar import page_context
 
@@ -64,4 +65,12 @@ st.download_button(
     mime="text/csv",
     icon=":material/download:",
     key="breakdown_download",
+    on_click=record_export,
+    args=(
+        context.services,
+        context.user,
+        project.name,
+        f"{project.name}-by-{by}.csv",
+        names_in(table, "value", context) if by == "sales_manager" else [],
+    ),
 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from finlib.access import User
 from finlib.chat.mentions import Mention
 from finlib.chat.pipeline import ChatAnswer, ChatSession, answer_question, build_chat_session
 from finlib.privacy.dealias import neutralise_markdown
@@ -29,9 +30,9 @@ OFFLINE_STATUS = "Offline: no model configured (set LITE_LLM_API_KEY or LITE_LLM
 
 
 @st.cache_resource(show_spinner="Preparing the chat…", max_entries=8)
-def load_chat_session(_services: Services, key: data.ViewKey) -> ChatSession:
-    """Name scanner, resolver and figures of one project version (read-only once built)."""
-    loaded = data.load_project(_services, key)
+def load_chat_session(_services: Services, key: data.ViewKey, viewer: bool, _user: User) -> ChatSession:
+    """Name scanner, resolver and figures of one project version as a viewer or an analyst sees it (read-only)."""
+    loaded = data.load_project(_services, key, _user)
     return build_chat_session(key.project, loaded.ledger, loaded.aliases, _services.settings)
 
 
@@ -62,7 +63,7 @@ context = page_context()
 st.title("Chat")
 require_ready(context, "chat")
 project, settings = context.project, context.settings
-session = load_chat_session(context.services, context.key.with_names())
+session = load_chat_session(context.services, context.key.with_names(), context.role == "viewer", context.user)
 history_key = f"chat_history_{project.name}"
 history: list[ChatAnswer] = st.session_state.setdefault(history_key, [])
 
@@ -124,7 +125,7 @@ if pending:
     with st.chat_message("assistant"), finlib_errors("The question could not be answered"):
         reply = answer_question(
             session, pending["question"], settings=settings, engine=context.services.engine,
-            history=history, mentions=mentions,
+            history=history, mentions=mentions, user_email=context.user.email,
         )  # fmt: skip
         if presentation:
             # Streamed chunks carry real names; on a shared screen show the aliased answer once it is complete.

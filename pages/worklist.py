@@ -8,6 +8,7 @@ from finlib.analytics import worklist as rules
 from finlib.export import export_csv
 from ui import data, url_state
 from ui.actions import require_ready
+from ui.auth import names_in, record_export
 from ui.format import MISSING_TEXT, format_count, format_date
 from ui.sidebar import page_context
 
@@ -80,5 +81,13 @@ st.download_button(
     mime="text/csv",
     icon=":material/download:",
     key="worklist_download",
+    on_click=record_export,
+    args=(
+        context.services,
+        context.user,
+        project.name,
+        f"{project.name}-worklist.csv",
+        names_in(shown, "customer", context),
+    ),
 )
 url_state.write(url_state.CUSTOMER, None)

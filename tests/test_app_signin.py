@@ -87,3 +87,28 @@ def test_an_analyst_sees_real_names_and_the_view_is_logged_with_the_user(team) -
     (record, *_) = access.read_access_log(team.engine, team.settings, LOCAL_USER, "demo")
     assert (record.user_email, record.action) == ("ann@example.com", "view")
     assert record.detail == {"page": "Customers"}
+
+
+def audit_users(team: projects.Services) -> list[str | None]:
+    with db.session_scope(team.engine) as session:
+        return list(session.scalars(sa.select(db.AuditEntry.user_email).order_by(db.AuditEntry.id)).all())
+
+
+def test_an_analysts_chat_answer_is_audited_with_their_email(team) -> None:
+    at = signed_in_app("ann@example.com", "pages/chat.py")
+    at.chat_input(key="chat_input").set_value("What is the expected payment amount and date for ABC Company?").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert audit_users(team) == ["ann@example.com"]
+    log = access.read_access_log(team.engine, team.settings, LOCAL_USER, "demo")
+    assert ("ann@example.com", "chat") in [(record.user_email, record.action) for record in log]
+
+
+def test_in_local_mode_views_and_chat_answers_with_names_are_audited_as_the_local_user(team) -> None:
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT_S)
+    at.run()
+    at.switch_page("pages/chat.py").run()
+    at.chat_input(key="chat_input").set_value("What is the expected payment amount and date for ABC Company?").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert audit_users(team) == [LOCAL_USER.email]
+    log = access.read_access_log(team.engine, team.settings, LOCAL_USER, "demo")
+    assert {(record.user_email, record.action) for record in log} >= {("local", "view"), ("local", "chat")}

@@ -264,6 +264,16 @@ def test_each_question_is_audited_with_the_exact_messages_and_usage(
         assert "999,999.99" in (row.detail or "")
 
 
+@pytest.mark.parametrize("user_email", ["ana@example.com", None])
+def test_the_audit_row_names_the_user_who_asked(session: ChatSession, services: Services, user_email) -> None:
+    answer = answer_question(
+        session, "Is ABC late?", settings=services.settings, engine=services.engine, user_email=user_email
+    ).finish()
+    with db.session_scope(services.engine) as s:
+        row = s.scalars(select(db.AuditEntry).where(db.AuditEntry.id == answer.audit_id)).one()
+        assert row.user_email == user_email
+
+
 def test_a_name_that_cannot_be_aliased_is_blocked_audited_and_never_sent(
     services: Services, llm_server: LLMServer, session: ChatSession
 ) -> None:

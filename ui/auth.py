@@ -7,6 +7,7 @@ the app keeps its single-user local mode and says so in the sidebar.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import streamlit as st
@@ -102,8 +103,8 @@ def render_no_access(user: User) -> None:
 
 
 def record_view(services: Any, user: User, project: str | None, version: str, page: str, names_shown: bool) -> None:
-    """Log once per session, page and project version that a signed-in user saw real names (not in local mode)."""
-    if user.operator or project is None or not names_shown:
+    """Log once per session, page and project version that the user (local mode: "local") saw real names."""
+    if project is None or not names_shown:
         return
     seen: set[tuple[str, str, str]] = st.session_state.setdefault(SEEN_STATE, set())
     if (project, version, page) in seen:
@@ -112,18 +113,26 @@ def record_view(services: Any, user: User, project: str | None, version: str, pa
     seen.add((project, version, page))
 
 
-def record_export(services: Any, user: User, project: str, filename: str, names: list[str]) -> None:
-    """Log an export that carries real names (``names``: the customers in it, sealed; empty: aliases only)."""
-    if user.operator or not names:
+def record_export(
+    services: Any, user: User, project: str, filename: str, names: list[str] | Callable[[], list[str]]
+) -> None:
+    """Log an export that carries real names (``names``, or a function giving them: sealed; empty: aliases only)."""
+    names = names() if callable(names) else names
+    if not names:
         return
     summary = f"{filename}: {len(names)} customers with real names"
     access.record_access(services.engine, user, project, "export", summary, {"file": filename, "customers": names})
 
 
+def names_in(table: Any, column: str, context: Any) -> list[str]:
+    """The distinct names in an export's column, or none when the export shows aliases (presentation mode)."""
+    if context.presentation or column not in table.columns:
+        return []
+    return sorted({str(value) for value in table[column].dropna()})
+
+
 def record_chat(services: Any, user: User, project: str, answer: Any) -> None:
     """Log a chat answer shown with real names: the question as typed and the answer as shown are sealed."""
-    if user.operator:
-        return
     summary = f"chat answer (audit entry {answer.audit_id}): {answer.question_aliased[:200]}"
     detail = {"question": answer.question, "answer": answer.answer}
     access.record_access(services.engine, user, project, "chat", summary, detail)

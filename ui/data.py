@@ -14,7 +14,7 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from finlib import audit, projects
+from finlib import access, audit, projects
 from finlib.access import LOCAL_USER, User
 from finlib.analytics import breakdowns, customer_stats, drilldown, measures, worklist
 from finlib.analytics.overview import Overview, ViewFilters, narrow, view_dates
@@ -71,14 +71,20 @@ def ensure_demo(_services: Services, fingerprint: str) -> None:
 # copy: st.cache_data would unpickle a full ledger (about 0.1 s per 100k rows) on every page run, for every
 # computation that starts from it. Sharing is safe because nothing mutates a ledger in place: finlib's functions
 # are pure, and pandas' copy-on-write keeps every derived frame independent of its source.
-def load_project(services: Services, key: ViewKey) -> LoadedProject:
-    """A project's ledger with alias columns (shared, read-only), one cache entry whatever the mode."""
-    return _load_project(services, key.with_names())
+def load_project(services: Services, key: ViewKey, user: User) -> LoadedProject:
+    """The project as ``user`` (``ui.auth.session_user()``) may see it, one cache entry whatever the mode.
+
+    The service layer checks the user's role on every call; the loaded ledger is shared by every user of the same
+    kind (a viewer's holds aliases only), so a hundred analysts hold one copy.
+    """
+    role = access.require_role(services.engine, services.settings, user, key.project, "viewer")
+    return _load_project(services, key.with_names(), role == "viewer", user)
 
 
 @st.cache_resource(ttl=CACHE_TTL_S, max_entries=LEDGER_CACHE_ENTRIES, show_spinner="Loading the ledger…")
-def _load_project(_services: Services, key: ViewKey) -> LoadedProject:
-    return projects.load_project(_services, key.project)
+def _load_project(_services: Services, key: ViewKey, viewer: bool, _user: User) -> LoadedProject:
+    """A project's ledger with alias columns (shared, read-only) as the first user of its kind loaded it."""
+    return projects.load_project(_services, key.project, user=_user)
 
 
 @st.cache_data(ttl=CACHE_TTL_S, max_entries=RESULT_CACHE_ENTRIES, show_spinner=False)
@@ -112,7 +118,9 @@ def _distinct(values: pd.Series) -> tuple[str, ...]:
 @st.cache_resource(ttl=CACHE_TTL_S, max_entries=LEDGER_CACHE_ENTRIES, show_spinner=False)
 def load_view_ledger(_services: Services, key: ViewKey) -> pd.DataFrame:
     """The ledger the pages show: as loaded, or with every name replaced by its alias in presentation mode."""
-    loaded = load_project(_services, key)
+    # The frame checked the session user first (its projects are the user's, and a viewer's presentation is forced
+    # on), so the ledger with names is loaded once for every session that may see it.
+    loaded = _load_project(_services, key.with_names(), False, LOCAL_USER)
     if not key.presentation:
         return loaded.ledger
     return present_ledger(loaded.ledger, loaded.aliases)
@@ -221,7 +229,7 @@ HIDDEN_NAME = "hidden (presentation mode)"
 @st.cache_data(ttl=CACHE_TTL_S, max_entries=RESULT_CACHE_ENTRIES, show_spinner=False)
 def alias_table(_services: Services, key: ViewKey) -> pd.DataFrame:
     """The project's alias table for display: Kind, Real name (hidden in presentation mode), Alias."""
-    entries = load_project(_services, key).aliases.entries
+    entries = _load_project(_services, key.with_names(), False, LOCAL_USER).aliases.entries
     table = pd.DataFrame(
         {
             "Kind": entries["kind"].map(KIND_LABELS).fillna(entries["kind"]),

@@ -11,6 +11,7 @@ import streamlit as st
 from finlib.analytics.periods import ViewDates
 from finlib.export import export_csv
 from ui import data, tables
+from ui.auth import names_in, record_export
 from ui.charts import AGING_LABELS
 from ui.format import MISSING_TEXT, format_date
 from ui.sidebar import AppContext
@@ -94,4 +95,12 @@ def render_drilldown(context: AppContext, selection: Selection, dates: ViewDates
         mime="text/csv",
         icon=":material/download:",
         key="overview_drill_download",
+        on_click=record_export,
+        args=(
+            context.services,
+            context.user,
+            context.project.name,
+            f"{context.project.name}-{selection.file_part}.csv",
+            names_in(invoices, "customer_name", context),
+        ),
     )

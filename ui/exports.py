@@ -7,6 +7,7 @@ import streamlit as st
 from finlib import documents
 from finlib.analytics.overview import Overview
 from ui import data, tables
+from ui.auth import names_in, record_export
 from ui.sidebar import AppContext
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -32,6 +33,10 @@ def render_export_buttons(context: AppContext, overview: Overview, *, key: str) 
     """Two download buttons: Excel (KPIs, aging, monthly, worklist, invoices) and PDF."""
     assert context.project is not None
     stem = f"{context.project.name}-{overview.report.dates.as_of:%Y-%m-%d}"
+
+    def names() -> list[str]:  # when clicked: the worklist is computed (cached) only for an export
+        return names_in(report_inputs(context, overview).worklist, "customer", context)
+
     st.subheader("Export this view")
     left, right = st.columns(2)
     left.download_button(
@@ -42,6 +47,8 @@ def render_export_buttons(context: AppContext, overview: Overview, *, key: str) 
         icon=":material/table_view:",
         key=f"{key}_export_xlsx",
         help="KPIs, aging, monthly trend, worklist and the invoices of this view, on separate sheets.",
+        on_click=record_export,
+        args=(context.services, context.user, context.project.name, f"{stem}-receivables.xlsx", names),
     )
     right.download_button(
         "PDF report",
@@ -51,4 +58,6 @@ def render_export_buttons(context: AppContext, overview: Overview, *, key: str) 
         icon=":material/picture_as_pdf:",
         key=f"{key}_export_pdf",
         help="The KPI tables, aging and collections charts and the top of the worklist, to forward.",
+        on_click=record_export,
+        args=(context.services, context.user, context.project.name, f"{stem}-receivables.pdf", names),
     )

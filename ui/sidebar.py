@@ -61,7 +61,7 @@ class AppContext:
 
     def loaded(self) -> LoadedProject:
         """The selected project's ledger (cached)."""
-        return data.load_project(self.services, self.key)
+        return data.load_project(self.services, self.key, self.user)
 
 
 def page_context() -> AppContext:

@@ -69,8 +69,8 @@ class LocalPolicy:
     """Single-user local mode: the caller is the person at this machine and sees everything."""
 
     def check(self, services: Services, caller: Caller, project: str | None, action: str) -> Grant:
-        """Everything is allowed, names included."""
-        return Grant()
+        """Everything is allowed, names included; names shown are logged as the local user (``LOCAL_USER``)."""
+        return Grant(log_names_shown=True)
 
 
 class MembershipPolicy:
@@ -90,7 +90,7 @@ class MembershipPolicy:
             return Grant(user)
         role = access.require_role(services.engine, services.settings, user, project, "viewer")
         viewer = role == "viewer"
-        return Grant(user, aliases_only=viewer, log_names_shown=not viewer and not user.operator)
+        return Grant(user, aliases_only=viewer, log_names_shown=not viewer)
 
 
 def authenticate(services: Services, authorization: str | None, client: str, *, required: bool) -> Caller:

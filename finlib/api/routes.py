@@ -83,7 +83,7 @@ def query(state: StateParam, caller: CallerParam, body: QueryRequest, aliases: A
     settings = state.services.settings
     session = entry.session(partial(_chat_session, settings=settings))
     answer = answer_question(
-        session, body.query, settings=settings, engine=state.services.engine, stream=False
+        session, body.query, settings=settings, engine=state.services.engine, stream=False, user_email=grant.user.email
     ).finish()
     payload = {"project_name": entry.loaded.info.name, **answer.to_json()}
     if aliases or grant.aliases_only:

@@ -92,6 +92,7 @@ class ChatAnswer:
     error: str | None = None
     usage: LLMResult | None = None
     audit_id: int | None = None
+    user_email: str | None = None  # who asked: the signed-in e-mail, or "local" (the single user of local mode)
 
     def to_json(self) -> dict[str, JSONValue]:
         """The ``ask --json`` shape."""
@@ -193,9 +194,11 @@ def answer_question(
     mentions: list[Mention] | None = None,
     stream: bool = True,
     completion: Callable[..., Any] | None = None,
+    user_email: str | None = None,
 ) -> ChatReply:
-    """Start answering ``question``: offline without a model, else through the guarded model call."""
+    """Start answering ``question`` for ``user_email`` (kept in the audit row): offline, or the guarded model call."""
     answer = prepare(session, question, history=history, mentions=mentions)
+    answer.user_email = user_email
     return ChatReply(answer, _run(session, answer, settings, engine, stream, completion))
 
 
@@ -309,6 +312,7 @@ def record_audit(engine: Engine | None, project: str, answer: ChatAnswer, verdic
             verdict=verdict,
             detail=detail,
             answer_aliased=answer.answer_aliased or None,
+            user_email=answer.user_email,
         )
         session.add(entry)
         session.flush()

@@ -151,12 +151,20 @@ def kpis_command(args: argparse.Namespace, settings: Settings, out: TextIO) -> i
 
 
 def ask_command(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+    from finlib.access import LOCAL_USER
     from finlib.chat.pipeline import answer_question, build_chat_session
 
     services = services_for(settings)
     loaded = projects.load_project(services, args.name)
     session = build_chat_session(loaded.info.name, loaded.ledger, loaded.aliases, settings)
-    reply = answer_question(session, args.question, settings=settings, engine=services.engine, stream=not args.json)
+    reply = answer_question(
+        session,
+        args.question,
+        settings=settings,
+        engine=services.engine,
+        stream=not args.json,
+        user_email=LOCAL_USER.email,
+    )
     if args.json:
         answer = reply.finish()
         json.dump(answer.to_json(), out, indent=2, ensure_ascii=False)
