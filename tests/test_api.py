@@ -105,6 +105,18 @@ def test_stats_asked_twice_gives_the_same_document_from_the_cache(api: Api) -> N
     assert len(first.json()["customers"]) == 30
 
 
+def test_stats_of_the_latest_date_is_read_from_the_figures_stored_at_registration(api: Api) -> None:
+    settings = api.services.settings
+    # Without the parsed ledger and the file it came from, only the stored figures can answer.
+    for path in [*(settings.cache_dir / "parsed").rglob("*.arrow"), *settings.store_dir.rglob("*")]:
+        if path.is_file():
+            path.unlink()
+    response = api.client.get("/api/projects/demo/stats")
+    assert response.status_code == 200
+    assert len(response.json()["customers"]) == 30
+    assert api.client.get("/api/projects/demo/kpis").status_code != 200  # the ledger is really gone
+
+
 def test_stats_with_aliases_holds_no_real_name_anywhere(api: Api) -> None:
     response = api.client.get("/api/projects/demo/stats", params={"aliases": "true"})
     assert response.status_code == 200

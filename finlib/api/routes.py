@@ -135,6 +135,10 @@ def stats(
 ) -> Response:
     """Exactly what ``python -m finlib stats NAME --json`` prints."""
     date = reports.parse_as_of(as_of, "as_of") if as_of else None
+    if date is None:
+        grant = state.options.policy.check(state.services, caller, name, "read")
+        if not (aliases or grant.aliases_only):
+            return _stored_stats(request, state, grant, name, customer)
     return _report(
         request,
         state,
@@ -242,6 +246,17 @@ def _chat_session(loaded: projects.LoadedProject, settings: Settings) -> ChatSes
     return build_chat_session(loaded.info.name, loaded.ledger, loaded.aliases, settings)
 
 
+def _stored_stats(request: Request, state: ApiState, grant: Grant, name: str, customer: str | None) -> Response:
+    """``stats`` as of the ledger's latest date, from the figures stored at registration: no ledger is loaded."""
+    from finlib import summaries
+
+    summarized = summaries.load_summary(state.services, name, user=grant.user)
+    body = _encode(summaries.stats_document(summarized.info.name, summarized.summary, customer=customer))
+    if grant.log_names_shown:
+        _log_names_shown(state, grant, name, "view", "API stats report", {"parameters": ["stats", str(customer)]})
+    return _send(request, body, lambda: gzip.compress(body, compresslevel=GZIP_LEVEL))
+
+
 def _report(
     request: Request,
     state: ApiState,
@@ -258,12 +273,18 @@ def _report(
     body = entry.report((*key, aliases_only), lambda: _encode(build(entry, aliases_only)))
     if not aliases_only and grant.log_names_shown:
         _log_names_shown(state, grant, name, "view", f"API {key[0]} report", {"parameters": [str(k) for k in key]})
+    # A big report is compressed once per version and sent compressed to every client that accepts it.
+    return _send(
+        request, body, lambda: entry.report((*key, aliases_only, "gzip"), lambda: gzip.compress(body, GZIP_LEVEL))
+    )
+
+
+def _send(request: Request, body: bytes, packed: Callable[[], bytes]) -> Response:
+    """A JSON body, gzip-compressed (``packed``) when it is big and the client accepts that."""
     if len(body) < GZIP_MIN_BYTES or "gzip" not in request.headers.get("accept-encoding", ""):
         return Response(body, media_type="application/json", headers={"Vary": "Accept-Encoding"})
-    # A big report is compressed once per version and sent compressed to every client that accepts it.
-    packed = entry.report((*key, aliases_only, "gzip"), lambda: gzip.compress(body, compresslevel=GZIP_LEVEL))
     headers = {"Content-Encoding": "gzip", "Vary": "Accept-Encoding"}
-    return Response(packed, media_type="application/json", headers=headers)
+    return Response(packed(), media_type="application/json", headers=headers)
 
 
 def _log_names_shown(
