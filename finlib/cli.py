@@ -37,6 +37,9 @@ def build_parser() -> argparse.ArgumentParser:
     register.add_argument("name")
     register.add_argument("source", help="s3://bucket/key, an S3 https URL, or a local path")
     register.add_argument("--mapping", help='explicit column mapping as JSON: {"Source header": "customer_name"}')
+    register.add_argument(
+        "--currency", help="ISO code amounts are in, e.g. EUR (default: the ledger's, if it states one)"
+    )
 
     upload = commands.add_parser("upload", help="store a local file in the object store, then register it")
     upload.add_argument("name")
@@ -44,6 +47,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     refresh = commands.add_parser("refresh", help="re-fetch a project's source when it changed")
     refresh.add_argument("name")
+
+    currency = commands.add_parser("currency", help="show or set the currency a project's amounts are shown in")
+    currency.add_argument("name")
+    currency.add_argument("code", nargs="?", help="ISO 4217 code, e.g. EUR; 'none' for bare numbers")
+    currency.add_argument("--symbol", help="the symbol to write amounts with (default: the code's usual one, e.g. €)")
 
     listing = commands.add_parser("projects", help="list projects")
     listing.add_argument("--json", action="store_true")
@@ -144,6 +152,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings, TextIO], int]] = {
     "upload": project_commands.upload_command,
     "refresh": project_commands.refresh_command,
     "projects": project_commands.projects_command,
+    "currency": project_commands.currency_command,
     "delete": project_commands.delete_command,
     "stats": analysis.stats_command,
     "forecast": analysis.forecast_command,

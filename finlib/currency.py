@@ -8,7 +8,7 @@ and a bare number when the project states no currency. A minus sign comes first 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from finlib.errors import CurrencyError
@@ -23,6 +23,12 @@ SYMBOLS = {
 # A symbol written alone in a cell or amount, mapped back to its code (only the unambiguous ones).
 CODES_BY_SYMBOL = {"€": "EUR", "$": "USD", "£": "GBP", "₹": "INR", "₩": "KRW", "₽": "RUB", "₺": "TRY", "₪": "ILS"}
 _CODE = re.compile(r"[A-Z]{3}")
+# A ledger column that states the currency: its header (an extra column keeps it after "extra:").
+CURRENCY_HEADER = re.compile(
+    r"(?:^|:)\s*(?:(?:invoice|document|transaction|billing)\s+)?(?:currency(?:\s+code)?|curr|ccy|cur|devise|"
+    r"w(?:ä|ae)hrung|moneda|valuta|valuuta)\s*$",
+    re.IGNORECASE,
+)
 MAX_SYMBOL_CHARS = 5
 
 
@@ -65,6 +71,14 @@ def currency_from_values(values: Iterable[object]) -> Currency | None:
     (value,) = found
     code = CODES_BY_SYMBOL.get(value, value)
     return parse_currency(code) if _CODE.fullmatch(code) else None
+
+
+def stated_currency(columns: Mapping[str, Iterable[object]]) -> Currency | None:
+    """The currency a ledger states in a currency column (``Currency``, ``extra:Currency Code``, ``CCY``) holding
+    one code or one known symbol throughout; None when it states none or several."""
+    found = [currency_from_values(values) for name, values in columns.items() if CURRENCY_HEADER.search(str(name))]
+    stated = {currency for currency in found if currency is not None}
+    return stated.pop() if len(stated) == 1 else None
 
 
 def format_amount(value: float | None, currency: Currency | None = None, *, decimals: int = 2) -> str:

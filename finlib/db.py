@@ -82,6 +82,8 @@ class Project(Base):
     status: Mapped[str | None] = mapped_column(sa.Text)
     last_error: Mapped[str | None] = mapped_column(sa.Text)
     salt_version: Mapped[int] = mapped_column(default=0, server_default="0", comment="0: ALIAS_SALT; n: rotated")
+    currency_code: Mapped[str | None] = mapped_column(sa.String(3), comment="ISO 4217; None: not stated")
+    currency_symbol: Mapped[str | None] = mapped_column(sa.String(8))
 
     aliases: Mapped[list[Alias]] = relationship(
         back_populates="project", cascade="all, delete-orphan", passive_deletes=True

@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from finlib.analytics.kpis import KpiReport
+from finlib.currency import Currency, format_amount
 from finlib.export import XLSX_OPTIONS, write_sheet
 
 AGING_TITLES = {"current": "Not yet due", "1-30": "1-30", "31-60": "31-60", "61-90": "61-90", "over_90": "Over 90"}
@@ -23,6 +24,11 @@ UNICODE_FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 UNICODE_BOLD_FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")
 PDF_WORKLIST_ROWS = 15
 SHEET_ROWS_MAX = 1_048_575  # Excel's limit, less the header
+# Columns of the sheets that hold amounts: shown with the project's currency (the values stay plain numbers).
+AMOUNT_COLUMNS = frozenset(
+    ["Amount", "Open amount", "outstanding", "overdue", "invoiced", "collected", "current", "1-30", "31-60",
+     "61-90", "over_90"]
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -35,7 +41,7 @@ class ReportInputs:
     monthly: pd.DataFrame  # kpis.monthly_kpis
     worklist: pd.DataFrame  # worklist.compute_worklist
     invoices: pd.DataFrame  # invoice rows with status columns
-    currency: str = ""
+    currency: Currency | None = None
 
 
 def kpi_rows(report: KpiReport) -> pd.DataFrame:
@@ -69,7 +75,7 @@ def _header(inputs: ReportInputs) -> pd.DataFrame:
         ("Balances as of", dates.as_of.date()),
         ("Activity from", dates.period.start.date()),
         ("Activity to", dates.period.end.date()),
-        ("Currency", inputs.currency or "as in the ledger"),
+        ("Currency", inputs.currency.label if inputs.currency else "none stated (amounts as in the ledger)"),
     ]
     return pd.DataFrame(rows, columns=["Item", "Value"])
 
@@ -100,17 +106,28 @@ def build_workbook(inputs: ReportInputs) -> bytes:
     workbook = xlsxwriter.Workbook(buffer, {**XLSX_OPTIONS, "in_memory": False})
     try:
         for name, frame in sheets.items():
-            write_sheet(workbook, name, frame)
+            write_sheet(
+                workbook, name, frame, amounts=AMOUNT_COLUMNS, amount_format=_excel_amount_format(inputs.currency)
+            )
     finally:
         workbook.close()
     return buffer.getvalue()
 
 
-def _number(value: float | None, unit: str) -> str:
+def _excel_amount_format(currency: Currency | None) -> str:
+    """An Excel number format writing amounts in full with the currency's symbol: ``"€"#,##0.00``."""
+    if currency is None:
+        return "#,##0.00"
+    symbol = currency.symbol.replace('"', "")
+    sign = f'"{symbol} "' if symbol[-1:].isalpha() else f'"{symbol}"'
+    return f"{sign}#,##0.00;-{sign}#,##0.00"
+
+
+def _number(value: float | None, unit: str, currency: Currency | None = None) -> str:
     if value is None or pd.isna(value):
         return "-"
     if unit == "amount":
-        return f"{value:,.2f}"
+        return format_amount(value, currency)
     if unit == "fraction":
         return f"{value * 100:.1f}%"
     if unit == "percent":
@@ -147,7 +164,8 @@ def build_pdf(inputs: ReportInputs) -> bytes:
     pdf.set_font(family, "B", 16)
     pdf.cell(0, 9, text(f"Receivables report: {inputs.project}"), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font(family, "", 10)
-    currency = f"Amounts in {inputs.currency}, including tax." if inputs.currency else "Amounts include tax."
+    money = inputs.currency
+    currency = f"Amounts in {money.label}, including tax." if money else "Amounts include tax."
     pdf.multi_cell(
         0,
         5,
@@ -166,13 +184,15 @@ def build_pdf(inputs: ReportInputs) -> bytes:
         pdf.set_font(family, "", 10)
         for row in kpis[kpis["Section"] == section].itertuples(index=False):
             pdf.cell(95, 6, text(str(row.KPI)), border="B")
-            pdf.cell(45, 6, _number(row.Value, str(row.Unit)), border="B", align="R", new_x="LMARGIN", new_y="NEXT")
+            shown = text(_number(row.Value, str(row.Unit), money))
+            pdf.cell(45, 6, shown, border="B", align="R", new_x="LMARGIN", new_y="NEXT")
         pdf.ln(2)
     aging = _aging_table(inputs.aging)
-    _bar_chart(pdf, family, "Aging of open invoices", list(aging["Days past due"]), list(aging["Open amount"]))
+    unit = f" ({money.code})" if money else ""
+    _bar_chart(pdf, family, f"Aging of open invoices{unit}", list(aging["Days past due"]), list(aging["Open amount"]))
     months = inputs.monthly.tail(12)
     labels = [f"{month:%b %y}" for month in months["month"]]
-    _bar_chart(pdf, family, "Collected per month (cash received)", labels, list(months["collected"]))
+    _bar_chart(pdf, family, f"Collected per month (cash received){unit}", labels, list(months["collected"]))
     pdf.add_page()
     pdf.set_font(family, "B", 12)
     pdf.cell(0, 7, "Worklist: largest overdue first", new_x="LMARGIN", new_y="NEXT")
@@ -185,8 +205,8 @@ def build_pdf(inputs: ReportInputs) -> bytes:
     for row in inputs.worklist.head(PDF_WORKLIST_ROWS).itertuples(index=False):
         cells = (
             text(str(row.customer))[:40],
-            _number(row.outstanding, "amount"),
-            _number(row.overdue, "amount"),
+            text(_number(row.outstanding, "amount", money)),
+            text(_number(row.overdue, "amount", money)),
             _number(row.days_past_due, "count"),
             str(row.rating or "-"),
         )

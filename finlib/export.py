@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 import numpy as np
@@ -74,9 +75,17 @@ def _column_cells(series: pd.Series) -> tuple[str, list[Any]]:
     return kind, values
 
 
-def write_sheet(workbook: Any, name: str, frame: pd.DataFrame) -> None:
+def write_sheet(
+    workbook: Any,
+    name: str,
+    frame: pd.DataFrame,
+    *,
+    amounts: Collection[str] = (),
+    amount_format: str = "#,##0.00",
+) -> None:
     """``frame`` as a sheet of an XlsxWriter ``workbook`` opened with ``XLSX_OPTIONS``: a bold header row, numbers
-    as numbers, dates as dates, text with formulas escaped, the header frozen.
+    as numbers, dates as dates, text with formulas escaped, the header frozen; number columns named in
+    ``amounts`` are shown with ``amount_format`` (an Excel number format, e.g. with the currency symbol).
 
     Cells are written row by row, as constant-memory mode requires, with one typed call each; the conversions
     are done column by column beforehand.
@@ -84,11 +93,13 @@ def write_sheet(workbook: Any, name: str, frame: pd.DataFrame) -> None:
     escaped = escape_formulas(frame)
     sheet = workbook.add_worksheet(name)
     bold, dated = workbook.add_format({"bold": True}), workbook.add_format({"num_format": DATE_FORMAT})
+    money = workbook.add_format({"num_format": amount_format})
     writers = {"number": sheet.write_number, "date": sheet.write_number, "string": sheet.write_string}
     columns = []
     for index, column in enumerate(escaped.columns):
         kind, values = _column_cells(escaped[column])
-        columns.append((index, writers.get(kind, sheet.write), values, dated if kind == "date" else None))
+        cell_format = dated if kind == "date" else money if kind == "number" and column in amounts else None
+        columns.append((index, writers.get(kind, sheet.write), values, cell_format))
         sample = [len(str(value)) for value in values[:WIDTH_SAMPLE_ROWS] if value is not None]
         width = len(str(column)) if kind == "date" else max([len(str(column)), *sample])
         sheet.set_column(index, index, min(max(width + 2, 12 if kind == "date" else 10), 48))

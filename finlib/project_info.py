@@ -7,6 +7,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from finlib import db
+from finlib.currency import Currency, parse_currency
+from finlib.errors import CurrencyError
 from finlib.ingest.report import ParseReport
 
 # Annotations only: listing projects must not import pandas or the alias module.
@@ -35,6 +37,7 @@ class ProjectInfo:
     report: ParseReport
     status: str | None = None
     last_error: str | None = None
+    currency: Currency | None = None
 
     @classmethod
     def from_row(cls, row: db.Project) -> ProjectInfo:
@@ -55,6 +58,7 @@ class ProjectInfo:
             report=ParseReport.from_dict(row.parse_report or {}),
             status=row.status,
             last_error=row.last_error,
+            currency=_currency(getattr(row, "currency_code", None), getattr(row, "currency_symbol", None)),
         )
 
     @property
@@ -79,7 +83,18 @@ class ProjectInfo:
             "warnings": list(self.report.warnings),
             "status": self.status,
             "last_error": self.last_error,
+            "currency": None if self.currency is None else {"code": self.currency.code, "symbol": self.currency.symbol},
         }
+
+
+def _currency(code: str | None, symbol: str | None) -> Currency | None:
+    """The stored currency of a project (None when none is stated or the stored one no longer reads)."""
+    if not code:
+        return None
+    try:
+        return parse_currency(code, symbol)
+    except CurrencyError:
+        return None
 
 
 @dataclass(frozen=True)

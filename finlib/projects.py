@@ -22,6 +22,7 @@ from sqlalchemy.engine import Engine
 from finlib import access, db, registry, uploads
 from finlib.access import LOCAL_USER, User
 from finlib.config import Settings
+from finlib.currency import Currency
 from finlib.errors import (
     AccessDeniedError,
     FinlibError,
@@ -248,6 +249,12 @@ def save_mapping(services: Services, name: str, mapping: dict[str, str], *, user
     ledger, report = parsed_cache.parse_cached(services.settings, current.source, fetched, mapping, shared)
     registration = registry.Registration(name, current.source, fetched, ledger, report, mapping)
     return registry.store_registration(services.engine, services.settings, registration, shared)
+
+
+def set_currency(services: Services, name: str, currency: Currency | None, *, user: User = LOCAL_USER) -> ProjectInfo:
+    """Set the currency every amount of project ``name`` is shown with (None: none stated, bare numbers)."""
+    _require_admin(services, user, name)
+    return registry.store_currency(services.engine, name, currency)
 
 
 def delete_project(services: Services, name: str, *, user: User = LOCAL_USER) -> None:

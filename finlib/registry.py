@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from finlib import db
 from finlib.config import Settings
+from finlib.currency import CURRENCY_HEADER, Currency, stated_currency
 from finlib.errors import DatabaseError, ProjectNotFoundError
 from finlib.ingest import storage
 from finlib.ingest.report import ParseReport
@@ -48,6 +49,27 @@ def require_row(session: Any, name: str) -> db.Project:
     if row is None:
         raise ProjectNotFoundError(name)
     return row
+
+
+def _keep_stated_currency(row: db.Project, ledger: pd.DataFrame) -> None:
+    """Set the project's currency from the ledger's currency column, when it states exactly one."""
+    columns = {
+        str(name): ledger[name].dropna().unique() for name in ledger.columns if CURRENCY_HEADER.search(str(name))
+    }
+    found = stated_currency(columns)
+    if found is not None:
+        row.currency_code, row.currency_symbol = found.code, found.symbol
+
+
+def store_currency(engine: Engine, name: str, currency: Currency | None) -> ProjectInfo:
+    """Set (or with None, clear) the currency of project ``name``."""
+    with db.session_scope(engine) as session:
+        row = require_row(session, name)
+        row.currency_code = currency.code if currency else None
+        row.currency_symbol = currency.symbol if currency else None
+        row.updated_at = now_utc()  # a new version: cached pages, exports and chat sessions pick the currency up
+        session.flush()
+        return ProjectInfo.from_row(row)
 
 
 def record_status(engine: Engine, name: str, status: str | None, error: str | None) -> None:
@@ -119,6 +141,8 @@ def _store_registration_once(engine: Engine, settings: Settings, new: Registrati
         row.parse_report = report.to_dict()
         row.status = None
         row.last_error = None
+        if row.currency_code is None:
+            _keep_stated_currency(row, ledger)
         session.flush()
         salt = keys.project_salt(session, row.id, settings.alias_salt)
         for kind, spellings in (("customer", customers), ("person", people)):

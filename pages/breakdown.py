@@ -9,7 +9,7 @@ from finlib.export import export_csv
 from ui import data
 from ui.actions import require_ready
 from ui.auth import names_in, record_export
-from ui.format import MISSING_TEXT, format_date
+from ui.format import MISSING_TEXT, amount_header, format_date
 from ui.sidebar import page_context
 
 HEADERS = {
@@ -26,6 +26,7 @@ HEADERS = {
 }
 
 context = page_context()
+currency = context.project.currency if context.project else None
 st.title("Breakdown")
 require_ready(context, "breakdown")
 project = context.project
@@ -49,10 +50,10 @@ st.dataframe(
     key="breakdown_table",
     placeholder=MISSING_TEXT,
     column_config={
-        "Outstanding": st.column_config.NumberColumn(format="accounting"),
-        "Overdue": st.column_config.NumberColumn(format="accounting"),
-        "Invoiced": st.column_config.NumberColumn(format="accounting"),
-        "Collected": st.column_config.NumberColumn(format="accounting"),
+        **{
+            header: st.column_config.NumberColumn(amount_header(header, currency), format="accounting")
+            for header in ("Outstanding", "Overdue", "Invoiced", "Collected")
+        },
         "Overdue share": st.column_config.NumberColumn(format="%.1f%%"),
         "Paid on time": st.column_config.NumberColumn(format="%.1f%%"),
         "Avg days to pay": st.column_config.NumberColumn(format="%.1f"),

@@ -7,17 +7,18 @@ import re
 import streamlit as st
 
 from finlib.analytics.drilldown import overdue_first
+from finlib.currency import format_amount as format_money
 from finlib.export import export_csv
 from ui import charts, data, forecast_data, forecast_view, tables, url_state, wording
 from ui.actions import require_ready
 from ui.auth import record_export
 from ui.format import (
     MISSING_TEXT,
-    format_amount,
     format_compact,
     format_count,
     format_date,
     format_number,
+    with_currency,
 )
 from ui.sidebar import page_context
 
@@ -75,24 +76,25 @@ st.caption(
     f"{format_count(row['paid_count'])} paid, {format_count(row['unpaid_count'])} unpaid"
 )
 
+currency = context.project.currency if context.project else None
 history = st.columns(3)
 history[0].metric(
     "Total invoiced",
-    format_compact(row["total_amount"]),
+    with_currency(format_compact(row["total_amount"]), currency),
     border=True,
-    help=f"Exactly {format_amount(row['total_amount'], decimals=2)}.",
+    help=f"Exactly {format_money(row['total_amount'], currency)}.",
 )
-history[1].metric("Average invoice", format_compact(row["average_amount"]), border=True)
+history[1].metric("Average invoice", with_currency(format_compact(row["average_amount"]), currency), border=True)
 history[2].metric(
     "Outstanding",
-    format_compact(row["outstanding_amount"]),
+    with_currency(format_compact(row["outstanding_amount"]), currency),
     border=True,
-    help=f"Of which overdue: {format_amount(row['overdue_amount'])}.",
+    help=f"Of which overdue: {format_money(row['overdue_amount'], currency)}.",
 )
 outlook = st.columns(3)
 outlook[0].metric(
     "Next invoice, predicted",
-    format_compact(row["predicted_next_amount"]),
+    with_currency(format_compact(row["predicted_next_amount"]), currency),
     border=True,
     help=f"Mean of the last {settings.moving_avg_window} invoices (the moving average).",
 )
@@ -167,7 +169,7 @@ st.markdown(
     f"**Invoices** ({wording.plural(len(invoices), 'invoice')}, overdue first; status as of {format_date(as_of)})"
 )
 table = tables.invoice_table(overdue_first(invoices), with_customer=True)
-shown, column_config = tables.invoice_display(table)
+shown, column_config = tables.invoice_display(table, currency)
 st.dataframe(
     shown.drop(columns=["Customer"]),
     column_config=column_config,

@@ -25,7 +25,8 @@ period = dates.period
 st.caption(wording.describe_view(report))
 
 st.subheader(f"Balances as of {format_date(dates.as_of)}")
-render_cards(BALANCE_CARDS, report.balances, report.previous_balances, key="overview_balance")
+currency = context.project.currency if context.project else None
+render_cards(BALANCE_CARDS, report.balances, report.previous_balances, key="overview_balance", currency=currency)
 st.subheader(f"Activity, {format_date(period.start)} – {format_date(period.end)}")
 if overview.invoice_count == 0 and report.activity.paid_count == 0:
     st.info(
@@ -33,7 +34,7 @@ if overview.invoice_count == 0 and report.activity.paid_count == 0:
         "sidebar; the balances above do not depend on it.",
         icon=":material/filter_alt_off:",
     )
-render_cards(ACTIVITY_CARDS, report.activity, report.previous_activity, key="overview_activity")
+render_cards(ACTIVITY_CARDS, report.activity, report.previous_activity, key="overview_activity", currency=currency)
 
 missing_payments = wording.describe_missing_payments(overview.invoice_count, len(overview.delays))
 if missing_payments and overview.invoice_count:

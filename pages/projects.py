@@ -7,10 +7,11 @@ from typing import Any
 import streamlit as st
 
 from finlib import projects, uploads
+from finlib.currency import parse_currency
 from finlib.errors import FinlibError, MissingColumnsError, ProjectError
 from finlib.ingest import schema, storage
 from ui import data, load_report
-from ui.actions import refresh, render_flash, render_pending_delete, request_delete
+from ui.actions import flash, refresh, render_flash, render_pending_delete, request_delete
 from ui.errors import render_error
 from ui.format import MISSING_TEXT
 from ui.load_report import MANAGE_NEXT_STATE, open_after_load
@@ -191,6 +192,36 @@ st.title("Projects")
 st.caption("A project is one invoice ledger (Excel, CSV, Parquet or JSON), uploaded here or read from S3.")
 render_flash()
 
+
+def render_currency_form(context: AppContext, info: projects.ProjectInfo) -> None:
+    """The currency every amount of the project is shown with: ISO code and symbol (empty code: none)."""
+    with st.form(f"projects_currency_form_{info.name}", border=False):
+        left, middle, right = st.columns([1, 1, 2], vertical_alignment="bottom")
+        code = left.text_input(
+            "Currency code",
+            value=info.currency.code if info.currency else "",
+            key=f"projects_currency_code_{info.name}",
+            placeholder="e.g. EUR",
+            help="ISO 4217 code used on every amount: cards, tables, exports, chat. Empty: bare numbers.",
+        )
+        symbol = middle.text_input(
+            "Symbol",
+            value=info.currency.symbol if info.currency else "",
+            key=f"projects_currency_symbol_{info.name}",
+            placeholder="the code's usual one",
+        )
+        if not right.form_submit_button("Save currency", icon=":material/euro:"):
+            return
+    try:
+        chosen = parse_currency(code, symbol or None) if code.strip() else None
+        projects.set_currency(context.services, info.name, chosen, user=context.user)
+    except FinlibError as error:
+        render_error(error, context=f"Setting the currency of {info.name} failed")
+        return
+    flash(f"{info.name}: amounts are shown in {chosen.label if chosen else 'bare numbers (no currency)'}.")
+    st.rerun()
+
+
 st.subheader("Add a ledger")
 upload_tab, s3_tab = st.tabs([":material/upload_file: Upload a file", ":material/cloud: Register an S3 file"])
 with upload_tab:
@@ -230,6 +261,7 @@ if middle.button(
 if right.button("Delete…", key="projects_delete", icon=":material/delete:"):
     request_delete(selected)
 render_pending_delete(services, "projects")
+render_currency_form(context, info)
 
 infos = tuple(data.list_project_infos(services))
 table_slot.dataframe(

@@ -9,7 +9,7 @@ from finlib.export import export_csv
 from ui import data, url_state
 from ui.actions import require_ready
 from ui.auth import names_in, record_export
-from ui.format import MISSING_TEXT, format_count, format_date
+from ui.format import MISSING_TEXT, amount_header, format_count, format_date
 from ui.sidebar import page_context
 
 HEADERS = {
@@ -29,6 +29,7 @@ HEADERS = {
 }
 
 context = page_context()
+currency = context.project.currency if context.project else None
 st.title("Worklist")
 require_ready(context, "worklist")
 project = context.project
@@ -58,8 +59,8 @@ event = st.dataframe(
     selection_mode="single-row",
     placeholder=MISSING_TEXT,
     column_config={
-        "Open balance": st.column_config.NumberColumn(format="accounting"),
-        "Overdue": st.column_config.NumberColumn(format="accounting"),
+        "Open balance": st.column_config.NumberColumn(amount_header("Open balance", currency), format="accounting"),
+        "Overdue": st.column_config.NumberColumn(amount_header("Overdue", currency), format="accounting"),
         "Oldest open invoice": st.column_config.DateColumn(format="D MMM YYYY"),
         "Next payment, expected": st.column_config.DateColumn(format="D MMM YYYY"),
         "Days past due": st.column_config.NumberColumn(format="%d"),

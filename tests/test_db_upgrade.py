@@ -61,7 +61,13 @@ def test_init_db_upgrades_a_database_of_the_previous_version_without_losing_a_ro
         session.add(db.Membership(project_id=project.id, principal="ana@example.com", role="viewer"))
         session.add(db.ProjectKey(project_id=project.id, data_key=b"k" * 32))
     columns = {column["name"] for column in sa.inspect(engine).get_columns("projects")}
-    assert "salt_version" in columns
+    assert {"salt_version", "currency_code", "currency_symbol"} <= columns
+    with db.session_scope(engine) as session:
+        project = session.scalars(sa.select(db.Project)).one()
+        assert (project.currency_code, project.currency_symbol) == (None, None)  # an older project states none
+        project.currency_code, project.currency_symbol = "EUR", "€"
+    with db.session_scope(engine) as session:
+        assert session.scalars(sa.select(db.Project.currency_symbol)).one() == "€"
 
 
 def test_a_membership_role_outside_viewer_analyst_admin_is_refused(engine: Engine) -> None:

@@ -9,6 +9,7 @@ from helpers.app import SMALL_CSV, run_app, services
 from sqlalchemy import func, select
 
 from finlib import db, projects
+from finlib.currency import parse_currency
 from finlib.ingest import storage
 
 PROJECTS = "pages/projects.py"
@@ -229,3 +230,24 @@ def test_ignoring_a_column_in_the_editor_keeps_it_out_after_the_reload(app_home:
     assert projects.get_project(services(), "terms").column_mapping["Due Date"] == ""
     ledger = projects.load_project(services(), "terms").ledger
     assert (ledger["due_date"] - ledger["invoice_date"]).dt.days.tolist() == [30]
+
+
+def test_the_currency_set_on_the_projects_page_is_used_on_the_overview_cards(app_home: Path) -> None:
+    at = manage("demo")
+    at.text_input(key="projects_currency_code_demo").input("eur")
+    at.button(key="FormSubmitter:projects_currency_form_demo-Save currency").click().run()
+    assert not at.exception and not at.error
+    assert "demo: amounts are shown in EUR (€)." in messages(at)
+    assert projects.get_project(services(), "demo").currency == parse_currency("EUR")
+    at.switch_page("pages/overview.py").run()
+    cards = {metric.label: metric.value for metric in at.metric}
+    assert cards["Outstanding"].startswith("€") and cards["Collected"].startswith("€")
+    assert not cards["DSO, days"].startswith("€")
+
+
+def test_a_currency_code_that_is_not_one_is_refused_on_the_page(app_home: Path) -> None:
+    at = manage("demo")
+    at.text_input(key="projects_currency_code_demo").input("euro")
+    at.button(key="FormSubmitter:projects_currency_form_demo-Save currency").click().run()
+    assert "'euro' is not a currency code" in messages(at)
+    assert projects.get_project(services(), "demo").currency is None

@@ -86,7 +86,7 @@ def render_drilldown(context: AppContext, selection: Selection, dates: ViewDates
     st.subheader(selection.title)
     st.caption(f"{len(invoices):,} invoices; status as of {format_date(dates.as_of)}. Double-click the chart to clear.")
     table = tables.invoice_table(invoices, with_customer=True)
-    shown, config = tables.invoice_display(table)
+    shown, config = tables.invoice_display(table, context.project.currency)
     st.dataframe(shown, column_config=config, hide_index=True, key="overview_drill_table", placeholder=MISSING_TEXT)
     st.download_button(
         "Download these invoices (CSV)",

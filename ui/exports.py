@@ -26,6 +26,7 @@ def report_inputs(context: AppContext, overview: Overview) -> documents.ReportIn
         monthly=overview.monthly,
         worklist=worklist,
         invoices=invoices,
+        currency=context.project.currency,
     )
 
 

@@ -7,6 +7,8 @@ from datetime import date, datetime
 
 import pandas as pd
 
+from finlib.currency import Currency
+
 MISSING_TEXT = "—"
 
 
@@ -38,6 +40,20 @@ def format_compact(value: float | None) -> str:
             digits = 2 if abs(scaled) < 10 else 1 if abs(scaled) < 100 else 0
             return f"{scaled:,.{digits}f}{suffix}"
     return f"{number:,.0f}"
+
+
+def with_currency(text: str, currency: Currency | None) -> str:
+    """An amount already written (``1.29M``, ``-12.4K``) with the currency's symbol: ``€1.29M``, ``-CHF 12.4K``."""
+    if currency is None or text == MISSING_TEXT:
+        return text
+    sign, digits = ("-", text[1:]) if text.startswith("-") else ("", text)
+    gap = " " if currency.symbol[-1:].isalpha() else ""
+    return f"{sign}{currency.symbol}{gap}{digits}"
+
+
+def amount_header(header: str, currency: Currency | None) -> str:
+    """A table header of an amount column naming the currency: ``Amount (€)``."""
+    return f"{header} ({currency.symbol})" if currency else header
 
 
 def format_days(value: float | None) -> str:

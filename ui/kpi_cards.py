@@ -7,7 +7,9 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from ui.format import format_amount, format_compact, format_number, format_share
+from finlib.currency import Currency
+from finlib.currency import format_amount as format_money
+from ui.format import format_compact, format_number, format_share, with_currency
 
 AMOUNT, DAYS, SHARE, INDEX = "amount", "days", "share", "index"
 
@@ -72,38 +74,42 @@ TREND_CHOICES = {
 }
 
 
-def format_value(card: Card, value: float | None) -> str:
-    """A card's value as it reads: ``1.29M``, ``78.5``, ``38.3%``."""
+def format_value(card: Card, value: float | None, currency: Currency | None = None) -> str:
+    """A card's value as it reads: ``€1.29M``, ``78.5``, ``38.3%``."""
     if card.unit == AMOUNT:
-        return format_compact(value)
+        return with_currency(format_compact(value), currency)
     if card.unit == SHARE:
         return format_share(value)
     return format_number(value)
 
 
-def format_change(card: Card, current: float | None, previous: float | None) -> str | None:
+def format_change(
+    card: Card, current: float | None, previous: float | None, currency: Currency | None = None
+) -> str | None:
     """The change against the comparison, in the card's unit; None when either side is missing."""
     if current is None or previous is None:
         return None
     change = current - previous
     if card.unit == AMOUNT:
-        text = ("+" if change >= 0 else "-") + format_compact(abs(change))
+        text = ("+" if change >= 0 else "-") + with_currency(format_compact(abs(change)), currency)
         return text + (f" ({change / abs(previous) * 100:+.1f}%)" if previous else "")
     if card.unit == SHARE:
         return f"{change * 100:+.1f} pts"
     return f"{change:+.1f}" + (" days" if card.unit == DAYS else "")
 
 
-def render_cards(cards: Sequence[Card], current: object, previous: object | None, *, key: str) -> None:
+def render_cards(
+    cards: Sequence[Card], current: object, previous: object | None, *, key: str, currency: Currency | None = None
+) -> None:
     """A row of metric cards with deltas against ``previous`` (no delta when there is nothing to compare)."""
     for column, card in zip(st.columns(len(cards)), cards, strict=True):
         value = getattr(current, card.field)
         before = getattr(previous, card.field) if previous is not None else None
-        exact = f" Exactly {format_amount(value, decimals=2)}." if card.unit == AMOUNT and value is not None else ""
+        exact = f" Exactly {format_money(value, currency)}." if card.unit == AMOUNT and value is not None else ""
         column.metric(
             card.label,
-            format_value(card, value),
-            format_change(card, value, before),
+            format_value(card, value, currency),
+            format_change(card, value, before, currency),
             delta_color="inverse" if card.lower_is_better else "normal",
             help=card.formula + exact,
             border=True,

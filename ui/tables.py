@@ -7,6 +7,9 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from finlib.currency import Currency
+from ui.format import amount_header
+
 INVOICE_COLUMNS = {
     "customer_name": "Customer",
     "invoice_number": "Invoice",
@@ -42,7 +45,7 @@ def invoice_table(invoices: pd.DataFrame, *, with_customer: bool = True) -> pd.D
     return table.reset_index(drop=True)
 
 
-def invoice_display(table: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any]]:
+def invoice_display(table: pd.DataFrame, currency: Currency | None = None) -> tuple[pd.DataFrame, dict[str, Any]]:
     """The invoice table for ``st.dataframe`` and its column config; columns keep their types so they sort by value.
 
     Blanks (unpaid invoices have no payment date or days to pay) are drawn as ``MISSING_TEXT`` by passing
@@ -51,7 +54,7 @@ def invoice_display(table: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any]]:
     config: dict[str, Any] = {}
     for header in table.columns:
         if header in AMOUNT_HEADERS:
-            config[header] = st.column_config.NumberColumn(header, format="accounting")
+            config[header] = st.column_config.NumberColumn(amount_header(header, currency), format="accounting")
         elif header in DAY_COUNT_HEADERS:
             config[header] = st.column_config.NumberColumn(header, format="%d")
         elif pd.api.types.is_datetime64_any_dtype(table[header]):

@@ -243,7 +243,7 @@ def unknown(rest: str) -> Response:
 def _chat_session(loaded: projects.LoadedProject, settings: Settings) -> ChatSession:
     from finlib.chat.pipeline import build_chat_session
 
-    return build_chat_session(loaded.info.name, loaded.ledger, loaded.aliases, settings)
+    return build_chat_session(loaded.info.name, loaded.ledger, loaded.aliases, settings, loaded.info.currency)
 
 
 def _stored_stats(request: Request, state: ApiState, grant: Grant, name: str, customer: str | None) -> Response:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from finlib.commands.projects import services_for
 from finlib.config import Settings
+from finlib.currency import Currency, format_amount
 from finlib.lazy import deferred
 
 # pandas and the services load on first use, so `--help` and `projects` stay light.
@@ -36,6 +37,10 @@ TEXT_COLUMNS = [
 MISSING_TEXT = "—"  # a value that does not exist (never paid, no trend yet), not zero
 JSON_INDENT_LIMIT = 5_000  # beyond this many invoices `forecast --json` is written compact (it is for programs)
 FORECAST_TEXT_ROWS = 50
+# Figures of the stats and kpis documents that are amounts (written with the project's currency in text output).
+AMOUNT_KEYS = frozenset(
+    "outstanding overdue invoiced collected total_invoiced total_collected current 1-30 31-60 61-90 over_90".split()
+)
 
 
 def stats_command(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
@@ -51,9 +56,10 @@ def stats_command(args: argparse.Namespace, settings: Settings, out: TextIO) -> 
     if args.json:
         _write_json(payload, out)
         return 0
-    print(f"project {payload['project']} as of {payload['as_of']}", file=out)
+    currency = (loaded.info if args.as_of else summarized.info).currency
+    print(f"project {payload['project']} as of {payload['as_of']}{_amounts_in(currency)}", file=out)
     for key, value in payload["portfolio"].items():
-        print(f"  {key}: {_text_value(value)}", file=out)
+        print(f"  {key}: {_text_value(value, currency if key in AMOUNT_KEYS else None)}", file=out)
     if payload["customers"]:
         table = pd.DataFrame(payload["customers"])[TEXT_COLUMNS]
         # Float columns show na_rep themselves; in text and date columns a missing value is None.
@@ -129,18 +135,19 @@ def kpis_command(args: argparse.Namespace, settings: Settings, out: TextIO) -> i
         json.dump(payload, out, indent=2, ensure_ascii=False)
         out.write("\n")
         return 0
+    currency = loaded.info.currency
     print(
         f"project {payload['project']}: balances as of {payload['as_of']}, "
-        f"activity {payload['period']['from']} to {payload['period']['to']}",
+        f"activity {payload['period']['from']} to {payload['period']['to']}{_amounts_in(currency)}",
         file=out,
     )
     for section in ("balances", "activity"):
         print(f"{section}:", file=out)
         for key, value in payload[section].items():
             shown = (
-                ", ".join(f"{k} {_plain_number(v)}" for k, v in value.items())
+                ", ".join(f"{k} {_plain_number(v, currency)}" for k, v in value.items())
                 if isinstance(value, dict)
-                else _plain_number(value)
+                else _plain_number(value, currency if key in AMOUNT_KEYS else None)
             )
             print(f"  {key}: {shown}", file=out)
     print("monthly:", file=out)
@@ -156,7 +163,7 @@ def ask_command(args: argparse.Namespace, settings: Settings, out: TextIO) -> in
 
     services = services_for(settings)
     loaded = projects.load_project(services, args.name)
-    session = build_chat_session(loaded.info.name, loaded.ledger, loaded.aliases, settings)
+    session = build_chat_session(loaded.info.name, loaded.ledger, loaded.aliases, settings, loaded.info.currency)
     reply = answer_question(
         session,
         args.question,
@@ -182,17 +189,21 @@ def ask_command(args: argparse.Namespace, settings: Settings, out: TextIO) -> in
     return 1 if answer.blocked else 0
 
 
-def _plain_number(value: object) -> str:
+def _amounts_in(currency: Currency | None) -> str:
+    return f" (amounts in {currency.label})" if currency else ""
+
+
+def _plain_number(value: object, currency: Currency | None = None) -> str:
     if isinstance(value, float):
-        return f"{value:,.2f}"
+        return format_amount(value, currency)
     return "n/a" if value is None else str(value)
 
 
-def _text_value(value: object) -> str:
+def _text_value(value: object, currency: Currency | None = None) -> str:
     if value is None:
         return MISSING_TEXT
     if isinstance(value, float):
-        return f"{value:,.2f}"
+        return format_amount(value, currency)
     return str(value)
 
 

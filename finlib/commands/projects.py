@@ -7,6 +7,7 @@ import json
 from typing import TYPE_CHECKING, TextIO
 
 from finlib.config import Settings
+from finlib.currency import parse_currency
 from finlib.errors import ProjectError
 from finlib.lazy import deferred
 
@@ -38,9 +39,11 @@ def demo_command(args: argparse.Namespace, settings: Settings, out: TextIO) -> i
 
 def register_command(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
     mapping = parse_mapping(args.mapping) if args.mapping else None
-    info = projects.register_project(
-        services_for(settings), args.name, args.source, mapping=mapping, allow_local_paths=True
-    )
+    currency = parse_currency(args.currency) if args.currency else None
+    services = services_for(settings)
+    info = projects.register_project(services, args.name, args.source, mapping=mapping, allow_local_paths=True)
+    if currency is not None:
+        info = projects.set_currency(services, info.name, currency)
     print_registered(info, out)
     return 0
 
@@ -89,6 +92,18 @@ def projects_command(args: argparse.Namespace, settings: Settings, out: TextIO) 
     return 0
 
 
+def currency_command(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+    services = services_for(settings)
+    if args.code is None:
+        info = projects.get_project(services, args.name)
+    else:
+        chosen = None if args.code.casefold() == "none" else parse_currency(args.code, args.symbol)
+        info = projects.set_currency(services, args.name, chosen)
+    shown = info.currency.label if info.currency else "none stated (amounts are shown as bare numbers)"
+    print(f"{info.name}: currency {shown}", file=out)
+    return 0
+
+
 def delete_command(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
     projects.delete_project(services_for(settings), args.name)
     print(f"deleted project {args.name}", file=out)
@@ -111,6 +126,8 @@ def print_registered(info: projects.ProjectInfo, out: TextIO) -> None:
         f"{info.rejected_count} rejected rows ({info.format}, ETag {info.etag})",
         file=out,
     )
+    if info.currency is not None:
+        print(f"  amounts in {info.currency.label}", file=out)
     for example in info.report.rejected_examples[:5]:
         print(f"  rejected row {example['row']}: {example['reason']}", file=out)
     if info.report.extra_columns:
