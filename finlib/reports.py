@@ -16,7 +16,7 @@ import pandas as pd
 from finlib.config import Settings
 from finlib.errors import ProjectError
 from finlib.ingest.ledger import EVERY_EXTRA
-from finlib.names import normalise_name, normalise_names
+from finlib.names import normalise_names
 from finlib.privacy.presentation import present_ledger
 from finlib.projects import LoadedProject
 
@@ -136,15 +136,12 @@ def kpis_report(
 def select_customer(stats: pd.DataFrame, wanted: str) -> pd.DataFrame:
     """The one customer row whose normalised name is ``wanted``'s, or ProjectError with close names.
 
-    The same rule as ``summaries.select_customer`` on stored records (same message), here on a computed table.
+    The same rule as ``summaries.select_customer`` on stored records (``summaries.customer_positions``).
     """
-    key = normalise_name(wanted)
-    match = stats[stats["customer_key"] == key]
-    if not match.empty:
-        return match
-    close = stats[stats["customer_key"].str.contains(key, regex=False, na=False)]["customer"].head(5).tolist()
-    hint = f" Did you mean: {', '.join(close)}?" if close else " List customers with `stats NAME`."
-    raise ProjectError(f"No customer named {wanted!r} in this project.{hint}")
+    from finlib import summaries
+
+    keys, labels = stats["customer_key"].tolist(), stats["customer"].tolist()
+    return stats.iloc[summaries.customer_positions(keys, labels, wanted)]
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -82,14 +82,28 @@ def stats_document(project: str, summary: Summary, *, customer: str | None = Non
 
 def select_customer(customers: list[dict[str, Any]], wanted: str) -> list[dict[str, Any]]:
     """The record whose normalised name is ``wanted``'s, or ProjectError naming up to five close names."""
+    keys = [record["customer_key"] for record in customers]
+    labels = [record["customer"] for record in customers]
+    return [customers[position] for position in customer_positions(keys, labels, wanted)]
+
+
+def customer_positions(keys: Sequence[str | None], labels: Sequence[str], wanted: str) -> list[int]:
+    """Where the customer whose normalised name is ``wanted``'s stands, or ProjectError naming up to five close names.
+
+    The one rule for picking a customer by name in ``stats``, the API and their alias-only variants (where the
+    keys and labels are aliases).
+    """
+    import numpy as np
+
     from finlib.names import normalise_name
 
     key = normalise_name(wanted)
-    match = [record for record in customers if record["customer_key"] == key]
-    if match:
-        return match
-    close = [record["customer"] for record in customers if key and key in (record["customer_key"] or "")][:5]
-    hint = f" Did you mean: {', '.join(close)}?" if close else " List customers with `stats NAME`."
+    match = np.flatnonzero(np.asarray(keys, dtype=object) == key)
+    if len(match):
+        return [int(position) for position in match]
+    # Only a failed lookup walks the names, to suggest close ones.
+    close = [labels[position] for position, known in enumerate(keys) if key and key in (known or "")][:5]
+    hint = f" Did you mean: {', '.join(close)}?" if close else " Leave the customer out to list every customer."
     raise ProjectError(f"No customer named {wanted!r} in this project.{hint}")
 
 

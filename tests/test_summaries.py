@@ -142,3 +142,16 @@ def test_summary_version_is_part_of_the_key(environ, tmp_path, monkeypatch) -> N
     assert summaries.read_summary(settings, info.source, info.etag, info.column_mapping) is not None
     monkeypatch.setattr(summaries, "SUMMARY_VERSION", "a later version")
     assert summaries.read_summary(settings, info.source, info.etag, info.column_mapping) is None
+
+
+def test_a_customer_is_picked_by_normalised_name_and_a_miss_names_close_ones() -> None:
+    from finlib.errors import ProjectError
+    from finlib.summaries import customer_positions
+
+    keys = ["acme corp", "acme holding", None, "zephyr"]
+    labels = ["ACME Corp", "Acme Holding", "—", "Zephyr"]
+    assert customer_positions(keys, labels, "  ACME   corp ") == [0]
+    with pytest.raises(ProjectError, match=r"Did you mean: ACME Corp, Acme Holding\?"):
+        customer_positions(keys, labels, "acme")
+    with pytest.raises(ProjectError, match="No customer named 'Nobody'.*Leave the customer out"):
+        customer_positions(keys, labels, "Nobody")
