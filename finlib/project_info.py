@@ -105,3 +105,9 @@ class LoadedProject:
     ledger: pd.DataFrame = field(repr=False)
     aliases: aliasing.AliasBook = field(repr=False)
     report: ParseReport
+
+    @property
+    def has_payment_dates(self) -> bool:
+        """Whether any invoice has a payment date: without one (Xero, QuickBooks Online invoice exports) there are
+        no days to pay, on-time share or payment forecasts, and every invoice counts as open."""
+        return bool(self.ledger["payment_date"].notna().any())

@@ -25,6 +25,8 @@ ledger = data.load_view_ledger(services, key)
 if ledger.empty:
     st.caption("No invoices in this project.")
     st.stop()
+if not context.loaded().has_payment_dates:
+    st.stop()  # the note above says why: a forecast learns from payment dates
 
 result = forecast_data.backtest_if_quick(services, key, len(ledger))
 too_short = result is None and len(ledger) <= forecast_data.AUTO_BACKTEST_ROWS

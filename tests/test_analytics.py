@@ -238,3 +238,22 @@ def test_invoices_without_numbers_keep_file_order_on_equal_dates() -> None:
     assert invoice_number_rank(ledger["invoice_number"]).tolist() == [0, 0, 0]
     assert customer_invoices(ledger, "a")["amount"].tolist() == [2.0, 1.0, 3.0]
     assert compute_customer_stats(ledger, window=1)["moving_average"].tolist() == [3.0]
+
+
+def test_a_prepayment_waited_zero_days_in_activity_and_customer_stats() -> None:
+    from finlib.analytics.activity import compute_activity
+    from finlib.analytics.periods import Period
+
+    ledger = make_ledger(
+        [
+            # Paid 10 days before its invoice: 0 days to pay, on time. The other waited 20 days (due after 30).
+            {"customer_name": "Acme", "invoice_date": "2025-03-11", "amount": 100.0, "payment_date": "2025-03-01"},
+            {"customer_name": "Acme", "invoice_date": "2025-03-01", "amount": 300.0, "payment_date": "2025-03-21"},
+        ]
+    )
+    activity = compute_activity(ledger, Period(pd.Timestamp("2025-03-01"), pd.Timestamp("2025-03-31")))
+    assert activity.avg_days_to_pay == pytest.approx((0 + 20) / 2)  # not (-10 + 20) / 2
+    assert activity.weighted_days_to_pay == pytest.approx((100 * 0 + 300 * 20) / 400)
+    assert activity.on_time_share == 1.0
+    stats = compute_customer_stats(ledger).set_index("customer")
+    assert stats.loc["Acme", "avg_payment_delay_days"] == pytest.approx(10.0)

@@ -91,6 +91,36 @@ def test_with_no_paid_invoice_the_overview_shows_the_amounts_and_says_why_delays
     assert not any("delay" in key for key in chart_keys), "no empty delay charts"
 
 
+NO_PAYMENT_COLUMN_CSV = (
+    b"ContactName,InvoiceNumber,InvoiceDate,DueDate,Total\n"
+    b"Zephyr Widgets,INV-1,05/01/2025,04/02/2025,1200.00\n"
+    b"Quasar Foods,INV-2,20/01/2025,19/02/2025,800.00\n"
+)
+
+
+@pytest.mark.parametrize(
+    "page",
+    ["pages/overview.py", "pages/worklist.py", "pages/customers.py", "pages/forecast.py", "pages/breakdown.py",
+     "pages/chat.py"],
+)  # fmt: skip
+def test_an_export_without_payment_dates_says_so_on_every_page_that_needs_them(app_home: Path, page: str) -> None:
+    upload("xero", NO_PAYMENT_COLUMN_CSV)
+    at = open_project("xero", page)
+    assert not at.exception and not at.error, [e.value for e in [*at.exception, *at.error]]
+    notes = [str(info.value) for info in at.info if "has no payment dates" in str(info.value)]
+    assert notes == [
+        "Project xero has no payment dates (Xero and QuickBooks Online invoice exports carry none): days to pay, "
+        "on-time share, payment delays and payment forecasts are not available, and every invoice counts as open. "
+        "Load an export with a payment date column to see them."
+    ]
+
+
+def test_a_ledger_with_payment_dates_shows_no_such_note(app_home: Path) -> None:
+    upload("paid", ONE_INVOICE_CSV)
+    at = open_project("paid", "pages/overview.py")
+    assert not [info for info in at.info if "has no payment dates" in str(info.value)]
+
+
 def test_with_no_paid_invoice_a_customer_shows_why_there_is_no_payment_forecast(app_home: Path) -> None:
     upload("unpaid", NOTHING_PAID_CSV)
     at = open_project("unpaid", "pages/customers.py")

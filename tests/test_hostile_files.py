@@ -40,6 +40,7 @@ class Loads:
     warning: str = ""  # a regex one warning matches
     customers: tuple[str, ...] = ()  # the display names, when the test is about names
     before: str = "2030-01-01"  # every loaded invoice is dated before this day
+    prepayments: int = 0  # rows paid before their invoice date (loaded, counted in the report)
 
 
 @dataclass(frozen=True)
@@ -248,9 +249,25 @@ CASES: list[tuple[str, Build, Loads | Refused]] = [
         Loads(1, 5, 2, "out of range"),
     ),
     (
-        "payment before invoice rejected",
-        text(HEADER + "Acme,2024-03-01,100,2022-01-01\n" + CLEAN_ROWS),
-        Loads(2, 150.5, 1, "before the invoice date"),
+        "payment before invoice loads as a prepayment",
+        text(HEADER + "Acme,2024-03-01,100,2023-12-20\n" + CLEAN_ROWS),
+        Loads(
+            3,
+            250.5,
+            warning=r"^1 invoice was paid before its invoice date \(prepayments; first: row 2\)\. They "
+            r"count as paid, with 0 days to pay\.$",
+            prepayments=1,
+        ),
+    ),
+    (
+        "empty payment date column warns",
+        text(HEADER + "Acme,2024-01-05,100.00,\nBeta,2024-01-10,50.50,\n"),
+        Loads(
+            2,
+            150.5,
+            warning=r"^No payment dates: its payment date column is empty .* every invoice counts as "
+            r"open, and days to pay, on-time share, payment delays and payment forecasts are not available\.$",
+        ),
     ),
     (
         "credit note settled early loads",
@@ -482,6 +499,16 @@ CASES: list[tuple[str, Build, Loads | Refused]] = [
         text(XERO, name="xero.csv"),
         Loads(3, 180, warning="repeats the invoice total", customers=("Acme", "Beta")),
     ),
+    (
+        "xero invoice export warns it has no payment dates",
+        text(XERO, name="xero.csv"),
+        Loads(3, 180, warning=r"^No payment dates: it has no payment date column \(Xero and QuickBooks Online"),
+    ),
+    (
+        "quickbooks online invoice list warns it has no payment dates",
+        text(QUICKBOOKS, name="invoice-list.csv"),
+        Loads(3, 1350.5, warning=r"^No payment dates: it has no payment date column"),
+    ),
 ]
 
 
@@ -518,7 +545,9 @@ def test_a_hostile_file_loads_with_the_right_figures_or_is_refused_in_one_clear_
         if outcome.customers:
             assert sorted(set(ledger["customer_name"])) == sorted(outcome.customers)
         assert ledger["invoice_date"].max() < pd.Timestamp(outcome.before)
-        assert not (ledger["payment_date"] < ledger["invoice_date"])[ledger["amount"] >= 0].any()
+        prepaid = (ledger["payment_date"] < ledger["invoice_date"]) & (ledger["amount"] >= 0)
+        assert report.prepayments == int(prepaid.sum()) == outcome.prepayments
+        assert report.payment_dates == int(ledger["payment_date"].notna().sum())
     assert time.monotonic() - started < MAX_SECONDS
     assert peak_memory() < settings.parse_memory_mb
 

@@ -359,8 +359,8 @@ def test_a_project_name_is_suggested_from_the_file_name(filename: str, name: str
             None,
         ),
         (
-            "Customer,Invoice Date,Amount,Payment Date\nAcme,2024-03-05,100,2023-01-01\nBeta,2024-03-06,5,2023-01-01\n",
-            r"No invoice rows could be read from only\.csv: all 2 rows were rejected \(e\.g\. row 2: payment date",
+            "Customer,Invoice Date,Amount\nAcme,2024-03-05,inf\nBeta,2024-03-06,1e300\n",
+            r"No invoice rows could be read from only\.csv: all 2 rows were rejected \(e\.g\. row 2: amount",
         ),
     ],
 )

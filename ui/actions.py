@@ -14,6 +14,8 @@ from ui.sidebar import AppContext
 
 FLASH_STATE = "flash_message"
 DELETE_STATE = "delete_requested"
+# Pages whose figures need payment dates: they say so when the ledger has none, instead of showing blanks.
+PAYMENT_PAGES = {"overview", "worklist", "customers", "forecast", "breakdown", "chat"}
 
 
 def flash(message: str, icon: str = ":material/check_circle:") -> None:
@@ -114,6 +116,13 @@ def require_ready(context: AppContext, prefix: str) -> None:
             icon=":material/cloud_off:",
         )
         _render_project_actions(context, prefix, "status")
+    if prefix in PAYMENT_PAGES and not context.loaded().has_payment_dates:
+        st.info(
+            f"Project {name} has no payment dates (Xero and QuickBooks Online invoice exports carry none): days to "
+            "pay, on-time share, payment delays and payment forecasts are not available, and every invoice counts "
+            "as open. Load an export with a payment date column to see them.",
+            icon=":material/event_busy:",
+        )
 
 
 def _render_project_actions(context: AppContext, prefix: str, state: str) -> None:

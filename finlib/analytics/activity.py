@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from finlib.analytics.balances import Balances, compute_balances
-from finlib.analytics.periods import DAY, Period
+from finlib.analytics.periods import DAY, Period, days_to_pay
 
 _ACTIVITY_COLUMNS = (
     "invoiced", "invoice_count", "collected", "paid_count", "avg_days_to_pay", "weighted_days_to_pay",
@@ -76,7 +76,7 @@ def compute_activity(ledger: pd.DataFrame, period: Period) -> Activity:
     # Only the columns the figures need: a mask over the whole frame copies every text column.
     issued = invoiced_in(ledger, period, ["amount", "customer_key"])
     paid = paid_in(ledger, period, ["invoice_date", "due_date", "payment_date", "amount"])
-    delays = (paid["payment_date"] - paid["invoice_date"]) / DAY
+    delays = days_to_pay(paid)
     amounts = paid["amount"]
     with_due = paid["due_date"].notna()
     invoiced = float(issued["amount"].sum())
@@ -107,7 +107,7 @@ def monthly_activity(ledger: pd.DataFrame, months: pd.PeriodIndex) -> pd.DataFra
     frame["invoice_count"] = invoice_month.value_counts().reindex(months, fill_value=0).astype("int64")
     paid = ledger[["invoice_date", "due_date", "payment_date", "amount"]][payments(ledger)]
     paid_month = paid["payment_date"].dt.to_period("M")
-    delays = (paid["payment_date"] - paid["invoice_date"]) / DAY
+    delays = days_to_pay(paid)
     on_time = (paid["payment_date"] <= paid["due_date"]).where(paid["due_date"].notna())
     grouped = pd.DataFrame(
         {"amount": paid["amount"], "delay": delays, "weighted": delays * paid["amount"], "on_time": on_time}

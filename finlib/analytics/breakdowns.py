@@ -11,7 +11,7 @@ import pandas as pd
 
 from finlib.analytics.activity import invoiced_in, paid_in
 from finlib.analytics.balances import days_past_due, open_mask
-from finlib.analytics.periods import DAY, ViewDates
+from finlib.analytics.periods import ViewDates, days_to_pay
 
 BREAKDOWN_BY = {"sales_manager": "Sales manager", "location": "Location", "service_type": "Service type"}
 NO_VALUE = "(none)"
@@ -58,7 +58,7 @@ def compute_breakdown(ledger: pd.DataFrame, dates: ViewDates, by: str) -> pd.Dat
     paid = paid_in(ledger, dates.period)
     paid_labels = labels.loc[paid.index]
     result["collected"] = paid["amount"].groupby(paid_labels).sum()
-    result["avg_days_to_pay"] = ((paid["payment_date"] - paid["invoice_date"]) / DAY).groupby(paid_labels).mean()
+    result["avg_days_to_pay"] = days_to_pay(paid).groupby(paid_labels).mean()
     on_time = (paid["payment_date"] <= paid["due_date"]).where(paid["due_date"].notna()).astype("float64")
     result["on_time_share"] = on_time.groupby(paid_labels).mean()
     result[["invoiced", "collected"]] = result[["invoiced", "collected"]].fillna(0.0)

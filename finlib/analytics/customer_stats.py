@@ -96,7 +96,8 @@ def compute_customer_stats(
     paid = payment_ns != _NAT
     # A credit note settled against the account is not a payment by the customer: it has no delay to learn from.
     payment = paid & (amount > 0)
-    delay_days = (payment_ns - invoice_ns) / NANOSECONDS_PER_DAY
+    # A prepayment (paid before its invoice date) waited 0 days, as in ``periods.days_to_pay``.
+    delay_days = np.maximum(payment_ns - invoice_ns, 0) / NANOSECONDS_PER_DAY
     paid_count = np.bincount(code[paid], minlength=groups)
     payment_count = np.bincount(code[payment], minlength=groups)
     avg_delay = _divide(group_sum(payment, delay_days), payment_count)

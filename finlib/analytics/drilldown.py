@@ -10,7 +10,7 @@ import pandas as pd
 
 from finlib.analytics.activity import invoiced_in, paid_in
 from finlib.analytics.balances import AGING_BUCKETS, aging_bucket_labels, days_past_due, open_mask
-from finlib.analytics.periods import DAY, Period, ViewDates
+from finlib.analytics.periods import DAY, Period, ViewDates, days_to_pay
 
 DRILL_KINDS = ("invoiced", "collected", "aging", "overdue", "customer_invoiced")
 
@@ -18,7 +18,7 @@ DRILL_KINDS = ("invoiced", "collected", "aging", "overdue", "customer_invoiced")
 def with_status(rows: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
     """Rows with ``delay_days``, ``days_overdue`` (open invoices, whole days, 0 when not yet due) and ``status``."""
     result = rows.copy()
-    result["delay_days"] = (result["payment_date"] - result["invoice_date"]) / DAY
+    result["delay_days"] = days_to_pay(result)
     is_open = open_mask(result, as_of)
     late = days_past_due(result, as_of).clip(lower=0).where(is_open)
     result["days_overdue"] = late

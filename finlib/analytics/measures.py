@@ -16,7 +16,7 @@ import pandas as pd
 
 from finlib.analytics import balances
 from finlib.analytics.balances import AGING_BUCKETS, days_past_due, ledger_as_of, open_mask
-from finlib.analytics.periods import DAY, resolve_as_of
+from finlib.analytics.periods import DAY, days_to_pay, resolve_as_of
 from finlib.names import normalise_names
 
 __all__ = ["AGING_BUCKETS", "DAY", "days_past_due", "ledger_as_of", "open_mask", "resolve_as_of"]
@@ -26,7 +26,7 @@ RANKABLE = ("total_amount", "avg_payment_delay_days", "overdue_amount")
 
 def payment_delay_days(ledger: pd.DataFrame) -> pd.Series:
     """Payment date minus invoice date in days, per row (NaN for unpaid invoices)."""
-    return (ledger["payment_date"] - ledger["invoice_date"]) / DAY
+    return days_to_pay(ledger)
 
 
 def invoice_number_rank(numbers: pd.Series) -> np.ndarray:

@@ -16,7 +16,7 @@ from finlib.analytics.activity import invoiced_in, paid_in
 from finlib.analytics.balances import aging_buckets, days_past_due, open_mask
 from finlib.analytics.kpis import KpiReport, compute_kpis, monthly_kpis
 from finlib.analytics.measures import filter_ledger
-from finlib.analytics.periods import DAY, ViewDates, resolve_view_dates
+from finlib.analytics.periods import ViewDates, days_to_pay, resolve_view_dates
 
 TOP_N = 10
 
@@ -90,7 +90,7 @@ def compute_overview(whole: pd.DataFrame, filters: ViewFilters, top_n: int = TOP
     report = compute_kpis(ledger, dates)
     issued = invoiced_in(ledger, dates.period)
     paid = paid_in(ledger, dates.period)
-    delays = paid.assign(delay_days=(paid["payment_date"] - paid["invoice_date"]) / DAY).reset_index(drop=True)
+    delays = paid.assign(delay_days=days_to_pay(paid)).reset_index(drop=True)
     open_rows = ledger[open_mask(ledger, dates.as_of)]
     overdue_rows = open_rows[days_past_due(open_rows, dates.as_of) > 0]
     return Overview(

@@ -20,6 +20,12 @@ import pandas as pd
 DAY = pd.Timedelta(days=1)
 
 
+def days_to_pay(frame: pd.DataFrame) -> pd.Series:
+    """Payment date minus invoice date in days, per row (NaN when unpaid); a prepayment (paid before its invoice
+    date) waited 0 days, so it counts as paid on time instead of pulling delays below zero."""
+    return ((frame["payment_date"] - frame["invoice_date"]) / DAY).clip(lower=0.0)
+
+
 @dataclass(frozen=True)
 class Period:
     """A closed range of whole days, ``start`` to ``end`` inclusive."""

@@ -16,7 +16,7 @@ import pandas as pd
 from finlib.analytics.activity import payments
 from finlib.analytics.balances import days_past_due, ledger_as_of, open_mask
 from finlib.analytics.customer_stats import compute_customer_stats
-from finlib.analytics.periods import DAY
+from finlib.analytics.periods import DAY, days_to_pay
 
 GOOD_ON_TIME_SHARE = 0.8
 GOOD_DAYS_LATE = 5.0
@@ -53,7 +53,7 @@ def compute_worklist(
     late = days_past_due(open_rows, as_of).where(lambda days: days > 0)
     open_groups = open_rows.assign(late=late).groupby("customer_key")
     paid = known[payments(known)].sort_values("payment_date", kind="stable")
-    delays = (paid["payment_date"] - paid["invoice_date"]) / DAY
+    delays = days_to_pay(paid)
     days_late = ((paid["payment_date"] - paid["due_date"]) / DAY).where(paid["due_date"].notna())
     paid = paid.assign(delay=delays, days_late=days_late)
     recent = paid.groupby("customer_key").tail(RECENT_PAYMENTS).groupby("customer_key")["delay"].mean()

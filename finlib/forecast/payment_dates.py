@@ -154,7 +154,8 @@ def fit_delays(
             "Pick a later date, or load a ledger with payment dates."
         )
     rows = np.concatenate([history, targets])
-    delay = prepared.payment_day[history] - prepared.invoice_day[history]
+    # A prepayment waited 0 days (as the analytics count it): no negative delay enters a distribution.
+    delay = np.maximum(prepared.payment_day[history] - prepared.invoice_day[history], 0.0)
     if method == "original":
         base, scale = _original(prepared, rows, history, delay)
     elif method in ("due_date_typical", "segments"):

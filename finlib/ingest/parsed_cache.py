@@ -37,7 +37,7 @@ else:
 
 log = logging.getLogger(__name__)
 
-PARSED_CACHE_VERSION = "4"
+PARSED_CACHE_VERSION = "5"
 
 
 def _folder(settings: Settings, source: str) -> Path:

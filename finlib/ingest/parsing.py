@@ -228,7 +228,7 @@ def _build_ledger(table: _Table, settings: ParseSettings) -> tuple[pd.DataFrame,
             (invoice_date.isna().to_numpy(), date_reason("invoice date", "invoice_date")),
             (amount.isna().to_numpy(), amount_reason),
             (unreadable("payment_date", payment), date_reason("payment date", "payment_date")),
-            *plausibility.checks(invoice_date, payment, amount),
+            *plausibility.checks(invoice_date, payment),
         ],
         rows,
         table.rejected,
@@ -326,7 +326,8 @@ def parse_ledger_compact(
             "Export the ledger again with its rows."
         )
     ledger, examples, rejected_count, warnings = _build_ledger(table, ParseSettings.of(settings))
-    warnings = table.warnings + table.mapping.warnings + warnings
+    payments = plausibility.payment_findings(ledger, table.mapping.source_for("payment_date") is not None)
+    warnings = table.warnings + table.mapping.warnings + warnings + payments.warnings
     if rejected_count:
         warnings.append(f"{rejected_count} rows could not be read and were left out; see the rejected examples.")
     extra = [c[len(EXTRA_PREFIX) :] for c in ledger.columns if c.startswith(EXTRA_PREFIX)]
@@ -343,6 +344,8 @@ def parse_ledger_compact(
         warnings=warnings,
         fallback_columns={source: canonical for canonical, source in table.mapping.fallbacks.items()},
         extra_columns=extra,
+        payment_dates=payments.payment_dates,
+        prepayments=payments.prepayments,
     )
     return ledger, report
 

@@ -1,13 +1,16 @@
-"""Plausibility of parsed dates: payments before their invoice, dates implausibly far ahead, ERP "no date" values.
+"""Plausibility of parsed dates: dates implausibly far ahead, ERP "no date" values, prepayments, no payments.
 
-A value can be a valid date and still be wrong for a ledger. A payment dated before its invoice would give a
-negative delay; one invoice typed as 2099 would move the ledger's as-of date (and every overdue figure) by
-decades. Such rows are rejected with their row numbers, never loaded silently.
+A value can be a valid date and still be wrong for a ledger: one invoice typed as 2099 would move the ledger's
+as-of date (and every overdue figure) by decades. Such rows are rejected with their row numbers, never loaded
+silently. A payment dated before its invoice is real (a prepayment): it loads, is counted in the load report, and
+its days to pay are 0 (``finlib.analytics.measures.payment_delay_days``). A file without any payment date loads
+with a warning that payment figures are not available.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -45,33 +48,56 @@ def _day(value: pd.Timestamp) -> str:
     return str(value.strftime("%Y-%m-%d"))
 
 
-def checks(invoice_date: pd.Series, payment: pd.Series, amount: pd.Series) -> list[Check]:
-    """Rejection checks: implausibly late invoice and payment dates, payments before their invoice.
+def checks(invoice_date: pd.Series, payment: pd.Series) -> list[Check]:
+    """Rejection checks: invoice and payment dates implausibly far ahead.
 
-    A credit note (negative amount) may be settled before its date: it is not a payment and has no delay.
+    A payment dated before its invoice is not rejected: it is a prepayment (``payment_findings`` counts it).
     """
     limit = latest_plausible(invoice_date, payment)
-    late_invoice = (invoice_date > limit).to_numpy() if limit is not None else np.zeros(len(invoice_date), bool)
-    late_payment = (payment > limit).to_numpy() if limit is not None else np.zeros(len(payment), bool)
-    early_payment = ((payment < invoice_date) & (amount >= 0)).to_numpy()
+    if limit is None:
+        return []
+    shown_limit = _day(limit)
 
     def late(label: str, dates: pd.Series) -> Callable[[int], str]:
         return lambda position: (
-            f"{label} {_day(dates.iloc[position])} is implausibly far ahead (after {_day(limit)}: more than a "
+            f"{label} {_day(dates.iloc[position])} is implausibly far ahead (after {shown_limit}: more than a "
             "year after the file's other dates)"
         )
 
-    def before(position: int) -> str:
-        return (
-            f"payment date {_day(payment.iloc[position])} is before the invoice date "
-            f"{_day(invoice_date.iloc[position])}"
-        )
-
     return [
-        (late_invoice, late("invoice date", invoice_date)),
-        (late_payment, late("payment date", payment)),
-        (early_payment, before),
+        ((invoice_date > limit).to_numpy(), late("invoice date", invoice_date)),
+        ((payment > limit).to_numpy(), late("payment date", payment)),
     ]
+
+
+@dataclass(frozen=True)
+class PaymentFindings:
+    """What the loaded rows say about payments: how many have a payment date, how many were prepaid."""
+
+    payment_dates: int
+    prepayments: int
+    warnings: list[str]
+
+
+def payment_findings(ledger: pd.DataFrame, has_payment_column: bool) -> PaymentFindings:
+    """Count payment dates and prepayments (paid before the invoice date; credit notes aside) and say what follows."""
+    paid = ledger["payment_date"].notna()
+    prepaid = (paid & (ledger["payment_date"] < ledger["invoice_date"]) & (ledger["amount"] >= 0)).to_numpy()
+    warnings = []
+    if not paid.any():
+        where = "its payment date column is empty" if has_payment_column else "it has no payment date column"
+        warnings.append(
+            f"No payment dates: {where} (Xero and QuickBooks Online invoice exports carry none), so every invoice "
+            "counts as open, and days to pay, on-time share, payment delays and payment forecasts are not available."
+        )
+    count = int(prepaid.sum())
+    if count:
+        first = int(ledger["source_row"].to_numpy()[np.flatnonzero(prepaid)[0]])
+        warnings.append(
+            f"{count} invoice{'s were' if count > 1 else ' was'} paid before {'their' if count > 1 else 'its'} "
+            f"invoice date (prepayments; first: row {first}). They count as paid, with 0 days to pay."
+        )
+    return PaymentFindings(int(paid.sum()), count, warnings)
 
 
 def no_date_warnings(raw: Mapping[str, pd.Series | None]) -> list[str]:

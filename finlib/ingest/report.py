@@ -25,6 +25,10 @@ class ParseReport:
     fallback_columns: dict[str, str] = field(default_factory=dict)
     # Unmapped source columns kept as categories (ledger column ``extra:<header>``): channel, dispute, segment.
     extra_columns: list[str] = field(default_factory=list)
+    # Loaded rows with a payment date (None in reports written before it was counted) and of those, prepayments:
+    # paid before the invoice date (loaded; 0 days to pay).
+    payment_dates: int | None = None
+    prepayments: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe dictionary."""
