@@ -5,10 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from finlib.forecast.amounts import AMOUNT_METHODS
 from finlib.forecast.outlook import latest_date
 from finlib.forecast.payment_dates import APP_DATE_METHODS, DATE_METHODS, DEFAULT_DATE_METHOD
-from ui import data, forecast_charts, forecast_data
+from ui import data, forecast_charts, forecast_data, forecast_view
 from ui.actions import require_ready
 from ui.errors import finlib_errors
 from ui.format import MISSING_TEXT, format_compact, format_count, format_date, format_share
@@ -161,18 +160,9 @@ st.caption(
     f"{format_date(result.origins[-1])} ({result.seconds:.1f} s). The app uses the method with the lowest MAE; "
     "the first two rows are references: the original formula and invoice date + customer mean delay."
 )
+tables = forecast_view.backtest_tables(result, settings.moving_avg_window)
 st.dataframe(
-    pd.DataFrame(
-        {
-            "Payment-date method": [DATE_METHODS[s.method].short for s in result.dates],
-            "How": [s.label for s in result.dates],
-            "Invoices scored": [s.predictions for s in result.dates],
-            "MAE, days": [s.mae_days for s in result.dates],
-            "Within ±7 days": [s.within_7_days for s in result.dates],
-            "Bias, days (+ late)": [s.bias_days for s in result.dates],
-            "10–90% interval coverage": [s.interval_coverage for s in result.dates],
-        }
-    ),
+    tables.dates,
     column_config={
         "MAE, days": st.column_config.NumberColumn(format="%.1f"),
         "Within ±7 days": st.column_config.NumberColumn(format="percent"),
@@ -185,21 +175,10 @@ st.dataframe(
 )
 left, right = st.columns(2)
 with left:
-    best_amount = AMOUNT_METHODS[result.best_amount_method].label.replace(
-        "MOVING_AVG_WINDOW", str(settings.moving_avg_window)
-    )
+    best_amount = forecast_view.amount_label(result.best_amount_method, settings.moving_avg_window)
     st.markdown("**Next invoice amount**")
     st.dataframe(
-        pd.DataFrame(
-            {
-                "Method": [
-                    s.label.replace("MOVING_AVG_WINDOW", str(settings.moving_avg_window)) for s in result.amounts
-                ],
-                "Scored": [s.predictions for s in result.amounts],
-                "MAE": [s.mae for s in result.amounts],
-                "WAPE": [s.wape for s in result.amounts],
-            }
-        ),
+        tables.amounts,
         column_config={
             "MAE": st.column_config.NumberColumn(format="%,.0f"),
             "WAPE": st.column_config.NumberColumn(format="percent"),
@@ -214,15 +193,7 @@ with left:
 with right:
     st.markdown("**Weekly cash-in**")
     st.dataframe(
-        pd.DataFrame(
-            {
-                "Method": [DATE_METHODS[s.method].short for s in result.cash],
-                "Weeks": [s.weeks for s in result.cash],
-                "MAE per week": [s.mae for s in result.cash],
-                "WAPE": [s.wape for s in result.cash],
-                "Band coverage": [s.band_coverage for s in result.cash],
-            }
-        ),
+        tables.cash,
         column_config={
             "MAE per week": st.column_config.NumberColumn(format="%,.0f"),
             "WAPE": st.column_config.NumberColumn(format="percent"),

@@ -1,11 +1,14 @@
-"""Words for forecasts on pages other than Forecast: the original formulas labelled, with their backtest errors."""
+"""Words and tables for forecasts: the original formulas labelled with their backtest errors, the backtest tables."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import pandas as pd
 
 from finlib.forecast.amounts import AMOUNT_METHODS
 from finlib.forecast.backtest import BacktestResult
+from finlib.forecast.payment_dates import DATE_METHODS
 from ui.format import format_compact
 
 
@@ -28,7 +31,7 @@ def describe_original_forecasts(
     best = result.best_amount_method
     if best != "moving_average" and customer_key in amounts.index:
         score = result.amount_score(best)
-        label = AMOUNT_METHODS[best].label.replace("MOVING_AVG_WINDOW", str(window))
+        label = amount_label(best, window)
         value = amounts.loc[customer_key, best]
         error = f", ± {format_compact(score.mae)} typical" if score is not None else ""
         text += f" Best on this ledger's backtest: {label}, **{format_compact(value)}**{error}."
@@ -39,3 +42,50 @@ def describe_original_forecasts(
             "the Forecast page."
         )
     return text
+
+
+def amount_label(method: str, window: int) -> str:
+    """An amount method's label with the moving-average window filled in."""
+    return AMOUNT_METHODS[method].label.replace("MOVING_AVG_WINDOW", str(window))
+
+
+@dataclass(frozen=True)
+class BacktestTables:
+    """The backtest as the Forecast page shows it: one table per thing forecast, with readable headers."""
+
+    dates: pd.DataFrame
+    amounts: pd.DataFrame
+    cash: pd.DataFrame
+
+
+def backtest_tables(result: BacktestResult, window: int) -> BacktestTables:
+    """Payment-date, next-amount and weekly cash-in scores of every method, one row per method."""
+    dates = pd.DataFrame(
+        {
+            "Payment-date method": [DATE_METHODS[s.method].short for s in result.dates],
+            "How": [s.label for s in result.dates],
+            "Invoices scored": [s.predictions for s in result.dates],
+            "MAE, days": [s.mae_days for s in result.dates],
+            "Within ±7 days": [s.within_7_days for s in result.dates],
+            "Bias, days (+ late)": [s.bias_days for s in result.dates],
+            "10–90% interval coverage": [s.interval_coverage for s in result.dates],
+        }
+    )
+    amounts = pd.DataFrame(
+        {
+            "Method": [amount_label(s.method, window) for s in result.amounts],
+            "Scored": [s.predictions for s in result.amounts],
+            "MAE": [s.mae for s in result.amounts],
+            "WAPE": [s.wape for s in result.amounts],
+        }
+    )
+    cash = pd.DataFrame(
+        {
+            "Method": [DATE_METHODS[s.method].short for s in result.cash],
+            "Weeks": [s.weeks for s in result.cash],
+            "MAE per week": [s.mae for s in result.cash],
+            "WAPE": [s.wape for s in result.cash],
+            "Band coverage": [s.band_coverage for s in result.cash],
+        }
+    )
+    return BacktestTables(dates, amounts, cash)
