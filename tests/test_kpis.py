@@ -162,8 +162,47 @@ def test_the_view_defaults_to_the_ledgers_latest_date_and_compares_only_inside_t
     assert whole.previous is None and whole.why_no_comparison
     march = resolve_view_dates(ledger, pd.Timestamp("2025-03-01"), AS_OF)
     assert march is not None
-    assert march.previous == Period(pd.Timestamp("2025-01-29"), pd.Timestamp("2025-02-28"))
-    assert march.previous_as_of == pd.Timestamp("2025-04-10") - pd.Timedelta(days=31)
+    assert march.previous == Period(pd.Timestamp("2025-02-01"), pd.Timestamp("2025-02-28")), "a month: the one before"
+    assert march.previous_as_of == pd.Timestamp("2025-03-10")
+    days = resolve_view_dates(ledger, pd.Timestamp("2025-03-02"), AS_OF)
+    assert days is not None
+    assert days.previous == Period(pd.Timestamp("2025-01-31"), pd.Timestamp("2025-03-01")), "30 days: the 30 before"
+    assert days.previous_as_of == pd.Timestamp("2025-04-10") - pd.Timedelta(days=30)
+
+
+@pytest.mark.parametrize(
+    ("first_invoice", "start", "end", "previous"),
+    [
+        # 12M of a two-year ledger: the 12 months before lie inside it, also when its first invoice is a 4 Nov
+        ("2024-11-01", "2025-11-01", "2026-10-31", ("2024-11-01", "2025-10-31")),
+        ("2024-11-04", "2025-11-01", "2026-10-31", ("2024-11-01", "2025-10-31")),
+        ("2024-12-01", "2025-11-01", "2026-10-31", None),
+        # 3M ending on the last day of February: the three months before, not the same number of days
+        ("2024-01-10", "2025-11-29", "2026-02-28", ("2025-08-29", "2025-11-28")),
+        # a year from 1 March over a leap day
+        ("2023-03-01", "2024-03-01", "2025-02-28", ("2023-03-01", "2024-02-29")),
+        # 40 days are not whole months: the first invoice's day counts
+        ("2026-08-14", "2026-09-22", "2026-10-31", None),
+        ("2026-08-13", "2026-09-22", "2026-10-31", ("2026-08-13", "2026-09-21")),
+    ],
+)
+def test_a_period_is_compared_with_the_one_before_when_that_lies_inside_the_ledger(
+    first_invoice: str, start: str, end: str, previous: tuple[str, str] | None
+) -> None:
+    ledger = make_ledger(
+        [
+            {"customer_name": "A", "invoice_date": first_invoice, "amount": 100.0},
+            {"customer_name": "A", "invoice_date": end, "amount": 100.0},
+        ]
+    )
+    dates = resolve_view_dates(ledger, pd.Timestamp(start), pd.Timestamp(end))
+    assert dates is not None
+    if previous is None:
+        assert dates.previous is None and dates.previous_as_of is None
+        assert dates.why_no_comparison and "before the ledger's first invoice" in dates.why_no_comparison
+    else:
+        assert dates.previous == Period(pd.Timestamp(previous[0]), pd.Timestamp(previous[1]))
+        assert dates.why_no_comparison is None
 
 
 def test_month_ends_cut_the_last_month_at_the_last_day() -> None:

@@ -6,8 +6,12 @@ to a *period* of invoice or payment dates. The two are chosen independently: no 
 - The default balance date is the ledger's latest invoice or payment date (due dates lie in the future and are not
   evidence of how current the data is). It is taken from the whole ledger, so category filters do not move it.
 - The default period is the whole ledger: its first invoice date to the balance date.
-- A period is compared with the period of the same length (in whole days) that ends the day before it starts,
-  when that earlier period lies inside the ledger (starts on or after its first invoice date).
+- A period is compared with the period of the same length that ends the day before it starts, when that earlier
+  period lies inside the ledger. A period of whole months (ending N months after it starts, as the 12M, 6M and
+  3M choices and a calendar month are) is compared with the N months before it, and lies inside the ledger when
+  it starts in or after the month of the first invoice (a ledger whose first invoice is dated 4 Nov covers
+  November); any other period with the same number of days before it, starting on or after the first invoice.
+  Balances are compared with the balances as of the balance date moved back by the same months or days.
 """
 
 from __future__ import annotations
@@ -91,14 +95,33 @@ def resolve_view_dates(
     period_end = latest if end is None else pd.Timestamp(end).normalize()
     period_end = max(period_end, period_start)
     period = Period(period_start, period_end)
-    previous = period.before()
-    if previous.start < first:
+    months = whole_months(period)
+    if months is None:
+        previous, floor, shift = period.before(), first, pd.DateOffset(days=period.days)
+        span = f"{period.days} days"
+    else:
+        previous = Period(period.start - pd.DateOffset(months=months), period.start - DAY)
+        floor, shift = first.to_period("M").to_timestamp(), pd.DateOffset(months=months)
+        span = f"{months} month{'s' if months > 1 else ''}"
+    if previous.start < floor:
         reason = (
-            f"no comparison: the {period.days} days before {_readable(period.start)} begin before the ledger's "
-            f"first invoice ({_readable(first)})"
+            f"no comparison: the {span} before {_readable(period.start)} begin before the ledger's first invoice "
+            f"({_readable(first)})"
         )
         return ViewDates(balance_date, period, None, None, reason)
-    return ViewDates(balance_date, period, previous, balance_date - period.days * DAY, None)
+    return ViewDates(balance_date, period, previous, balance_date - shift, None)
+
+
+def whole_months(period: Period) -> int | None:
+    """N when ``period`` is N whole months (it starts the day after its end moved back N months, or ends the day
+    before its start moved on N months: 1 Mar 2024 to 28 Feb 2025 is 12), else None."""
+    start, end = period.start, period.end
+    apart = (end.year - start.year) * 12 + end.month - start.month
+    for months in (apart, apart + 1):
+        shift = pd.DateOffset(months=months)
+        if months >= 1 and (end - shift + DAY == start or start + shift - DAY == end):
+            return months
+    return None
 
 
 def month_ends(first: pd.Timestamp, last: pd.Timestamp) -> pd.DatetimeIndex:
