@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from finlib.analytics.drilldown import delay_bins
 from ui import charts, data, drill, exports, wording
 from ui.actions import require_ready
 from ui.format import format_date
@@ -75,12 +76,15 @@ with left:
         )
 with right:
     st.subheader("Days to pay, invoices paid in the period")
+    delay_event = None
     if overview.delays.empty:
         st.info("No invoice was paid in this period.", icon=":material/hourglass_empty:")
     else:
-        st.plotly_chart(
-            charts.delay_histogram_figure(overview.delays["delay_days"], report.activity.avg_days_to_pay),
+        delay_event = st.plotly_chart(
+            charts.delay_histogram_figure(delay_bins(overview.delays["delay_days"]), report.activity.avg_days_to_pay),
             key="overview_delay_chart",
+            on_select="rerun",
+            selection_mode="points",
         )
 
 left, right = st.columns(2)
@@ -109,7 +113,7 @@ with right:
 
 ranked = pd.concat([overview.top_invoiced, overview.most_overdue])
 keys = dict(zip(ranked["alias"], ranked["customer_key"], strict=True))
-selection = drill.selected_bar(keys, monthly_event, aging_event, revenue_event, overdue_event)
+selection = drill.selected_bar(keys, monthly_event, aging_event, revenue_event, overdue_event, delay_event)
 if selection is not None:
     drill.render_drilldown(context, selection, dates)
 

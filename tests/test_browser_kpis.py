@@ -27,7 +27,9 @@ from helpers.browser import (
 from pypdf import PdfReader
 
 from finlib import projects
+from finlib.analytics.drilldown import delay_bins
 from finlib.analytics.kpis import compute_kpis
+from finlib.analytics.overview import ViewFilters, compute_overview
 from finlib.analytics.periods import resolve_view_dates
 from finlib.analytics.worklist import compute_worklist
 from finlib.config import load_settings
@@ -102,6 +104,14 @@ def test_worklist_to_customer_to_drill_down_to_exports(
     page.wait_for_selector('h3:has-text("days past due")')  # type: ignore[attr-defined]
     assert "Over 90 days past due" in main_text(page)
     shoot(page, ARTIFACTS, "kpi-03-drilldown")
+    delays = page.locator('[data-testid="stPlotlyChart"]').nth(3)  # type: ignore[attr-defined]
+    delays.scroll_into_view_if_needed()
+    delays.locator("g.point path").first.click(force=True)
+    settle(page)
+    page.wait_for_selector('h3:has-text("days after their invoice date")')  # type: ignore[attr-defined]
+    bins = delay_bins(compute_overview(loaded.ledger, ViewFilters()).delays["delay_days"])  # type: ignore[union-attr]
+    first_bin = f"Invoices paid {bins.iloc[0]['start']}–{bins.iloc[0]['end'] - 1} days after their invoice date"
+    assert first_bin in main_text(page), "the histogram's first bar: the fastest payments of the period"
 
     report = compute_kpis(loaded.ledger, dates)
     workbook = openpyxl.load_workbook(io.BytesIO(_download(page, "Excel workbook", tmp_path / "view.xlsx")))

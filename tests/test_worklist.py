@@ -7,7 +7,7 @@ import pytest
 from ledger_frames import make_ledger
 
 from finlib.analytics.breakdowns import compute_breakdown
-from finlib.analytics.drilldown import drill_invoices, overdue_first, view_invoices, with_status
+from finlib.analytics.drilldown import delay_bins, drill_invoices, overdue_first, view_invoices, with_status
 from finlib.analytics.periods import resolve_view_dates
 from finlib.analytics.worklist import compute_worklist, payer_rating, search_worklist
 
@@ -130,3 +130,31 @@ def test_a_breakdown_puts_balances_at_the_date_beside_activity_in_the_period() -
     assert table.loc["Bergen", "invoiced"] == 80.0 and table.loc["Bergen", "overdue"] == 0.0
     with pytest.raises(ValueError, match="choose one of"):
         compute_breakdown(ledger, dates, "colour")
+
+
+def test_the_days_to_pay_histogram_bins_every_paid_invoice_once_in_whole_day_ranges() -> None:
+    bins = delay_bins(pd.Series([0.0, 5.0, 9.0, 10.0, 61.0, float("nan")]), bins=3)
+    # From day 0 to day 61: 62 days in at most 3 bins of 21 days.
+    assert bins.to_dict("list") == {"start": [0, 21, 42], "end": [21, 42, 63], "invoice_count": [4, 0, 1]}
+    assert delay_bins(pd.Series([12.0, 12.0])).to_dict("list") == {"start": [12], "end": [13], "invoice_count": [2]}
+    assert delay_bins(pd.Series([], dtype="float64")).empty
+
+
+def test_a_days_to_pay_bar_drills_into_the_invoices_paid_in_the_period_that_took_that_long() -> None:
+    ledger = make_ledger(
+        [
+            {"customer_name": "A", "invoice_date": "2025-02-01", "amount": 100.0, "payment_date": "2025-03-03"},
+            {"customer_name": "B", "invoice_date": "2025-03-01", "amount": 40.0, "payment_date": "2025-03-11"},
+            {"customer_name": "C", "invoice_date": "2025-03-05", "amount": 70.0, "payment_date": "2025-03-25"},
+            {"customer_name": "D", "invoice_date": "2025-01-20", "amount": 30.0, "payment_date": "2025-02-19"},
+            {"customer_name": "E", "invoice_date": "2025-03-01", "amount": -20.0, "payment_date": "2025-03-15"},
+        ]
+    )  # fmt: skip
+    period = resolve_view_dates(ledger, pd.Timestamp("2025-03-01"), AS_OF, AS_OF)
+    assert period is not None
+    # Days to pay: A 30 (paid in March), B 10, C 20, D 30 (paid in February), E a credit note (not a payment).
+    rows = drill_invoices(ledger, AS_OF, "days_to_pay", "20:31", period.period)
+    assert sorted(rows["customer_name"]) == ["A", "C"]
+    assert drill_invoices(ledger, AS_OF, "days_to_pay", "0:20", period.period)["customer_name"].tolist() == ["B"]
+    with pytest.raises(ValueError, match="START:END"):
+        drill_invoices(ledger, AS_OF, "days_to_pay", "20-31", period.period)

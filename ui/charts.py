@@ -108,15 +108,22 @@ def trend_figure(monthly: pd.DataFrame, column: str, label: str, *, share: bool 
     return figure
 
 
-def delay_histogram_figure(delays: pd.Series, average: float | None) -> go.Figure:
-    """Distribution of days from invoice to payment over paid invoices, with the average marked."""
-    figure = go.Figure()
-    figure.add_histogram(
-        x=delays,
-        nbinsx=30,
-        marker_color=INVOICED_COLOR,
-        name="Paid invoices",
-        hovertemplate="%{x} days: %{y:,} invoices<extra></extra>",
+def delay_histogram_figure(bins: pd.DataFrame, average: float | None) -> go.Figure:
+    """Distribution of days from invoice to payment over paid invoices, with the average marked.
+
+    ``bins`` is ``analytics.drilldown.delay_bins``: ``start``, ``end`` (whole days, end excluded) and
+    ``invoice_count``; each bar carries its range, so a click drills into the invoices behind it.
+    """
+    figure = go.Figure(
+        go.Bar(
+            x=(bins["start"] + bins["end"]) / 2,
+            y=bins["invoice_count"],
+            width=(bins["end"] - bins["start"]).tolist(),
+            marker_color=INVOICED_COLOR,
+            name="Paid invoices",
+            customdata=list(zip(bins["start"], bins["end"] - 1, strict=True)),
+            hovertemplate="%{customdata[0]}–%{customdata[1]} days: %{y:,} invoices<extra></extra>",
+        )
     )
     if average is not None and not pd.isna(average):
         figure.add_vline(
@@ -128,7 +135,7 @@ def delay_histogram_figure(delays: pd.Series, average: float | None) -> go.Figur
     _layout(figure, y_title="Invoices")
     figure.update_layout(hovermode="closest", showlegend=False, bargap=0.05)
     figure.update_xaxes(title_text="Days from invoice to payment")  # _layout clears axis titles
-    if len(delays) <= FEW_INVOICES:
+    if bins["invoice_count"].max() <= FEW_INVOICES:
         # A handful of invoices: whole-number ticks, not "0.2 invoices".
         figure.update_yaxes(dtick=1, tick0=0)
     return figure

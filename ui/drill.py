@@ -18,7 +18,7 @@ from ui.sidebar import AppContext
 
 LAST_STATE = "overview_drill_last"
 SEEN_STATE = "overview_drill_seen"
-CHART_KINDS = ("monthly", "aging", "revenue", "overdue")
+CHART_KINDS = ("monthly", "aging", "revenue", "overdue", "delays")
 
 
 @dataclass(frozen=True)
@@ -52,6 +52,10 @@ def _selection(chart: str, point: dict[str, Any], keys: dict[str, str]) -> Selec
         bucket = (point.get("customdata") or [None, None])[1]
         title = f"Open invoices {AGING_LABELS.get(str(bucket), bucket)} days past due"
         return Selection("aging", str(bucket), title, f"aging-{bucket}")
+    if chart == "delays":
+        low, high = (int(day) for day in (point.get("customdata") or [0, 0])[:2])
+        title = f"Invoices paid {low}–{high} days after their invoice date, in the period"
+        return Selection("days_to_pay", f"{low}:{high + 1}", title, f"days-to-pay-{low}-{high}")
     alias = str(point.get("customdata"))
     key = keys.get(alias)  # the chart carries aliases, never keys (normalised names)
     if key is None:

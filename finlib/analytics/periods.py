@@ -116,7 +116,7 @@ def whole_months(period: Period) -> int | None:
     """N when ``period`` is N whole months (it starts the day after its end moved back N months, or ends the day
     before its start moved on N months: 1 Mar 2024 to 28 Feb 2025 is 12), else None."""
     start, end = period.start, period.end
-    apart = (end.year - start.year) * 12 + end.month - start.month
+    apart = int((end.year - start.year) * 12 + end.month - start.month)
     for months in (apart, apart + 1):
         shift = pd.DateOffset(months=months)
         if months >= 1 and (end - shift + DAY == start or start + shift - DAY == end):
