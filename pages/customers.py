@@ -146,6 +146,11 @@ else:
         )
     )
 
+if len(invoices) > charts.MAX_CUSTOMER_POINTS:
+    st.caption(
+        f"The charts draw the latest {format_count(charts.MAX_CUSTOMER_POINTS)} of "
+        f"{format_count(len(invoices))} invoices; the table below and its download hold every one."
+    )
 left, right = st.columns(2)
 with left:
     st.markdown("**Invoice amounts**")

@@ -206,6 +206,17 @@ def test_customer_amounts_figure_marks_the_predicted_next_invoice() -> None:
     assert pd.Timestamp(star.x[0]) > pd.Timestamp("2025-03-01")
 
 
+def test_a_customers_charts_draw_only_its_latest_invoices() -> None:
+    count = charts.MAX_CUSTOMER_POINTS + 500
+    dates = pd.date_range("2020-01-01", periods=count, freq="D")
+    invoices = pd.DataFrame({"invoice_date": dates, "amount": 1.0, "moving_average": 1.0, "delay_days": 30.0})
+    amounts = charts.customer_amounts_figure(invoices, predicted_amount=1.0)
+    delays = charts.customer_delays_figure(invoices, 30.0)
+    for trace in (amounts.data[0], amounts.data[1], delays.data[0]):
+        assert len(trace.x) == charts.MAX_CUSTOMER_POINTS
+        assert pd.Timestamp(trace.x[0]) == dates[500] and pd.Timestamp(trace.x[-1]) == dates[-1]
+
+
 def test_customer_with_one_invoice_still_gets_a_chart() -> None:
     invoices = pd.DataFrame(
         {"invoice_date": pd.to_datetime(["2025-01-01"]), "amount": [100.0], "moving_average": [100.0]}

@@ -16,6 +16,9 @@ AGING_LABELS = {"current": "Not yet due", "1-30": "1–30", "31-60": "31–60", 
 CHART_HEIGHT_PX = 340
 AMOUNT_HOVER = "%{y:,.0f}"
 FEW_INVOICES = 10
+# A customer's charts draw its latest invoices only: a browser draws a few thousand SVG markers at once, not the
+# quarter of a million a large account has (the page's table and CSV still hold every invoice).
+MAX_CUSTOMER_POINTS = 2_000
 RANKING_BAR_PX = 30
 RANKING_MIN_HEIGHT_PX = 200
 SINGLE_DATE_PADDING = pd.Timedelta(days=7)
@@ -201,8 +204,10 @@ def customer_amounts_figure(invoices: pd.DataFrame, *, predicted_amount: float |
     """A customer's invoice amounts over time with their moving average and the predicted next amount.
 
     ``invoices`` has ``invoice_date``, ``amount`` and ``moving_average`` (computed by finlib), in date order.
-    The prediction has no date of its own; it is drawn one typical invoice gap after the last invoice.
+    The prediction has no date of its own; it is drawn one typical invoice gap after the last invoice. Only the
+    latest ``MAX_CUSTOMER_POINTS`` invoices are drawn.
     """
+    invoices = invoices.tail(MAX_CUSTOMER_POINTS)
     figure = go.Figure()
     figure.add_scatter(
         x=invoices["invoice_date"],
@@ -249,8 +254,9 @@ def customer_amounts_figure(invoices: pd.DataFrame, *, predicted_amount: float |
 def customer_delays_figure(paid: pd.DataFrame, average: float | None) -> go.Figure:
     """Days to pay for each paid invoice of a customer, with the average as a line.
 
-    ``paid`` has ``invoice_date`` and ``delay_days``.
+    ``paid`` has ``invoice_date`` and ``delay_days``, in date order; the latest ``MAX_CUSTOMER_POINTS`` are drawn.
     """
+    paid = paid.tail(MAX_CUSTOMER_POINTS)
     figure = go.Figure()
     figure.add_scatter(
         x=paid["invoice_date"],
