@@ -128,7 +128,7 @@ class DelayDistribution:
             if not tail.any():
                 return inside
         beyond = np.broadcast_to(delay - self.age, self.base.shape)
-        if inside is None and beyond.min() == beyond.max():  # forecast on one day: all have waited as long
+        if inside is None and beyond.size and beyond.min() == beyond.max():  # forecast on one day: all waited as long
             beyond = beyond[:1]
         found = np.searchsorted(self.tail_excess, beyond, side="right") / len(self.tail_excess)
         waited: np.ndarray = np.broadcast_to(found, self.base.shape)
