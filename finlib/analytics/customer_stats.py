@@ -6,6 +6,7 @@ Python loop per customer or per row, so a million invoices take a fraction of a 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -68,77 +69,118 @@ def compute_customer_stats(
     as_of = resolve_as_of(rows) if as_of is None else pd.Timestamp(as_of)
     if rows.empty or as_of is None:
         return _empty_stats()
-
-    codes, keys = pd.factorize(rows[group_key])
-    invoice_ns = _nanoseconds(rows["invoice_date"])
-    order = _invoice_order(codes, invoice_ns, rows["invoice_number"])
-    code = codes[order]
-    invoice_ns = invoice_ns[order]
-    payment_ns = _nanoseconds(rows["payment_date"])[order]
-    due_ns = _nanoseconds(rows["due_date"])[order]
-    amount = rows["amount"].to_numpy(dtype="float64")[order]
-    groups = len(keys)
-
-    def group_sum(mask: np.ndarray, values: np.ndarray | None = None) -> np.ndarray:
-        weights = None if values is None else values[mask]
-        return np.bincount(code[mask], weights=weights, minlength=groups).astype("float64")
-
-    everything = np.ones(len(code), dtype=bool)
-    invoice_count = np.bincount(code, minlength=groups)
-    ends = np.cumsum(invoice_count)
-    starts = ends - invoice_count
-    in_window = ends[code] - np.arange(len(code)) <= window
-    total_amount = group_sum(everything, amount)
-    average_amount = total_amount / invoice_count
-    moving_average = group_sum(in_window, amount) / np.minimum(invoice_count, window)
-
-    as_of_ns = pd.Timestamp(as_of).as_unit("ns").value
-    paid = payment_ns != _NAT
-    # A credit note settled against the account is not a payment by the customer: it has no delay to learn from.
-    payment = paid & (amount > 0)
-    # A prepayment (paid before its invoice date) waited 0 days, as in ``periods.days_to_pay``.
-    delay_days = np.maximum(payment_ns - invoice_ns, 0) / NANOSECONDS_PER_DAY
-    paid_count = np.bincount(code[paid], minlength=groups)
-    payment_count = np.bincount(code[payment], minlength=groups)
-    avg_delay = _divide(group_sum(payment, delay_days), payment_count)
-    deviation = np.where(payment, delay_days - avg_delay[code], 0.0)
-    delay_std = np.sqrt(_divide(group_sum(payment, deviation**2), payment_count - 1))
-    last_payment_ns = np.full(groups, _NAT, dtype=np.int64)
-    np.maximum.at(last_payment_ns, code[payment], payment_ns[payment])
-    rounded_delay = np.where(payment_count > 0, _round_half_away(np.nan_to_num(avg_delay)), 0).astype(np.int64)
-    next_payment_ns = np.where(payment_count > 0, last_payment_ns + rounded_delay * NANOSECONDS_PER_DAY, _NAT)
-
-    has_due = due_ns != _NAT
-    on_time_share = _divide(group_sum(payment & has_due & (payment_ns <= due_ns)), group_sum(payment & has_due))
-    is_open = (invoice_ns <= as_of_ns) & (~paid | (payment_ns > as_of_ns))
-    is_overdue = is_open & has_due & (due_ns < as_of_ns)
-
-    first_rows = order[starts]
+    grouped = _Grouped.of(rows, group_key)
+    first_rows = grouped.order[grouped.starts]
     stats = pd.DataFrame(
         {
             "customer": rows[name_column].iloc[first_rows].to_numpy(dtype=object),
-            "customer_key": np.asarray(keys, dtype=object),
+            "customer_key": np.asarray(grouped.keys, dtype=object),
             "alias": _aliases(rows, group_key, first_rows),
-            "invoice_count": invoice_count.astype("int64"),
-            "total_amount": total_amount,
-            "average_amount": average_amount,
-            "moving_average": moving_average,
-            "trend": _trend(moving_average, average_amount, trend_threshold),
-            "avg_payment_delay_days": avg_delay,
-            "last_payment_date": _datetimes(last_payment_ns),
-            "predicted_next_payment_date": _datetimes(next_payment_ns),
-            "predicted_next_amount": moving_average,
-            "first_invoice_date": _datetimes(invoice_ns[starts]),
-            "last_invoice_date": _datetimes(invoice_ns[ends - 1]),
-            "paid_count": paid_count.astype("int64"),
-            "unpaid_count": (invoice_count - paid_count).astype("int64"),
-            "outstanding_amount": group_sum(is_open, amount),
-            "overdue_amount": group_sum(is_overdue, amount),
-            "delay_std_days": delay_std,
-            "on_time_share": on_time_share,
+            **_amount_figures(grouped, window, trend_threshold),
+            **_payment_figures(grouped),
+            **_balance_figures(grouped, pd.Timestamp(as_of).as_unit("ns").value),
         }
     )
-    return stats.sort_values("customer_key", kind="stable").reset_index(drop=True)
+    return stats[list(STATS_COLUMNS)].sort_values("customer_key", kind="stable").reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class _Grouped:
+    """A ledger's rows as arrays sorted by customer, then invoice order; ``starts``/``ends`` bound each customer."""
+
+    keys: pd.Index
+    order: np.ndarray  # row positions in the ledger, in sorted order
+    code: np.ndarray  # the customer of each sorted row (0 .. len(keys) - 1)
+    invoice_ns: np.ndarray
+    payment_ns: np.ndarray
+    due_ns: np.ndarray
+    amount: np.ndarray
+    invoice_count: np.ndarray
+    starts: np.ndarray
+    ends: np.ndarray
+
+    @classmethod
+    def of(cls, rows: pd.DataFrame, group_key: str) -> _Grouped:
+        codes, keys = pd.factorize(rows[group_key])
+        invoice_ns = _nanoseconds(rows["invoice_date"])
+        order = _invoice_order(codes, invoice_ns, rows["invoice_number"])
+        code = codes[order]
+        invoice_count = np.bincount(code, minlength=len(keys))
+        ends = np.cumsum(invoice_count)
+        return cls(
+            keys=keys,
+            order=order,
+            code=code,
+            invoice_ns=invoice_ns[order],
+            payment_ns=_nanoseconds(rows["payment_date"])[order],
+            due_ns=_nanoseconds(rows["due_date"])[order],
+            amount=rows["amount"].to_numpy(dtype="float64")[order],
+            invoice_count=invoice_count,
+            starts=ends - invoice_count,
+            ends=ends,
+        )
+
+    def sum(self, mask: np.ndarray, values: np.ndarray | None = None) -> np.ndarray:
+        """Per customer: how many rows ``mask`` selects, or the sum of ``values`` over them."""
+        weights = None if values is None else values[mask]
+        return np.bincount(self.code[mask], weights=weights, minlength=len(self.keys)).astype("float64")
+
+
+def _amount_figures(grouped: _Grouped, window: int, trend_threshold: float) -> dict[str, np.ndarray]:
+    """Invoice count, totals, the moving average of the last ``window`` invoices and the trend."""
+    count = grouped.invoice_count
+    in_window = grouped.ends[grouped.code] - np.arange(len(grouped.code)) <= window
+    total_amount = grouped.sum(np.ones(len(grouped.code), dtype=bool), grouped.amount)
+    average_amount = total_amount / count
+    moving_average = grouped.sum(in_window, grouped.amount) / np.minimum(count, window)
+    return {
+        "invoice_count": count.astype("int64"),
+        "total_amount": total_amount,
+        "average_amount": average_amount,
+        "moving_average": moving_average,
+        "trend": _trend(moving_average, average_amount, trend_threshold),
+        "predicted_next_amount": moving_average,
+        "first_invoice_date": _datetimes(grouped.invoice_ns[grouped.starts]),
+        "last_invoice_date": _datetimes(grouped.invoice_ns[grouped.ends - 1]),
+    }
+
+
+def _payment_figures(grouped: _Grouped) -> dict[str, np.ndarray]:
+    """Delays, their spread, the last and the predicted next payment date, the on-time share."""
+    g = grouped
+    paid = g.payment_ns != _NAT
+    # A credit note settled against the account is not a payment by the customer: it has no delay to learn from.
+    payment = paid & (g.amount > 0)
+    # A prepayment (paid before its invoice date) waited 0 days, as in ``periods.days_to_pay``.
+    delay_days = np.maximum(g.payment_ns - g.invoice_ns, 0) / NANOSECONDS_PER_DAY
+    paid_count = np.bincount(g.code[paid], minlength=len(g.keys))
+    payment_count = np.bincount(g.code[payment], minlength=len(g.keys))
+    avg_delay = _divide(g.sum(payment, delay_days), payment_count)
+    deviation = np.where(payment, delay_days - avg_delay[g.code], 0.0)
+    last_payment_ns = np.full(len(g.keys), _NAT, dtype=np.int64)
+    np.maximum.at(last_payment_ns, g.code[payment], g.payment_ns[payment])
+    rounded_delay = np.where(payment_count > 0, _round_half_away(np.nan_to_num(avg_delay)), 0).astype(np.int64)
+    next_payment_ns = np.where(payment_count > 0, last_payment_ns + rounded_delay * NANOSECONDS_PER_DAY, _NAT)
+    has_due = g.due_ns != _NAT
+    on_time = g.sum(payment & has_due & (g.payment_ns <= g.due_ns))
+    return {
+        "avg_payment_delay_days": avg_delay,
+        "last_payment_date": _datetimes(last_payment_ns),
+        "predicted_next_payment_date": _datetimes(next_payment_ns),
+        "paid_count": paid_count.astype("int64"),
+        "unpaid_count": (g.invoice_count - paid_count).astype("int64"),
+        "delay_std_days": np.sqrt(_divide(g.sum(payment, deviation**2), payment_count - 1)),
+        "on_time_share": _divide(on_time, g.sum(payment & has_due)),
+    }
+
+
+def _balance_figures(grouped: _Grouped, as_of_ns: int) -> dict[str, np.ndarray]:
+    """Outstanding and overdue amounts at the balance date (the open/overdue rules of ``analytics.balances``)."""
+    g = grouped
+    paid = g.payment_ns != _NAT
+    is_open = (g.invoice_ns <= as_of_ns) & (~paid | (g.payment_ns > as_of_ns))
+    is_overdue = is_open & (g.due_ns != _NAT) & (g.due_ns < as_of_ns)
+    return {"outstanding_amount": g.sum(is_open, g.amount), "overdue_amount": g.sum(is_overdue, g.amount)}
 
 
 def _invoice_order(codes: np.ndarray, invoice_ns: np.ndarray, numbers: pd.Series) -> np.ndarray:
