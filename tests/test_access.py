@@ -168,3 +168,32 @@ def test_cli_members_adds_lists_and_removes(tmp_path: Path, capsys) -> None:
     assert "Usage: members PROJECT add EMAIL" in capsys.readouterr().err
     assert main(["members", "nope"], environ=environ) == 1
     assert "no project named 'nope'" in capsys.readouterr().err
+
+
+def test_many_sessions_recording_their_first_view_of_a_new_project_at_once_all_succeed_with_one_key(
+    services: projects.Services,
+) -> None:
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sqlalchemy import func, select
+
+    from finlib import db
+    from finlib.privacy import keys
+
+    with db.session_scope(services.engine) as session:
+        assert session.scalar(select(func.count()).select_from(db.ProjectKey)) == 0  # registration made none
+    start = threading.Barrier(12)
+
+    def first_view(number: int) -> int | None:
+        start.wait()
+        return access.record_access(services.engine, ANALYST, "acme", "view", f"page {number}", {"n": number})
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        ids = list(pool.map(first_view, range(12)))
+    assert None not in ids and len(set(ids)) == 12
+    with db.session_scope(services.engine) as session:
+        (key,) = session.scalars(select(db.ProjectKey)).all()
+        sealed = session.scalars(select(db.AccessEvent.sealed)).all()
+        assert sorted(keys.unseal(key.data_key, blob)["n"] for blob in sealed) == list(range(12))
+    services.engine.dispose()

@@ -14,6 +14,7 @@ from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from finlib.db import ProjectKey, utc_now
@@ -24,6 +25,7 @@ DATA_KEY_BYTES = 32
 NONCE_BYTES = 12
 # Bound into every seal: a sealed detail cannot be replayed as another kind of secret.
 SEAL_CONTEXT = b"finlib access detail v1"
+UPSERT_DIALECTS = ("postgresql", "sqlite")
 
 
 def new_salt() -> bytes:
@@ -32,13 +34,27 @@ def new_salt() -> bytes:
 
 
 def project_key(session: Session, project_id: int) -> ProjectKey:
-    """The project's key row, created (salt version 0, a new data key) the first time it is needed."""
+    """The project's key row, created (salt version 0, a new data key) the first time it is needed.
+
+    Many sessions open a new project at once (each page view records an access): the row is inserted with
+    ``ON CONFLICT DO NOTHING`` and read back, so the second writer reads the first one's key instead of failing
+    on the primary key (20 browser sessions on a fresh server hit that).
+    """
     row = session.get(ProjectKey, project_id)
-    if row is None:
+    if row is not None:
+        return row
+    dialect = session.get_bind().dialect.name
+    if dialect not in UPSERT_DIALECTS:
         row = ProjectKey(project_id=project_id, salt=None, data_key=os.urandom(DATA_KEY_BYTES))
         session.add(row)
         session.flush()
-    return row
+        return row
+    values = {"project_id": project_id, "salt": None, "data_key": os.urandom(DATA_KEY_BYTES), "created_at": utc_now()}
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    session.execute(insert(ProjectKey).values(**values).on_conflict_do_nothing())
+    created = session.get(ProjectKey, project_id, populate_existing=True)
+    assert created is not None  # inserted now or by the concurrent writer, in either case committed or ours
+    return created
 
 
 def project_salt(session: Session, project_id: int, default_salt: bytes) -> bytes:

@@ -100,17 +100,40 @@ async def _step(page: object, report: LoadReport, where: str, action: object, ti
 
 async def _period(page: object, report: LoadReport, where: str, period: str) -> bool:
     started = time.perf_counter()
+    before = ""
     try:
         before = await page.evaluate(ACTIVITY_HEADING)  # type: ignore[attr-defined]
         button = page.get_by_test_id("stSidebar").get_by_role("radio", name=period, exact=True)  # type: ignore[attr-defined]
         await button.click(no_wait_after=True)
         await page.wait_for_function(PERIOD_SETTLED, arg=before, polling=100, timeout=STEP_TIMEOUT_MS)  # type: ignore[attr-defined]
     except Exception as error:
-        report.errors.append(f"{where}: {type(error).__name__}: {str(error).splitlines()[0]}")
+        report.errors.append(
+            f"{where}: {type(error).__name__}: {str(error).splitlines()[0]}; clicked {period} "
+            f"with heading {before!r}; then {await _state(page)}"
+        )
         return False
     report.record("period", time.perf_counter() - started)
     await _check(page, where, report)
     return True
+
+
+STATE = """() => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    const heading = [...document.querySelectorAll('[data-testid="stApp"] h3')]
+        .find(h => h.innerText.trim().startsWith('Activity'));
+    const radios = [...document.querySelectorAll('[data-testid="stSidebar"] [role="radio"]')]
+        .map(r => r.innerText.trim() + '=' + r.getAttribute('aria-checked'));
+    return `script ${app && app.dataset.testScriptState}, heading ${heading && heading.innerText.trim()}, `
+        + `periods ${radios.join(' ')}, status ${document.querySelector('[data-testid="stStatusWidget"]')?.innerText}`;
+}"""
+
+
+async def _state(page: object) -> str:
+    """What the page showed when a step failed: script state, the Activity heading, the period buttons."""
+    try:
+        return str(await page.evaluate(STATE))  # type: ignore[attr-defined]
+    except Exception as error:  # a closed page
+        return f"state unknown ({type(error).__name__})"
 
 
 async def _session(browser: object, url: str, duration_s: float, report: LoadReport, number: int) -> None:
