@@ -111,7 +111,7 @@ def aging_buckets(ledger: pd.DataFrame, as_of: pd.Timestamp | None) -> pd.DataFr
     if as_of is None:
         open_rows, days = ledger.iloc[:0], pd.Series(dtype="float64")
     else:
-        open_rows = ledger[open_mask(ledger, pd.Timestamp(as_of))]
+        open_rows = ledger[["due_date", "amount"]][open_mask(ledger, pd.Timestamp(as_of))]
         days = days_past_due(open_rows, pd.Timestamp(as_of))
     grouped = open_rows["amount"].groupby(aging_bucket_labels(days), observed=False)
     return pd.DataFrame(

@@ -88,10 +88,12 @@ def compute_overview(whole: pd.DataFrame, filters: ViewFilters, top_n: int = TOP
         return None
     ledger = narrow(whole, filters)
     report = compute_kpis(ledger, dates)
-    issued = invoiced_in(ledger, dates.period)
-    paid = paid_in(ledger, dates.period)
+    # Masks over the columns each part reads only: a mask over the whole frame copies every text column.
+    names = [c for c in ("customer_key", "customer_name", "customer_alias") if c in ledger.columns]
+    issued = invoiced_in(ledger, dates.period, [*names, "amount"])
+    paid = paid_in(ledger, dates.period, ["invoice_date", "due_date", "payment_date", "amount"])
     delays = paid.assign(delay_days=days_to_pay(paid)).reset_index(drop=True)
-    open_rows = ledger[open_mask(ledger, dates.as_of)]
+    open_rows = ledger[[*names, "due_date", "amount"]][open_mask(ledger, dates.as_of)]
     overdue_rows = open_rows[days_past_due(open_rows, dates.as_of) > 0]
     return Overview(
         report=report,
