@@ -9,7 +9,7 @@ import streamlit as st
 from finlib.analytics.drilldown import overdue_first
 from finlib.currency import format_amount as format_money
 from finlib.export import export_csv
-from ui import charts, data, forecast_data, forecast_view, tables, url_state, wording
+from ui import charts, data, drill, forecast_data, forecast_view, tables, url_state, wording
 from ui.actions import require_ready
 from ui.auth import record_export
 from ui.format import (
@@ -151,14 +151,18 @@ if len(invoices) > charts.MAX_CUSTOMER_POINTS:
         f"The charts draw the latest {format_count(charts.MAX_CUSTOMER_POINTS)} of "
         f"{format_count(len(invoices))} invoices; the table below and its download hold every one."
     )
+invoices = invoices.assign(chart_row=range(len(invoices)))
 left, right = st.columns(2)
+amounts_event = delays_event = None
 with left:
     st.markdown("**Invoice amounts**")
     if len(invoices) == 1:
         st.caption("One invoice so far: the moving average and the prediction are that invoice's amount.")
-    st.plotly_chart(
+    amounts_event = st.plotly_chart(
         charts.customer_amounts_figure(invoices, predicted_amount=row["predicted_next_amount"]),
         key="customers_amounts_chart",
+        on_select="rerun",
+        selection_mode="points",
     )
 with right:
     st.markdown("**Days to pay, per invoice**")
@@ -166,14 +170,26 @@ with right:
     if paid.empty:
         st.info("Nothing paid yet.", icon=":material/hourglass_empty:")
     else:
-        st.plotly_chart(
-            charts.customer_delays_figure(paid, row["avg_payment_delay_days"]), key="customers_delays_chart"
+        delays_event = st.plotly_chart(
+            charts.customer_delays_figure(paid, row["avg_payment_delay_days"]),
+            key="customers_delays_chart",
+            on_select="rerun",
+            selection_mode="points",
         )
+st.caption("Click a point to list only that invoice below (shift-click for more); double-click to clear.")
+picked = drill.selected_rows(amounts_event, delays_event)
 
 st.markdown(
     f"**Invoices** ({wording.plural(len(invoices), 'invoice')}, overdue first; status as of {format_date(as_of)})"
 )
-table = tables.invoice_table(overdue_first(invoices), with_customer=True)
+listed = invoices[invoices["chart_row"].isin(picked)] if picked else invoices
+if picked:
+    st.info(
+        f"Showing the {wording.plural(len(listed), 'invoice')} selected on the charts; double-click a chart to "
+        "show every invoice again.",
+        icon=":material/filter_alt:",
+    )
+table = tables.invoice_table(overdue_first(listed), with_customer=True)
 shown, column_config = tables.invoice_display(table, currency)
 st.dataframe(
     shown.drop(columns=["Customer"]),

@@ -8,6 +8,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
+from finlib.analytics.drilldown import delay_bins
 from finlib.export import escape_formula, export_csv
 from finlib.privacy.aliasing import AliasBook
 from finlib.privacy.presentation import present_ledger
@@ -291,8 +292,9 @@ def test_invoice_table_keeps_every_column_typed_so_it_sorts_by_value() -> None:
 
 
 def test_a_handful_of_delays_gets_whole_number_ticks() -> None:
-    figure = charts.delay_histogram_figure(pd.Series([27.0, 33.0, 43.0]), 34.3)
+    figure = charts.delay_histogram_figure(delay_bins(pd.Series([27.0, 33.0, 43.0])), 34.3)
     assert figure.layout.yaxis.dtick == 1
+    assert sum(figure.data[0].y) == 3 and list(figure.data[0].customdata[0]) == [27, 27], "bars carry their days"
     assert figure.layout.xaxis.title.text == "Days from invoice to payment"
 
 
@@ -332,3 +334,23 @@ def test_a_predicted_payment_behind_the_ledger_date_says_it_is_already_past(
     as_of = pd.Timestamp("2026-10-31")
     stamp = pd.Timestamp(predicted) if predicted else pd.NaT
     assert wording.describe_past_prediction(stamp, as_of, outstanding, overdue) == expected
+
+
+def test_points_selected_on_the_customer_charts_name_the_invoice_rows_they_carry() -> None:
+    from types import SimpleNamespace
+
+    from ui.drill import selected_rows
+
+    def event(*points: dict[str, object]) -> object:
+        return SimpleNamespace(selection=SimpleNamespace(points=list(points)))
+
+    amounts = event({"curve_number": 0, "customdata": 3}, {"curve_number": 1, "customdata": 9}, {"curve_number": 0})
+    delays = event({"curve_number": 0, "customdata": 1}, {"curve_number": 0, "customdata": 3})
+    assert selected_rows(amounts, delays) == [1, 3], "moving-average points and points without a row are left out"
+    assert selected_rows(None, event()) == []
+    figure = charts.customer_amounts_figure(
+        pd.DataFrame({"invoice_date": pd.to_datetime(["2026-01-05", "2026-02-05"]), "amount": [10.0, 20.0],
+                      "moving_average": [10.0, 15.0], "chart_row": [4, 7]}),
+        predicted_amount=None,
+    )  # fmt: skip
+    assert list(figure.data[0].customdata) == [4, 7]

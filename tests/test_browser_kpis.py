@@ -94,6 +94,11 @@ def test_worklist_to_customer_to_drill_down_to_exports(
     assert "customer=CUST-" in page.url  # type: ignore[attr-defined]
     assert "overdue first" in main_text(page)
     shoot(page, ARTIFACTS, "kpi-02-customer")
+    amounts = page.locator('[data-testid="stPlotlyChart"]').first  # type: ignore[attr-defined]
+    amounts.scroll_into_view_if_needed()
+    amounts.locator("g.points path.point").first.click(force=True)
+    settle(page)
+    page.wait_for_selector("text=Showing the 1 invoice selected on the charts")  # type: ignore[attr-defined]
 
     go_to(page, "Overview")
     page.wait_for_selector('[data-testid="stPlotlyChart"] svg.main-svg')  # type: ignore[attr-defined]

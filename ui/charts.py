@@ -212,6 +212,7 @@ def customer_amounts_figure(invoices: pd.DataFrame, *, predicted_amount: float |
     figure.add_scatter(
         x=invoices["invoice_date"],
         y=invoices["amount"],
+        customdata=invoices["chart_row"].tolist() if "chart_row" in invoices else None,  # a click picks the row
         name="Invoice amount",
         mode="markers+lines",
         line=dict(color=INVOICED_COLOR, width=1),
@@ -247,8 +248,14 @@ def customer_amounts_figure(invoices: pd.DataFrame, *, predicted_amount: float |
             marker=dict(color=FORECAST_COLOR, size=15, symbol="star"),
             hovertemplate="Predicted next invoice: %{y:,.0f}<extra></extra>",
         )
-        return _layout(figure, y_title="Amount")
-    return _pad_single_date(_layout(figure, y_title="Amount"), invoices["invoice_date"])
+        return _selectable(_layout(figure, y_title="Amount"))
+    return _selectable(_pad_single_date(_layout(figure, y_title="Amount"), invoices["invoice_date"]))
+
+
+def _selectable(figure: go.Figure) -> go.Figure:
+    """Hover and click pick one invoice (a unified hover would pick a date, and a click would select nothing)."""
+    figure.update_layout(hovermode="closest")
+    return figure
 
 
 def customer_delays_figure(paid: pd.DataFrame, average: float | None) -> go.Figure:
@@ -261,6 +268,7 @@ def customer_delays_figure(paid: pd.DataFrame, average: float | None) -> go.Figu
     figure.add_scatter(
         x=paid["invoice_date"],
         y=paid["delay_days"],
+        customdata=paid["chart_row"].tolist() if "chart_row" in paid else None,
         name="Days to pay",
         mode="markers",
         marker=dict(color=COLLECTED_COLOR, size=10, line=dict(color="white", width=1)),
@@ -275,4 +283,4 @@ def customer_delays_figure(paid: pd.DataFrame, average: float | None) -> go.Figu
         )
     _layout(figure, y_title="Days to pay")
     figure.update_layout(showlegend=False)
-    return _pad_single_date(figure, paid["invoice_date"])
+    return _selectable(_pad_single_date(figure, paid["invoice_date"]))

@@ -66,6 +66,17 @@ def _selection(chart: str, point: dict[str, Any], keys: dict[str, str]) -> Selec
     return Selection("overdue", key, f"Overdue invoices of {name}", f"overdue-{alias}")
 
 
+def selected_rows(*events: Any) -> list[int]:
+    """The rows (``customdata`` of the first trace) of the points selected on any of the charts, in order."""
+    rows = {
+        int(point["customdata"])
+        for event in events
+        for point in _points(event)
+        if point.get("curve_number", 0) == 0 and isinstance(point.get("customdata"), int | float)
+    }
+    return sorted(rows)
+
+
 def selected_bar(keys: dict[str, str], *events: Any) -> Selection | None:
     """The bar clicked most recently on any of the charts (in ``CHART_KINDS`` order), or None.
 
