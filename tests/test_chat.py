@@ -361,3 +361,24 @@ def test_a_customer_named_like_an_alias_is_sent_as_its_own_alias_and_shown_by_na
     assert "AAAAAAAA" not in body.upper()
     assert alias in llm_server.requests[-1].json["messages"][-1]["content"]
     assert shown == "How much does CUST-AAAAAAAA owe?"
+
+
+@pytest.mark.parametrize(("payment", "noted"), [("", True), ("2025-02-01", False)])
+def test_a_ledger_without_payment_dates_gets_a_note_with_every_answer(
+    make_settings: Callable[..., Settings],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    payment: str,
+    noted: bool,
+) -> None:
+    services = Services(make_settings())
+    ledger = f"Customer,Invoice Date,Amount,Payment Date\nAcme,2025-01-05,100.00,{payment}\nBeta,2025-01-10,50.00,\n"
+    upload_project(services, "xero", "xero.csv", ledger.encode())
+    capsys.readouterr()
+    environ = {"FINLIB_HOME": str(services.settings.home), "ALIAS_SALT": TEST_SALT}
+    assert cli.main(["ask", "xero", "What is the average days to pay?", "--json"], environ=environ) == 0
+    notes = json.loads(capsys.readouterr().out)["notes"]
+    assert (
+        "This ledger has no payment dates (Xero and QuickBooks Online invoice exports carry none): every invoice "
+        "counts as open, and days to pay, on-time share and payment forecasts are not available." in notes
+    ) is noted

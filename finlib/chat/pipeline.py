@@ -56,6 +56,7 @@ class ChatSession:
     lookup: AliasLookup
     figures: ProjectFigures
     currency: Currency | None = None
+    has_payment_dates: bool = True
 
 
 def build_chat_session(
@@ -69,7 +70,8 @@ def build_chat_session(
         trend_threshold=settings.trend_threshold,
         late_days=settings.alert_late_days,
     )
-    return ChatSession(project, scanner, MentionResolver(scanner), aliases.lookup, figures, currency)
+    paid = bool(ledger["payment_date"].notna().any())
+    return ChatSession(project, scanner, MentionResolver(scanner), aliases.lookup, figures, currency, paid)
 
 
 @dataclass
@@ -155,6 +157,8 @@ def prepare(
     ]
     notes = [_ambiguity_note(m) for m in found if m.ambiguous]
     notes += [_unknown_name_note(name, session.project) for name in unknown]
+    if not session.has_payment_dates:
+        notes.append(NO_PAYMENT_DATES_NOTE)
     return ChatAnswer(question, aliased, list(found), messages=messages, facts=facts, notes=notes)
 
 
@@ -162,6 +166,12 @@ def _unknown_names(session: ChatSession, question: str, found: Sequence[Mention]
     ledger = session.figures.ledger
     places = [ledger[column].dropna().unique() for column in ("location", "service_type") if column in ledger]
     return unknown_names(question, found, (str(value) for values in places for value in values))
+
+
+NO_PAYMENT_DATES_NOTE = (
+    "This ledger has no payment dates (Xero and QuickBooks Online invoice exports carry none): every invoice counts "
+    "as open, and days to pay, on-time share and payment forecasts are not available."
+)
 
 
 def _unknown_name_note(name: str, project: str) -> str:
