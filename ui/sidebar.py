@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 import pandas as pd
@@ -114,72 +114,72 @@ def render_sidebar(
 ) -> AppContext:
     """Draw the sidebar and return the context the page runs in; filters only where the page uses them."""
     infos = data.list_project_infos(services, user)
-    names = [info.name for info in infos]
-    selected = _choose_project(names)
-    project: ProjectInfo | None = None
-    load_error: FinlibError | None = None
-    filters = LedgerFilters()
+    selected = _choose_project([info.name for info in infos])
     role = access.role_in(services.engine, settings, user, selected) if selected else None
     # A viewer sees aliases only: presentation mode is forced on, whatever the toggle said.
     viewer = role == "viewer"
     presentation = presentation_enabled() or viewer
-
-    with st.sidebar:
-        if selected is None:
-            st.caption("No project yet.")
-            st.page_link("pages/projects.py", label="Add a ledger", icon=":material/add_circle:")
-        else:
-            st.session_state[PROJECT_KEY] = selected
-            st.selectbox(
-                "Project",
-                names,
-                key=PROJECT_KEY,
-                on_change=_reset_filters,
-                help="The ledger every page shows. The choice is kept in the page address, so a link opens it.",
-            )
-            st.query_params[QUERY_PROJECT] = selected
-            project = next(info for info in infos if info.name == selected)
-            try:
-                # Loads the ledger on a cache miss; on a hit only the small options object is copied.
-                key = data.ViewKey(project.name, project.version, fingerprint, presentation)
-                options = data.compute_filter_options(services, key)
-            except FinlibError as error:
-                load_error = error
-                st.warning("This project cannot be loaded. See the page for what to do.", icon=":material/warning:")
-            else:
-                if show_filters:
-                    filters = _render_filters(options)
-                else:
-                    _keep_filter_state()
-
-        st.session_state[PRESENTATION_KEY] = presentation
-        st.toggle(
-            "Presentation mode",
-            key=PRESENTATION_KEY,
-            on_change=sync_presentation,
-            args=(PRESENTATION_KEY,),
-            disabled=viewer,
-            help="Your role in this project is viewer: names are shown as aliases only."
-            if viewer
-            else "Replace every customer and person name with its alias on every page, for screen sharing.",
-        )
-        render_account(user, role)
-        _render_status(settings)
-
     context = AppContext(
         settings=settings,
         services=services,
         fingerprint=fingerprint,
         projects=tuple(infos),
-        project=project,
-        load_error=load_error,
-        filters=filters,
+        project=next((info for info in infos if info.name == selected), None),
+        load_error=None,
+        filters=LedgerFilters(),
         presentation=presentation,
         user=user,
         role=role,
     )
+    with st.sidebar:
+        context = _render_project(context, show_filters)
+        _render_presentation(presentation, viewer)
+        render_account(user, role)
+        _render_status(settings)
     st.session_state[CONTEXT_STATE] = context
     return context
+
+
+def _render_project(context: AppContext, show_filters: bool) -> AppContext:
+    """The project selector and, when its ledger loads, the filters; the context with what they chose."""
+    project = context.project
+    if project is None:
+        st.caption("No project yet.")
+        st.page_link("pages/projects.py", label="Add a ledger", icon=":material/add_circle:")
+        return context
+    st.session_state[PROJECT_KEY] = project.name
+    st.selectbox(
+        "Project",
+        [info.name for info in context.projects],
+        key=PROJECT_KEY,
+        on_change=_reset_filters,
+        help="The ledger every page shows. The choice is kept in the page address, so a link opens it.",
+    )
+    st.query_params[QUERY_PROJECT] = project.name
+    try:
+        # Loads the ledger on a cache miss; on a hit only the small options object is copied.
+        options = data.compute_filter_options(context.services, context.key)
+    except FinlibError as error:
+        st.warning("This project cannot be loaded. See the page for what to do.", icon=":material/warning:")
+        return replace(context, load_error=error)
+    if not show_filters:
+        _keep_filter_state()
+        return context
+    return replace(context, filters=_render_filters(options))
+
+
+def _render_presentation(presentation: bool, viewer: bool) -> None:
+    st.session_state[PRESENTATION_KEY] = presentation
+    st.toggle(
+        "Presentation mode",
+        key=PRESENTATION_KEY,
+        on_change=sync_presentation,
+        args=(PRESENTATION_KEY,),
+        disabled=viewer,
+        help="Your role in this project is viewer: names are shown as aliases only."
+        if viewer
+        else "Replace every customer and person name with its alias on every page, for screen sharing.",
+    )
 
 
 def _apply_period(first: date, last: date) -> None:
@@ -245,9 +245,25 @@ def _write_to_url(filters: LedgerFilters, options: data.FilterOptions) -> None:
 
 def _render_filters(options: data.FilterOptions) -> LedgerFilters:
     st.subheader("Filters", divider="gray")
-    start, end = options.first_date, options.last_date
     if url_state.first_visit():
         _seed_from_url(options)
+    as_of, start, end = _render_dates(options)
+    service_types, locations, managers = _render_categories(options)
+    filters = LedgerFilters(
+        start=start,
+        end=end,
+        as_of=as_of,
+        service_types=service_types,
+        locations=locations,
+        sales_manager_keys=managers,
+    )
+    _write_to_url(filters, options)
+    return filters
+
+
+def _render_dates(options: data.FilterOptions) -> tuple[date | None, date, date]:
+    """The balance date, the period buttons and the activity period: (as of, period start, period end)."""
+    start, end = options.first_date, options.last_date
     stored_as_of = st.session_state.get(AS_OF_KEY)
     if not isinstance(stored_as_of, date) or not (start <= stored_as_of <= end):
         st.session_state[AS_OF_KEY] = end
@@ -288,7 +304,14 @@ def _render_filters(options: data.FilterOptions) -> LedgerFilters:
     )
     if isinstance(chosen, tuple) and len(chosen) == 2:
         start, end = chosen
-    service_types = locations = managers = ()
+    return (as_of if isinstance(as_of, date) else None), start, end
+
+
+def _render_categories(options: data.FilterOptions) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """Service type, location and sales manager filters, each only when the ledger has values for it."""
+    service_types: tuple[str, ...] = ()
+    locations: tuple[str, ...] = ()
+    managers: tuple[str, ...] = ()
     if options.service_types:
         service_types = tuple(
             st.multiselect("Service type", options.service_types, key=SERVICE_TYPE_KEY, placeholder="All")
@@ -306,16 +329,7 @@ def _render_filters(options: data.FilterOptions) -> LedgerFilters:
                 format_func=lambda key: labels.get(key, key),
             )
         )
-    filters = LedgerFilters(
-        start=start,
-        end=end,
-        as_of=as_of if isinstance(as_of, date) else None,
-        service_types=service_types,
-        locations=locations,
-        sales_manager_keys=managers,
-    )
-    _write_to_url(filters, options)
-    return filters
+    return service_types, locations, managers
 
 
 def _render_status(settings: Settings) -> None:
