@@ -159,7 +159,7 @@ with left:
     if len(invoices) == 1:
         st.caption("One invoice so far: the moving average and the prediction are that invoice's amount.")
     amounts_event = st.plotly_chart(
-        charts.customer_amounts_figure(invoices, predicted_amount=row["predicted_next_amount"]),
+        charts.customer_amounts_figure(invoices, predicted_amount=row["predicted_next_amount"], currency=currency),
         key="customers_amounts_chart",
         on_select="rerun",
         selection_mode="points",

@@ -23,10 +23,10 @@ if overview is None:
 report = overview.report
 dates = report.dates
 period = dates.period
-st.caption(wording.describe_view(report))
+currency = context.project.currency if context.project else None
+st.caption(wording.describe_view(report, currency))
 
 st.subheader(f"Balances as of {format_date(dates.as_of)}")
-currency = context.project.currency if context.project else None
 render_cards(BALANCE_CARDS, report.balances, report.previous_balances, key="overview_balance", currency=currency)
 st.subheader(f"Activity, {format_date(period.start)} – {format_date(period.end)}")
 if overview.invoice_count == 0 and report.activity.paid_count == 0:
@@ -45,7 +45,7 @@ left, right = st.columns(2)
 with left:
     st.subheader("Invoiced and collected per month")
     monthly_event = st.plotly_chart(
-        charts.monthly_figure(overview.monthly),
+        charts.monthly_figure(overview.monthly, currency),
         key="overview_monthly_chart",
         on_select="rerun",
         selection_mode="points",
@@ -72,7 +72,10 @@ with left:
         st.success("Nothing is open on this date.", icon=":material/task_alt:")
     else:
         aging_event = st.plotly_chart(
-            charts.aging_figure(overview.aging), key="overview_aging_chart", on_select="rerun", selection_mode="points"
+            charts.aging_figure(overview.aging, currency),
+            key="overview_aging_chart",
+            on_select="rerun",
+            selection_mode="points",
         )
 with right:
     st.subheader("Days to pay, invoices paid in the period")
@@ -92,7 +95,7 @@ with left:
     st.subheader("Top customers, invoiced in the period")
     ranking = overview.top_invoiced.rename(columns={"customer": "name"})
     revenue_event = st.plotly_chart(
-        charts.ranking_figure(ranking, value_label="Invoiced"),
+        charts.ranking_figure(ranking, value_label="Invoiced", currency=currency),
         key="overview_top_revenue_chart",
         on_select="rerun",
         selection_mode="points",
@@ -105,7 +108,7 @@ with right:
     else:
         ranking = overview.most_overdue.rename(columns={"customer": "name"})
         overdue_event = st.plotly_chart(
-            charts.ranking_figure(ranking, value_label="Overdue"),
+            charts.ranking_figure(ranking, value_label="Overdue", currency=currency),
             key="overview_top_overdue_chart",
             on_select="rerun",
             selection_mode="points",

@@ -354,3 +354,17 @@ def test_points_selected_on_the_customer_charts_name_the_invoice_rows_they_carry
         predicted_amount=None,
     )  # fmt: skip
     assert list(figure.data[0].customdata) == [4, 7]
+
+
+def test_amount_charts_write_the_projects_currency_on_axis_bars_and_hover() -> None:
+    from finlib.currency import parse_currency
+
+    aging = pd.DataFrame({"bucket": ["current", "1-30"], "invoice_count": [2, 1], "amount": [1250.0, -80.0]})
+    figure = charts.aging_figure(aging, parse_currency("EUR"))
+    assert figure.layout.yaxis.title.text == "Open amount (€)"
+    assert list(figure.data[0].text) == ["€1.25K", "-€80"]
+    assert "€%{y:,.0f}" in figure.data[0].hovertemplate
+    ranking = pd.DataFrame({"name": ["A"], "value": [2500.0]})
+    bars = charts.ranking_figure(ranking, value_label="Overdue", currency=parse_currency("CHF"))
+    assert bars.layout.xaxis.title.text == "Overdue (CHF)" and list(bars.data[0].text) == ["CHF 2.50K"]
+    assert charts.aging_figure(aging).layout.yaxis.title.text == "Open amount"

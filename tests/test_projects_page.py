@@ -243,6 +243,7 @@ def test_the_currency_set_on_the_projects_page_is_used_on_the_overview_cards(app
     cards = {metric.label: metric.value for metric in at.metric}
     assert cards["Outstanding"].startswith("€") and cards["Collected"].startswith("€")
     assert not cards["DSO, days"].startswith("€")
+    assert any("in EUR (€)" in caption.value for caption in at.caption), "the Overview's caption names it"
 
 
 def test_a_currency_code_that_is_not_one_is_refused_on_the_page(app_home: Path) -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from ui.format import format_compact
+from finlib.currency import Currency
+from ui.format import amount_header, format_compact, with_currency
 
 INVOICED_COLOR = "#1f5fa8"
 COLLECTED_COLOR = "#2ca58d"
@@ -14,7 +15,6 @@ FORECAST_COLOR = "#d1495b"
 AGING_COLORS = ("#2ca58d", "#f2c14e", "#f2a541", "#e0703a", "#d1495b")
 AGING_LABELS = {"current": "Not yet due", "1-30": "1–30", "31-60": "31–60", "61-90": "61–90", "over_90": "Over 90"}
 CHART_HEIGHT_PX = 340
-AMOUNT_HOVER = "%{y:,.0f}"
 FEW_INVOICES = 10
 # A customer's charts draw its latest invoices only: a browser draws a few thousand SVG markers at once, not the
 # quarter of a million a large account has (the page's table and CSV still hold every invoice).
@@ -60,7 +60,12 @@ def month_ticks(months: pd.Series) -> list[pd.Timestamp]:
     return list(months.iloc[::-1].iloc[::step].iloc[::-1])
 
 
-def monthly_figure(monthly: pd.DataFrame) -> go.Figure:
+def _money_hover(currency: Currency | None, axis: str = "y") -> str:
+    """A hover template for an amount, with the currency's symbol: ``€%{y:,.0f}``."""
+    return with_currency(f"%{{{axis}:,.0f}}", currency)
+
+
+def monthly_figure(monthly: pd.DataFrame, currency: Currency | None = None) -> go.Figure:
     """Invoiced and collected (cash received) per month as grouped bars; selectable, a bar drills down.
 
     ``monthly`` has ``month``, ``invoiced``, ``collected`` and, optionally, ``invoiced_moving_average``.
@@ -71,14 +76,14 @@ def monthly_figure(monthly: pd.DataFrame) -> go.Figure:
         y=monthly["invoiced"],
         name="Invoiced",
         marker_color=INVOICED_COLOR,
-        hovertemplate=AMOUNT_HOVER,
+        hovertemplate=_money_hover(currency),
     )
     figure.add_bar(
         x=monthly["month"],
         y=monthly["collected"],
         name="Collected",
         marker_color=COLLECTED_COLOR,
-        hovertemplate=AMOUNT_HOVER,
+        hovertemplate=_money_hover(currency),
     )
     if "invoiced_moving_average" in monthly.columns:
         figure.add_scatter(
@@ -87,10 +92,10 @@ def monthly_figure(monthly: pd.DataFrame) -> go.Figure:
             name="Invoiced, moving average",
             mode="lines",
             line=dict(color=AVERAGE_COLOR, width=3),
-            hovertemplate=AMOUNT_HOVER,
+            hovertemplate=_money_hover(currency),
         )
     figure.update_xaxes(tickvals=month_ticks(monthly["month"]), tickformat="%b %Y")
-    return _layout(figure, y_title="Amount")
+    return _layout(figure, y_title=amount_header("Amount", currency))
 
 
 def trend_figure(monthly: pd.DataFrame, column: str, label: str, *, share: bool = False) -> go.Figure:
@@ -144,7 +149,7 @@ def delay_histogram_figure(bins: pd.DataFrame, average: float | None) -> go.Figu
     return figure
 
 
-def aging_figure(aging: pd.DataFrame) -> go.Figure:
+def aging_figure(aging: pd.DataFrame, currency: Currency | None = None) -> go.Figure:
     """Open amount per aging bucket (not yet due, 1–30, …, over 90 days past due), greener to redder.
 
     ``aging`` is ``analytics.aging_buckets``: ``bucket`` (in order), ``invoice_count`` and ``amount``.
@@ -157,23 +162,26 @@ def aging_figure(aging: pd.DataFrame) -> go.Figure:
             y=aging["amount"],
             marker_color=colors,
             customdata=list(zip(aging["invoice_count"], aging["bucket"], strict=True)),
-            hovertemplate="%{x}: %{y:,.0f} in %{customdata[0]:,} invoices<extra></extra>",
-            text=[format_compact(v) for v in aging["amount"]],
+            hovertemplate=f"%{{x}}: {_money_hover(currency)} in %{{customdata[0]:,}} invoices<extra></extra>",
+            text=[with_currency(format_compact(v), currency) for v in aging["amount"]],
             textposition="outside",
             cliponaxis=False,
         )
     )
-    _layout(figure, y_title="Open amount")
+    _layout(figure, y_title=amount_header("Open amount", currency))
     figure.update_layout(hovermode="closest", showlegend=False)
     figure.update_xaxes(type="category", title_text="Days past due")
     return figure
 
 
-def ranking_figure(ranking: pd.DataFrame, *, value_label: str, days: bool = False) -> go.Figure:
+def ranking_figure(
+    ranking: pd.DataFrame, *, value_label: str, days: bool = False, currency: Currency | None = None
+) -> go.Figure:
     """Horizontal bars, largest at the top. ``ranking``: ``name``, ``value``, maybe ``alias`` (drill-down)."""
     ordered = ranking.iloc[::-1]
-    hover = "%{y}: %{x:,.1f} days<extra></extra>" if days else "%{y}: %{x:,.0f}<extra></extra>"
-    labels = [f"{v:,.0f} d" if days else format_compact(v) for v in ordered["value"]]
+    hover = "%{y}: %{x:,.1f} days<extra></extra>" if days else f"%{{y}}: {_money_hover(currency, 'x')}<extra></extra>"
+    labels = [f"{v:,.0f} d" if days else with_currency(format_compact(v), currency) for v in ordered["value"]]
+    value_label = value_label if days else amount_header(value_label, currency)
     figure = go.Figure(
         go.Bar(
             x=ordered["value"],
@@ -200,7 +208,9 @@ def ranking_figure(ranking: pd.DataFrame, *, value_label: str, days: bool = Fals
     return figure
 
 
-def customer_amounts_figure(invoices: pd.DataFrame, *, predicted_amount: float | None) -> go.Figure:
+def customer_amounts_figure(
+    invoices: pd.DataFrame, *, predicted_amount: float | None, currency: Currency | None = None
+) -> go.Figure:
     """A customer's invoice amounts over time with their moving average and the predicted next amount.
 
     ``invoices`` has ``invoice_date``, ``amount`` and ``moving_average`` (computed by finlib), in date order.
@@ -217,7 +227,7 @@ def customer_amounts_figure(invoices: pd.DataFrame, *, predicted_amount: float |
         mode="markers+lines",
         line=dict(color=INVOICED_COLOR, width=1),
         marker=dict(size=7),
-        hovertemplate=AMOUNT_HOVER,
+        hovertemplate=_money_hover(currency),
     )
     figure.add_scatter(
         x=invoices["invoice_date"],
@@ -225,7 +235,7 @@ def customer_amounts_figure(invoices: pd.DataFrame, *, predicted_amount: float |
         name="Moving average",
         mode="lines",
         line=dict(color=AVERAGE_COLOR, width=3),
-        hovertemplate=AMOUNT_HOVER,
+        hovertemplate=_money_hover(currency),
     )
     if predicted_amount is not None and not pd.isna(predicted_amount) and len(invoices):
         last = invoices.iloc[-1]
@@ -246,10 +256,12 @@ def customer_amounts_figure(invoices: pd.DataFrame, *, predicted_amount: float |
             name="Predicted next invoice",
             mode="markers",
             marker=dict(color=FORECAST_COLOR, size=15, symbol="star"),
-            hovertemplate="Predicted next invoice: %{y:,.0f}<extra></extra>",
+            hovertemplate=f"Predicted next invoice: {_money_hover(currency)}<extra></extra>",
         )
-        return _selectable(_layout(figure, y_title="Amount"))
-    return _selectable(_pad_single_date(_layout(figure, y_title="Amount"), invoices["invoice_date"]))
+        return _selectable(_layout(figure, y_title=amount_header("Amount", currency)))
+    return _selectable(
+        _pad_single_date(_layout(figure, y_title=amount_header("Amount", currency)), invoices["invoice_date"])
+    )
 
 
 def _selectable(figure: go.Figure) -> go.Figure:

@@ -11,6 +11,7 @@ from datetime import date, datetime
 import pandas as pd
 
 from finlib.analytics.kpis import KpiReport
+from finlib.currency import Currency
 from ui.format import format_compact, format_count, format_date, format_days, format_share
 
 
@@ -92,7 +93,7 @@ def describe_past_prediction(
     return f"already past: {format_compact(outstanding)} open, {format_compact(overdue_value)} overdue"
 
 
-def describe_view(report: KpiReport) -> str:
+def describe_view(report: KpiReport, currency: Currency | None = None) -> str:
     """What the Overview shows and what its changes compare with, in one caption."""
     dates = report.dates
     activity = report.activity
@@ -100,7 +101,7 @@ def describe_view(report: KpiReport) -> str:
         f"Balances as of {format_date(dates.as_of)}; activity from {format_date(dates.period.start)} to "
         f"{format_date(dates.period.end)} ({plural(dates.period.days, 'day')}): "
         f"{plural(activity.invoice_count, 'invoice')} to {plural(activity.customer_count, 'customer')}. "
-        "Amounts include tax, in the ledger's currency. "
+        f"Amounts include tax, in {currency.label if currency else 'the ledger’s currency'}. "
     )
     if dates.previous is None or dates.previous_as_of is None:
         return text + f"Changes: {dates.why_no_comparison}. Choose a shorter period to compare."
