@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from helpers.ledgers import LEDGER_CSV
 
@@ -155,3 +156,13 @@ def test_a_customer_is_picked_by_normalised_name_and_a_miss_names_close_ones() -
         customer_positions(keys, labels, "acme")
     with pytest.raises(ProjectError, match="No customer named 'Nobody'.*Leave the customer out"):
         customer_positions(keys, labels, "Nobody")
+
+
+def test_stored_figures_read_back_as_the_stats_frame_the_pages_compute(environ, tmp_path) -> None:
+    from finlib.analytics import customer_stats
+
+    register(environ, tmp_path)
+    services = projects.Services(load_settings(environ, dotenv_path=None))
+    stored = customer_stats.customer_stats_frame(summaries.load_summary(services, "p").summary.customers)
+    computed = customer_stats.compute_customer_stats(projects.load_project(services, "p").ledger)
+    pd.testing.assert_frame_equal(stored, computed, check_exact=False, atol=0.005)

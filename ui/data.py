@@ -14,7 +14,7 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from finlib import access, audit, projects
+from finlib import access, audit, projects, summaries
 from finlib.access import LOCAL_USER, User
 from finlib.analytics import breakdowns, customer_stats, drilldown, measures, worklist
 from finlib.analytics.overview import Overview, ViewFilters, narrow, view_dates
@@ -161,17 +161,28 @@ def compute_worklist(_services: Services, key: ViewKey, filters: LedgerFilters) 
 
 @st.cache_data(ttl=CACHE_TTL_S, max_entries=RESULT_CACHE_ENTRIES, show_spinner=False)
 def compute_stats(_services: Services, key: ViewKey, filters: LedgerFilters) -> pd.DataFrame:
-    """Per-customer stats and forecasts (the ``stats`` contract) in the category filters, as of the balance date."""
-    whole = load_view_ledger(_services, key)
+    """Per-customer stats and forecasts (the ``stats`` contract) in the category filters, as of the balance date.
+
+    Every customer as of the ledger's latest date, with names, is what registration stored: read, not recomputed.
+    """
+    if not (key.presentation or filters.active or filters.as_of is not None):
+        stored = summaries.load_summary(_services, key.project)
+        stats = customer_stats.customer_stats_frame(stored.summary.customers)
+    else:
+        stats = _computed_stats(_services, key, filters)
+    return stats.sort_values("customer", key=lambda names: names.str.casefold(), kind="stable").reset_index(drop=True)
+
+
+def _computed_stats(services: Services, key: ViewKey, filters: LedgerFilters) -> pd.DataFrame:
+    whole = load_view_ledger(services, key)
     dates = view_dates(whole, filters)
     if dates is None:
         return customer_stats.compute_customer_stats(whole.iloc[:0])
     known = measures.ledger_as_of(narrow(whole, filters), dates.as_of)
-    settings = _services.settings
-    stats = customer_stats.compute_customer_stats(
+    settings = services.settings
+    return customer_stats.compute_customer_stats(
         known, window=settings.moving_avg_window, trend_threshold=settings.trend_threshold, as_of=dates.as_of
     )
-    return stats.sort_values("customer", key=lambda names: names.str.casefold(), kind="stable").reset_index(drop=True)
 
 
 @st.cache_data(ttl=CACHE_TTL_S, max_entries=RESULT_CACHE_ENTRIES, show_spinner=False)

@@ -319,6 +319,21 @@ def customer_stats_records(stats: pd.DataFrame) -> list[dict[str, Any]]:
     return [dict(zip(columns, row, strict=True)) for row in zip(*columns.values(), strict=True)]
 
 
+def customer_stats_frame(records: list[dict[str, Any]]) -> pd.DataFrame:
+    """The stats frame of ``customer_stats_records`` output (figures as rounded there), dtypes as computed."""
+    frame = pd.DataFrame.from_records(records, columns=list(STATS_COLUMNS))
+    for name in STATS_COLUMNS:
+        if name in DATE_COLUMNS:
+            frame[name] = pd.to_datetime(frame[name], format="%Y-%m-%d").astype("datetime64[ns]")
+        elif name in ("customer", "customer_key", "alias", "trend"):
+            frame[name] = frame[name].astype("str")
+        elif name in ("invoice_count", "paid_count", "unpaid_count"):
+            frame[name] = frame[name].astype("int64")
+        else:
+            frame[name] = frame[name].astype("float64")
+    return frame
+
+
 def portfolio_json(portfolio: Portfolio) -> dict[str, Any]:
     """JSON-safe portfolio figures: dates as ``YYYY-MM-DD``, numbers rounded like the customer figures."""
     result: dict[str, Any] = {}
