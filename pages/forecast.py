@@ -10,7 +10,15 @@ from finlib.forecast.payment_dates import APP_DATE_METHODS, DATE_METHODS, DEFAUL
 from ui import data, forecast_charts, forecast_data, forecast_view
 from ui.actions import require_ready
 from ui.errors import finlib_errors
-from ui.format import MISSING_TEXT, format_compact, format_count, format_date, format_share
+from ui.format import (
+    MISSING_TEXT,
+    amount_header,
+    format_compact,
+    format_count,
+    format_date,
+    format_share,
+    with_currency,
+)
 from ui.sidebar import page_context
 
 NEAR_WEEKS = 4
@@ -57,11 +65,19 @@ weeks = forecast.weeks.frame()
 invoices = forecast.invoices
 late = invoices[invoices["days_late"] > settings.alert_late_days]
 
+currency = context.project.currency if context.project else None
+
+
+def money(value: float) -> str:
+    """A compact amount with the project's currency: ``€1.2M``."""
+    return with_currency(format_compact(value), currency)
+
+
 cards = st.columns(4)
 cards[0].metric(
     "Open invoices",
     format_count(len(invoices)),
-    format_compact(invoices["amount"].sum()),
+    money(invoices["amount"].sum()),
     delta_color="off",
     delta_arrow="off",
     border=True,
@@ -70,7 +86,7 @@ cards[0].metric(
 near = weeks["expected"].iloc[:NEAR_WEEKS].sum()
 cards[1].metric(
     f"Cash in, next {NEAR_WEEKS} weeks",
-    format_compact(near),
+    money(near),
     f"± {cash_score.wape:.0%} typical weekly error" if cash_score else None,
     delta_color="off",
     delta_arrow="off",
@@ -81,7 +97,7 @@ cards[1].metric(
 cards[2].metric(
     "Predicted late",
     format_count(len(late)),
-    format_compact(late["amount"].sum()),
+    money(late["amount"].sum()),
     delta_color="off",
     delta_arrow="off",
     border=True,
@@ -103,7 +119,7 @@ past = forecast_data.past_weeks(services, key, as_of, method)
 st.plotly_chart(forecast_charts.cash_in_figure(weeks, past), key="forecast_cash_chart")
 st.caption(
     f"Weeks start the day after {format_date(forecast.as_of)}. "
-    f"{format_compact(forecast.weeks.beyond)} of the open amount is expected later than 13 weeks, or not at all. "
+    f"{money(forecast.weeks.beyond)} of the open amount is expected later than 13 weeks, or not at all. "
     "Past weeks show the forecast made 13 weeks before the as-of date beside what those invoices actually paid."
 )
 
@@ -127,7 +143,7 @@ st.dataframe(
     table,
     column_config=dates
     | {
-        "Amount": st.column_config.NumberColumn("Amount", format="%,.2f"),
+        "Amount": st.column_config.NumberColumn(amount_header("Amount", currency), format="%,.2f"),
         "Days after due": st.column_config.NumberColumn("Days after due", format="%d"),
     },
     hide_index=True,
