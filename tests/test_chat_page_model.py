@@ -98,7 +98,8 @@ def test_a_model_failing_with_http_500_after_retries_falls_back_to_the_offline_a
     stats = customer_stats.compute_customer_stats(projects.load_project(services(), "demo").ledger)
     expected = stats.set_index("customer").loc["ABC Company"]
     assert f"{expected['predicted_next_amount']:,.2f}" in shown
-    assert expected["predicted_next_payment_date"].strftime("%Y-%m-%d") in shown
+    next_date = expected["predicted_next_payment_date"]
+    assert f"{next_date.day} {next_date:%b %Y}" in shown, "the readable date the pages write"
 
 
 @pytest.mark.parametrize(

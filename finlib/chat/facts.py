@@ -21,6 +21,7 @@ import pandas as pd
 
 from finlib.analytics import customer_stats, measures
 from finlib.analytics.measures import Portfolio
+from finlib.chat import kpi_facts
 from finlib.chat.forecast_facts import (
     FORECAST_FACT_TYPES,
     CashInForecast,
@@ -32,16 +33,7 @@ from finlib.chat.forecast_facts import (
     customer_forecast,
     forecast_facts,
 )
-from finlib.chat.kpi_facts import (
-    KPI_FACT_TYPES,
-    BalanceFacts,
-    KpiFigures,
-    KpiMonthFacts,
-    WorklistFacts,
-    compute_kpi_figures,
-    wants_trend,
-    wants_worklist,
-)
+from finlib.chat.kpi_facts import BalanceFacts, KpiFigures, KpiMonthFacts, WorklistFacts
 from finlib.jsonable import JSONScalar, JSONValue, json_scalar, to_json_object
 from finlib.privacy.scanner import NameEntry, NameScanner, alias_strings
 
@@ -205,7 +197,7 @@ CUSTOMER_FIELDS = tuple(
 MANAGER_FIELDS = tuple(f.name for f in fields(GroupFacts) if f.name not in ("name", "largest_customers", "note"))
 FACT_TYPES = (
     CustomerFacts, GroupFacts, PortfolioFacts, AgingFacts, MonthFacts, Rankings, TrendFacts, FactsPack,
-    *FORECAST_FACT_TYPES, *KPI_FACT_TYPES,
+    *FORECAST_FACT_TYPES, *kpi_facts.KPI_FACT_TYPES,
 )  # fmt: skip
 
 
@@ -224,14 +216,13 @@ class ProjectFigures:
 def compute_project_figures(
     ledger: pd.DataFrame, *, window: int = 3, trend_threshold: float = 0.05, late_days: int = 14
 ) -> ProjectFigures:
-    """Customer and manager statistics, portfolio KPIs, balances, KPI trend, worklist and the forecast of a ledger
-    that carries alias columns."""
+    """Every figure a facts pack draws from (stats, managers, portfolio, forecast, balances) of an aliased ledger."""
     stats = customer_stats.compute_customer_stats(ledger, window=window, trend_threshold=trend_threshold)
     managers = customer_stats.compute_manager_stats(ledger)
     managers = managers.sort_values("overdue", ascending=False, kind="stable").reset_index(drop=True)
     portfolio = portfolio_facts(measures.compute_portfolio(ledger))
     forecast = compute_forecast_figures(ledger, late_days=late_days, window=window)
-    kpis = compute_kpi_figures(ledger, window=window, trend_threshold=trend_threshold)
+    kpis = kpi_facts.compute_kpi_figures(ledger, window=window, trend_threshold=trend_threshold)
     return ProjectFigures(ledger, stats, managers, portfolio, forecast, kpis)
 
 
@@ -339,17 +330,13 @@ def build_facts(
     currency_symbol: str | None = None,
     not_customers: Sequence[str] = (),
 ) -> FactsPack:
-    """The facts pack for one question: portfolio, balances, mentioned customers and people, rankings, and what it
-    asks for (KPI trend, worklist, monthly series, aging, breakdowns); ``not_customers`` are names it gives that
-    are no customer or person of the project."""
+    """The facts pack for one question: what every question gets, the names it mentions, and what it asks for."""
     entries = list(dict.fromkeys(mentioned))
     customers = [e for e in entries if e.kind == "customer"][:MAX_MENTIONED]
     people = [e for e in entries if e.kind == "person"][:MAX_MENTIONED]
     stats = figures.stats
     by_key = stats.set_index("customer_key", drop=False)
-    topics = wanted_topics(question)
-    kpis = figures.kpis
-    monthly = None
+    topics, kpis, monthly = wanted_topics(question), figures.kpis, None
     if "monthly" in topics:
         series = measures.monthly_series(figures.ledger).tail(MONTHLY_ROWS)
         series = series.assign(month=series["month"].astype(str).str[:7])
@@ -363,8 +350,8 @@ def build_facts(
         currency_symbol=currency_symbol if currency else None,
         not_customers=tuple(not_customers),
         balances=kpis.balances if kpis else None,
-        kpi_trend=kpis.trend if kpis and wants_trend(question) else None,
-        worklist=kpis.worklist if kpis and wants_worklist(question) else None,
+        kpi_trend=kpis.trend if kpis and kpi_facts.wants_trend(question) else None,
+        worklist=kpis.worklist if kpis and kpi_facts.wants_worklist(question) else None,
         portfolio=figures.portfolio,
         mentioned_customers=tuple(_customer_facts(figures, by_key, e) for e in customers),
         mentioned_sales_managers=tuple(_manager_facts(figures, e) for e in people),
