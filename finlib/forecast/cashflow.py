@@ -57,7 +57,8 @@ def week_probabilities(
         targets, days = distribution.subset(part), invoice_day[part]
         position = (below[part], tail[part])
         # A predicted day rounds to whole days, so "paid by the end of day E" is a delay below E + 0.5 - invoice day.
-        reached[part] = np.column_stack([targets.probability_by(edge + 0.5 - days, position) for edge in edges])
+        for column, edge in enumerate(edges):  # written in place: no second (invoices x weeks) matrix
+            reached[part, column] = targets.probability_by(edge + 0.5 - days, position)
     if distribution.conditioned:
         reached[:, 0] = 0.0  # still open on the as-of date: nothing of it was paid by then
     return np.diff(reached, axis=1)
@@ -118,9 +119,12 @@ def forecast_cash_in(
     if collectable is not None:
         within = probability.sum(axis=1)
         scale = np.divide(collectable, within, out=np.zeros(len(within)), where=within > 0)
-        probability = probability * scale[:, None]
+        probability *= scale[:, None]
     expected = amount @ probability if len(amount) else np.zeros(weeks)
-    variance = (amount * amount) @ (probability * (1 - probability)) if len(amount) else np.zeros(weeks)
+    # p * (1 - p) built in one matrix, not two (200k open invoices x 13 weeks is 21 MB each).
+    spread_share = 1 - probability
+    spread_share *= probability
+    variance = (amount * amount) @ spread_share if len(amount) else np.zeros(weeks)
     spread = Z_80 * np.sqrt(variance)
     start = as_of_day + 1 + DAYS_PER_WEEK * np.arange(weeks)
     beyond = float(amount.sum() - expected.sum()) if len(amount) else 0.0

@@ -87,9 +87,10 @@ def compute_forecast(
     target_as_of = np.full(len(targets), as_of_day)
     distribution = fit_delays(prepared, as_of_day, method, targets, target_as_of)
     predicted, low, high = predict_days(distribution, prepared.invoice_day[targets], target_as_of, method)
+    order = np.lexsort((prepared.invoice_day[targets], predicted))  # earliest prediction first
+    shown = targets[order]  # the rows taken once, already in order (each take copies the text columns)
     wanted = ["invoice_number", "customer_name", "customer_key", "invoice_date", "due_date"]
-    rows = ledger[wanted + [c for c in ("customer_alias",) if c in ledger.columns]].iloc[targets]
-    due_day = prepared.due_day[targets]
+    rows = ledger[wanted + [c for c in ("customer_alias",) if c in ledger.columns]].iloc[shown]
     alias = rows["customer_alias"] if "customer_alias" in rows.columns else pd.Series(None, index=rows.index)
     # Text stays in its Arrow arrays: a Python string per open invoice and column cost ~100 MB at 200k invoices.
     invoices = pd.DataFrame(
@@ -100,15 +101,13 @@ def compute_forecast(
             "alias": alias.array,
             "invoice_date": rows["invoice_date"].to_numpy(),
             "due_date": rows["due_date"].to_numpy(),
-            "amount": prepared.amount[targets],
-            "predicted_payment_date": to_dates(predicted),
-            "low_date": to_dates(low),
-            "high_date": to_dates(high),
-            "days_late": predicted - due_day,
+            "amount": prepared.amount[shown],
+            "predicted_payment_date": to_dates(predicted[order]),
+            "low_date": to_dates(low[order]),
+            "high_date": to_dates(high[order]),
+            "days_late": predicted[order] - prepared.due_day[shown],
         }
     )
-    order = np.lexsort((prepared.invoice_day[targets], predicted))
-    invoices = invoices.iloc[order].reset_index(drop=True)
     weeks = forecast_cash_in(
         distribution,
         prepared.invoice_day[targets],
