@@ -44,6 +44,15 @@ class Currency:
         """How a table header or caption names it: ``EUR (€)``, or the code alone when they are the same."""
         return self.code if self.symbol == self.code else f"{self.code} ({self.symbol})"
 
+    def to_json(self) -> dict[str, str]:
+        """``{"code": "EUR", "symbol": "€"}``, as the JSON documents carry it."""
+        return {"code": self.code, "symbol": self.symbol}
+
+
+def currency_json(currency: Currency | None) -> dict[str, str] | None:
+    """A project's currency in a JSON document: ``null`` when the project states none."""
+    return None if currency is None else currency.to_json()
+
 
 def parse_currency(code: str, symbol: str | None = None) -> Currency:
     """A ``Currency`` from a code such as ``eur`` and an optional symbol (default: the code's usual one).

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from finlib import db
-from finlib.currency import Currency, parse_currency
+from finlib.currency import Currency, currency_json, parse_currency
 from finlib.errors import CurrencyError
 from finlib.ingest.report import ParseReport
 
@@ -83,7 +83,7 @@ class ProjectInfo:
             "warnings": list(self.report.warnings),
             "status": self.status,
             "last_error": self.last_error,
-            "currency": None if self.currency is None else {"code": self.currency.code, "symbol": self.currency.symbol},
+            "currency": currency_json(self.currency),
         }
 
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from finlib.config import Settings
+from finlib.currency import Currency, currency_json
 from finlib.errors import ProjectError
 from finlib.ingest.ledger import EVERY_EXTRA
 from finlib.names import normalise_names
@@ -59,6 +60,7 @@ class StatsTable:
     project: str
     portfolio: Portfolio
     customers: pd.DataFrame
+    currency: Currency | None = None
 
 
 def compute_stats_table(
@@ -79,7 +81,8 @@ def compute_stats_table(
         trend_threshold=settings.trend_threshold,
         as_of=as_of,
     )
-    return StatsTable(loaded.info.name, measures.compute_portfolio(ledger, as_of=as_of), stats)
+    portfolio = measures.compute_portfolio(ledger, as_of=as_of)
+    return StatsTable(loaded.info.name, portfolio, stats, loaded.info.currency)
 
 
 def stats_document(table: StatsTable, customer: str | None = None) -> dict[str, Any]:
@@ -92,6 +95,7 @@ def stats_document(table: StatsTable, customer: str | None = None) -> dict[str, 
     portfolio = customer_stats.portfolio_json(table.portfolio)
     return {
         "project": table.project,
+        "currency": currency_json(table.currency),
         "as_of": portfolio.get("as_of"),
         "portfolio": portfolio,
         "customers": customer_stats.customer_stats_records(stats),
@@ -130,7 +134,8 @@ def kpis_report(
     if dates is None:
         raise ProjectError(f"Project {loaded.info.name!r} has no invoices, so there are no KPIs to compute.")
     report = kpis.compute_kpis(ledger, dates)
-    return kpis.kpis_payload(loaded.info.name, report, kpis.monthly_kpis(ledger, dates.period))
+    payload = kpis.kpis_payload(loaded.info.name, report, kpis.monthly_kpis(ledger, dates.period))
+    return {"project": payload.pop("project"), "currency": currency_json(loaded.info.currency), **payload}
 
 
 def select_customer(stats: pd.DataFrame, wanted: str) -> pd.DataFrame:

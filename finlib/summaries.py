@@ -27,6 +27,7 @@ from sqlalchemy import select
 from finlib import access, db, registry
 from finlib.access import LOCAL_USER, User
 from finlib.config import Settings
+from finlib.currency import Currency, currency_json
 from finlib.errors import ProjectError
 from finlib.ingest import parsed_cache, scratch, shared_cache
 from finlib.lazy import deferred
@@ -73,11 +74,19 @@ def compute_summary(ledger: pd.DataFrame, settings: Settings) -> Summary:
     )
 
 
-def stats_document(project: str, summary: Summary, *, customer: str | None = None) -> dict[str, Any]:
+def stats_document(
+    project: str, summary: Summary, *, customer: str | None = None, currency: Currency | None = None
+) -> dict[str, Any]:
     """The ``stats --json`` document of a summary; with ``customer``, that customer only (any spelling)."""
     customers = summary.customers if customer is None else select_customer(summary.customers, customer)
     portfolio = summary.portfolio
-    return {"project": project, "as_of": portfolio.get("as_of"), "portfolio": portfolio, "customers": customers}
+    return {
+        "project": project,
+        "currency": currency_json(currency),
+        "as_of": portfolio.get("as_of"),
+        "portfolio": portfolio,
+        "customers": customers,
+    }
 
 
 def select_customer(customers: list[dict[str, Any]], wanted: str) -> list[dict[str, Any]]:

@@ -179,7 +179,8 @@ def test_kpis_json_has_the_documented_shape_and_hand_computed_balances(environ, 
     capsys.readouterr()
     assert run(environ, "kpis", "local2", "--json") == 0
     payload = json.loads(capsys.readouterr().out)
-    assert set(payload) == {"project", "as_of", "period", "balances", "activity", "monthly"}
+    assert set(payload) == {"project", "currency", "as_of", "period", "balances", "activity", "monthly"}
+    assert payload["currency"] is None  # this ledger states none
     assert payload["as_of"] == "2026-03-10"
     assert payload["period"] == {"from": "2026-01-05", "to": "2026-03-10"}
     balances = payload["balances"]

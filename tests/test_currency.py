@@ -86,6 +86,10 @@ def test_registration_takes_the_currency_the_ledger_states(environ, tmp_path, ca
     assert "amounts in EUR (€)" in capsys.readouterr().out
     assert run(environ, "projects", "--json") == 0
     assert json.loads(capsys.readouterr().out)[0]["currency"] == {"code": "EUR", "symbol": "€"}
+    # The JSON documents programs read say which currency their amounts are in (stored and computed stats alike).
+    for argv in (["stats", "eur"], ["stats", "eur", "--as-of", "2026-03-10"], ["kpis", "eur"]):
+        assert run(environ, *argv, "--json") == 0
+        assert json.loads(capsys.readouterr().out)["currency"] == {"code": "EUR", "symbol": "€"}, argv
 
 
 def test_the_currency_command_sets_it_and_the_text_output_writes_amounts_with_it(environ, tmp_path, capsys) -> None:

@@ -251,7 +251,10 @@ def _stored_stats(request: Request, state: ApiState, grant: Grant, name: str, cu
     from finlib import summaries
 
     summarized = summaries.load_summary(state.services, name, user=grant.user)
-    body = _encode(summaries.stats_document(summarized.info.name, summarized.summary, customer=customer))
+    document = summaries.stats_document(
+        summarized.info.name, summarized.summary, customer=customer, currency=summarized.info.currency
+    )
+    body = _encode(document)
     if grant.log_names_shown:
         _log_names_shown(state, grant, name, "view", "API stats report", {"parameters": ["stats", str(customer)]})
     return _send(request, body, lambda: gzip.compress(body, compresslevel=GZIP_LEVEL))

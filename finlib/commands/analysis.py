@@ -53,7 +53,9 @@ def stats_command(args: argparse.Namespace, settings: Settings, out: TextIO) -> 
     else:
         # As of the ledger's latest date: the figures stored at registration, without reading the ledger.
         summarized = summaries.load_summary(services, args.name)
-        payload = summaries.stats_document(summarized.info.name, summarized.summary, customer=args.customer)
+        payload = summaries.stats_document(
+            summarized.info.name, summarized.summary, customer=args.customer, currency=summarized.info.currency
+        )
     if args.json:
         _write_json(payload, out)
         return 0
