@@ -26,7 +26,8 @@ def _labels(rows: pd.DataFrame, by: str) -> pd.Series:
     if by == "sales_manager":
         names = rows.dropna(subset=["sales_manager_key"]).drop_duplicates("sales_manager_key")
         spelling = dict(zip(names["sales_manager_key"], names["sales_manager"].astype("str"), strict=True))
-        return rows["sales_manager_key"].map(spelling).fillna(NO_VALUE).astype("str")
+        shown = rows["sales_manager_key"].map(spelling).astype("object")  # all-missing keys map to float NaN
+        return shown.where(shown.notna(), NO_VALUE).astype("str")
     return rows[by].astype("object").where(rows[by].notna(), NO_VALUE).astype("str")
 
 
