@@ -95,3 +95,26 @@ class ProjectCache:
                 return None
             self._entries.move_to_end(name)
             return entry
+
+
+class DocumentCache:
+    """Finished documents built without a loaded ledger (the stored ``stats``), keyed with the project version."""
+
+    def __init__(self, max_entries: int = MAX_REPORTS_PER_PROJECT) -> None:
+        self._max_entries = max_entries
+        self._entries: OrderedDict[tuple[Any, ...], bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[Any, ...], build: Callable[[], bytes]) -> bytes:
+        """The document under ``key`` (which holds the project's version), built on first use."""
+        with self._lock:
+            found = self._entries.get(key)
+            if found is not None:
+                self._entries.move_to_end(key)
+                return found
+        body = build()
+        with self._lock:
+            self._entries[key] = body
+            while len(self._entries) > self._max_entries:
+                self._entries.popitem(last=False)
+        return body

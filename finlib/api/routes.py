@@ -250,14 +250,25 @@ def _stored_stats(request: Request, state: ApiState, grant: Grant, name: str, cu
     """``stats`` as of the ledger's latest date, from the figures stored at registration: no ledger is loaded."""
     from finlib import summaries
 
-    summarized = summaries.load_summary(state.services, name, user=grant.user)
-    document = summaries.stats_document(
-        summarized.info.name, summarized.summary, customer=customer, currency=summarized.info.currency
-    )
-    body = _encode(document)
+    def build() -> bytes:
+        summarized = summaries.load_summary(state.services, name, user=grant.user)
+        document = summaries.stats_document(
+            summarized.info.name, summarized.summary, customer=customer, currency=summarized.info.currency
+        )
+        return _encode(document)
+
+    # Kept per project version (and customer): a read parses every customer's stored figures.
+    version = projects.get_project(state.services, name, user=grant.user).version
+    body = state.documents.get(("stats", name, version, customer), build)
     if grant.log_names_shown:
         _log_names_shown(state, grant, name, "view", "API stats report", {"parameters": ["stats", str(customer)]})
-    return _send(request, body, lambda: gzip.compress(body, compresslevel=GZIP_LEVEL))
+    return _send(
+        request,
+        body,
+        lambda: state.documents.get(
+            ("stats", name, version, customer, "gzip"), lambda: gzip.compress(body, GZIP_LEVEL)
+        ),
+    )
 
 
 def _report(

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 from fastapi import Depends, Header, Query, Request
 from starlette.exceptions import HTTPException
 
-from finlib.api.cache import ProjectCache
+from finlib.api.cache import DocumentCache, ProjectCache
 from finlib.api.guards import AccessPolicy, Caller, LocalPolicy, RateLimiter, authenticate
 from finlib.projects import Services
 
@@ -40,6 +40,7 @@ class ApiState:
         self._provide_services = provide_services
         self._services: Services | None = None
         self._cache: ProjectCache | None = None
+        self.documents = DocumentCache()
         self._lock = threading.Lock()
 
     @property
