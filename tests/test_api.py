@@ -618,3 +618,20 @@ def test_with_sign_in_each_token_acts_with_its_users_role(start_api: Callable[..
     new = {"s3_url": "s3://nowhere/x.csv", "project_name": "fresh"}
     assert api.client.post("/upload", data=new, headers=headers["ana"]).status_code == 403
     assert api.client.post("/upload", data=new, headers=headers["boss"]).json()["error"] == "source not allowed"
+
+
+def test_a_stored_document_is_built_once_per_key_and_the_oldest_leaves_first() -> None:
+    from finlib.api.cache import DocumentCache
+
+    built: list[str] = []
+
+    def build(text: str) -> Callable[[], bytes]:
+        return lambda: built.append(text) or text.encode()
+
+    documents = DocumentCache(max_entries=2)
+    assert documents.get(("stats", "p", "v1", None), build("a")) == b"a"
+    assert documents.get(("stats", "p", "v1", None), build("again")) == b"a"
+    documents.get(("stats", "p", "v2", None), build("b"))  # a new version is a new document
+    documents.get(("stats", "p", "v3", None), build("c"))
+    assert documents.get(("stats", "p", "v1", None), build("a2")) == b"a2"  # evicted, built anew
+    assert built == ["a", "b", "c", "a2"]
