@@ -63,7 +63,7 @@ cash_score = result.cash_score(method) if result else None
 date_error = f"± {score.mae_days:.0f} days typical" if score else "typical error: run the backtest below"
 weeks = forecast.weeks.frame()
 invoices = forecast.invoices
-late = invoices[invoices["days_late"] > settings.alert_late_days]
+late = forecast.predicted_late(settings.alert_late_days)
 
 currency = context.project.currency if context.project else None
 

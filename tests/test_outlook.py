@@ -96,3 +96,13 @@ def test_the_compact_json_of_a_large_forecast_is_the_same_document() -> None:
     write_forecast_json(forecast, "acme", compact, indent=None)
     write_forecast_json(forecast, "acme", indented, indent=2)
     assert json.loads(compact.getvalue()) == json.loads(indented.getvalue()) == forecast_json(forecast, "acme")
+
+
+def test_an_invoice_is_predicted_late_only_past_the_days_allowed_after_its_due_date() -> None:
+    from finlib.forecast.outlook import Forecast
+
+    invoices = pd.DataFrame({"invoice_number": ["A", "B", "C", "D"], "days_late": [14.0, 15.0, float("nan"), -3.0]})
+    forecast = Forecast(pd.Timestamp("2026-10-31"), "segments", invoices, weeks=None)  # type: ignore[arg-type]
+    assert forecast.late_mask(14).tolist() == [False, True, False, False]
+    assert forecast.predicted_late(14)["invoice_number"].tolist() == ["B"]
+    assert forecast.predicted_late(-5)["invoice_number"].tolist() == ["A", "B", "D"]

@@ -206,7 +206,7 @@ def forecast_facts(figures: ForecastFigures, question: str) -> ForecastSections:
         )
     late_invoices = None
     if LATE_TOPIC.search(question):
-        late = forecast.invoices[forecast.invoices["days_late"] > figures.late_days]
+        late = forecast.predicted_late(figures.late_days)
         shown = late.sort_values("amount", ascending=False, kind="stable").head(LATE_ROWS)
         late_invoices = LateInvoicesForecast(
             late_after_days=figures.late_days,

@@ -36,7 +36,7 @@ Poster = Callable[[str, bytes, dict[str, str], float], int]
 
 def alert_payload(project: str, forecast: Forecast, late_days: int, *, real_names: bool) -> dict[str, Any] | None:
     """The alert document, or None when no open invoice is predicted more than ``late_days`` after its due date."""
-    late = forecast.invoices["days_late"].to_numpy(dtype="float64") > late_days
+    late = forecast.late_mask(late_days)
     if not late.any():
         return None
     document = forecast_json(forecast, project)

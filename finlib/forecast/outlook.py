@@ -45,6 +45,15 @@ class Forecast:
         """What the app calls the method."""
         return DATE_METHODS[self.method].label
 
+    def late_mask(self, late_days: int) -> np.ndarray:
+        """Which open invoices are predicted late: paid more than ``late_days`` after their due date (alert rule)."""
+        late: np.ndarray = self.invoices["days_late"].to_numpy(dtype="float64") > late_days
+        return late
+
+    def predicted_late(self, late_days: int) -> pd.DataFrame:
+        """The open invoices predicted late (``late_mask``), in forecast order."""
+        return self.invoices[self.late_mask(late_days)]
+
 
 def latest_date(ledger: pd.DataFrame) -> pd.Timestamp:
     """The ledger's latest invoice or payment date: the default as-of date."""
