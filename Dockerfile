@@ -6,6 +6,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     FINLIB_HOME=/data
 
+# DejaVu Sans lets the PDF report print every name and currency sign (without it, characters outside Latin-1
+# become "?"; finlib/documents.py looks for it where Debian installs it).
+RUN apt-get update && apt-get install -y --no-install-recommends fonts-dejavu-core && rm -rf /var/lib/apt/lists/*
+
 WORKDIR /app
 COPY requirements.txt .
 RUN pip install --no-cache-dir -r requirements.txt
