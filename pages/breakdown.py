@@ -5,10 +5,9 @@ from __future__ import annotations
 import streamlit as st
 
 from finlib.analytics.breakdowns import BREAKDOWN_BY
-from finlib.export import export_csv
-from ui import data
+from ui import data, exports
 from ui.actions import require_ready
-from ui.auth import names_in, record_export
+from ui.auth import names_in
 from ui.format import MISSING_TEXT, amount_header, format_date
 from ui.sidebar import page_context
 
@@ -59,19 +58,11 @@ st.dataframe(
         "Avg days to pay": st.column_config.NumberColumn(format="%.1f"),
     },
 )
-st.download_button(
+exports.csv_download(
+    context,
     "Download the breakdown (CSV)",
-    lambda: export_csv(shown),
+    lambda: shown,
     file_name=f"{project.name}-by-{by}-{dates.as_of:%Y-%m-%d}.csv",
-    mime="text/csv",
-    icon=":material/download:",
     key="breakdown_download",
-    on_click=record_export,
-    args=(
-        context.services,
-        context.user,
-        project.name,
-        f"{project.name}-by-{by}.csv",
-        names_in(table, "value", context) if by == "sales_manager" else [],
-    ),
+    names=names_in(table, "value", context) if by == "sales_manager" else [],
 )

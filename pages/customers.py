@@ -8,10 +8,8 @@ import streamlit as st
 
 from finlib.analytics.drilldown import overdue_first
 from finlib.currency import format_amount as format_money
-from finlib.export import export_csv
-from ui import charts, data, drill, forecast_data, forecast_view, tables, url_state, wording
+from ui import charts, data, drill, exports, forecast_data, forecast_view, tables, url_state, wording
 from ui.actions import require_ready
-from ui.auth import record_export
 from ui.format import (
     MISSING_TEXT,
     format_compact,
@@ -200,19 +198,11 @@ st.dataframe(
     height=min(38 + 35 * max(len(shown), 1), 600),
 )
 slug = re.sub(r"[^0-9A-Za-z]+", "-", str(row["customer"])).strip("-").lower() or "customer"
-st.download_button(
+exports.csv_download(
+    context,
     "Download invoices (CSV)",
-    lambda: export_csv(table),  # built when clicked, not on every run
+    lambda: table,
     file_name=f"{project.name}-{slug}-invoices-{as_of:%Y-%m-%d}.csv" if as_of is not None else f"{slug}.csv",
-    mime="text/csv",
-    icon=":material/download:",
     key="customers_download",
-    on_click=record_export,
-    args=(
-        context.services,
-        context.user,
-        project.name,
-        f"{project.name}-customer-invoices.csv",
-        [] if context.presentation else [str(row["customer"])],
-    ),
+    names=[] if context.presentation else [str(row["customer"])],
 )

@@ -5,10 +5,9 @@ from __future__ import annotations
 import streamlit as st
 
 from finlib.analytics import worklist as rules
-from finlib.export import export_csv
-from ui import data, url_state
+from ui import data, exports, url_state
 from ui.actions import require_ready
-from ui.auth import names_in, record_export
+from ui.auth import names_in
 from ui.format import MISSING_TEXT, amount_header, format_count, format_date
 from ui.sidebar import page_context
 
@@ -75,20 +74,12 @@ if rows:
     st.session_state[url_state.OPEN_CUSTOMER_STATE] = shown.iloc[rows[0]]["customer_key"]
     st.switch_page("pages/customers.py")
 
-st.download_button(
+exports.csv_download(
+    context,
     "Download the worklist (CSV)",
-    lambda: export_csv(shown.drop(columns=["customer_key"]).rename(columns=HEADERS)),
+    lambda: shown.drop(columns=["customer_key"]).rename(columns=HEADERS),
     file_name=f"{project.name}-worklist-{dates.as_of:%Y-%m-%d}.csv",
-    mime="text/csv",
-    icon=":material/download:",
     key="worklist_download",
-    on_click=record_export,
-    args=(
-        context.services,
-        context.user,
-        project.name,
-        f"{project.name}-worklist.csv",
-        names_in(shown, "customer", context),
-    ),
+    names=names_in(shown, "customer", context),
 )
 url_state.write(url_state.CUSTOMER, None)

@@ -9,9 +9,8 @@ import pandas as pd
 import streamlit as st
 
 from finlib.analytics.periods import ViewDates
-from finlib.export import export_csv
-from ui import data, tables
-from ui.auth import names_in, record_export
+from ui import data, exports, tables
+from ui.auth import names_in
 from ui.charts import AGING_LABELS
 from ui.format import MISSING_TEXT, format_date
 from ui.sidebar import AppContext
@@ -103,19 +102,11 @@ def render_drilldown(context: AppContext, selection: Selection, dates: ViewDates
     table = tables.invoice_table(invoices, with_customer=True)
     shown, config = tables.invoice_display(table, context.project.currency)
     st.dataframe(shown, column_config=config, hide_index=True, key="overview_drill_table", placeholder=MISSING_TEXT)
-    st.download_button(
+    exports.csv_download(
+        context,
         "Download these invoices (CSV)",
-        lambda: export_csv(table),
+        lambda: table,
         file_name=f"{context.project.name}-{selection.file_part}-{dates.as_of:%Y-%m-%d}.csv",
-        mime="text/csv",
-        icon=":material/download:",
         key="overview_drill_download",
-        on_click=record_export,
-        args=(
-            context.services,
-            context.user,
-            context.project.name,
-            f"{context.project.name}-{selection.file_part}.csv",
-            names_in(invoices, "customer_name", context),
-        ),
+        names=names_in(invoices, "customer_name", context),
     )

@@ -1,16 +1,37 @@
-"""Export buttons of a view: the Excel workbook and the PDF report, built when clicked (finlib.documents)."""
+"""Export buttons: CSV downloads of a table, the view's Excel workbook and PDF report, built when clicked."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import pandas as pd
 import streamlit as st
 
 from finlib import documents
 from finlib.analytics.overview import Overview
+from finlib.export import export_csv
 from ui import data, tables
 from ui.auth import names_in, record_export
 from ui.sidebar import AppContext
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def csv_download(
+    context: AppContext, label: str, build: Callable[[], pd.DataFrame], *, file_name: str, key: str, names: list[str]
+) -> None:
+    """A CSV download built when clicked (formula-safe); one with real names (``names``) is logged with its user."""
+    assert context.project is not None
+    st.download_button(
+        label,
+        lambda: export_csv(build()),
+        file_name=file_name,
+        mime="text/csv",
+        icon=":material/download:",
+        key=key,
+        on_click=record_export,
+        args=(context.services, context.user, context.project.name, file_name, names),
+    )
 
 
 def report_inputs(context: AppContext, overview: Overview) -> documents.ReportInputs:
