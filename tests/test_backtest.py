@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import threading
 
 import pytest
 from helpers.forecast_ledgers import KNOWN_SPREAD, generated_ledger
@@ -11,6 +13,7 @@ from ledger_frames import make_ledger
 
 from finlib.config import Settings
 from finlib.errors import ForecastError
+from finlib.forecast import backtest
 from finlib.forecast.backtest import BacktestResult, run_backtest
 from finlib.forecast.backtest_cache import backtest_path, cached_backtest, load_backtest
 
@@ -75,3 +78,38 @@ def test_the_backtest_is_kept_per_project_version_and_settings(settings: Setting
     assert backtest_path(settings.with_overrides(moving_avg_window=5), "acme", "v1") != backtest_path(
         settings, "acme", "v1"
     )
+
+
+def _without_timing(result: BacktestResult) -> str:
+    data = result.to_json()
+    data.pop("seconds")
+    return json.dumps(data, sort_keys=True)
+
+
+def test_origins_scored_in_forked_workers_give_the_same_result_to_the_last_digit(
+    result: BacktestResult, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if os.cpu_count() == 1 or len(os.sched_getaffinity(0)) < 2:
+        pytest.skip("one core: the origins are scored in this process")
+    monkeypatch.setattr(backtest, "PARALLEL_MIN_ROWS", 0)
+    forked: list[int] = []
+    real_workers = backtest._workers
+    monkeypatch.setattr(backtest, "_workers", lambda *a: forked.append(real_workers(*a)) or forked[-1])
+    parallel = run_backtest(generated_ledger())
+    assert forked == [2]
+    assert _without_timing(parallel) == _without_timing(result)
+
+
+def test_origins_are_scored_in_this_process_when_another_thread_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(backtest, "PARALLEL_MIN_ROWS", 0)
+    assert backtest._workers(10, 12) == min(2, len(os.sched_getaffinity(0)))
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        assert backtest._workers(10, 12) == 1
+    finally:
+        stop.set()
+        other.join()
+    monkeypatch.setattr(backtest, "PARALLEL_MIN_ROWS", 11)
+    assert backtest._workers(10, 12) == 1

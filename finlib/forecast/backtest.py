@@ -11,7 +11,13 @@ is fitted on the payments known then and predicts:
 
 from __future__ import annotations
 
+import logging
+import multiprocessing as mp
+import os
+import threading
 import time
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from finlib.errors import ForecastError
-from finlib.forecast.amounts import AMOUNT_METHODS, invoice_order, next_invoices, predict_next_amounts
+from finlib.forecast.amounts import AMOUNT_METHODS, InvoiceOrder, invoice_order, next_invoices, predict_next_amounts
 from finlib.forecast.cashflow import WEEKS, actual_cash_in, forecast_cash_in
 from finlib.forecast.features import PreparedLedger, prepare_ledger, to_dates
 from finlib.forecast.outlook import collectable_share, predict_days
@@ -32,6 +38,8 @@ MIN_HISTORY_DAYS = 90
 HORIZON_DAYS = WEEKS * 7
 WITHIN_DAYS = 7
 REFERENCE_DATE_METHOD = "customer_mean"
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -135,58 +143,66 @@ def backtest_origins(prepared: PreparedLedger) -> np.ndarray:
     return days
 
 
+@dataclass
+class OriginScores:
+    """What one origin contributes: per method the date errors and interval hits, cash weeks, amount errors."""
+
+    errors: dict[str, np.ndarray] = field(default_factory=dict)
+    covered: dict[str, np.ndarray] = field(default_factory=dict)
+    cash: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=dict)
+    amount_errors: dict[str, np.ndarray] = field(default_factory=dict)
+    amount_actual: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    note: str | None = None
+
+
+def score_origin(prepared: PreparedLedger, ranks: InvoiceOrder, origin: float, window: int) -> OriginScores:
+    """Fit and score every method at one origin (independent of the other origins)."""
+    if not prepared.paid_by(origin).any():
+        return OriginScores(note=f"origin {to_dates(np.array([origin]))[0]:%Y-%m-%d} skipped: no payment known yet")
+    scores = OriginScores()
+    open_rows = np.flatnonzero(prepared.open_on(origin))
+    upcoming = (prepared.invoice_day > origin) & (prepared.invoice_day <= origin + ORIGIN_STEP_DAYS)
+    new_rows = np.flatnonzero(upcoming & (prepared.amount > 0))
+    targets = np.concatenate([open_rows, new_rows])
+    target_as_of = np.concatenate([np.full(len(open_rows), origin), prepared.invoice_day[new_rows]])
+    actual = prepared.payment_day[targets]
+    scored = ~np.isnan(actual)
+    invoice_day = prepared.invoice_day[targets]
+    collectable = collectable_share(prepared, origin, open_rows)  # the same life table for every method
+    for method in DATE_METHODS:
+        distribution = fit_delays(prepared, origin, method, targets, target_as_of)
+        predicted, low, high = predict_days(distribution, invoice_day, target_as_of, method)
+        keep = scored & ~np.isnan(predicted)
+        scores.errors[method] = predicted[keep] - actual[keep]
+        scores.covered[method] = (low[keep] <= actual[keep]) & (actual[keep] <= high[keep])
+        if method in APP_DATE_METHODS:
+            opened = slice(0, len(open_rows))
+            amount = prepared.amount[open_rows]
+            weeks = forecast_cash_in(distribution.subset(opened), invoice_day[opened], amount, origin, collectable)
+            collected = actual_cash_in(prepared.payment_day[open_rows], amount, origin)
+            scores.cash[method] = (weeks.expected, weeks.low, weeks.high, collected)
+    predictions = predict_next_amounts(prepared, ranks, origin, window)
+    next_rows = next_invoices(prepared, ranks, origin, ORIGIN_STEP_DAYS)
+    scores.amount_actual = prepared.amount[next_rows]
+    customer = prepared.customer[next_rows]
+    for method, per_customer in predictions.items():
+        scores.amount_errors[method] = per_customer[customer] - scores.amount_actual
+    return scores
+
+
 def run_backtest(ledger: pd.DataFrame, *, window: int = 3) -> BacktestResult:
     """Score every date, amount and cash-in method at every origin; see the module docstring."""
     started = time.perf_counter()
     prepared = prepare_ledger(ledger)
     origins = backtest_origins(prepared)
     ranks = invoice_order(prepared)
-    errors: dict[str, list[np.ndarray]] = {m: [] for m in DATE_METHODS}
-    covered: dict[str, list[np.ndarray]] = {m: [] for m in DATE_METHODS}
-    amount_errors: dict[str, list[np.ndarray]] = {m: [] for m in AMOUNT_METHODS}
-    amount_actuals: list[np.ndarray] = []
-    cash: dict[str, list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]] = {m: [] for m in APP_DATE_METHODS}
-    notes: list[str] = []
-    for origin in origins:
-        open_rows = np.flatnonzero(prepared.open_on(origin))
-        upcoming = (prepared.invoice_day > origin) & (prepared.invoice_day <= origin + ORIGIN_STEP_DAYS)
-        new_rows = np.flatnonzero(upcoming & (prepared.amount > 0))
-        targets = np.concatenate([open_rows, new_rows])
-        target_as_of = np.concatenate([np.full(len(open_rows), origin), prepared.invoice_day[new_rows]])
-        actual = prepared.payment_day[targets]
-        scored = ~np.isnan(actual)
-        if not prepared.paid_by(origin).any():
-            notes.append(f"origin {to_dates(np.array([origin]))[0]:%Y-%m-%d} skipped: no payment known yet")
-            continue
-        collectable = collectable_share(prepared, origin, open_rows)  # the same life table for every method
-        for method in DATE_METHODS:
-            distribution = fit_delays(prepared, origin, method, targets, target_as_of)
-            invoice_day = prepared.invoice_day[targets]
-            predicted, low, high = predict_days(distribution, invoice_day, target_as_of, method)
-            keep = scored & ~np.isnan(predicted)
-            errors[method].append(predicted[keep] - actual[keep])
-            covered[method].append((low[keep] <= actual[keep]) & (actual[keep] <= high[keep]))
-            if method in cash:
-                opened = slice(0, len(open_rows))
-                weeks = forecast_cash_in(
-                    distribution.subset(opened),
-                    invoice_day[opened],
-                    prepared.amount[open_rows],
-                    origin,
-                    collectable,
-                )
-                collected = actual_cash_in(prepared.payment_day[open_rows], prepared.amount[open_rows], origin)
-                cash[method].append((weeks.expected, weeks.low, weeks.high, collected))
-        predictions = predict_next_amounts(prepared, ranks, origin, window)
-        next_rows = next_invoices(prepared, ranks, origin, ORIGIN_STEP_DAYS)
-        customer = prepared.customer[next_rows]
-        amount_actuals.append(prepared.amount[next_rows])
-        for method, per_customer in predictions.items():
-            amount_errors[method].append(per_customer[customer] - prepared.amount[next_rows])
-    dates = [_date_score(m, errors[m], covered[m]) for m in DATE_METHODS]
-    actual_amounts = np.concatenate(amount_actuals) if amount_actuals else np.zeros(0)
-    amounts = [_amount_score(m, amount_errors[m], actual_amounts) for m in AMOUNT_METHODS]
-    cash_scores = [_cash_score(m, cash[m]) for m in APP_DATE_METHODS]
+    per_origin = score_origins(prepared, ranks, origins, window)
+    scored = [s for s in per_origin if s.note is None]
+    notes = [s.note for s in per_origin if s.note is not None]
+    dates = [_date_score(m, [s.errors[m] for s in scored], [s.covered[m] for s in scored]) for m in DATE_METHODS]
+    actual_amounts = np.concatenate([s.amount_actual for s in scored]) if scored else np.zeros(0)
+    amounts = [_amount_score(m, [s.amount_errors[m] for s in scored], actual_amounts) for m in AMOUNT_METHODS]
+    cash_scores = [_cash_score(m, [s.cash[m] for s in scored]) for m in APP_DATE_METHODS]
     app_dates = [s for s in dates if s.method in APP_DATE_METHODS and s.predictions]
     best_date = min(app_dates, key=lambda s: s.mae_days).method if app_dates else DEFAULT_DATE_METHOD
     scored_amounts = [s for s in amounts if s.predictions]
@@ -203,6 +219,47 @@ def run_backtest(ledger: pd.DataFrame, *, window: int = 3) -> BacktestResult:
     )
     # Held at the precision it is reported and cached at (finlib.jsonable), so a cached read equals a fresh run.
     return BacktestResult.from_json(result.to_json())
+
+
+# Origins are scored in forked worker processes when the ledger is this large (below it, forking costs more than
+# it saves), the machine has a second core, and this process runs no other thread (a fork copies only the calling
+# thread: a lock another thread holds, say in the Streamlit or API server, would stay locked in the child).
+PARALLEL_MIN_ROWS = 200_000
+MAX_WORKERS = 2
+_shared: tuple[PreparedLedger, InvoiceOrder, int] | None = None  # what forked workers read (never pickled)
+
+
+def _score_shared(origin: float) -> OriginScores:
+    """Worker side: score one origin on the ledger the parent prepared before forking."""
+    assert _shared is not None
+    prepared, ranks, window = _shared
+    return score_origin(prepared, ranks, origin, window)
+
+
+def _workers(rows: int, origins: int) -> int:
+    """How many processes score the origins: 1 (in this process) unless forking pays and is safe."""
+    if rows < PARALLEL_MIN_ROWS or threading.active_count() > 1 or "fork" not in mp.get_all_start_methods():
+        return 1
+    return max(1, min(MAX_WORKERS, len(os.sched_getaffinity(0)), origins))
+
+
+def score_origins(
+    prepared: PreparedLedger, ranks: InvoiceOrder, origins: np.ndarray, window: int
+) -> list[OriginScores]:
+    """Every origin's scores, in origin order (so the concatenated errors and their sums are the same either way)."""
+    days = [float(origin) for origin in origins]
+    workers = _workers(len(prepared.invoice_day), len(days))
+    if workers > 1:
+        global _shared
+        _shared = (prepared, ranks, window)
+        try:
+            with ProcessPoolExecutor(workers, mp_context=mp.get_context("fork")) as pool:
+                return list(pool.map(_score_shared, days))
+        except (OSError, BrokenProcessPool) as exc:  # no fork possible, or a worker was killed (memory)
+            log.warning("backtest workers failed (%s); scoring the origins in this process", type(exc).__name__)
+        finally:
+            _shared = None
+    return [score_origin(prepared, ranks, day, window) for day in days]
 
 
 def _nan_if_empty(values: np.ndarray, reduce: Any) -> float:
