@@ -8,6 +8,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from finlib.jsonable import SIGNIFICANT_DIGITS, without_float_noise
+
 # A spreadsheet treats a cell starting with one of these as a formula (OWASP "CSV injection").
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -36,9 +38,21 @@ def escape_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     return escaped
 
 
+def _without_noise(value: object) -> object:
+    """A finite float cut to 15 significant digits; any other value as it is."""
+    return without_float_noise(value) if isinstance(value, float) and np.isfinite(value) else value
+
+
 def export_csv(frame: pd.DataFrame) -> bytes:
-    """UTF-8 CSV (with BOM, so Excel reads accents) of ``frame`` with formulas escaped, without the index."""
-    text: str = escape_formulas(frame).to_csv(index=False, date_format="%Y-%m-%d")
+    """UTF-8 CSV (with BOM, so Excel reads accents) of ``frame`` with formulas escaped, without the index.
+
+    Floats are written with the 15 significant digits a float64 holds exactly (``jsonable.SIGNIFICANT_DIGITS``):
+    a sum reads 256928.7, not its binary rounding noise 256928.69999999998.
+    """
+    escaped = escape_formulas(frame)
+    for column in escaped.select_dtypes(include="object").columns:  # a float among text: the same rule
+        escaped[column] = escaped[column].map(_without_noise)
+    text: str = escaped.to_csv(index=False, date_format="%Y-%m-%d", float_format=f"%.{SIGNIFICANT_DIGITS}g")
     return text.encode("utf-8-sig")
 
 

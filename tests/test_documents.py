@@ -18,7 +18,7 @@ from finlib.analytics.periods import resolve_view_dates
 from finlib.analytics.worklist import compute_worklist
 from finlib.currency import parse_currency
 from finlib.documents import ReportInputs, build_pdf, build_workbook
-from finlib.export import XLSX_OPTIONS, write_sheet
+from finlib.export import XLSX_OPTIONS, export_csv, write_sheet
 
 
 @pytest.fixture
@@ -97,3 +97,20 @@ def test_the_invoice_sheet_keeps_dates_as_dates_blanks_blank_and_formulas_quoted
     assert rows[2] == ("Zoë Ærø", dt.datetime(2026, 1, 2), None, -80.0, 0)
     assert rows[3] == (None, dt.datetime(2025, 12, 31), None, None, 1)
     assert sheet["B2"].is_date and sheet["D2"].data_type == "n"
+
+
+def test_a_csv_export_writes_floats_at_15_significant_digits_and_keeps_formulas_quoted() -> None:
+    frame = pd.DataFrame(
+        {
+            "Customer": ["=SUM(A1)", "Fine Co"],
+            "Outstanding": [0.1 + 0.2, 256928.69999999998],
+            "Mixed": pd.Series([1.1 + 2.2, "-x"], dtype=object),
+            "Average": [500 / 3, 2.0],
+        }
+    )
+    text = export_csv(frame).decode("utf-8-sig")
+    assert text.splitlines() == [
+        "Customer,Outstanding,Mixed,Average",
+        "'=SUM(A1),0.3,3.3,166.666666666667",
+        "Fine Co,256928.7,'-x,2",
+    ]
