@@ -135,6 +135,7 @@ table = pd.DataFrame(
         "Earliest (10%)": invoices["low_date"],
         "Latest (90%)": invoices["high_date"],
         "Days after due": invoices["days_late"],
+        "Chance paid in 13 weeks": invoices["paid_in_13_weeks"] * 100,
     }
 )
 dates = {c: st.column_config.DateColumn(c, format="D MMM YYYY") for c in table.columns if c in (
@@ -145,11 +146,18 @@ st.dataframe(
     | {
         "Amount": st.column_config.NumberColumn(amount_header("Amount", currency), format="%,.2f"),
         "Days after due": st.column_config.NumberColumn("Days after due", format="%d"),
+        "Chance paid in 13 weeks": st.column_config.NumberColumn(
+            format="%.0f%%",
+            help="Share of the ledger's invoices once this old and unpaid that were paid in the next 13 weeks.",
+        ),
     },
     hide_index=True,
     key="forecast_invoices",
     placeholder=MISSING_TEXT,
 )
+note = forecast_view.beyond_history_note(forecast.invoices, money)
+if note:
+    st.caption(note)
 
 st.subheader("How good are these forecasts")
 if result is None and too_short:

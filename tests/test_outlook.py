@@ -68,7 +68,7 @@ def test_the_json_document_has_exactly_the_documented_shape() -> None:
     assert (document["project"], document["as_of"], document["method"]) == ("acme", "2025-06-30", "segments")
     assert list(document["invoices"][0]) == [
         "invoice_number", "customer", "alias", "invoice_date", "due_date", "amount",
-        "predicted_payment_date", "low_date", "high_date",
+        "predicted_payment_date", "low_date", "high_date", "beyond_history", "paid_in_13_weeks",
     ]  # fmt: skip
     assert [list(week) for week in document["weeks"]] == [["week_start", "expected", "low", "high"]] * 13
     assert document["weeks"][0]["week_start"] == "2025-07-01"
@@ -106,3 +106,32 @@ def test_an_invoice_is_predicted_late_only_past_the_days_allowed_after_its_due_d
     assert forecast.late_mask(14).tolist() == [False, True, False, False]
     assert forecast.predicted_late(14)["invoice_number"].tolist() == ["B"]
     assert forecast.predicted_late(-5)["invoice_number"].tolist() == ["A", "B", "D"]
+
+
+def test_invoices_older_than_nearly_all_history_are_flagged_share_one_date_and_carry_their_chance() -> None:
+    ledger = generated_ledger()
+    # Three invoices a year old and never paid: older than every delay the ledger knows (~30-60 days).
+    stale = ledger[ledger["invoice_number"].isin(["INV-00-10", "INV-01-10", "INV-02-10"])].index
+    ledger.loc[stale, "payment_date"] = pd.NaT
+    forecast = compute_forecast(ledger, None, "segments")
+    invoices = forecast.invoices.set_index("invoice_number")
+    assert invoices.loc[["INV-00-10", "INV-01-10", "INV-02-10"], "beyond_history"].all()
+    old = invoices[invoices["beyond_history"]]
+    assert old["predicted_payment_date"].nunique() == 1  # the same remaining wait: the portfolio's tail
+    young = invoices[~invoices["beyond_history"]]
+    assert len(young) and young["paid_in_13_weeks"].min() > old["paid_in_13_weeks"].max()
+    assert invoices["paid_in_13_weeks"].between(0, 1).all()
+    entries = {e["invoice_number"]: e for e in forecast_json(forecast, "p")["invoices"]}
+    assert entries["INV-00-10"]["beyond_history"] is True and 0 <= entries["INV-00-10"]["paid_in_13_weeks"] < 1
+
+
+def test_the_forecast_page_says_why_stale_invoices_share_a_date() -> None:
+    from ui.forecast_view import beyond_history_note
+
+    invoices = pd.DataFrame(
+        {"beyond_history": [True, True, False], "amount": [100.0, 300.0, 50.0], "paid_in_13_weeks": [0.5, 0.1, 0.9]}
+    )
+    note = beyond_history_note(invoices, lambda value: f"{value:,.0f}")
+    assert note.startswith("2 open invoices are (400) older than nearly all paid invoices")
+    assert "20% of their amount is paid within 13 weeks" in note  # (100 x 0.5 + 300 x 0.1) / 400
+    assert beyond_history_note(invoices[~invoices["beyond_history"]], str) == ""

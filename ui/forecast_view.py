@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pandas as pd
@@ -89,3 +90,19 @@ def backtest_tables(result: BacktestResult, window: int) -> BacktestTables:
         }
     )
     return BacktestTables(dates, amounts, cash)
+
+
+def beyond_history_note(invoices: pd.DataFrame, money: Callable[[float], str]) -> str:
+    """Why invoices older than nearly all paid history share one predicted date, and how likely they are paid."""
+    old = invoices[invoices["beyond_history"].astype(bool)]
+    if old.empty:
+        return ""
+    count = len(old)
+    chance = float((old["amount"] * old["paid_in_13_weeks"]).sum() / old["amount"].sum()) if old["amount"].sum() else 0
+    return (
+        f"{count} open {'invoice is' if count == 1 else 'invoices are'} ({money(float(old['amount'].sum()))}) older "
+        "than nearly all paid invoices of their kind. History says little about when such an invoice is paid: "
+        "each gets the same remaining wait, the typical extra wait of the ledger's slowest 10% of payments, so "
+        f"they share a predicted date. Judged by the ledger's history, {chance:.0%} of their amount is paid within "
+        "13 weeks; the cash-in weeks count them at that chance, not in full."
+    )

@@ -27,7 +27,7 @@ from finlib.forecast.payment_dates import (
 
 INVOICE_COLUMNS = (
     "invoice_number", "customer", "customer_key", "alias", "invoice_date", "due_date", "amount",
-    "predicted_payment_date", "low_date", "high_date", "days_late",
+    "predicted_payment_date", "low_date", "high_date", "days_late", "beyond_history", "paid_in_13_weeks",
 )  # fmt: skip
 
 
@@ -96,6 +96,7 @@ def compute_forecast(
     target_as_of = np.full(len(targets), as_of_day)
     distribution = fit_delays(prepared, as_of_day, method, targets, target_as_of)
     predicted, low, high = predict_days(distribution, prepared.invoice_day[targets], target_as_of, method)
+    collectable = collectable_share(prepared, as_of_day, targets)
     order = np.lexsort((prepared.invoice_day[targets], predicted))  # earliest prediction first
     shown = targets[order]  # the rows taken once, already in order (each take copies the text columns)
     wanted = ["invoice_number", "customer_name", "customer_key", "invoice_date", "due_date"]
@@ -115,14 +116,13 @@ def compute_forecast(
             "low_date": to_dates(low[order]),
             "high_date": to_dates(high[order]),
             "days_late": predicted[order] - prepared.due_day[shown],
+            # Older than nearly all paid history: its date is the portfolio's slowest payments' extra wait.
+            "beyond_history": distribution.position()[1][order],
+            "paid_in_13_weeks": collectable[order],
         }
     )
     weeks = forecast_cash_in(
-        distribution,
-        prepared.invoice_day[targets],
-        prepared.amount[targets],
-        as_of_day,
-        collectable_share(prepared, as_of_day, targets),
+        distribution, prepared.invoice_day[targets], prepared.amount[targets], as_of_day, collectable
     )
     return Forecast(as_of=as_of, method=method, invoices=invoices, weeks=weeks)
 
@@ -175,6 +175,8 @@ def invoice_records(forecast: Forecast) -> pd.DataFrame:
             "predicted_payment_date": _iso_days(table["predicted_payment_date"]),
             "low_date": _iso_days(table["low_date"]),
             "high_date": _iso_days(table["high_date"]),
+            "beyond_history": table["beyond_history"].astype(bool),
+            "paid_in_13_weeks": table["paid_in_13_weeks"].round(4),
         }
     )
 
