@@ -29,7 +29,13 @@ from finlib.forecast.amounts import AMOUNT_METHODS, InvoiceOrder, invoice_order,
 from finlib.forecast.cashflow import WEEKS, actual_cash_in, forecast_cash_in
 from finlib.forecast.features import PreparedLedger, prepare_ledger, to_dates
 from finlib.forecast.outlook import collectable_share, predict_days
-from finlib.forecast.payment_dates import APP_DATE_METHODS, DATE_METHODS, DEFAULT_DATE_METHOD, fit_delays
+from finlib.forecast.payment_dates import (
+    APP_DATE_METHODS,
+    DATE_METHODS,
+    DEFAULT_DATE_METHOD,
+    fit_delays,
+    known_payments,
+)
 from finlib.jsonable import JSONValue, to_json_object
 
 ORIGIN_STEP_DAYS = 28
@@ -169,8 +175,9 @@ def score_origin(prepared: PreparedLedger, ranks: InvoiceOrder, origin: float, w
     scored = ~np.isnan(actual)
     invoice_day = prepared.invoice_day[targets]
     collectable = collectable_share(prepared, origin, open_rows)  # the same life table for every method
+    known = known_payments(prepared, origin)  # the same payments for every method
     for method in DATE_METHODS:
-        distribution = fit_delays(prepared, origin, method, targets, target_as_of)
+        distribution = fit_delays(prepared, origin, method, targets, target_as_of, known)
         predicted, low, high = predict_days(distribution, invoice_day, target_as_of, method)
         keep = scored & ~np.isnan(predicted)
         scores.errors[method] = predicted[keep] - actual[keep]

@@ -51,17 +51,25 @@ def week_probabilities(
     """(invoices x weeks) probability that each invoice is paid in each week after the as-of date."""
     edges = as_of_day + DAYS_PER_WEEK * np.arange(weeks + 1)
     below, tail = distribution.position()
-    reached = np.empty((len(invoice_day), len(edges)))
-    # Targets in the tail and the others apart: each part searches one distribution per week, not both.
-    for part in (~tail, tail) if tail.any() and not tail.all() else (slice(None),):
-        targets, days = distribution.subset(part), invoice_day[part]
-        position = (below[part], tail[part])
+    count = len(invoice_day)
+    # Targets in the tail and the others apart: each part searches one distribution per week, not both. The tail
+    # ones are moved to the end (stable) so that each part is a contiguous slice of one row per week.
+    mixed = bool(tail.any() and not tail.all())
+    order = np.argsort(tail, kind="stable") if mixed else slice(None)
+    split = count - int(tail.sum()) if mixed else count
+    ordered, days, below, tail = distribution.subset(order), invoice_day[order], below[order], tail[order]
+    reached = np.empty((len(edges), count))
+    for part in (slice(0, split), slice(split, count)) if mixed else (slice(None),):
+        targets, position = ordered.subset(part), (below[part], tail[part])
         # A predicted day rounds to whole days, so "paid by the end of day E" is a delay below E + 0.5 - invoice day.
-        for column, edge in enumerate(edges):  # written in place: no second (invoices x weeks) matrix
-            reached[part, column] = targets.probability_by(edge + 0.5 - days, position)
+        for row, edge in enumerate(edges):  # written in place: no second (weeks x invoices) matrix
+            reached[row, part] = targets.probability_by(edge + 0.5 - days[part], position)
     if distribution.conditioned:
-        reached[:, 0] = 0.0  # still open on the as-of date: nothing of it was paid by then
-    return np.diff(reached, axis=1)
+        reached[0] = 0.0  # still open on the as-of date: nothing of it was paid by then
+    weekly = np.diff(reached, axis=0).T
+    probability = np.empty((count, weeks))  # (invoices x weeks), in the targets' own order
+    probability[order] = weekly
+    return probability
 
 
 def collectable_share(

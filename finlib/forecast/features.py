@@ -7,6 +7,7 @@ Days are counted from the Unix epoch as floats; a missing date is NaN.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -50,6 +51,13 @@ class PreparedLedger:
     def rows(self) -> int:
         """Number of ledger rows."""
         return len(self.customer)
+
+    @cached_property
+    def terms_days(self) -> np.ndarray:
+        """Days from invoice to due date per row, 0 without a due date (computed once per ledger)."""
+        terms = self.due_day - self.invoice_day
+        filled: np.ndarray = np.where(np.isnan(terms), 0.0, terms)
+        return filled
 
     def paid_by(self, day: float) -> np.ndarray:
         """Payments known on ``day``: positive invoices paid on or before it (credit notes are not payments)."""

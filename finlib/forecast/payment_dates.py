@@ -139,23 +139,45 @@ class DelayDistribution:
         return replace(self, base=self.base[rows], scale=self.scale[rows], age=self.age[rows])
 
 
-def fit_delays(
-    prepared: PreparedLedger, as_of_day: float, method: str, targets: np.ndarray, target_as_of: np.ndarray
-) -> DelayDistribution:
-    """The delay distribution of ``targets`` (row positions) under ``method``, from payments known on ``as_of_day``.
+@dataclass(frozen=True)
+class KnownPayments:
+    """The payments known on an as-of date: their rows, delays (prepayments as 0 days) and the portfolio's tail."""
 
-    ``target_as_of`` is the day each target is forecast on (the as-of date; for an invoice issued later, its own
-    invoice date): the age it is conditioned on. Raises ForecastError when no payment is known yet.
-    """
+    rows: np.ndarray
+    delay: np.ndarray
+    tail_excess: np.ndarray
+
+
+def known_payments(prepared: PreparedLedger, as_of_day: float) -> KnownPayments:
+    """The payments known on ``as_of_day``, shared by every method fitted then. Raises ForecastError when none is."""
     history = np.flatnonzero(prepared.paid_by(as_of_day))
     if len(history) == 0:
         raise ForecastError(
             "No invoice had been paid by the forecast date, so there is no payment history to learn from. "
             "Pick a later date, or load a ledger with payment dates."
         )
-    rows = np.concatenate([history, targets])
     # A prepayment waited 0 days (as the analytics count it): no negative delay enters a distribution.
     delay = np.maximum(prepared.payment_day[history] - prepared.invoice_day[history], 0.0)
+    return KnownPayments(history, delay, _tail_excess(delay))
+
+
+def fit_delays(
+    prepared: PreparedLedger,
+    as_of_day: float,
+    method: str,
+    targets: np.ndarray,
+    target_as_of: np.ndarray,
+    known: KnownPayments | None = None,
+) -> DelayDistribution:
+    """The delay distribution of ``targets`` (row positions) under ``method``, from payments known on ``as_of_day``.
+
+    ``target_as_of`` is the day each target is forecast on (the as-of date; for an invoice issued later, its own
+    invoice date): the age it is conditioned on. ``known`` is ``known_payments(prepared, as_of_day)``, passed in
+    when fitting several methods on the same date. Raises ForecastError when no payment is known yet.
+    """
+    known = known_payments(prepared, as_of_day) if known is None else known
+    history, delay = known.rows, known.delay
+    rows = np.concatenate([history, targets])
     if method == "original":
         base, scale = _original(prepared, rows, history, delay)
     elif method in ("due_date_typical", "segments"):
@@ -165,15 +187,15 @@ def fit_delays(
     else:
         shrinkage = 0.0 if method == "customer_mean" else None
         base, scale = _customer_typical(prepared, rows, history, delay, shrinkage)
-    known = len(history)
-    residuals = np.sort((delay - base[:known]) / scale[:known])
+    count = len(history)
+    residuals = np.sort((delay - base[:count]) / scale[:count])
     residuals = residuals[np.isfinite(residuals)]
     if method == "original" or len(residuals) == 0:
         residuals = np.zeros(1)  # the original formula is a date, not a distribution
     residuals = _thin(residuals)
     age = np.maximum(target_as_of - prepared.invoice_day[targets], 0.0)
     conditioned = DATE_METHODS[method].conditioned
-    return DelayDistribution(base[known:], scale[known:], age, residuals, _tail_excess(delay), conditioned)
+    return DelayDistribution(base[count:], scale[count:], age, residuals, known.tail_excess, conditioned)
 
 
 def _tail_excess(delay: np.ndarray) -> np.ndarray:
@@ -213,10 +235,16 @@ def sorted_quantiles(ordered: np.ndarray, shares: np.ndarray) -> np.ndarray:
 
 def _group_moments(codes: np.ndarray, values: np.ndarray, groups: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Count, sum and sum of squares of ``values`` per group code."""
-    count = np.bincount(codes, minlength=groups).astype("float64")
-    total = np.bincount(codes, weights=values, minlength=groups)
+    count, total = _group_sums(codes, values, groups)
     squares = np.bincount(codes, weights=values * values, minlength=groups)
     return count, total, squares
+
+
+def _group_sums(codes: np.ndarray, values: np.ndarray, groups: int) -> tuple[np.ndarray, np.ndarray]:
+    """Count and sum of ``values`` per group code."""
+    count = np.bincount(codes, minlength=groups).astype("float64")
+    total = np.bincount(codes, weights=values, minlength=groups)
+    return count, total
 
 
 def estimate_shrinkage(count: np.ndarray, total: np.ndarray, squares: np.ndarray) -> float:
@@ -271,8 +299,7 @@ def _customer_typical(
 
 
 def _due_date_typical(prepared: PreparedLedger, rows: np.ndarray, history: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    terms = prepared.due_day - prepared.invoice_day
-    terms = np.where(np.isnan(terms), 0.0, terms)
+    terms = prepared.terms_days
     lateness = prepared.payment_day[history] - prepared.invoice_day[history] - terms[history]
     mean, spread, _ = _shrunk(prepared.customer[history], lateness, prepared.customers, None)
     codes = prepared.customer[rows]
@@ -293,11 +320,11 @@ def _segments(
     for feature in prepared.features:
         level = feature.codes[rows]
         residual = delay - base[:known]
-        count, total, _ = _group_moments(level[:known], residual, feature.levels)
+        count, total = _group_sums(level[:known], residual, feature.levels)
         base += (total / (count + SHRINKAGE_INVOICES))[level]
         cell, cells = _cells(customer, level, feature.levels)
         residual = delay - base[:known]
-        count, total, _ = _group_moments(cell[:known], residual, cells)
+        count, total = _group_sums(cell[:known], residual, cells)
         base += (total / (count + SHRINKAGE_INVOICES))[cell]
     residual = delay - base[:known]
     _, spread, _ = _shrunk(prepared.customer[history], residual, prepared.customers, None)
@@ -321,7 +348,7 @@ def _original(
     """The original formula per customer: last payment date + mean delay (rounded half away from zero)."""
     groups = prepared.customers
     codes = prepared.customer[history]
-    count, total, _ = _group_moments(codes, delay, groups)
+    count, total = _group_sums(codes, delay, groups)
     mean = np.divide(total, count, out=np.full(groups, np.nan), where=count > 0)
     last = np.full(groups, -np.inf)
     np.maximum.at(last, codes, prepared.payment_day[history])
