@@ -21,6 +21,7 @@ Jane Doe's customers owe 2,000 overdue of 2,500 outstanding; John Roe's 1,100 of
 from __future__ import annotations
 
 import json
+import re
 
 import pandas as pd
 import pytest
@@ -28,7 +29,8 @@ import pytest
 from finlib.chat.facts import build_facts, compute_project_figures
 from finlib.chat.mentions import MentionResolver
 from finlib.chat.offline import OFFLINE_LABEL, answer_offline
-from finlib.chat.pipeline import ChatSession, prepare
+from finlib.chat.pipeline import ChatSession, answer_question, prepare
+from finlib.config import Settings
 from finlib.currency import parse_currency
 from finlib.privacy.aliasing import AliasBook
 from finlib.privacy.scanner import NameScanner, find_real_names
@@ -122,6 +124,26 @@ def test_aging_answer_gives_every_bucket_and_an_overdue_total_without_current(se
     assert "Overdue in total (1 day or more past due): €3,100.00 in 3 invoices, of €3,600.00 outstanding" in answer
 
 
+LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s")
+
+
+def lines_run_into_a_list_item(markdown: str) -> list[str]:
+    """Unindented text lines right after a list item: Markdown joins them to the item (a lazy continuation)."""
+    lines = markdown.splitlines()
+    return [
+        line for before, line in zip(lines, lines[1:], strict=False)
+        if LIST_ITEM.match(before) and line.strip() and not line.startswith(" ") and not LIST_ITEM.match(line)
+    ]  # fmt: skip
+
+
+def test_the_aging_answer_ends_its_list_before_the_overdue_total_so_markdown_keeps_two_lines(
+    session: ChatSession,
+) -> None:
+    answer = ask(session, "Show the overdue by aging bucket")
+    assert lines_run_into_a_list_item(answer) == []
+    assert "€300.00\n\nOverdue in total" in answer
+
+
 def test_the_sales_manager_with_the_most_overdue_is_named_by_alias_and_shown_by_name(session: ChatSession) -> None:
     prepared = prepare(session, "Which sales manager has the most overdue?")
     assert prepared.facts is not None
@@ -137,6 +159,17 @@ def test_a_name_that_is_no_customer_is_said_to_be_none(session: ChatSession) -> 
     answer = ask(session, "When will Foobar Trading pay?")
     assert answer.startswith("Foobar Trading is not a customer in this project.")
     assert "Name a customer" not in answer
+
+
+def test_an_unknown_name_as_the_first_question_is_not_taken_for_a_follow_up_and_is_said_once(
+    session: ChatSession,
+) -> None:
+    answer = answer_question(session, "What about Foobar Ltd?", settings=Settings(), engine=None).finish()
+    assert answer.offline
+    assert answer.answer.startswith("Foobar Ltd is not a customer in this project.")
+    assert "follow-up" not in answer.answer
+    said = [text for text in [answer.answer, *answer.notes] if "Foobar Ltd" in text]
+    assert said == [answer.answer]
 
 
 def test_amounts_are_written_in_full_with_the_project_currency(session: ChatSession) -> None:

@@ -16,6 +16,7 @@ from finlib.chat.facts import (
     PortfolioFacts,
     Rankings,
 )
+from finlib.chat.forecast_facts import CustomerPaymentForecast, InvoiceForecast
 from finlib.chat.numbers import unverified_numbers
 from finlib.chat.offline import OFFLINE_LABEL, answer_offline, detect_intent
 
@@ -153,3 +154,32 @@ def test_a_customer_who_never_paid_has_no_invented_date_in_the_summary_either() 
     answer = answer_offline("Tell me about CUST-AAAAAAAA", facts)
     assert "no payment date can be predicted (no paid invoice yet)" in answer
     assert "on n/a" not in answer and CAVEAT_START not in answer
+
+
+def _open_invoice(number: str, amount: float) -> InvoiceForecast:
+    return InvoiceForecast(number, amount, "2026-11-15", "2026-11-20", "2026-11-18", "2026-11-30", 5, False)
+
+
+@pytest.mark.parametrize(
+    ("open_count", "shown", "title"),
+    [(7, 2, "The 2 largest of the 7 open invoices:"), (2, 2, "All 2 open invoices:"), (1, 1, "The open invoice:")],
+)
+def test_an_expected_payment_says_how_many_of_the_open_invoices_it_lists(
+    open_count: int, shown: int, title: str
+) -> None:
+    invoices = tuple(_open_invoice(f"INV-{i}", 100.0 * (10 - i)) for i in range(shown))
+    forecast = CustomerPaymentForecast(open_count, 5000.0, "2026-11-20", "2026-12-20", invoices)
+    answer = answer_offline(
+        "What is the expected payment for CUST-AAAAAAAA?",
+        replace(facts_for({"payment_forecast": forecast, "predicted_next_payment_date": "2026-12-01"})),
+    )
+    lines = answer.splitlines()
+    head = next(i for i, line in enumerate(lines) if line.startswith("- CUST-AAAAAAAA: "))
+    assert f"- CUST-AAAAAAAA: {open_count} open invoice{'s' if open_count > 1 else ''}, 5,000.00 in total" in answer
+    assert lines[head].endswith(f" {title}")
+    assert head + 1 == lines.index(
+        "  - invoice INV-0: 1,000.00, due 15 Nov 2026, "
+        "predicted 20 Nov 2026 (10–90%: 18 Nov 2026 to 30 Nov 2026), "
+        "5 days after due"
+    )
+    assert sum(line.startswith("  - invoice ") for line in lines) == shown

@@ -95,6 +95,7 @@ def aging_answer(facts: FactsPack) -> str:
     ]
     if facts.balances is not None:
         b = facts.balances
+        lines.append("")  # a blank line ends the list: in Markdown the next line would join the last item
         lines.append(
             f"Overdue in total (1 day or more past due): {say.money(b.overdue)} in "
             f"{plural(b.overdue_invoices, 'invoice')}, of {say.money(b.outstanding)} outstanding; "

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from finlib.chat.forecast_facts import InvoiceForecast, PaymentForecastFacts
-from finlib.chat.phrasing import Phrasing, phrasing_for, readable_day
+from finlib.chat.phrasing import Phrasing, phrasing_for, plural, readable_day
 
 if TYPE_CHECKING:
     from finlib.chat.facts import CustomerFacts, FactsPack
@@ -43,13 +43,24 @@ def customer_payment_answer(customer: CustomerFacts, facts: FactsPack) -> str | 
         as_of = method.as_of if method else None
         return f"- {alias}: no open invoice as of {readable_day(as_of)}, so no payment is expected until a new invoice."
     lines = [
-        f"- {alias}: {forecast.open_invoice_count} open invoices, {say.money(forecast.open_amount)} in total, "
+        f"- {alias}: {plural(forecast.open_invoice_count, 'open invoice')}, "
+        f"{say.money(forecast.open_amount)} in total, "
         f"predicted to be paid between {say.day(forecast.expected_payment_dates_from)} and "
         f"{say.day(forecast.expected_payment_dates_to)} ({_error(method)}; "
         f"method: {method.method if method else None})."
     ]
-    lines += ["  " + _invoice_line(say, invoice) for invoice in forecast.largest_open_invoices]
+    shown = forecast.largest_open_invoices
+    if shown:  # on the same line: an indented line would run into the item's text in Markdown
+        lines[0] += f" {_shown_title(len(shown), forecast.open_invoice_count)}"
+    lines += ["  " + _invoice_line(say, invoice) for invoice in shown]
     return "\n".join(lines)
+
+
+def _shown_title(shown: int, total: int) -> str:
+    """Says how many of the open invoices follow, so a short list is never a silent cut."""
+    if shown >= total:
+        return "The open invoice:" if total == 1 else f"All {total} open invoices:"
+    return f"The {shown} largest of the {total} open invoices:"
 
 
 def cash_in_answer(facts: FactsPack) -> str:

@@ -270,7 +270,7 @@ def limitations(question: str, facts: FactsPack) -> list[str]:
     ):
         found.append("questions filtered by a place, service or sales manager")
     follow_up = FOLLOW_UP_START.search(question) or (PRONOUN.search(question) and not ANTECEDENT.search(question))
-    if follow_up and not mentioned:
+    if follow_up and not mentioned and not facts.not_customers:  # "What about Foobar?" names who it asks about
         found.append("follow-up questions that refer to an earlier turn")
     if intent is None and not mentioned and not found and not facts.not_customers:
         found.append("this question (I recognise totals, DSO and its trend, top, slowest and overdue customers, "

@@ -279,6 +279,9 @@ def _offline(session: ChatSession, answer: ChatAnswer, note: str | None = None) 
     """The offline answer, after what the model sent (if anything) and a line saying why the model's is missing."""
     answer.offline = True
     assert answer.facts is not None  # prepare() built them
+    # The offline answer itself says each unknown name is not a customer: the note would say it a second time.
+    said = {_unknown_name_note(name, session.project) for name in answer.facts.not_customers}
+    answer.notes = [note for note in answer.notes if note not in said]
     text = answer_offline(answer.question_aliased, answer.facts)
     lead = ("\n\n" if answer.answer else "") + (f"{note}\n\n" if note else "")
     answer.answer_aliased = answer.answer_aliased + lead + text
