@@ -66,9 +66,10 @@ def week_probabilities(
             reached[row, part] = targets.probability_by(edge + 0.5 - days[part], position)
     if distribution.conditioned:
         reached[0] = 0.0  # still open on the as-of date: nothing of it was paid by then
-    weekly = np.diff(reached, axis=0).T
+    for row in range(len(edges) - 1, 0, -1):  # differences in place, latest week first: no second matrix
+        reached[row] -= reached[row - 1]
     probability = np.empty((count, weeks))  # (invoices x weeks), in the targets' own order
-    probability[order] = weekly
+    probability[order] = reached[1:].T
     return probability
 
 
