@@ -1,6 +1,7 @@
 """A real-browser journey: streamlit run on 127.0.0.1, driven by Debian's headless Chromium through Playwright.
 
-Open the app, switch project, see the Overview charts render, open a customer, switch presentation mode on;
+Open the app, switch project, see the Overview charts render, open a customer, switch presentation mode on and
+reload (the mode comes back from the page address);
 a screenshot of every page is saved under ``artifacts/`` (git-ignored) for a human to look at.
 """
 
@@ -126,6 +127,16 @@ def test_journey_through_every_page(server: Server, browser_page: object) -> Non
     go_to(page, "Customers")
     page.wait_for_selector('[data-testid="stPlotlyChart"] svg.main-svg')  # type: ignore[attr-defined]
     shoot(page, ARTIFACTS, "08-customers-presentation")
+    text = app_text(page)
+    assert "CUST-" in text
+    assert not find_real_names(text, NameScanner.from_book(server.aliases))
+
+    # A reload (F5) starts a new session: presentation mode must come back from the page address.
+    assert "presentation=on" in page.url  # type: ignore[attr-defined]
+    page.reload()  # type: ignore[attr-defined]
+    settle(page)
+    page.wait_for_selector('[data-testid="stPlotlyChart"] svg.main-svg')  # type: ignore[attr-defined]
+    shoot(page, ARTIFACTS, "09-customers-reloaded-presentation")
     text = app_text(page)
     assert "CUST-" in text
     assert not find_real_names(text, NameScanner.from_book(server.aliases))

@@ -87,3 +87,26 @@ def test_an_address_with_nonsense_is_ignored_without_an_error(app_home: Path) ->
     assert not at.error
     assert at.multiselect(key="sidebar_location").value == []
     assert "as_of" not in at.query_params and "from" not in at.query_params
+
+
+def worklist_text(at: AppTest) -> str:
+    return " ".join(frame.value.to_string() for frame in at.dataframe)
+
+
+def test_presentation_mode_is_kept_in_the_address_and_a_link_with_it_opens_with_aliases(app_home: Path) -> None:
+    ledger = demo_ledger()
+    names = set(ledger["customer_name"].dropna()) - set(ledger["customer_alias"].dropna())
+    at = open_with({"project": "demo"}, "pages/worklist.py")
+    assert at.toggle(key="sidebar_presentation_mode").value is False
+    assert "presentation" not in at.query_params
+    assert any(name in worklist_text(at) for name in names), "real names show outside presentation mode"
+    at.toggle(key="sidebar_presentation_mode").set_value(True).run()
+    assert at.query_params.get("presentation") == "on"
+
+    reloaded = open_with({"project": "demo", "presentation": "on"}, "pages/worklist.py")
+    assert reloaded.toggle(key="sidebar_presentation_mode").value is True
+    assert reloaded.query_params.get("presentation") == "on"
+    assert worklist_text(reloaded) and not any(name in worklist_text(reloaded) for name in names)
+
+    reloaded.toggle(key="sidebar_presentation_mode").set_value(False).run()
+    assert "presentation" not in reloaded.query_params

@@ -113,12 +113,15 @@ def render_sidebar(
     user: User = LOCAL_USER,
 ) -> AppContext:
     """Draw the sidebar and return the context the page runs in; filters only where the page uses them."""
+    if url_state.presentation_requested():
+        st.session_state[PRESENTATION_STATE] = True
     infos = data.list_project_infos(services, user)
     selected = _choose_project([info.name for info in infos])
     role = access.role_in(services.engine, settings, user, selected) if selected else None
     # A viewer sees aliases only: presentation mode is forced on, whatever the toggle said.
     viewer = role == "viewer"
     presentation = presentation_enabled() or viewer
+    url_state.write_presentation(presentation)
     context = AppContext(
         settings=settings,
         services=services,

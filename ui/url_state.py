@@ -1,8 +1,10 @@
-"""The view in the page address: filters, balance date and selected customer as query parameters.
+"""The view in the page address: filters, balance date, selected customer and presentation mode as query parameters.
 
 A link reproduces the view and a reload keeps it. The address is read once per session (before the widgets are
 drawn, so they start from it) and written on every run from what the widgets hold. People appear by alias
 (``manager=PERS-...``, ``customer=CUST-...``), never by name, so a forwarded link carries no one's name.
+Presentation mode is kept as ``presentation=on``, so a reload, a bookmark or a link shared while screen sharing
+opens with aliases, never with real names.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import pandas as pd
 import streamlit as st
 
 SEEDED_STATE = "url_state_seeded"
+PRESENTATION_SEEDED_STATE = "url_state_presentation_seeded"
 OPEN_CUSTOMER_STATE = "customers_open_key"  # the worklist asks the Customers page to open this customer
 PERIOD = "period"
 FROM = "from"
@@ -23,6 +26,8 @@ SERVICE = "service"
 LOCATION = "location"
 MANAGER = "manager"
 CUSTOMER = "customer"
+PRESENTATION = "presentation"
+PRESENTATION_ON = "on"
 FILTER_PARAMS = (PERIOD, FROM, TO, AS_OF, SERVICE, LOCATION, MANAGER, CUSTOMER)
 
 
@@ -68,3 +73,16 @@ def clear_filters() -> None:
     """Remove every filter from the address (a new project starts from its defaults)."""
     for name in FILTER_PARAMS:
         write(name, None)
+
+
+def presentation_requested() -> bool:
+    """True on the session's first run when the address asks for presentation mode (``presentation=on``)."""
+    if st.session_state.get(PRESENTATION_SEEDED_STATE):
+        return False
+    st.session_state[PRESENTATION_SEEDED_STATE] = True
+    return st.query_params.get(PRESENTATION) == PRESENTATION_ON
+
+
+def write_presentation(on: bool) -> None:
+    """Keep presentation mode in the address (only when on), so a reload or a shared link stays in it."""
+    write(PRESENTATION, PRESENTATION_ON if on else None)
