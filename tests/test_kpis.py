@@ -25,7 +25,7 @@ from ledger_frames import make_ledger
 from finlib.analytics.activity import compute_activity
 from finlib.analytics.balances import balance_trend, compute_balances, countback_days
 from finlib.analytics.kpis import compute_kpis, kpis_payload, monthly_kpis
-from finlib.analytics.periods import Period, month_ends, resolve_view_dates
+from finlib.analytics.periods import Period, month_ends, months_ending, resolve_view_dates, whole_months
 
 AS_OF = pd.Timestamp("2025-03-31")
 ROWS = [
@@ -208,6 +208,24 @@ def test_a_period_is_compared_with_the_one_before_when_that_lies_inside_the_ledg
 def test_month_ends_cut_the_last_month_at_the_last_day() -> None:
     ends = month_ends(pd.Timestamp("2025-01-15"), pd.Timestamp("2025-03-10"))
     assert list(ends) == [pd.Timestamp("2025-01-31"), pd.Timestamp("2025-02-28"), pd.Timestamp("2025-03-10")]
+
+
+@pytest.mark.parametrize(
+    ("end", "months", "first", "start"),
+    [
+        ("2026-06-30", 3, "2025-01-04", "2026-04-01"),  # 3M ending on the balance date, not on the ledger's end
+        ("2026-05-31", 3, "2025-01-04", "2026-03-01"),
+        ("2026-06-30", 12, "2025-11-15", "2025-11-15"),  # cut at the first invoice
+        ("2026-06-30", None, "2025-01-04", "2025-01-04"),  # All: first invoice to the balance date
+    ],
+)
+def test_a_period_button_chooses_the_months_ending_on_the_balance_date(
+    end: str, months: int | None, first: str, start: str
+) -> None:
+    period = months_ending(pd.Timestamp(end), months, pd.Timestamp(first))
+    assert period == Period(pd.Timestamp(start), pd.Timestamp(end))
+    if months is not None and start > first:
+        assert whole_months(period) == months, "compared with the months before it"
 
 
 def test_the_monthly_trend_matches_the_balances_and_activity_of_each_month(ledger: pd.DataFrame) -> None:

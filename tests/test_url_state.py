@@ -110,3 +110,16 @@ def test_presentation_mode_is_kept_in_the_address_and_a_link_with_it_opens_with_
 
     reloaded.toggle(key="sidebar_presentation_mode").set_value(False).run()
     assert "presentation" not in reloaded.query_params
+
+
+def test_a_period_button_ends_its_period_on_the_balance_date_and_follows_it(app_home: Path) -> None:
+    at = open_with({"project": "demo"})
+    at.date_input(key="sidebar_as_of").set_value(date(2026, 6, 30)).run()
+    at.segmented_control(key="sidebar_period").set_value("3M").run()
+    assert at.date_input(key="sidebar_date_range").value == (date(2026, 4, 1), date(2026, 6, 30))
+    at.date_input(key="sidebar_as_of").set_value(date(2026, 5, 31)).run()
+    assert at.date_input(key="sidebar_date_range").value == (date(2026, 3, 1), date(2026, 5, 31))
+    assert (at.query_params.get("period"), at.query_params.get("as_of")) == ("3M", "2026-05-31")
+
+    reloaded = open_with({"project": "demo", "period": "3M", "as_of": "2026-05-31"})
+    assert reloaded.date_input(key="sidebar_date_range").value == (date(2026, 3, 1), date(2026, 5, 31))

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import date, timedelta
+from datetime import date
 
-import pandas as pd
 import streamlit as st
 
 from finlib import access
 from finlib.access import LOCAL_USER, User
+from finlib.analytics import periods
 from finlib.config import Settings
 from finlib.errors import FinlibError
 from finlib.projects import LoadedProject, ProjectInfo, Services
@@ -186,14 +186,17 @@ def _render_presentation(presentation: bool, viewer: bool) -> None:
 
 
 def _apply_period(first: date, last: date) -> None:
-    """Callback of the period buttons: set the date range to the last N months of the ledger (or all of it)."""
-    months = PERIOD_MONTHS.get(st.session_state.get(PERIOD_KEY) or "All")
-    start = (
-        first
-        if months is None
-        else max(first, (pd.Timestamp(last) - pd.DateOffset(months=months)).date() + timedelta(days=1))
-    )
-    st.session_state[DATE_RANGE_KEY] = (start, last)
+    """Callback of the period buttons: set the date range to the N months (or all dates) up to the balance date."""
+    as_of = st.session_state.get(AS_OF_KEY)
+    end = as_of if isinstance(as_of, date) and first <= as_of <= last else last
+    period = periods.months_ending(end, PERIOD_MONTHS.get(st.session_state.get(PERIOD_KEY) or "All"), first)
+    st.session_state[DATE_RANGE_KEY] = (period.start.date(), period.end.date())
+
+
+def _follow_balance_date(first: date, last: date) -> None:
+    """Callback of the balance date: a chosen period button moves its period to end on the new date."""
+    if st.session_state.get(PERIOD_KEY):
+        _apply_period(first, last)
 
 
 def _forget_period() -> None:
@@ -211,16 +214,16 @@ def _seed_from_url(options: data.FilterOptions) -> None:
     """Start the filter widgets from the page address (once per session), so a shared link opens the same view."""
     first, last = options.first_date, options.last_date
     params = st.query_params
-    if params.get(url_state.PERIOD) in PERIOD_MONTHS:
+    as_of = url_state.parse_day(params.get(url_state.AS_OF), first, last)
+    if as_of:
+        st.session_state[AS_OF_KEY] = as_of
+    if params.get(url_state.PERIOD) in PERIOD_MONTHS:  # after the balance date: the period ends on it
         st.session_state[PERIOD_KEY] = params.get(url_state.PERIOD)
         _apply_period(first, last)
     start = url_state.parse_day(params.get(url_state.FROM), first, last)
     end = url_state.parse_day(params.get(url_state.TO), first, last)
     if start and end and start <= end:
         st.session_state[DATE_RANGE_KEY] = (start, end)
-    as_of = url_state.parse_day(params.get(url_state.AS_OF), first, last)
-    if as_of:
-        st.session_state[AS_OF_KEY] = as_of
     for key, name, offered, labels in (
         (SERVICE_TYPE_KEY, url_state.SERVICE, options.service_types, None),
         (LOCATION_KEY, url_state.LOCATION, options.locations, None),
@@ -233,8 +236,9 @@ def _seed_from_url(options: data.FilterOptions) -> None:
 
 def _write_to_url(filters: LedgerFilters, options: data.FilterOptions) -> None:
     period = st.session_state.get(PERIOD_KEY)
-    url_state.write(url_state.PERIOD, period if period in PERIOD_MONTHS and period != "All" else None)
     whole = (filters.start, filters.end) == (options.first_date, options.last_date)
+    # "All" is the default unless a balance date before the ledger's end cut it short.
+    url_state.write(url_state.PERIOD, period if period in PERIOD_MONTHS and not (period == "All" and whole) else None)
     custom = not period and not whole
     url_state.write(url_state.FROM, filters.start.isoformat() if custom and filters.start else None)
     url_state.write(url_state.TO, filters.end.isoformat() if custom and filters.end else None)
@@ -276,8 +280,10 @@ def _render_dates(options: data.FilterOptions) -> tuple[date | None, date, date]
         max_value=end,
         key=AS_OF_KEY,
         format="DD/MM/YYYY",
+        on_change=_follow_balance_date,
+        args=(start, end),
         help="Outstanding, overdue, aging and DSO as they stood at the end of this day (default: the ledger's "
-        "latest date). The period below does not change them.",
+        "latest date). The period below does not change them; a period button ends its period on this day.",
     )
     st.segmented_control(
         "Period",
@@ -285,8 +291,8 @@ def _render_dates(options: data.FilterOptions) -> tuple[date | None, date, date]
         key=PERIOD_KEY,
         on_change=_apply_period,
         args=(start, end),
-        help="Activity (invoiced, collected, days to pay, CEI) of all dates, or of the last 12, 6 or 3 months; "
-        "compared with the period of the same length just before when the ledger covers it.",
+        help="Activity (invoiced, collected, days to pay, CEI) of all dates, or of the 12, 6 or 3 months up to the "
+        "balance date; compared with the period of the same length just before when the ledger covers it.",
     )
     stored = st.session_state.get(DATE_RANGE_KEY)
     if stored and any(not (start <= day <= end) for day in stored):

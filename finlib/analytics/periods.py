@@ -6,6 +6,8 @@ to a *period* of invoice or payment dates. The two are chosen independently: no 
 - The default balance date is the ledger's latest invoice or payment date (due dates lie in the future and are not
   evidence of how current the data is). It is taken from the whole ledger, so category filters do not move it.
 - The default period is the whole ledger: its first invoice date to the balance date.
+- The period buttons (12M, 6M, 3M) choose the N whole months that end on the balance date (never starting before the
+  first invoice); All chooses the first invoice date to the balance date. No button picks activity after it.
 - A period is compared with the period of the same length that ends the day before it starts, when that earlier
   period lies inside the ledger. A period of whole months (ending N months after it starts, as the 12M, 6M and
   3M choices and a calendar month are) is compared with the N months before it, and lies inside the ledger when
@@ -110,6 +112,17 @@ def resolve_view_dates(
         )
         return ViewDates(balance_date, period, None, None, reason)
     return ViewDates(balance_date, period, previous, balance_date - shift, None)
+
+
+def months_ending(end: date | pd.Timestamp, months: int | None, first: date | pd.Timestamp) -> Period:
+    """The ``months`` whole months that end on ``end`` (from ``first`` when None), never starting before ``first``.
+
+    Counted back from the day after ``end``, so a period ending on a month's last day covers whole calendar months
+    (3 months to 30 Jun are 1 Apr to 30 Jun).
+    """
+    last, floor = pd.Timestamp(end).normalize(), pd.Timestamp(first).normalize()
+    start = floor if months is None else max(floor, last + DAY - pd.DateOffset(months=months))
+    return Period(min(start, last), last)
 
 
 def whole_months(period: Period) -> int | None:
