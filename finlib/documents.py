@@ -15,7 +15,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from finlib.analytics.kpis import KpiReport
+from finlib.analytics.balances import AGING_BUCKETS
+from finlib.analytics.kpis import MONTHLY_HEADERS, KpiReport
+from finlib.analytics.worklist import WORKLIST_HEADERS
 from finlib.currency import Currency, format_amount
 from finlib.export import XLSX_OPTIONS, write_sheet
 
@@ -24,11 +26,28 @@ UNICODE_FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 UNICODE_BOLD_FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")
 PDF_WORKLIST_ROWS = 15
 SHEET_ROWS_MAX = 1_048_575  # Excel's limit, less the header
-# Columns of the sheets that hold amounts: shown with the project's currency (the values stay plain numbers).
-AMOUNT_COLUMNS = frozenset(
-    ["Amount", "Open amount", "outstanding", "overdue", "invoiced", "collected", "current", "1-30", "31-60",
-     "61-90", "over_90"]
-)  # fmt: skip
+# The unit of every number column of the sheets, by header; an amount gets the project's currency format.
+COLUMN_UNITS = {
+    **{MONTHLY_HEADERS[column]: "amount" for column in ("invoiced", "collected", "outstanding", "overdue")},
+    **{MONTHLY_HEADERS[bucket]: "amount" for bucket in AGING_BUCKETS},
+    **{MONTHLY_HEADERS[column]: "days" for column in ("dso_countback", "best_possible_dso", "add")},
+    **{MONTHLY_HEADERS[column]: "days" for column in ("avg_days_past_due", "avg_days_to_pay", "weighted_days_to_pay")},
+    MONTHLY_HEADERS["cei"]: "percent",
+    MONTHLY_HEADERS["overdue_share"]: "fraction",
+    MONTHLY_HEADERS["on_time_share"]: "fraction",
+    **{MONTHLY_HEADERS[column]: "count" for column in ("open_invoices", "invoice_count", "paid_count")},
+    **{WORKLIST_HEADERS[column]: "amount" for column in ("outstanding", "overdue")},
+    **{WORKLIST_HEADERS[column]: "count" for column in ("open_invoices", "days_past_due")},
+    **{WORKLIST_HEADERS[column]: "days" for column in ("avg_days_to_pay", "recent_days_to_pay", "avg_days_late")},
+    WORKLIST_HEADERS["on_time_share"]: "fraction",
+    "Amount": "amount",  # the Invoices sheet (ui.tables headers) and the Aging sheet
+    "Open amount": "amount",
+    "Days to pay": "count",
+    "Days overdue": "count",
+    "Invoices": "count",
+}
+# Excel number formats of the units but amounts (those carry the currency: _excel_amount_format).
+UNIT_FORMATS = {"days": "0.0", "percent": "0.0", "fraction": "0.0%", "count": "0"}
 
 
 @dataclass(frozen=True)
@@ -91,24 +110,30 @@ def _aging_table(aging: pd.DataFrame) -> pd.DataFrame:
 
 
 def build_workbook(inputs: ReportInputs) -> bytes:
-    """An .xlsx with sheets View, KPIs, Aging, Monthly, Worklist, Invoices (numbers as numbers, formulas inert)."""
+    """An .xlsx with sheets View, KPIs, Aging, Monthly, Worklist, Invoices (numbers as numbers, formulas inert).
+
+    Number columns carry the format of their unit (``COLUMN_UNITS``); the KPIs sheet's values that of their row.
+    """
+    kpis = kpi_rows(inputs.report)
     sheets = {
         "View": _header(inputs),
-        "KPIs": kpi_rows(inputs.report),
+        "KPIs": kpis,
         "Aging": _aging_table(inputs.aging),
-        "Monthly": inputs.monthly,
-        "Worklist": inputs.worklist.drop(columns=["customer_key"], errors="ignore"),
+        "Monthly": inputs.monthly.rename(columns=MONTHLY_HEADERS),
+        "Worklist": inputs.worklist.drop(columns=["customer_key"], errors="ignore").rename(columns=WORKLIST_HEADERS),
         "Invoices": inputs.invoices.head(SHEET_ROWS_MAX),
     }
+    formats = {**UNIT_FORMATS, "amount": _excel_amount_format(inputs.currency)}
+    column_formats = {header: formats[unit] for header, unit in COLUMN_UNITS.items()}
     import xlsxwriter  # imported here: only the export needs it
 
     buffer = io.BytesIO()
     workbook = xlsxwriter.Workbook(buffer, {**XLSX_OPTIONS, "in_memory": False})
     try:
         for name, frame in sheets.items():
-            write_sheet(
-                workbook, name, frame, amounts=AMOUNT_COLUMNS, amount_format=_excel_amount_format(inputs.currency)
-            )
+            by_row = {"Value": [formats[unit] for unit in kpis["Unit"]]} if name == "KPIs" else None
+            sheet_formats = {**column_formats, MONTHLY_HEADERS["month"]: "mmm yyyy"} if name == "Monthly" else None
+            write_sheet(workbook, name, frame, formats=sheet_formats or column_formats, row_formats=by_row)
     finally:
         workbook.close()
     return buffer.getvalue()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -50,8 +50,9 @@ def export_csv(frame: pd.DataFrame) -> bytes:
     a sum reads 256928.7, not its binary rounding noise 256928.69999999998.
     """
     escaped = escape_formulas(frame)
-    for column in escaped.select_dtypes(include="object").columns:  # a float among text: the same rule
-        escaped[column] = escaped[column].map(_without_noise)
+    for column in escaped.columns:
+        if pd.api.types.is_object_dtype(escaped[column]):  # a float among text: the same rule
+            escaped[column] = escaped[column].map(_without_noise)
     text: str = escaped.to_csv(index=False, date_format="%Y-%m-%d", float_format=f"%.{SIGNIFICANT_DIGITS}g")
     return text.encode("utf-8-sig")
 
@@ -94,33 +95,46 @@ def write_sheet(
     name: str,
     frame: pd.DataFrame,
     *,
-    amounts: Collection[str] = (),
-    amount_format: str = "#,##0.00",
+    formats: Mapping[str, str] | None = None,
+    row_formats: Mapping[str, Sequence[str | None]] | None = None,
 ) -> None:
     """``frame`` as a sheet of an XlsxWriter ``workbook`` opened with ``XLSX_OPTIONS``: a bold header row, numbers
-    as numbers, dates as dates, text with formulas escaped, the header frozen; number columns named in
-    ``amounts`` are shown with ``amount_format`` (an Excel number format, e.g. with the currency symbol).
+    as numbers, dates as dates, text with formulas escaped, the header frozen. ``formats`` gives a column (by
+    header) an Excel number format (``"0.0%"``, ``'"€"#,##0.00'``); ``row_formats`` gives a column one format per
+    row (None: General), for a column mixing units. Dates without a format read ``yyyy-mm-dd``.
 
     Cells are written row by row, as constant-memory mode requires, with one typed call each; the conversions
     are done column by column beforehand.
     """
     escaped = escape_formulas(frame)
+    by_header = {str(escape_formula(str(column))): column for column in frame.columns}
     sheet = workbook.add_worksheet(name)
-    bold, dated = workbook.add_format({"bold": True}), workbook.add_format({"num_format": DATE_FORMAT})
-    money = workbook.add_format({"num_format": amount_format})
+    cached: dict[str, Any] = {}
+
+    def number_format(code: str | None) -> Any:
+        if code is not None and code not in cached:
+            cached[code] = workbook.add_format({"num_format": code})
+        return None if code is None else cached[code]
+
     writers = {"number": sheet.write_number, "date": sheet.write_number, "string": sheet.write_string}
     columns = []
     for index, column in enumerate(escaped.columns):
         kind, values = _column_cells(escaped[column])
-        cell_format = dated if kind == "date" else money if kind == "number" and column in amounts else None
-        columns.append((index, writers.get(kind, sheet.write), values, cell_format))
+        original = by_header.get(column, column)
+        code = (formats or {}).get(original, DATE_FORMAT if kind == "date" else None)
+        row_codes = (row_formats or {}).get(original)
+        by_row = row_codes is not None
+        cell_format = (
+            [number_format(row_code) for row_code in row_codes] if row_codes is not None else number_format(code)
+        )
+        columns.append((index, writers.get(kind, sheet.write), values, cell_format, by_row))
         sample = [len(str(value)) for value in values[:WIDTH_SAMPLE_ROWS] if value is not None]
         width = len(str(column)) if kind == "date" else max([len(str(column)), *sample])
         sheet.set_column(index, index, min(max(width + 2, 12 if kind == "date" else 10), 48))
     sheet.freeze_panes(1, 0)
-    sheet.write_row(0, 0, [str(column) for column in escaped.columns], bold)
+    sheet.write_row(0, 0, [str(column) for column in escaped.columns], workbook.add_format({"bold": True}))
     for row in range(len(escaped)):
-        for index, write, values, cell_format in columns:
+        for index, write, values, cell_format, per_row in columns:
             value = values[row]
             if value is not None:
-                write(row + 1, index, value, cell_format)
+                write(row + 1, index, value, cell_format[row] if per_row else cell_format)

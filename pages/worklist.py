@@ -11,21 +11,7 @@ from ui.auth import names_in
 from ui.format import MISSING_TEXT, amount_header, format_count, format_date
 from ui.sidebar import page_context
 
-HEADERS = {
-    "customer": "Customer",
-    "outstanding": "Open balance",
-    "overdue": "Overdue",
-    "open_invoices": "Open invoices",
-    "oldest_open_invoice": "Oldest open invoice",
-    "days_past_due": "Days past due",
-    "avg_days_to_pay": "Avg days to pay",
-    "recent_days_to_pay": "Recent days to pay",
-    "avg_days_late": "Avg days late",
-    "on_time_share": "Paid on time",
-    "trend": "Trend",
-    "next_payment_date": "Next payment, expected",
-    "rating": "Payer rating",
-}
+HEADERS = rules.WORKLIST_HEADERS
 
 context = page_context()
 currency = context.project.currency if context.project else None

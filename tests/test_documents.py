@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from typing import Any
 
 import openpyxl
 import pandas as pd
@@ -15,7 +16,7 @@ from finlib.analytics.balances import aging_buckets
 from finlib.analytics.drilldown import view_invoices
 from finlib.analytics.kpis import compute_kpis, monthly_kpis
 from finlib.analytics.periods import resolve_view_dates
-from finlib.analytics.worklist import compute_worklist
+from finlib.analytics.worklist import WORKLIST_COLUMNS, WORKLIST_HEADERS, compute_worklist
 from finlib.currency import parse_currency
 from finlib.documents import ReportInputs, build_pdf, build_workbook
 from finlib.export import XLSX_OPTIONS, export_csv, write_sheet
@@ -59,9 +60,42 @@ def test_the_workbook_has_every_sheet_with_numbers_as_numbers_and_no_live_formul
     view = {row[0]: row[1] for row in book["View"].iter_rows(min_row=2, values_only=True)}
     assert view["Currency"] == "EUR (€)"
     assert book["Aging"]["C2"].number_format == '"€"#,##0.00;-"€"#,##0.00'
-    assert book["Aging"]["B2"].number_format == "General"  # a count, not an amount
+    assert book["Aging"]["B2"].number_format == "0"  # a count, not an amount
     names = [row[0] for row in book["Worklist"].iter_rows(min_row=2, values_only=True)]
     assert '\'=HYPERLINK("http://x")' in names and "Zoë Ærø" in names
+
+
+def test_every_number_in_the_workbook_carries_the_format_of_its_unit_under_a_readable_header(
+    inputs: ReportInputs,
+) -> None:
+    book = openpyxl.load_workbook(io.BytesIO(build_workbook(inputs)))
+    money = '"€"#,##0.00;-"€"#,##0.00'
+    by_unit = {"amount": money, "days": "0.0", "fraction": "0.0%", "count": "0", "percent": "0.0"}
+    kpis = list(book["KPIs"].iter_rows(min_row=2))
+    assert {row[3].value for row in kpis} == set(by_unit)
+    for _section, kpi, value, unit in kpis:
+        assert value.number_format == by_unit[unit.value], kpi.value
+    monthly = _formats_by_header(book["Monthly"])
+    assert not {"collected", "on_time_share", "open_invoices"} & set(monthly), "code names as headers"
+    assert monthly["Month"] == "mmm yyyy"
+    assert monthly["Collected (cash received)"] == money and monthly["Over 90 days past due"] == money
+    assert monthly["Paid on time"] == "0.0%" and monthly["Open invoices"] == "0"
+    assert monthly["DSO (countback), days"] == "0.0"
+    worklist = _formats_by_header(book["Worklist"])
+    assert list(worklist) == [WORKLIST_HEADERS[column] for column in WORKLIST_COLUMNS if column != "customer_key"]
+    assert worklist["Open balance"] == money and worklist["Overdue"] == money
+    assert worklist["Days past due"] == "0" and worklist["Avg days late"] == "0.0"
+    assert worklist["Paid on time"] == "0.0%" and worklist["Oldest open invoice"] == "yyyy-mm-dd"
+    assert book["Aging"]["C2"].number_format == money
+
+
+def _formats_by_header(sheet: Any) -> dict[str, str | None]:
+    """Each column's header and the number format of its first filled cell (None for a column with no value)."""
+    formats: dict[str, str | None] = {}
+    for column in sheet.iter_cols():
+        filled = [cell for cell in column[1:] if cell.value is not None]
+        formats[column[0].value] = filled[0].number_format if filled else None
+    return formats
 
 
 def test_the_pdf_report_carries_the_view_and_its_kpis(inputs: ReportInputs) -> None:

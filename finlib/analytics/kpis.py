@@ -23,6 +23,31 @@ MONTHLY_COLUMNS = (
     "dso_countback", "best_possible_dso", "add", "cei", "overdue_share", "avg_days_past_due", "avg_days_to_pay",
     "weighted_days_to_pay", "on_time_share", "invoice_count", "paid_count",
 )  # fmt: skip
+# The monthly columns as a reader sees them (the Excel workbook's Monthly sheet).
+MONTHLY_HEADERS = {
+    "month": "Month",
+    "invoiced": "Invoiced",
+    "collected": "Collected (cash received)",
+    "outstanding": "Outstanding",
+    "overdue": "Overdue",
+    "current": "Not yet due",
+    "1-30": "1-30 days past due",
+    "31-60": "31-60 days past due",
+    "61-90": "61-90 days past due",
+    "over_90": "Over 90 days past due",
+    "open_invoices": "Open invoices",
+    "dso_countback": "DSO (countback), days",
+    "best_possible_dso": "Best possible DSO, days",
+    "add": "ADD (average days delinquent), days",
+    "cei": "CEI",
+    "overdue_share": "Overdue share",
+    "avg_days_past_due": "Average days past due (overdue invoices)",
+    "avg_days_to_pay": "Average days to pay",
+    "weighted_days_to_pay": "Weighted average days to pay",
+    "on_time_share": "Paid on time",
+    "invoice_count": "Invoices issued",
+    "paid_count": "Invoices paid",
+}
 
 
 @dataclass(frozen=True)

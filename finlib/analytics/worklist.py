@@ -29,6 +29,22 @@ WORKLIST_COLUMNS = (
     "days_past_due", "avg_days_to_pay", "recent_days_to_pay", "avg_days_late", "on_time_share", "trend",
     "next_payment_date", "rating",
 )  # fmt: skip
+# The columns as a reader sees them: the Worklist page, its CSV and the Excel workbook's Worklist sheet.
+WORKLIST_HEADERS = {
+    "customer": "Customer",
+    "outstanding": "Open balance",
+    "overdue": "Overdue",
+    "open_invoices": "Open invoices",
+    "oldest_open_invoice": "Oldest open invoice",
+    "days_past_due": "Days past due",
+    "avg_days_to_pay": "Avg days to pay",
+    "recent_days_to_pay": "Recent days to pay",
+    "avg_days_late": "Avg days late",
+    "on_time_share": "Paid on time",
+    "trend": "Trend",
+    "next_payment_date": "Next payment, expected",
+    "rating": "Payer rating",
+}
 
 
 def payer_rating(on_time_share: pd.Series, avg_days_late: pd.Series) -> pd.Series:
