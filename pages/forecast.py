@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pandas as pd
 import streamlit as st
 
@@ -22,6 +24,8 @@ from ui.format import (
 from ui.sidebar import page_context
 
 NEAR_WEEKS = 4
+AS_OF_KEY = "forecast_as_of"
+AS_OF_FOLLOWS_KEY = "forecast_as_of_follows"  # the sidebar date the page's date was last set from
 
 context = page_context()
 st.title("Forecast")
@@ -39,14 +43,24 @@ result = forecast_data.backtest_if_quick(services, key, len(ledger))
 too_short = result is None and len(ledger) <= forecast_data.AUTO_BACKTEST_ROWS
 best = result.best_date_method if result else DEFAULT_DATE_METHOD
 latest = latest_date(ledger).date()
+earliest = ledger["invoice_date"].min().date()
+# Starts from the sidebar's balance date, and follows it when that changes; the page can still pick another day.
+sidebar_as_of = min(max(context.filters.as_of or latest, earliest), latest)
+stored = st.session_state.get(AS_OF_KEY)
+if st.session_state.get(AS_OF_FOLLOWS_KEY) != sidebar_as_of or not (
+    isinstance(stored, dt.date) and earliest <= stored <= latest
+):
+    st.session_state[AS_OF_FOLLOWS_KEY] = sidebar_as_of
+    st.session_state[AS_OF_KEY] = sidebar_as_of
 controls = st.columns([1, 2])
 as_of = controls[0].date_input(
     "As of",
-    value=latest,
-    min_value=ledger["invoice_date"].min().date(),
+    min_value=earliest,
     max_value=latest,
-    key="forecast_as_of",
-    help="Forecast as the ledger stood on this date: later invoices and payments are unknown to it.",
+    key=AS_OF_KEY,
+    format="DD/MM/YYYY",
+    help="Forecast as the ledger stood on this date: later invoices and payments are unknown to it. Starts at the "
+    "sidebar's balance date (Balances as of, on the Overview).",
 )
 method = controls[1].selectbox(
     "Payment-date method",

@@ -58,3 +58,18 @@ def test_an_as_of_date_before_any_payment_is_refused_in_one_clear_line(app_home:
     at.date_input(key="forecast_as_of").set_value(dt.date(2025, 5, 2)).run()
     assert not at.exception, [e.value for e in at.exception]
     assert [e.value for e in at.error] and "Pick a later date" in at.error[0].value
+
+
+def test_the_as_of_date_starts_at_the_sidebars_balance_date_and_follows_it(app_home: Path) -> None:
+    at = run_app()
+    at.date_input(key="sidebar_as_of").set_value(dt.date(2026, 6, 30)).run()
+    at.switch_page("pages/forecast.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.date_input(key="forecast_as_of").value == dt.date(2026, 6, 30)
+    assert at.date_input(key="forecast_as_of").proto.format == "DD/MM/YYYY", "the sidebar's date format"
+    table = next(frame.value for frame in at.dataframe if "Predicted payment" in frame.value.columns)
+    assert (table["Invoice date"] <= "2026-06-30").all()
+    at.switch_page("pages/overview.py").run()
+    at.date_input(key="sidebar_as_of").set_value(dt.date(2026, 5, 31)).run()
+    at.switch_page("pages/forecast.py").run()
+    assert at.date_input(key="forecast_as_of").value == dt.date(2026, 5, 31)

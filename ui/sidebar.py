@@ -167,7 +167,7 @@ def _render_project(context: AppContext, show_filters: bool) -> AppContext:
         return replace(context, load_error=error)
     if not show_filters:
         _keep_filter_state()
-        return context
+        return replace(context, filters=LedgerFilters(as_of=_kept_balance_date(options)))
     return replace(context, filters=_render_filters(options))
 
 
@@ -208,6 +208,15 @@ def _keep_filter_state() -> None:
     for key in FILTER_KEYS:
         if key in st.session_state:
             st.session_state[key] = st.session_state[key]
+
+
+def _kept_balance_date(options: data.FilterOptions) -> date | None:
+    """The balance date the hidden filters hold (or the address names), for pages without filters; None: latest."""
+    first, last = options.first_date, options.last_date
+    stored = st.session_state.get(AS_OF_KEY)
+    if isinstance(stored, date) and first <= stored <= last:
+        return stored
+    return url_state.parse_day(st.query_params.get(url_state.AS_OF), first, last)
 
 
 def _seed_from_url(options: data.FilterOptions) -> None:
