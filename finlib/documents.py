@@ -25,6 +25,7 @@ AGING_TITLES = {"current": "Not yet due", "1-30": "1-30", "31-60": "31-60", "61-
 UNICODE_FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 UNICODE_BOLD_FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")
 PDF_WORKLIST_ROWS = 15
+PDF_CHART_MONTHS = 12  # the collections chart's bars: the last months of the activity period
 SHEET_ROWS_MAX = 1_048_575  # Excel's limit, less the header
 # The unit of every number column of the sheets, by header; an amount gets the project's currency format.
 COLUMN_UNITS = {
@@ -215,15 +216,16 @@ def build_pdf(inputs: ReportInputs) -> bytes:
     aging = _aging_table(inputs.aging)
     unit = f" ({money.code})" if money else ""
     _bar_chart(pdf, family, f"Aging of open invoices{unit}", list(aging["Days past due"]), list(aging["Open amount"]))
-    months = inputs.monthly.tail(12)
+    months = inputs.monthly.tail(PDF_CHART_MONTHS)
     labels = [f"{month:%b %y}" for month in months["month"]]
-    _bar_chart(pdf, family, f"Collected per month (cash received){unit}", labels, list(months["collected"]))
+    _bar_chart(pdf, family, _collected_title(len(inputs.monthly), unit), labels, list(months["collected"]))
     pdf.add_page()
     pdf.set_font(family, "B", 12)
-    pdf.cell(0, 7, "Worklist: largest overdue first", new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 7, _worklist_title(len(inputs.worklist)), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font(family, "B", 9)
-    widths = (70, 30, 30, 25, 25)
-    for width, title in zip(widths, ("Customer", "Outstanding", "Overdue", "Days late", "Rating"), strict=True):
+    widths = (65, 30, 30, 40, 25)
+    titles = ("Customer", "Outstanding", "Overdue", "Oldest past due, days", "Rating")
+    for width, title in zip(widths, titles, strict=True):
         pdf.cell(width, 6, title, border="B")
     pdf.ln()
     pdf.set_font(family, "", 9)
@@ -239,6 +241,19 @@ def build_pdf(inputs: ReportInputs) -> bytes:
             pdf.cell(width, 6, cell, border="B")
         pdf.ln()
     return bytes(pdf.output())
+
+
+def _collected_title(months: int, unit: str) -> str:
+    """The collections chart's title, saying when it shows only the last months of the activity period."""
+    shown = f", last {PDF_CHART_MONTHS} of the period's {months} months" if months > PDF_CHART_MONTHS else ""
+    return f"Collected per month (cash received){unit}{shown}"
+
+
+def _worklist_title(customers: int) -> str:
+    """The worklist table's title, saying how many of the view's customers it lists."""
+    if customers > PDF_WORKLIST_ROWS:
+        return f"Worklist: the {PDF_WORKLIST_ROWS} largest overdue of {customers:,} customers"
+    return f"Worklist: all {customers:,} {'customer' if customers == 1 else 'customers'}, largest overdue first"
 
 
 def _bar_chart(pdf: object, family: str, title: str, labels: list[str], values: list[float]) -> None:

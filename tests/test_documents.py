@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from dataclasses import replace
 from typing import Any
 
 import openpyxl
@@ -148,3 +149,41 @@ def test_a_csv_export_writes_floats_at_15_significant_digits_and_keeps_formulas_
         "'=SUM(A1),0.3,3.3,166.666666666667",
         "Fine Co,256928.7,'-x,2",
     ]
+
+
+def _pdf_text(inputs: ReportInputs) -> str:
+    from pypdf import PdfReader  # noqa: PLC0415 - test-only reader
+
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(build_pdf(inputs))).pages)
+
+
+def test_the_pdf_says_how_much_of_the_worklist_and_the_period_it_shows() -> None:
+    # 20 customers, each with one open invoice issued in a different month: 20 months of activity.
+    rows = [
+        {"customer_name": f"Customer {number:02d}", "invoice_date": f"{2024 + number // 12}-{number % 12 + 1:02d}-05",
+         "amount": 100.0 * (number + 1)}
+        for number in range(20)
+    ]  # fmt: skip
+    rows.append({"customer_name": "Customer 00", "invoice_date": "2025-08-01", "amount": 10.0,
+                 "payment_date": "2025-08-20"})  # fmt: skip
+    ledger = make_ledger(rows)
+    dates = resolve_view_dates(ledger)
+    assert dates is not None
+    worklist = compute_worklist(ledger, dates.as_of)
+    monthly = monthly_kpis(ledger, dates.period)
+    assert len(worklist) == 20 and len(monthly) == 20
+    inputs = ReportInputs(
+        project="wide",
+        report=compute_kpis(ledger, dates),
+        aging=aging_buckets(ledger, dates.as_of),
+        monthly=monthly,
+        worklist=worklist,
+        invoices=view_invoices(ledger, dates),
+    )
+    text = _pdf_text(inputs)
+    assert "the 15 largest overdue of 20 customers" in text
+    assert "last 12 of the period's 20 months" in text
+    assert "Oldest past due, days" in text and "Days late" not in text
+    small = replace(inputs, worklist=worklist.head(3), monthly=monthly.tail(12))
+    text = _pdf_text(small)
+    assert "all 3 customers, largest overdue first" in text and "last 12" not in text
