@@ -14,6 +14,7 @@ from ui import data
 from ui.actions import require_ready
 from ui.auth import record_chat
 from ui.errors import finlib_errors
+from ui.format import format_date
 from ui.sidebar import page_context
 
 SUGGESTIONS = (
@@ -70,6 +71,10 @@ history: list[ChatAnswer] = st.session_state.setdefault(history_key, [])
 status = f"Model: `{settings.llm_model}`" if settings.llm_enabled else OFFLINE_STATUS
 left, right = st.columns([4, 1])
 left.caption(f"{status} · names are sent as aliases only · answers are checked against the data")
+left.caption(
+    f"Answers cover the whole project as of {format_date(session.figures.portfolio.as_of)}; the sidebar's filters "
+    "and balance date do not apply to chat."
+)
 if right.button("Clear conversation", key="chat_clear", icon=":material/delete_sweep:", disabled=not history):
     st.session_state[history_key] = []
     st.rerun()

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 from helpers.app import run_app, services
 
 from finlib import projects
-from finlib.analytics import customer_stats
+from finlib.analytics import customer_stats, measures
 
 CHAT = "pages/chat.py"
 
@@ -60,3 +61,15 @@ def test_an_offline_answer_carries_one_short_note_and_the_settings_are_named_onc
     answers = " ".join(m.value for m in at.markdown)
     assert answers.count("without a language model") == 2  # one short note per answer, in the answer
     assert not any(c.startswith("No model is configured") for c in captions)
+
+
+def test_the_chat_page_says_its_answers_cover_the_whole_project_whatever_the_sidebar_says(app_home: Path) -> None:
+    at = run_app()
+    at.date_input(key="sidebar_as_of").set_value(date(2026, 6, 30)).run()
+    at.switch_page(CHAT).run()
+    latest = measures.resolve_as_of(projects.load_project(services(), "demo").ledger)
+    scope = [c.value for c in at.caption if "whole project" in c.value]
+    assert scope == [
+        f"Answers cover the whole project as of {latest.day} {latest:%b %Y}; the sidebar's filters and balance date "
+        "do not apply to chat."
+    ]
