@@ -177,8 +177,11 @@ def forecast_report(
 
     Without ``method`` the best date method of the project's kept backtest is used, else the default one.
     """
+    from finlib.analytics import periods
     from finlib.forecast import backtest_cache, outlook, payment_dates
 
+    if as_of is not None:
+        periods.check_as_of(loaded.ledger, as_of)
     kept = backtest_cache.load_backtest(settings, loaded.info.name, loaded.info.version)
     chosen = method or (kept.best_date_method if kept else payment_dates.DEFAULT_DATE_METHOD)
     forecast = outlook.compute_forecast(report_ledger(loaded, aliases_only=aliases_only), as_of, chosen)

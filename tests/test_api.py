@@ -161,6 +161,13 @@ def test_kpis_with_aliases_hold_no_real_name_and_a_reversed_period_is_a_400(api:
     assert reversed_period.status_code == 400 and "before it starts" in reversed_period.json()["detail"]
 
 
+@pytest.mark.parametrize("route", ["kpis", "stats", "forecast"])
+def test_a_balance_date_before_the_ledger_starts_is_a_400_naming_its_first_day(api: Api, route: str) -> None:
+    response = api.client.get(f"/api/projects/demo/{route}", params={"as_of": "2024-01-01"})
+    assert response.status_code == 400
+    assert "before the ledger starts on 1 May 2025" in response.json()["detail"]
+
+
 @pytest.mark.parametrize(
     ("query", "argv"),
     [

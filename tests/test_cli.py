@@ -106,6 +106,21 @@ def test_failures_exit_non_zero_with_one_line_on_stderr(environ, capsys, argv, m
     assert message.lower() in err[0].lower()
 
 
+@pytest.mark.parametrize("command", ["kpis", "stats", "forecast"])
+def test_a_balance_date_before_the_first_invoice_is_refused_in_one_line(environ, ledger, capsys, command) -> None:
+    run(environ, "register", "local2", str(ledger))
+    capsys.readouterr()
+    assert run(environ, command, "local2", "--as-of", "2026-01-04") == 1  # the first invoice is of 5 Jan 2026
+    captured = capsys.readouterr()
+    assert captured.err.strip().splitlines() == [
+        "error: The balance date 4 Jan 2026 is before the ledger starts on 5 Jan 2026 (its first invoice): give a "
+        "date on or after it."
+    ]
+    assert captured.out == ""
+    if command != "forecast":  # a forecast on the first day has no payment history yet: another message
+        assert run(environ, command, "local2", "--as-of", "2026-01-05") == 0
+
+
 def test_python_dash_m_finlib_prints_no_traceback_on_failure(environ) -> None:
     env = {**os.environ, **environ}
     result = subprocess.run(

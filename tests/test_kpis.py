@@ -26,6 +26,7 @@ from finlib.analytics.activity import compute_activity
 from finlib.analytics.balances import balance_trend, compute_balances, countback_days
 from finlib.analytics.kpis import compute_kpis, kpis_payload, monthly_kpis
 from finlib.analytics.periods import Period, month_ends, months_ending, resolve_view_dates, whole_months
+from finlib.errors import ProjectError
 
 AS_OF = pd.Timestamp("2025-03-31")
 ROWS = [
@@ -322,3 +323,9 @@ def test_the_trend_of_many_dates_equals_the_balances_of_each_date(rows: list, of
 def test_countback_of_a_date_before_the_ledger_is_unknown(ledger: pd.DataFrame) -> None:
     result = countback_days(ledger, pd.Series([100.0]).to_numpy(), pd.DatetimeIndex([pd.Timestamp("2020-01-01")]))
     assert pd.isna(result[0])
+
+
+def test_a_balance_date_before_the_first_invoice_is_refused_naming_the_first_day(ledger: pd.DataFrame) -> None:
+    with pytest.raises(ProjectError, match=r"^The balance date 30 Nov 2024 is before the ledger starts on 1 Dec 2024 "):
+        resolve_view_dates(ledger, as_of=pd.Timestamp("2024-11-30"))
+    assert resolve_view_dates(ledger, as_of=pd.Timestamp("2024-12-01")) is not None

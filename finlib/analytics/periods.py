@@ -23,6 +23,8 @@ from datetime import date
 
 import pandas as pd
 
+from finlib.errors import ProjectError
+
 DAY = pd.Timedelta(days=1)
 
 
@@ -71,6 +73,18 @@ def resolve_as_of(ledger: pd.DataFrame) -> pd.Timestamp | None:
     return None if pd.isna(latest) else pd.Timestamp(latest).normalize()
 
 
+def check_as_of(ledger: pd.DataFrame, as_of: date | pd.Timestamp) -> pd.Timestamp:
+    """``as_of`` as a day, or ProjectError when it lies before the ledger's first invoice (nothing to balance yet)."""
+    day = pd.Timestamp(as_of).normalize()
+    first = ledger["invoice_date"].min()
+    if pd.notna(first) and day < pd.Timestamp(first).normalize():
+        raise ProjectError(
+            f"The balance date {_readable(day)} is before the ledger starts on {_readable(pd.Timestamp(first))} "
+            "(its first invoice): give a date on or after it."
+        )
+    return day
+
+
 def period_before(start: pd.Timestamp, end: pd.Timestamp) -> tuple[pd.Timestamp, pd.Timestamp]:
     """The period of equal length (whole days) that ends the day before ``start``."""
     previous = Period(start, end).before()
@@ -92,7 +106,7 @@ def resolve_view_dates(
     if latest is None:
         return None
     first = pd.Timestamp(whole["invoice_date"].min()).normalize()
-    balance_date = latest if as_of is None else pd.Timestamp(as_of).normalize()
+    balance_date = latest if as_of is None else check_as_of(whole, as_of)
     period_start = first if start is None else pd.Timestamp(start).normalize()
     period_end = latest if end is None else pd.Timestamp(end).normalize()
     period_end = max(period_end, period_start)
