@@ -32,7 +32,8 @@ st.caption(
     f"{'customer' if len(table) == 1 else 'customers'}, balances as of {format_date(dates.as_of)}; largest overdue "
     "first (click a header to sort). Select a row to open the customer. Payer rating: **good** = at least 80% paid "
     "by the due date and at most 5 days late on average; **poor** = under 50% on time or more than 30 days late "
-    "on average; **average** in between."
+    "on average; **average** in between. **Next payment (original formula)** = last payment date + average days to "
+    "pay; **Already past** marks one before the balance date (late, or nothing left to pay)."
 )
 display = shown.drop(columns=["customer_key"]).rename(columns=HEADERS)
 display["Paid on time"] = display["Paid on time"] * 100
@@ -44,10 +45,18 @@ event = st.dataframe(
     selection_mode="single-row",
     placeholder=MISSING_TEXT,
     column_config={
-        "Open balance": st.column_config.NumberColumn(amount_header("Open balance", currency), format="accounting"),
+        "Outstanding": st.column_config.NumberColumn(amount_header("Outstanding", currency), format="accounting"),
         "Overdue": st.column_config.NumberColumn(amount_header("Overdue", currency), format="accounting"),
         "Oldest open invoice": st.column_config.DateColumn(format="D MMM YYYY"),
-        "Next payment, expected": st.column_config.DateColumn(format="D MMM YYYY"),
+        "Next payment (original formula)": st.column_config.DateColumn(
+            format="D MMM YYYY",
+            help="Last payment date plus the average days to pay (the Customers page's formula); the Forecast page "
+            "predicts a date per open invoice instead.",
+        ),
+        "Already past": st.column_config.CheckboxColumn(
+            help="The next payment's date is before the balance date: the payment is late, or nothing is left to "
+            "pay until a new invoice."
+        ),
         "Days past due": st.column_config.NumberColumn(format="%d"),
         "Avg days to pay": st.column_config.NumberColumn(format="%.1f"),
         "Recent days to pay": st.column_config.NumberColumn(format="%.1f"),

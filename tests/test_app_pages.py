@@ -177,3 +177,15 @@ def test_filters_show_only_on_pages_they_shape_and_survive_a_visit_elsewhere(app
     assert not any(m.key == "sidebar_location" for m in at.multiselect)
     at.switch_page("pages/overview.py").run()
     assert at.multiselect(key="sidebar_location").value == [options[0]]
+
+
+def test_the_worklist_says_outstanding_names_its_next_payment_formula_and_marks_past_dates(app_home: Path) -> None:
+    at = run_app("pages/worklist.py")
+    assert not at.exception, [e.value for e in at.exception]
+    table = next(frame.value for frame in at.dataframe if "Customer" in frame.value.columns)
+    assert "Outstanding" in table.columns and "Open balance" not in table.columns, "the Overview's word"
+    assert "Next payment (original formula)" in table.columns
+    as_of = measures.resolve_as_of(projects.load_project(services(), "demo").ledger)
+    past = table["Next payment (original formula)"] < as_of
+    assert past.any(), "the demo has next payments already past"
+    assert (table["Already past"] == past).all()

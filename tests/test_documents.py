@@ -84,7 +84,7 @@ def test_every_number_in_the_workbook_carries_the_format_of_its_unit_under_a_rea
     assert monthly["DSO (countback), days"] == "0.0"
     worklist = _formats_by_header(book["Worklist"])
     assert list(worklist) == [WORKLIST_HEADERS[column] for column in WORKLIST_COLUMNS if column != "customer_key"]
-    assert worklist["Open balance"] == money and worklist["Overdue"] == money
+    assert worklist["Outstanding"] == money and worklist["Overdue"] == money
     assert worklist["Days past due"] == "0" and worklist["Avg days late"] == "0.0"
     assert worklist["Paid on time"] == "0.0%" and worklist["Oldest open invoice"] == "yyyy-mm-dd"
     assert book["Aging"]["C2"].number_format == money

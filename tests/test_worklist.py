@@ -50,6 +50,24 @@ def test_the_worklist_lists_every_customer_largest_overdue_first(ledger: pd.Data
 
 
 @pytest.mark.parametrize(
+    ("as_of", "past"),
+    [
+        ("2025-03-31", {"Alpha": False, "Beta": False, "Gamma": False}),
+        ("2025-04-30", {"Alpha": True, "Beta": False, "Gamma": False}),
+    ],
+)
+def test_the_next_payment_is_the_original_formula_and_one_before_the_balance_date_is_marked_past(
+    ledger: pd.DataFrame, as_of: str, past: dict[str, bool]
+) -> None:
+    table = compute_worklist(ledger, pd.Timestamp(as_of)).set_index("customer")
+    # last payment + average days to pay: Alpha 8 Mar + 26, Beta 20 Mar + 74, Gamma never paid
+    assert table.loc["Alpha", "next_payment_date"] == pd.Timestamp("2025-04-03")
+    assert table.loc["Beta", "next_payment_date"] == pd.Timestamp("2025-06-02")
+    assert pd.isna(table.loc["Gamma", "next_payment_date"])
+    assert table["next_payment_past"].to_dict() == past
+
+
+@pytest.mark.parametrize(
     ("on_time", "days_late", "expected"),
     [
         (0.8, 5.0, "good"),

@@ -6,6 +6,10 @@ Balances are as of the balance date; payment behaviour is over the invoices paid
 - ``good``: at least 80 % of invoices paid by the due date and, on average, at most 5 days late;
 - ``poor``: under 50 % paid by the due date, or on average more than 30 days late;
 - ``average``: anything in between; no rating (``None``) before the first payment.
+
+The next payment is the original design's formula (last payment date + average days to pay, as on the Customers
+page), not the Forecast page's per-invoice prediction; ``next_payment_past`` marks a date already before the
+balance date (the payment is late, or nothing is left to pay until a new invoice).
 """
 
 from __future__ import annotations
@@ -27,12 +31,12 @@ RATINGS = ("good", "average", "poor")
 WORKLIST_COLUMNS = (
     "customer", "customer_key", "outstanding", "overdue", "open_invoices", "oldest_open_invoice",
     "days_past_due", "avg_days_to_pay", "recent_days_to_pay", "avg_days_late", "on_time_share", "trend",
-    "next_payment_date", "rating",
+    "next_payment_date", "next_payment_past", "rating",
 )  # fmt: skip
 # The columns as a reader sees them: the Worklist page, its CSV and the Excel workbook's Worklist sheet.
 WORKLIST_HEADERS = {
     "customer": "Customer",
-    "outstanding": "Open balance",
+    "outstanding": "Outstanding",
     "overdue": "Overdue",
     "open_invoices": "Open invoices",
     "oldest_open_invoice": "Oldest open invoice",
@@ -42,7 +46,8 @@ WORKLIST_HEADERS = {
     "avg_days_late": "Avg days late",
     "on_time_share": "Paid on time",
     "trend": "Trend",
-    "next_payment_date": "Next payment, expected",
+    "next_payment_date": "Next payment (original formula)",
+    "next_payment_past": "Already past",
     "rating": "Payer rating",
 }
 
@@ -89,6 +94,7 @@ def compute_worklist(
             "on_time_share": by_key["on_time_share"].astype("float64"),
             "trend": by_key["trend"],
             "next_payment_date": by_key["predicted_next_payment_date"],
+            "next_payment_past": by_key["predicted_next_payment_date"] < pd.Timestamp(as_of).normalize(),
         },
         index=keys,
     )
