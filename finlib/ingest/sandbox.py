@@ -229,11 +229,14 @@ def _read_frame(path: str) -> pd.DataFrame:
 
     Unlinking the file with the work folder is safe: the mapping lives as long as the frame does.
     """
+    import pyarrow as pa
     import pyarrow.feather as feather
 
     from finlib.ingest.ledger import expand_ledger
 
-    return expand_ledger(feather.read_table(path, memory_map=True).to_pandas())
+    ledger = expand_ledger(feather.read_table(path, memory_map=True).to_pandas())
+    pa.default_memory_pool().release_unused()  # the compact frame is gone: hand its memory back
+    return ledger
 
 
 def _report(data: dict[str, Any]) -> ParseReport:
