@@ -14,6 +14,7 @@ from finlib.api.app import API_METADATA, ApiOptions, install_api
 from finlib.api.guards import LocalPolicy, MembershipPolicy
 from finlib.projects import Services
 from ui.auth import sign_in_mode
+from ui.services import mark_api_served
 
 
 def _services() -> Services:
@@ -33,4 +34,5 @@ app = FastAPI(lifespan=dashboard.lifespan(), **API_METADATA)
 # With sign-in (st.login or a trusted proxy's headers) the dashboard knows its users; the API knows them by token.
 sign_in = sign_in_mode() != "local"
 install_api(app, _services, ApiOptions(require_token=sign_in, policy=MembershipPolicy() if sign_in else LocalPolicy()))
+mark_api_served()  # the API page then stops warning that the curl examples would get the dashboard's HTML
 app.mount("/", dashboard)

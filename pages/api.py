@@ -8,6 +8,7 @@ from finlib import tokens
 from finlib.errors import FinlibError
 from ui.auth import session_user
 from ui.errors import render_error
+from ui.services import api_served
 from ui.sidebar import page_context
 
 LAST_SECRET_STATE = "api_last_secret"
@@ -17,11 +18,17 @@ user = session_user().email
 
 st.title("API")
 st.caption(
-    "Schedulers, notebooks and BI tools read the same figures over HTTP. Start the app with "
-    "`python -m finlib serve` and the API runs beside this dashboard: `POST /upload`, `POST /query`, "
+    "Schedulers, notebooks and BI tools read the same figures over HTTP. The API is served by "
+    "`python -m finlib serve`, which runs it beside this dashboard: `POST /upload`, `POST /query`, "
     "`GET /api/projects/NAME/stats`, `.../forecast`, `.../backtest` and more, described at `/docs`. "
     "Add `?aliases=true` to any read for aliases instead of names."
 )
+if not api_served():
+    st.info(
+        "This dashboard was started without the API (`streamlit run app.py`), so the commands below get the "
+        "dashboard's page instead of figures. Start it with `python -m finlib serve` to use them.",
+        icon=":material/info:",
+    )
 st.code(
     "curl -s localhost:8501/api/projects/demo/stats?aliases=true\n"
     "curl -s -X POST localhost:8501/query -H 'Content-Type: application/json' \\\n"
@@ -31,8 +38,8 @@ st.code(
 
 st.subheader("Your API tokens")
 st.caption(
-    f"Tokens act as **{user}**, with your role in each project. With sign-in configured every API call needs one "
-    "(`Authorization: Bearer <token>`); a token is shown once, and only its digest is kept."
+    f"A token acts as you (**{user}**), with your role in each project. With sign-in configured, every API call "
+    "needs one (`Authorization: Bearer <token>`). A token is shown once, and only its digest is kept."
 )
 with st.form("api_create_form", clear_on_submit=True):
     label = st.text_input("What the token is for", key="api_token_label", placeholder="e.g. nightly refresh")

@@ -29,8 +29,10 @@ def test_overview_shows_six_kpis_and_its_charts(app_home: Path) -> None:
     labels = [metric.label for metric in at.metric]
     assert labels == [
         "Outstanding", "Overdue", "Overdue share", "DSO, days", "Best possible DSO", "ADD, days",
-        "Invoiced", "Collected", "CEI", "Avg days to pay", "Weighted days to pay", "Paid on time",
+        "Invoiced", "Collected", "CEI", "Avg days to pay", "Wtd days to pay", "Paid on time",
     ]  # fmt: skip
+    weighted = next(metric for metric in at.metric if metric.label == "Wtd days to pay")
+    assert weighted.help.startswith("Weighted days to pay: "), "the full name in the help"
     charts = [node for node in at.get("plotly_chart")]
     assert len(charts) == 6
 

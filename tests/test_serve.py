@@ -107,6 +107,10 @@ def test_the_dashboard_renders_from_the_same_process(served: str) -> None:
                     page.wait_for_load_state("networkidle")
                 text = page.locator("body").inner_text()
                 assert marker in text and "Traceback" not in text, path
+            page.goto(served + "/api")
+            page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]')
+            page.wait_for_selector("text=Your API tokens")
+            assert "without the API" not in page.locator("body").inner_text(), "this process serves the API"
             page.goto(served + "/")
             page.wait_for_selector('[data-testid="stPlotlyChart"] svg.main-svg')
             assert page.locator('[data-testid="stMetricValue"]').count() >= 4

@@ -52,8 +52,9 @@ ACTIVITY_CARDS = (
          "period; closing: on its last day; current: not yet due."),
     Card("Avg days to pay", "avg_days_to_pay", DAYS, True,
          "Mean of payment date − invoice date over invoices paid in the period."),
-    Card("Weighted days to pay", "weighted_days_to_pay", DAYS, True,
-         "Days to pay of invoices paid in the period, weighted by amount."),
+    # "Weighted days to pay" is cut off on a card; the help keeps the full name.
+    Card("Wtd days to pay", "weighted_days_to_pay", DAYS, True,
+         "Weighted days to pay: days to pay of invoices paid in the period, weighted by amount."),
     Card("Paid on time", "on_time_share", SHARE, False,
          "Share of invoices paid in the period (with a due date) that were paid on or before it."),
 )  # fmt: skip

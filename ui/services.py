@@ -12,6 +12,20 @@ from finlib.config import Settings, load_settings
 if TYPE_CHECKING:
     from finlib.projects import Services
 
+# Whether this process serves the HTTP API beside the dashboard (server.py, `python -m finlib serve`, says so);
+# a fact about the process, not about a session or a user.
+_process = {"api_served": False}
+
+
+def mark_api_served() -> None:
+    """Record that the HTTP API is installed in this process (called by server.py)."""
+    _process["api_served"] = True
+
+
+def api_served() -> bool:
+    """True when this process serves the HTTP API; False under `streamlit run app.py` (the dashboard alone)."""
+    return _process["api_served"]
+
 
 def settings_fingerprint(settings: Settings) -> str:
     """Short stable digest of everything in Settings that changes results (the salt included, never shown)."""
