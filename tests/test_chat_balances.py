@@ -28,6 +28,7 @@ import pytest
 
 from finlib.chat.facts import build_facts, compute_project_figures
 from finlib.chat.mentions import MentionResolver
+from finlib.chat.numbers import unverified_numbers
 from finlib.chat.offline import OFFLINE_LABEL, answer_offline
 from finlib.chat.pipeline import ChatSession, answer_question, prepare
 from finlib.config import Settings
@@ -175,3 +176,65 @@ def test_an_unknown_name_as_the_first_question_is_not_taken_for_a_follow_up_and_
 def test_amounts_are_written_in_full_with_the_project_currency(session: ChatSession) -> None:
     answer = ask(session, "How much is overdue?")
     assert "Outstanding in total as of 31 Oct 2026: €3,600.00, of which overdue €3,100.00 (3 invoices)" in answer
+
+
+# Activity over the whole ledger (1 Jun to 31 Oct 2026): invoice 1 took 45 days (paid 15 days after due), invoice 6
+# 60 days (30 after due): average 52.5 days, weighted (45 x 1000 + 60 x 1300) / 2300 = 53.5 days, none on time.
+# CEI = (opening 0 + invoiced 5900 - closing 3600) / (0 + 5900 - closing current 500) = 2300 / 5400 = 42.6%.
+# Q3 2026: invoiced 1000 + 2000 + 2100 = 5100, collected 0 + 1000 + 0 = 1000.
+# September: invoiced 2100, nothing collected; at 30 Sep open 2000 + 800 + 300 + 1300 = 4400, overdue 2000 + 300;
+# CEI = (2300 + 2100 - 4400) / (2300 + 2100 - 2100) = 0.0%. At 31 Aug: open 2000 (due that day, not overdue) + 300.
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("What is the average days to pay?", "From 1 Jun 2026 to 31 Oct 2026, the 2 invoices paid took on average "
+         "52.5 days from invoice date to payment date (53.5 days weighted by amount); 0.0% were paid by their due "
+         "date."),
+        ("What is the CEI?", "CEI (collection effectiveness index) from 1 Jun 2026 to 31 Oct 2026: 42.6% of what was "
+         "collectible was collected."),
+        ("How much did we collect in September 2026?", "- Sep 2026: invoiced €2,100.00, collected €0.00, CEI 0.0%, "
+         "average days to pay n/a; as of 30 Sep 2026 outstanding €4,400.00, of which overdue €2,300.00; DSO "
+         "(countback) 70.3 days."),
+        ("What was invoiced last quarter?", "Q3 2026 (1 Jul 2026 to 30 Sep 2026): invoiced €5,100.00, collected "
+         "€1,000.00.\n- Jul 2026: invoiced €1,000.00, collected €0.00\n- Aug 2026: invoiced €2,000.00, collected "
+         "€1,000.00\n- Sep 2026: invoiced €2,100.00, collected €0.00"),
+        ("What was invoiced in Q3 2026?", "Q3 2026 (1 Jul 2026 to 30 Sep 2026): invoiced €5,100.00, collected "
+         "€1,000.00."),
+        ("What was invoiced in Q4 2026?", "Q4 2026 so far (1 Oct 2026 to 31 Oct 2026): invoiced €500.00, collected "
+         "€1,300.00."),
+        ("How much was overdue as of 31 August 2026?", "As of 31 Aug 2026: outstanding €2,300.00, of which overdue "
+         "€300.00 (13.0% of the outstanding); DSO (countback) 40.3 days."),
+    ],
+)  # fmt: skip
+def test_activity_and_dated_questions_are_answered_offline_from_the_facts(
+    session: ChatSession, question: str, expected: str
+) -> None:
+    prepared = prepare(session, question)
+    assert prepared.facts is not None
+    answer = answer_offline(prepared.question_aliased, prepared.facts)
+    assert expected in answer
+    assert "can't answer" not in answer
+    assert unverified_numbers(answer, prepared.facts.to_json()) == []
+
+
+def test_a_day_that_is_no_month_end_is_said_to_be_unavailable_and_the_figures_say_their_date(
+    session: ChatSession,
+) -> None:
+    answer = ask(session, "How much was overdue as of 15 August 2026?")
+    assert answer.startswith(
+        "Balances as of 15 Aug 2026 are not available offline: the ledger's figures are as of 31 Oct 2026 and at each "
+        "month end from 30 Jun 2026 to 31 Oct 2026. The figures below are as of 31 Oct 2026.\n\n"
+        "Outstanding in total as of 31 Oct 2026: €3,600.00, of which overdue €3,100.00"
+    )
+
+
+def test_the_facts_carry_the_whole_ledgers_activity_and_the_quarters_for_the_model(session: ChatSession) -> None:
+    facts = build_facts(session.figures, [], "What was invoiced last quarter?", session.scanner).to_json()
+    activity = facts["activity"]
+    assert isinstance(activity, dict)
+    assert (activity["avg_days_to_pay"], activity["weighted_days_to_pay"], activity["cei"]) == (52.5, 53.5, 42.6)
+    assert facts["kpi_quarters"] == [
+        {"quarter": "2026-Q2", "start": "2026-06-01", "end": "2026-06-30", "invoiced": 300.0, "collected": 0.0},
+        {"quarter": "2026-Q3", "start": "2026-07-01", "end": "2026-09-30", "invoiced": 5100.0, "collected": 1000.0},
+        {"quarter": "2026-Q4", "start": "2026-10-01", "end": "2026-10-31", "invoiced": 500.0, "collected": 1300.0},
+    ]

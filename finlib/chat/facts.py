@@ -33,7 +33,14 @@ from finlib.chat.forecast_facts import (
     customer_forecast,
     forecast_facts,
 )
-from finlib.chat.kpi_facts import BalanceFacts, KpiFigures, KpiMonthFacts, WorklistFacts
+from finlib.chat.kpi_facts import (
+    ActivityFacts,
+    BalanceFacts,
+    KpiFigures,
+    KpiMonthFacts,
+    KpiQuarterFacts,
+    WorklistFacts,
+)
 from finlib.jsonable import JSONScalar, JSONValue, json_scalar, to_json_object
 from finlib.privacy.scanner import NameEntry, NameScanner, alias_strings
 
@@ -167,7 +174,9 @@ class FactsPack:
     currency_symbol: str | None = None
     not_customers: tuple[str, ...] = ()
     balances: BalanceFacts | None = None
+    activity: ActivityFacts | None = None
     kpi_trend: tuple[KpiMonthFacts, ...] | None = None
+    kpi_quarters: tuple[KpiQuarterFacts, ...] | None = None
     worklist: tuple[WorklistFacts, ...] | None = None
     mentioned_customers: tuple[CustomerFacts, ...] = ()
     mentioned_sales_managers: tuple[GroupFacts, ...] = ()
@@ -350,7 +359,9 @@ def build_facts(
         currency_symbol=currency_symbol if currency else None,
         not_customers=tuple(not_customers),
         balances=kpis.balances if kpis else None,
+        activity=kpis.activity if kpis else None,
         kpi_trend=kpis.trend if kpis and kpi_facts.wants_trend(question) else None,
+        kpi_quarters=kpis.quarters if kpis and kpi_facts.wants_trend(question) else None,
         worklist=kpis.worklist if kpis and kpi_facts.wants_worklist(question) else None,
         portfolio=figures.portfolio,
         mentioned_customers=tuple(_customer_facts(figures, by_key, e) for e in customers),
@@ -387,6 +398,9 @@ def describe_facts() -> str:
         "are left out. balances are as of as_of: overdue is only invoices past their due date; current is open "
         "but not yet due, so it is not overdue. dso_countback is DSO by the countback method, best_possible_dso the "
         "same over the current amount, add is dso_countback less best_possible_dso. kpi_trend has these as of the "
-        "end of each month. Write amounts in full with the currency symbol, and dates as 31 October 2026. Each of "
-        "not_customers is no customer here: say so."
+        "end of each month, with that month's invoiced, collected, cei and avg_days_to_pay; kpi_quarters has "
+        "invoiced and collected per quarter (YYYY-Qn). activity covers every invoice from start to end: "
+        "avg_days_to_pay is days from invoice date to payment date over the invoices paid, weighted_days_to_pay the "
+        "same weighted by amount, cei in percent. Write amounts in full with the currency symbol, and dates as "
+        "31 October 2026. Each of not_customers is no customer here: say so."
     )

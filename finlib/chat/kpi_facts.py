@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from finlib.analytics.activity import compute_activity
 from finlib.analytics.balances import compute_balances
 from finlib.analytics.kpis import monthly_kpis
 from finlib.analytics.periods import Period, resolve_as_of
@@ -21,7 +22,11 @@ from finlib.jsonable import json_scalar
 
 TREND_MONTHS = 12
 WORKLIST_ROWS = 10
-TREND_TOPIC = re.compile(r"month|trend|\bdso\b|\bcei\b|\bkpis?\b|days sales|\badd\b|delinquent|over time|moved?", re.I)
+TREND_TOPIC = re.compile(
+    r"month|trend|\bdso\b|\bcei\b|\bkpis?\b|days sales|\badd\b|delinquent|over time|moved?|quarter|\bq[1-4]\b"
+    r"|\b(?:19|20)\d\d\b|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+(?:19|20)\d\d\b",
+    re.I,
+)
 WORKLIST_TOPIC = re.compile(
     r"worklist|work list|chase|follow.?up|call first|priorit|overdue|past due|\bowe|outstanding|open invoice", re.I
 )
@@ -60,6 +65,34 @@ class KpiMonthFacts:
     invoiced: float | None = None
     collected: float | None = None
     on_time_share: float | None = None
+    avg_days_to_pay: float | None = None
+
+
+@dataclass(frozen=True)
+class KpiQuarterFacts:
+    """One calendar quarter of the KPI trend (``2026-Q3``): invoiced and collected from ``start`` to ``end``."""
+
+    quarter: str
+    start: str
+    end: str
+    invoiced: float | None = None
+    collected: float | None = None
+
+
+@dataclass(frozen=True)
+class ActivityFacts:
+    """Activity over the whole ledger (its first invoice to the balance date), the Overview's default period."""
+
+    start: str
+    end: str
+    invoiced: float
+    invoice_count: int
+    collected: float
+    paid_count: int
+    avg_days_to_pay: float | None = None
+    weighted_days_to_pay: float | None = None
+    on_time_share: float | None = None
+    cei: float | None = None
 
 
 @dataclass(frozen=True)
@@ -78,7 +111,7 @@ class WorklistFacts:
     rating: str | None = None
 
 
-KPI_FACT_TYPES = (BalanceFacts, KpiMonthFacts, WorklistFacts)
+KPI_FACT_TYPES = (BalanceFacts, KpiMonthFacts, KpiQuarterFacts, ActivityFacts, WorklistFacts)
 
 
 @dataclass(frozen=True)
@@ -88,6 +121,8 @@ class KpiFigures:
     balances: BalanceFacts | None
     trend: tuple[KpiMonthFacts, ...]
     worklist: tuple[WorklistFacts, ...]
+    quarters: tuple[KpiQuarterFacts, ...] = ()
+    activity: ActivityFacts | None = None
 
 
 def _value(value: Any, digits: int = 2) -> Any:
@@ -137,8 +172,52 @@ def trend_facts(ledger: pd.DataFrame, as_of: pd.Timestamp) -> tuple[KpiMonthFact
             invoiced=_value(row.invoiced),
             collected=_value(row.collected),
             on_time_share=_value(row.on_time_share, 4),
+            avg_days_to_pay=_value(row.avg_days_to_pay, 1),
         )
         for row, end in zip(frame.itertuples(index=False), ends, strict=True)
+    )
+
+
+def quarter_facts(ledger: pd.DataFrame, as_of: pd.Timestamp) -> tuple[KpiQuarterFacts, ...]:
+    """Invoiced and collected per calendar quarter of the trend's months; a quarter the trend starts in the middle
+    of is left out (unless the ledger starts in it), the quarter of ``as_of`` runs to ``as_of``."""
+    first = pd.Timestamp(ledger["invoice_date"].min()).normalize()
+    trend_start = max(first, (as_of.to_period("M") - (TREND_MONTHS - 1)).to_timestamp())
+    quarter = trend_start.to_period("Q")
+    whole = trend_start in (first, quarter.to_timestamp())  # nothing of the quarter lies before the trend
+    start = trend_start if whole else (quarter + 1).to_timestamp()
+    if start > as_of:
+        return ()
+    frame = monthly_kpis(ledger, Period(start, as_of))
+    quarters = frame["month"].dt.to_period("Q")
+    sums = frame.groupby(quarters, sort=True)[["invoiced", "collected"]].sum()
+    return tuple(
+        KpiQuarterFacts(
+            quarter=f"{quarter.year}-Q{quarter.quarter}",
+            start=str(_day(max(quarter.start_time, first))),
+            end=str(_day(min(quarter.end_time.normalize(), as_of))),
+            invoiced=_value(row.invoiced),
+            collected=_value(row.collected),
+        )
+        for quarter, row in zip(sums.index, sums.itertuples(index=False), strict=True)
+    )
+
+
+def activity_facts(ledger: pd.DataFrame, as_of: pd.Timestamp) -> ActivityFacts:
+    """Activity from the ledger's first invoice to ``as_of`` (``analytics.activity.compute_activity``)."""
+    first = pd.Timestamp(ledger["invoice_date"].min()).normalize()
+    found = compute_activity(ledger, Period(first, as_of))
+    return ActivityFacts(
+        start=str(_day(first)),
+        end=str(_day(as_of)),
+        invoiced=_value(found.invoiced),
+        invoice_count=found.invoice_count,
+        collected=_value(found.collected),
+        paid_count=found.paid_count,
+        avg_days_to_pay=_value(found.avg_days_to_pay, 1),
+        weighted_days_to_pay=_value(found.weighted_days_to_pay, 1),
+        on_time_share=_value(found.on_time_share, 4),
+        cei=_value(found.cei, 1),
     )
 
 
@@ -178,11 +257,13 @@ def compute_kpi_figures(ledger: pd.DataFrame, *, window: int = 3, trend_threshol
         balances=balance_facts(ledger, as_of),
         trend=trend_facts(ledger, as_of),
         worklist=worklist_facts(ledger, as_of, window=window, trend_threshold=trend_threshold),
+        quarters=quarter_facts(ledger, as_of),
+        activity=activity_facts(ledger, as_of),
     )
 
 
 def wants_trend(question: str) -> bool:
-    """Whether the question asks about a KPI over time (DSO, CEI, months, trend)."""
+    """Whether the question asks about a KPI over time (DSO, CEI, months, quarters, a dated month or day, trend)."""
     return bool(TREND_TOPIC.search(question))
 
 

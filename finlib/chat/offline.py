@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
-from finlib.chat import balance_answers, forecast_answers
+from finlib.chat import balance_answers, forecast_answers, period_answers
 from finlib.chat.facts import CustomerFacts, FactsPack, GroupFacts, MonthFacts, PortfolioFacts
 from finlib.chat.numbers import MONTH_NUMBERS
 from finlib.chat.phrasing import Phrasing, phrasing_for, plural
@@ -24,6 +24,8 @@ OFFLINE_LABEL = "_Computed from the ledger without a language model._"
 # Most specific first: the first intent whose pattern matches wins.
 INTENTS: list[tuple[str, str]] = [
     ("dso", r"\bdso\b|days? (of )?sales outstanding"),
+    ("cei", r"\bcei\b|collection effectiveness"),
+    ("days_to_pay", r"days? to (?:get )?pa(?:y|id)|\bdtp\b|how long .*\bto pay"),
     ("late_forecast", r"will be (paid )?late|predicted (to be )?late|going to be late|will (be )?pay late"),
     (
         "cash_in",
@@ -59,6 +61,8 @@ PLACE = re.compile(rf"\b(?:in|from|at|based in|located in|near)\s+(?!{PREFIX_PAT
 FOLLOW_UP_START = re.compile(r"^\W*(?:and|also|what about|how about|same|then|so|but)\b", re.IGNORECASE)
 PRONOUN = re.compile(r"\b(?:they|them|their|those|these|he|she|his|her|its)\b", re.IGNORECASE)
 ANTECEDENT = re.compile(r"customer|client|payer|compan|account|manager|invoice", re.IGNORECASE)
+# Intents about the future or one customer: a date in their question is not a period of the KPI trend.
+UNDATED_INTENTS = ("cash_in", "late_forecast", "next_payment")
 CAVEAT = "Offline, without a language model, I can't answer {what}; here is the closest answer from the ledger:"
 
 
@@ -204,6 +208,8 @@ def _trend(facts: FactsPack) -> str:
 # What each intent answers when the question names no customer or person.
 PORTFOLIO_ANSWERS: dict[str, Callable[[FactsPack, str], str]] = {
     "dso": balance_answers.dso_answer,
+    "cei": lambda facts, _: period_answers.cei_answer(facts),
+    "days_to_pay": lambda facts, _: period_answers.days_to_pay_answer(facts),
     "cash_in": lambda facts, _: forecast_answers.cash_in_answer(facts),
     "late_forecast": lambda facts, _: forecast_answers.late_answer(facts),
     "monthly": lambda facts, _: _monthly(facts, facts.monthly or ()),
@@ -260,10 +266,16 @@ def limitations(question: str, facts: FactsPack) -> list[str]:
     months = _requested_months(question)
     monthly = {r.month for r in facts.monthly or ()}
     intent = match_intent(question)
-    trend = intent == "dso" and bool(facts.kpi_trend)
-    if PERIOD.search(question) and not (months and set(months) <= monthly) and intent != "cash_in" and not trend:
+    trend = intent in ("dso", "cei") and bool(facts.kpi_trend)
+    dated = intent not in UNDATED_INTENTS and not mentioned and period_answers.answerable(question, facts)
+    if (
+        PERIOD.search(question)
+        and not (months and set(months) <= monthly)
+        and intent != "cash_in"
+        and not (trend or dated)
+    ):
         found.append("questions about a specific month or period")
-    places = [p for p in PLACE.findall(question) if not re.fullmatch(rf"{_MONTH_WORDS}|may", p, re.IGNORECASE)]
+    places = [p for p in PLACE.findall(question) if not re.fullmatch(rf"{_MONTH_WORDS}|may|q[1-4]", p, re.IGNORECASE)]
     broken_down = intent == "breakdown" and bool(_breakdown_groups(facts, question))
     if (places or (FILTER_WORDS.search(question) and not mentioned)) and not (
         _breakdown_rows(facts, question) or broken_down
@@ -273,9 +285,9 @@ def limitations(question: str, facts: FactsPack) -> list[str]:
     if follow_up and not mentioned and not facts.not_customers:  # "What about Foobar?" names who it asks about
         found.append("follow-up questions that refer to an earlier turn")
     if intent is None and not mentioned and not found and not facts.not_customers:
-        found.append("this question (I recognise totals, DSO and its trend, top, slowest and overdue customers, "
-                     "aging, trend, the breakdown by sales manager, location or service, expected payments, cash to "
-                     "come in and invoices predicted late)")  # fmt: skip
+        found.append("this question (I recognise totals, DSO and its trend, CEI, days to pay, a month, quarter or "
+                     "month end, top, slowest and overdue customers, aging, trend, the breakdown by sales manager, "
+                     "location or service, expected payments, cash to come in, invoices predicted late)")  # fmt: skip
     return found
 
 
@@ -314,7 +326,13 @@ def _portfolio_answers(question: str, facts: FactsPack, intent: str) -> list[str
     months = [r for r in facts.monthly or () if r.month in _requested_months(question)]
     breakdown = _breakdown_rows(facts, question)
     parts = ([_monthly(facts, months)] if months else []) + (["\n".join(breakdown)] if breakdown else [])
-    return parts or [PORTFOLIO_ANSWERS[intent](facts, question)]
+    if parts:
+        return parts
+    if intent not in UNDATED_INTENTS:
+        dated, complete = period_answers.period_answer(facts, question)
+        if dated:
+            return dated if complete else [*dated, PORTFOLIO_ANSWERS[intent](facts, question)]
+    return [PORTFOLIO_ANSWERS[intent](facts, question)]
 
 
 def answer_offline(question: str, facts: FactsPack) -> str:

@@ -90,6 +90,7 @@ COMMON_WORDS = frozenset(
     10pct 90pct 10th 90th backtested cash collections comes earliest error field fields formula holds interval
     latest left method original percentiles prefer typical week weekly weeks
     add balances cei countback kpi oldest possible rating recent symbol worklist
+    activity percent quarter quarters weighted
     """.split()
 )
 
