@@ -128,21 +128,29 @@ def test_aging_answer_gives_every_bucket_and_an_overdue_total_without_current(se
 LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s")
 
 
-def lines_run_into_a_list_item(markdown: str) -> list[str]:
-    """Unindented text lines right after a list item: Markdown joins them to the item (a lazy continuation)."""
+def lines_markdown_joins(markdown: str) -> list[str]:
+    """Unindented text lines right after another line: Markdown runs them into it (a soft break, or a lazy
+    continuation of a list item); only a list item or a nested line may follow without a blank line."""
     lines = markdown.splitlines()
     return [
         line for before, line in zip(lines, lines[1:], strict=False)
-        if LIST_ITEM.match(before) and line.strip() and not line.startswith(" ") and not LIST_ITEM.match(line)
+        if before.strip() and line.strip() and not line.startswith(" ") and not LIST_ITEM.match(line)
     ]  # fmt: skip
 
 
-def test_the_aging_answer_ends_its_list_before_the_overdue_total_so_markdown_keeps_two_lines(
-    session: ChatSession,
+@pytest.mark.parametrize(
+    ("question", "paragraphs"),
+    [
+        ("Show the overdue by aging bucket", "€300.00\n\nOverdue in total"),
+        ("Which sales manager has the most overdue?", "(as of 31 Oct 2026).\n\nBy sales manager, most overdue first:"),
+    ],
+)
+def test_answers_end_a_paragraph_or_list_with_a_blank_line_so_markdown_keeps_the_lines_apart(
+    session: ChatSession, question: str, paragraphs: str
 ) -> None:
-    answer = ask(session, "Show the overdue by aging bucket")
-    assert lines_run_into_a_list_item(answer) == []
-    assert "€300.00\n\nOverdue in total" in answer
+    answer = ask(session, question)
+    assert lines_markdown_joins(answer) == []
+    assert paragraphs in answer
 
 
 def test_the_sales_manager_with_the_most_overdue_is_named_by_alias_and_shown_by_name(session: ChatSession) -> None:
@@ -215,6 +223,7 @@ def test_activity_and_dated_questions_are_answered_offline_from_the_facts(
     assert expected in answer
     assert "can't answer" not in answer
     assert unverified_numbers(answer, prepared.facts.to_json()) == []
+    assert lines_markdown_joins(answer) == []
 
 
 def test_a_day_that_is_no_month_end_is_said_to_be_unavailable_and_the_figures_say_their_date(

@@ -130,6 +130,7 @@ def breakdown_answer(facts: FactsPack, question: str) -> str:
             f"The {title} with the most overdue is {top.alias or top.name}: {say.money(top.overdue)} overdue of "
             f"{say.money(top.outstanding)} outstanding (as of {say.day(facts.as_of)})."
         )
+        lines.append("")  # its own paragraph: in Markdown the next line would run into this one
     lines.append(f"By {title}, most overdue first:")
     lines += [
         f"- {r.alias or r.name}: overdue {say.money(r.overdue)}, outstanding {say.money(r.outstanding)}, "
