@@ -9,6 +9,7 @@ import pytest
 from helpers.app import PAGES, run_app, services
 
 from finlib import projects
+from finlib.chat.offline import OFFLINE_LABEL
 from finlib.errors import ObjectNotFoundError
 
 NOTHING_PAID_CSV = (
@@ -171,6 +172,25 @@ def test_the_privacy_audit_log_does_not_claim_offline_questions_were_sent(app_ho
     log = next(frame.value for frame in at.dataframe if "Verdict" in frame.value.columns)
     assert log["Verdict"].tolist() == ["offline"]
     assert "nothing left the app" in at.expander[0].label
+
+
+def test_an_unknown_name_as_the_first_chat_question_is_said_to_be_no_customer_once(app_home: Path) -> None:
+    at = run_app("pages/chat.py")
+    at.chat_input(key="chat_input").set_value("What about Foobar Ltd?").run()
+    assert not at.exception and not at.error
+    shown = [element.value for element in [*at.markdown, *at.caption]]
+    said = [text for text in shown if "Foobar Ltd" in text and "What about" not in text]
+    assert said == ["Foobar Ltd is not a customer in this project.\n\n" + OFFLINE_LABEL]
+    assert not any("follow-up" in text for text in shown)
+
+
+def test_the_chat_pages_aging_answer_keeps_the_overdue_total_out_of_the_last_bucket(app_home: Path) -> None:
+    at = run_app("pages/chat.py")
+    at.chat_input(key="chat_input").set_value("Show the aging of open invoices").run()
+    assert not at.exception and not at.error
+    (answer,) = [m.value for m in at.markdown if "Overdue in total" in m.value]
+    before, _, after = answer.partition("Overdue in total")
+    assert before.endswith("\n\n") and before.rstrip().splitlines()[-1].startswith("- over 90 days past due")
 
 
 PAST_PREDICTION_CSV = (
