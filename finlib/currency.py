@@ -71,6 +71,15 @@ def parse_currency(code: str, symbol: str | None = None) -> Currency:
     return Currency(cleaned, sign)
 
 
+def changed_currency(code: str, symbol: str | None, previous: Currency | None) -> Currency:
+    """``parse_currency`` of a form that showed ``previous``: a new code with the previous symbol left in place
+    takes the new code's usual symbol (EUR over AED reads €, not AED); a symbol the user changed is kept."""
+    chosen = parse_currency(code, symbol)
+    if previous is not None and chosen.code != previous.code and chosen.symbol == previous.symbol:
+        return parse_currency(chosen.code)
+    return chosen
+
+
 def currency_from_values(values: Iterable[object]) -> Currency | None:
     """The currency a ledger states: its currency column's values when they are one code (or one known symbol)."""
     found = {str(value).strip().upper() for value in values if value is not None and str(value).strip()}

@@ -5,7 +5,7 @@ About 450 invoices over the 18 months up to ``today`` (default ``DEMO_TODAY``, f
 every machine and day), for 30 invented customers with distinct habits: prompt, steady, late and chronic payers,
 growing and shrinking accounts, one customer with a single invoice, one that has never paid, one credit note,
 and a customer whose name is spelled three ways (identity by normalised name merges them). Amounts are AED with
-5% VAT. Every name is invented.
+5% VAT, stated in a CURRENCY column. Every name is invented.
 """
 
 from __future__ import annotations
@@ -31,7 +31,9 @@ HEADER_ROW = 3
 HEADERS = (
     "CUSTOMER NAME", "Entity Legal Name", "INVOICE DATE", "INVOICE NO", "SALES ORDER NO", "PAY TERMS", "DUE DATE",
     "NET AMOUNT", "VAT (5%)", "TOTAL INVOICE AMT", "PAYMENT DATE", "SALES MANAGER NAME", "SERVICE TYPE", "LOCATION",
+    "CURRENCY",
 )  # fmt: skip
+CURRENCY = "AED"  # the CURRENCY column on every row: registration takes the project's currency from it
 MANAGERS = ("Sara Khan", "Omar Haddad", "Priya Nair", "James Whitfield", "Layla Mansour")
 SERVICES = ("Freight Forwarding", "Customs Clearance", "Warehousing", "Last-Mile Delivery", "Project Cargo")
 LOCATIONS = ("Dubai", "Abu Dhabi", "Sharjah", "Ajman", "Ras Al Khaimah")
@@ -170,6 +172,7 @@ def _invoice(
         "manager": MANAGERS[customer.manager],
         "service": SERVICES[customer.service],
         "location": LOCATIONS[customer.location],
+        "currency": CURRENCY,
     }
 
 
@@ -206,7 +209,7 @@ def _workbook_bytes(rows: list[dict[str, object]], today: date) -> bytes:
         cell.alignment = Alignment(horizontal="center", wrap_text=True)
     fields = (
         "customer", "legal_name", "invoice_date", "invoice_number", "sales_order_number", "pay_terms", "due_date",
-        "net", "vat", "total", "payment_date", "manager", "service", "location",
+        "net", "vat", "total", "payment_date", "manager", "service", "location", "currency",
     )  # fmt: skip
     for row_number, row in enumerate(rows, start=HEADER_ROW + 1):
         for column, field in enumerate(fields, start=2):
@@ -216,7 +219,9 @@ def _workbook_bytes(rows: list[dict[str, object]], today: date) -> bytes:
             elif field in ("net", "vat", "total"):
                 cell.number_format = "#,##0.00"
     sheet.column_dimensions["A"].width = 3
-    for letter, width in zip("BCDEFGHIJKLMNO", (30, 36, 13, 16, 14, 10, 13, 14, 12, 16, 13, 20, 20, 15), strict=True):
+    for letter, width in zip(
+        "BCDEFGHIJKLMNOP", (30, 36, 13, 16, 14, 10, 13, 14, 12, 16, 13, 20, 20, 15, 10), strict=True
+    ):
         sheet.column_dimensions[letter].width = width
     sheet.freeze_panes = f"C{HEADER_ROW + 1}"
     stamp = datetime(today.year, today.month, today.day)

@@ -7,7 +7,7 @@ from typing import Any
 import streamlit as st
 
 from finlib import projects, uploads
-from finlib.currency import parse_currency
+from finlib.currency import changed_currency
 from finlib.errors import FinlibError, MissingColumnsError, ProjectError
 from finlib.ingest import schema, storage
 from ui import data, load_report
@@ -213,7 +213,7 @@ def render_currency_form(context: AppContext, info: projects.ProjectInfo) -> Non
         if not right.form_submit_button("Save currency", icon=":material/euro:"):
             return
     try:
-        chosen = parse_currency(code, symbol or None) if code.strip() else None
+        chosen = changed_currency(code, symbol or None, info.currency) if code.strip() else None
         projects.set_currency(context.services, info.name, chosen, user=context.user)
     except FinlibError as error:
         render_error(error, context=f"Setting the currency of {info.name} failed")

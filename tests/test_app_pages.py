@@ -13,7 +13,7 @@ from finlib import projects
 from finlib.analytics import customer_stats, measures
 from finlib.analytics.overview import ViewFilters, compute_overview
 from finlib.privacy.scanner import NameScanner, find_real_names
-from ui.format import format_compact, format_date
+from ui.format import format_compact, format_date, with_currency
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -73,7 +73,9 @@ def test_uploading_a_small_csv_creates_a_project_and_opens_it(app_home: Path) ->
 def test_a_filter_changes_the_kpis_to_what_finlib_computes_for_the_filtered_ledger(app_home: Path) -> None:
     at = run_app()
     before = at.metric[0].value
-    ledger = projects.load_project(services(), "demo").ledger
+    loaded = projects.load_project(services(), "demo")
+    ledger, currency = loaded.ledger, loaded.info.currency
+    assert currency is not None and currency.code == "AED", "the demo states its currency"
     filters = [
         (key, column)
         for key, column in (("sidebar_location", "location"), ("sidebar_service_type", "service_type"))
@@ -88,10 +90,11 @@ def test_a_filter_changes_the_kpis_to_what_finlib_computes_for_the_filtered_ledg
     view = compute_overview(ledger, ViewFilters(**{f"{column}s": (choice,)}))
     assert view is not None
     values = {metric.label: metric.value for metric in at.metric}
-    assert values["Invoiced"] == format_compact(view.report.activity.invoiced)
-    assert values["Collected"] == format_compact(view.report.activity.collected)
-    assert values["Outstanding"] == format_compact(view.report.balances.outstanding)
-    assert values["Overdue"] == format_compact(view.report.balances.overdue)
+    assert values["Invoiced"] == with_currency(format_compact(view.report.activity.invoiced), currency)
+    assert values["Collected"] == with_currency(format_compact(view.report.activity.collected), currency)
+    assert values["Outstanding"] == with_currency(format_compact(view.report.balances.outstanding), currency)
+    assert values["Overdue"] == with_currency(format_compact(view.report.balances.overdue), currency)
+    assert values["Outstanding"].startswith("AED ")
     assert values["Invoiced"] != before
 
 
@@ -103,7 +106,8 @@ def test_a_period_changes_activity_compares_it_with_the_period_before_and_leaves
 ) -> None:
     at = run_app()
     balances_before = {m.label: m.value for m in at.metric if m.label in BALANCE_CARDS}
-    ledger = projects.load_project(services(), "demo").ledger
+    loaded = projects.load_project(services(), "demo")
+    ledger = loaded.ledger
     end = measures.resolve_as_of(ledger).date()
     start = (pd.Timestamp(end) - pd.Timedelta(days=89)).date()
     at.date_input(key="sidebar_date_range").set_value((start, end)).run()
@@ -111,7 +115,7 @@ def test_a_period_changes_activity_compares_it_with_the_period_before_and_leaves
     view = compute_overview(ledger, ViewFilters(start=start, end=end))
     assert view is not None and view.report.previous_activity is not None
     shown = {m.label: m for m in at.metric}
-    assert shown["Invoiced"].value == format_compact(view.report.activity.invoiced)
+    assert shown["Invoiced"].value == with_currency(format_compact(view.report.activity.invoiced), loaded.info.currency)
     assert shown["Invoiced"].delta, "a delta against the 90 days before"
     assert {label: shown[label].value for label in BALANCE_CARDS} == balances_before
     assert any("against" in caption.value for caption in at.caption), "the caption says what the deltas compare"
@@ -149,7 +153,9 @@ def test_customers_page_shows_the_forecast_of_the_chosen_customer(app_home: Path
     picker.set_value(abc["customer_key"]).run()
     assert not at.exception
     values = {metric.label: metric.value for metric in at.metric}
-    assert values["Next invoice, predicted"] == format_compact(abc["predicted_next_amount"])
+    assert values["Next invoice, predicted"] == with_currency(
+        format_compact(abc["predicted_next_amount"]), loaded.info.currency
+    )
     assert values["Next payment, predicted"] == format_date(abc["predicted_next_payment_date"])
     assert at.subheader[0].value == "ABC Company"
 

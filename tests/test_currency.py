@@ -9,7 +9,7 @@ import pytest
 from helpers.ledgers import LEDGER_CSV
 
 from finlib.cli import main
-from finlib.currency import Currency, format_amount, parse_currency, stated_currency
+from finlib.currency import Currency, changed_currency, format_amount, parse_currency, stated_currency
 from finlib.errors import CurrencyError
 
 EUR, CHF = Currency("EUR", "€"), Currency("CHF", "CHF")
@@ -43,6 +43,19 @@ def test_a_currency_is_read_from_its_code_with_the_usual_symbol_unless_one_is_gi
     code: str, symbol: str | None, expected: Currency
 ) -> None:
     assert parse_currency(code, symbol) == expected
+
+
+@pytest.mark.parametrize(
+    ("code", "symbol", "previous", "expected"),
+    [("eur", "AED", Currency("AED", "AED"), Currency("EUR", "€")),  # the old symbol left in the form
+     ("EUR", "EU€", Currency("AED", "AED"), Currency("EUR", "EU€")),  # a symbol the user typed
+     ("AED", "Dh", Currency("AED", "AED"), Currency("AED", "Dh")),  # the same code, a new symbol
+     ("usd", None, None, Currency("USD", "$"))],
+)  # fmt: skip
+def test_a_new_code_in_the_currency_form_takes_its_own_symbol_unless_the_user_gave_one(
+    code: str, symbol: str | None, previous: Currency | None, expected: Currency
+) -> None:
+    assert changed_currency(code, symbol, previous) == expected
 
 
 @pytest.mark.parametrize(("code", "symbol"), [("EURO", None), ("€", None), ("", None), ("EUR", "euros!")])

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
+from finlib.currency import parse_currency, stated_currency
 from finlib.demo import DEMO_TODAY, HEADER_ROW, HEADERS, TITLE, generate_demo_ledger
 from finlib.names import normalise_names
 
@@ -93,6 +94,11 @@ def test_one_customer_is_spelled_several_ways(register: pd.DataFrame) -> None:
     spellings = register.loc[normalise_names(register["CUSTOMER NAME"]) == "gulf star trading llc", "CUSTOMER NAME"]
     assert spellings.nunique() >= 3
     assert spellings.value_counts().index[0] == "Gulf Star Trading LLC"
+
+
+def test_every_row_states_the_ledger_currency_aed(register: pd.DataFrame) -> None:
+    assert set(register["CURRENCY"]) == {"AED"}
+    assert stated_currency({"CURRENCY": register["CURRENCY"].unique()}) == parse_currency("AED")
 
 
 def test_dates_are_real_spreadsheet_dates(register: pd.DataFrame) -> None:

@@ -248,7 +248,9 @@ def test_the_currency_set_on_the_projects_page_is_used_on_the_overview_cards(app
 
 def test_a_currency_code_that_is_not_one_is_refused_on_the_page(app_home: Path) -> None:
     at = manage("demo")
+    stated = projects.get_project(services(), "demo").currency
+    assert stated == parse_currency("AED"), "the demo ledger states AED"
     at.text_input(key="projects_currency_code_demo").input("euro")
     at.button(key="FormSubmitter:projects_currency_form_demo-Save currency").click().run()
     assert "'euro' is not a currency code" in messages(at)
-    assert projects.get_project(services(), "demo").currency is None
+    assert projects.get_project(services(), "demo").currency == stated
