@@ -129,5 +129,5 @@ def test_worklist_to_customer_to_drill_down_to_exports(
     pdf = _download(page, "PDF report", tmp_path / "view.pdf")
     text = "\n".join(page_text.extract_text() for page_text in PdfReader(io.BytesIO(pdf)).pages)
     assert "Receivables report: demo" in text
-    assert f"{report.balances.outstanding:,.2f}" in text
+    assert f"AED {report.balances.outstanding:,.2f}" in text, "the demo states its currency, AED"
     assert first in text
