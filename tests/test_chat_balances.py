@@ -27,6 +27,7 @@ import pandas as pd
 import pytest
 
 from finlib.chat.facts import build_facts, compute_project_figures
+from finlib.chat.kpi_facts import KpiMonthFacts, quarter_facts
 from finlib.chat.mentions import MentionResolver
 from finlib.chat.numbers import unverified_numbers
 from finlib.chat.offline import OFFLINE_LABEL, answer_offline
@@ -247,3 +248,27 @@ def test_the_facts_carry_the_whole_ledgers_activity_and_the_quarters_for_the_mod
         {"quarter": "2026-Q3", "start": "2026-07-01", "end": "2026-09-30", "invoiced": 5100.0, "collected": 1000.0},
         {"quarter": "2026-Q4", "start": "2026-10-01", "end": "2026-10-31", "invoiced": 500.0, "collected": 1300.0},
     ]
+
+
+@pytest.mark.parametrize(
+    ("first", "quarters"),
+    [
+        ("2024-03-15", ["2026-Q1 2026-01-01 2026-03-31 9.0 90.0", "2026-Q2 2026-04-01 2026-04-30 5.0 50.0"]),
+        ("2025-12-10", ["2025-Q4 2025-12-10 2025-12-31 1.0 10.0", "2026-Q1 2026-01-01 2026-03-31 9.0 90.0",
+                        "2026-Q2 2026-04-01 2026-04-30 5.0 50.0"]),
+    ],
+)  # fmt: skip
+def test_a_quarter_the_trend_starts_in_the_middle_of_is_left_out_unless_the_ledger_starts_there(
+    first: str, quarters: list[str]
+) -> None:
+    # Dec 2025 to Apr 2026 invoiced 1, 2, 3, 4, 5 and collected ten times that: Q1 = 2 + 3 + 4 = 9; balance date 30 Apr.
+    months = ["2025-12", "2026-01", "2026-02", "2026-03", "2026-04"]
+    ends = ["2025-12-31", "2026-01-31", "2026-02-28", "2026-03-31", "2026-04-30"]
+    trend = tuple(
+        KpiMonthFacts(month=m, as_of=e, invoiced=float(i), collected=10.0 * i)
+        for i, (m, e) in enumerate(zip(months, ends, strict=True), start=1)
+    )
+    found = [
+        f"{q.quarter} {q.start} {q.end} {q.invoiced} {q.collected}" for q in quarter_facts(trend, pd.Timestamp(first))
+    ]
+    assert found == quarters

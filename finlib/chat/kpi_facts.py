@@ -178,19 +178,21 @@ def trend_facts(ledger: pd.DataFrame, as_of: pd.Timestamp) -> tuple[KpiMonthFact
     )
 
 
-def quarter_facts(ledger: pd.DataFrame, as_of: pd.Timestamp) -> tuple[KpiQuarterFacts, ...]:
-    """Invoiced and collected per calendar quarter of the trend's months; a quarter the trend starts in the middle
-    of is left out (unless the ledger starts in it), the quarter of ``as_of`` runs to ``as_of``."""
-    first = pd.Timestamp(ledger["invoice_date"].min()).normalize()
-    trend_start = max(first, (as_of.to_period("M") - (TREND_MONTHS - 1)).to_timestamp())
-    quarter = trend_start.to_period("Q")
-    whole = trend_start in (first, quarter.to_timestamp())  # nothing of the quarter lies before the trend
-    start = trend_start if whole else (quarter + 1).to_timestamp()
-    if start > as_of:
+def quarter_facts(trend: tuple[KpiMonthFacts, ...], first: pd.Timestamp) -> tuple[KpiQuarterFacts, ...]:
+    """Invoiced and collected per calendar quarter of the trend's months (the ledger's first invoice is ``first``);
+    a quarter the trend starts in the middle of is left out, unless the ledger starts in it; the last runs to the
+    balance date."""
+    if not trend:
         return ()
-    frame = monthly_kpis(ledger, Period(start, as_of))
-    quarters = frame["month"].dt.to_period("Q")
-    sums = frame.groupby(quarters, sort=True)[["invoiced", "collected"]].sum()
+    frame = pd.DataFrame(
+        [(r.month, r.invoiced, r.collected) for r in trend], columns=["month", "invoiced", "collected"]
+    )
+    frame["quarter"] = pd.PeriodIndex(frame["month"], freq="M").asfreq("Q")
+    opening = pd.Period(trend[0].month, freq="M")
+    if opening.to_timestamp() > first and opening != opening.asfreq("Q").asfreq("M", how="start"):
+        frame = frame[frame["quarter"] != frame["quarter"].iloc[0]]  # its first months lie before the trend
+    sums = frame.groupby("quarter", sort=True)[["invoiced", "collected"]].sum()
+    as_of = pd.Timestamp(trend[-1].as_of)
     return tuple(
         KpiQuarterFacts(
             quarter=f"{quarter.year}-Q{quarter.quarter}",
@@ -253,11 +255,12 @@ def compute_kpi_figures(ledger: pd.DataFrame, *, window: int = 3, trend_threshol
     as_of = resolve_as_of(ledger)
     if as_of is None:
         return KpiFigures(None, (), ())
+    trend = trend_facts(ledger, as_of)
     return KpiFigures(
         balances=balance_facts(ledger, as_of),
-        trend=trend_facts(ledger, as_of),
+        trend=trend,
         worklist=worklist_facts(ledger, as_of, window=window, trend_threshold=trend_threshold),
-        quarters=quarter_facts(ledger, as_of),
+        quarters=quarter_facts(trend, pd.Timestamp(ledger["invoice_date"].min()).normalize()),
         activity=activity_facts(ledger, as_of),
     )
 
