@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -96,6 +97,38 @@ def test_the_compact_json_of_a_large_forecast_is_the_same_document() -> None:
     write_forecast_json(forecast, "acme", compact, indent=None)
     write_forecast_json(forecast, "acme", indented, indent=2)
     assert json.loads(compact.getvalue()) == json.loads(indented.getvalue()) == forecast_json(forecast, "acme")
+
+
+@pytest.mark.parametrize("slice_rows", [1, 3, 10**6])
+def test_the_compact_json_written_in_slices_is_the_same_bytes_whatever_the_slice(
+    monkeypatch: pytest.MonkeyPatch, slice_rows: int
+) -> None:
+    import io
+
+    from finlib.forecast import outlook
+
+    forecast = compute_forecast(generated_ledger(), AS_OF, "segments")
+    assert len(forecast.invoices) > 3
+    whole = io.StringIO()
+    monkeypatch.setattr(outlook, "JSON_SLICE_ROWS", 10**9)
+    outlook.write_forecast_json(forecast, "acme", whole, indent=None)
+    sliced = io.StringIO()
+    monkeypatch.setattr(outlook, "JSON_SLICE_ROWS", slice_rows)
+    outlook.write_forecast_json(forecast, "acme", sliced, indent=None)
+    assert sliced.getvalue() == whole.getvalue()
+    assert json.loads(sliced.getvalue()) == forecast_json(forecast, "acme")
+
+
+def test_the_compact_json_of_a_forecast_without_open_invoices_has_an_empty_list() -> None:
+    import io
+
+    from finlib.forecast.outlook import write_forecast_json
+
+    forecast = compute_forecast(generated_ledger(), AS_OF, "segments")
+    empty = replace(forecast, invoices=forecast.invoices.iloc[:0])
+    out = io.StringIO()
+    write_forecast_json(empty, "acme", out, indent=None)
+    assert json.loads(out.getvalue())["invoices"] == []
 
 
 def test_an_invoice_is_predicted_late_only_past_the_days_allowed_after_its_due_date() -> None:

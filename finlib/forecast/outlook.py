@@ -7,7 +7,7 @@ later is open on the as-of date, and its later payment is unknown to the forecas
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -24,6 +24,8 @@ from finlib.forecast.payment_dates import (
     DelayDistribution,
     fit_delays,
 )
+
+JSON_SLICE_ROWS = 20_000  # open invoices written to compact JSON at a time
 
 INVOICE_COLUMNS = (
     "invoice_number", "customer", "customer_key", "alias", "invoice_date", "due_date", "amount",
@@ -90,15 +92,7 @@ def compute_forecast(
     if method not in DATE_METHODS:
         raise ForecastError(f"Unknown forecast method {method!r}; use one of {', '.join(DATE_METHODS)}.")
     as_of = latest_date(ledger) if as_of is None else pd.Timestamp(as_of).normalize()
-    prepared = prepare_ledger(ledger)
-    as_of_day = day_of(as_of)
-    targets = np.flatnonzero(prepared.open_on(as_of_day))
-    target_as_of = np.full(len(targets), as_of_day)
-    distribution = fit_delays(prepared, as_of_day, method, targets, target_as_of)
-    predicted, low, high = predict_days(distribution, prepared.invoice_day[targets], target_as_of, method)
-    collectable = collectable_share(prepared, as_of_day, targets)
-    order = np.lexsort((prepared.invoice_day[targets], predicted))  # earliest prediction first
-    shown = targets[order]  # the rows taken once, already in order (each take copies the text columns)
+    shown, figures, weeks = _predict_open_invoices(ledger, as_of, method)
     wanted = ["invoice_number", "customer_name", "customer_key", "invoice_date", "due_date"]
     rows = ledger[wanted + [c for c in ("customer_alias",) if c in ledger.columns]].iloc[shown]
     alias = rows["customer_alias"] if "customer_alias" in rows.columns else pd.Series(None, index=rows.index)
@@ -111,20 +105,43 @@ def compute_forecast(
             "alias": alias.array,
             "invoice_date": rows["invoice_date"].to_numpy(),
             "due_date": rows["due_date"].to_numpy(),
-            "amount": prepared.amount[shown],
-            "predicted_payment_date": to_dates(predicted[order]),
-            "low_date": to_dates(low[order]),
-            "high_date": to_dates(high[order]),
-            "days_late": predicted[order] - prepared.due_day[shown],
-            # Older than nearly all paid history: its date is the portfolio's slowest payments' extra wait.
-            "beyond_history": distribution.position()[1][order],
-            "paid_in_13_weeks": collectable[order],
+            **figures,
         }
     )
+    return Forecast(as_of=as_of, method=method, invoices=invoices, weeks=weeks)
+
+
+def _predict_open_invoices(
+    ledger: pd.DataFrame, as_of: pd.Timestamp, method: str
+) -> tuple[np.ndarray, dict[str, np.ndarray], CashWeeks]:
+    """The open invoices' rows (earliest prediction first), their predicted figures and the cash-in weeks.
+
+    A function of its own so the arrays of every ledger row are released before the open invoices' text is
+    taken from the ledger (at a million rows they are ~150 MB of a command's peak memory).
+    """
+    prepared = prepare_ledger(ledger)
+    as_of_day = day_of(as_of)
+    targets = np.flatnonzero(prepared.open_on(as_of_day))
+    target_as_of = np.full(len(targets), as_of_day)
+    distribution = fit_delays(prepared, as_of_day, method, targets, target_as_of)
+    predicted, low, high = predict_days(distribution, prepared.invoice_day[targets], target_as_of, method)
+    collectable = collectable_share(prepared, as_of_day, targets)
+    order = np.lexsort((prepared.invoice_day[targets], predicted))  # earliest prediction first
+    shown = targets[order]  # the rows taken once, already in order (each take copies the text columns)
+    figures = {
+        "amount": prepared.amount[shown],
+        "predicted_payment_date": to_dates(predicted[order]),
+        "low_date": to_dates(low[order]),
+        "high_date": to_dates(high[order]),
+        "days_late": predicted[order] - prepared.due_day[shown],
+        # Older than nearly all paid history: its date is the portfolio's slowest payments' extra wait.
+        "beyond_history": distribution.position()[1][order],
+        "paid_in_13_weeks": collectable[order],
+    }
     weeks = forecast_cash_in(
         distribution, prepared.invoice_day[targets], prepared.amount[targets], as_of_day, collectable
     )
-    return Forecast(as_of=as_of, method=method, invoices=invoices, weeks=weeks)
+    return shown, figures, weeks
 
 
 def compute_past_weeks(ledger: pd.DataFrame, as_of: pd.Timestamp, method: str) -> pd.DataFrame:
@@ -218,8 +235,13 @@ def write_forecast_json(forecast: Forecast, project: str, out: Any, *, indent: i
         return
     head = {"project": project, "as_of": forecast.as_of.strftime("%Y-%m-%d"), "method": forecast.method}
     out.write(json.dumps(head, ensure_ascii=False)[:-1])
-    out.write(', "invoices": ')
-    out.write(invoice_records(forecast).to_json(orient="records", force_ascii=False, double_precision=2))
+    out.write(', "invoices": [')
+    # In slices, so neither the whole invoice list as text nor its Python strings are held at once.
+    for start in range(0, len(forecast.invoices), JSON_SLICE_ROWS):
+        piece = replace(forecast, invoices=forecast.invoices.iloc[start : start + JSON_SLICE_ROWS])
+        text = invoice_records(piece).to_json(orient="records", force_ascii=False, double_precision=2)
+        out.write(("," if start else "") + text[1:-1])
+    out.write("]")
     out.write(', "weeks": ')
     out.write(week_records(forecast).to_json(orient="records", double_precision=2))
     out.write("}")
