@@ -62,6 +62,24 @@ def test_ties_on_invoice_date_are_ordered_by_invoice_number() -> None:
     assert one(compute_customer_stats(ledger, window=2))["moving_average"] == pytest.approx(25.0)
 
 
+@pytest.mark.parametrize("slice_pairs", [1, 2, 100_000])
+def test_ties_out_of_number_order_after_ordered_ones_are_found_whatever_the_slice(
+    monkeypatch: pytest.MonkeyPatch, slice_pairs: int
+) -> None:
+    from finlib.analytics import customer_stats
+
+    monkeypatch.setattr(customer_stats, "TIE_SLICE_PAIRS", slice_pairs)
+    numbers_and_amounts = [("INV-1", 10.0), ("INV-2", 20.0), ("INV-3", 30.0), ("INV-10", 100.0), ("INV-9", 90.0)]
+    ledger = make_ledger(
+        [
+            {"customer_name": "ABC Company", "invoice_date": "2025-02-01", "invoice_number": number, "amount": amount}
+            for number, amount in numbers_and_amounts
+        ]
+    )
+    # The only pair out of order comes last: in natural order INV-10 is the latest invoice (file order: INV-9).
+    assert one(compute_customer_stats(ledger, window=1))["moving_average"] == pytest.approx(100.0)
+
+
 def test_fewer_invoices_than_the_window_average_all_of_them() -> None:
     ledger = make_ledger(
         [
