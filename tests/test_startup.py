@@ -56,3 +56,26 @@ def test_stats_reads_the_stored_figures_without_pandas_or_the_ledger(tmp_path) -
     imported_modules(["register", "march", str(ledger)], tmp_path / "home")
     loaded = imported_modules(["stats", "march", "--json"], tmp_path / "home")
     assert {name.split(".")[0] for name in loaded} & {"pandas", "numpy", "pyarrow"} == set()
+
+
+def blas_wait_in_a_run(env: dict[str, str]) -> str:
+    """The OpenBLAS thread wait a `python -m finlib --help` run had, and whether numpy was loaded before it was set."""
+    script = (
+        "import os, runpy, sys\n"
+        "sys.argv = ['finlib', '--help']\n"
+        "try:\n"
+        "    runpy.run_module('finlib', run_name='__main__', alter_sys=True)\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(os.environ.get('OPENBLAS_THREAD_TIMEOUT'), 'numpy' in sys.modules)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], cwd=REPO, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result.stdout.strip().splitlines()[-1]
+
+
+def test_a_run_sets_a_short_blas_thread_wait_before_numpy_loads(tmp_path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_THREAD_TIMEOUT"}
+    env.update(FINLIB_HOME=str(tmp_path / "home"), ALIAS_SALT="startup-test-salt")
+    assert blas_wait_in_a_run(env) == "4 False"  # set, and `--help` loaded no numpy that could have read it earlier
+    assert blas_wait_in_a_run({**env, "OPENBLAS_THREAD_TIMEOUT": "12"}) == "12 False"  # the user's own value stays
