@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from finlib.forecast import cashflow
 from finlib.forecast.cashflow import (
     AGE_EDGES_DAYS,
     MIN_LIFE_TABLE_INVOICES,
@@ -102,3 +103,14 @@ def test_the_life_table_equals_its_band_by_band_definition(seed: int) -> None:
     edges = np.asarray(AGE_EDGES_DAYS, dtype="float64")
     shares = collectable_share(invoice_day, payment_day, amount, 1400.0, edges)
     np.testing.assert_array_equal(shares, _life_table_band_by_band(invoice_day, payment_day, amount, 1400.0))
+
+
+def test_the_age_band_lookup_finds_what_a_search_of_the_edges_finds() -> None:
+    # Edges 0, 15, 30, ... 730: on an edge, just either side of it, between, far out, infinite and NaN.
+    days = np.array([-1e9, -0.5, 0.0, 0.5, 14.9, 15.0, 15.1, 729.0, 730.0, 730.2, 1e9, np.inf, -np.inf, np.nan])
+    assert cashflow._bands_right(days.copy()).tolist() == [0, 0, 1, 1, 1, 2, 2, 11, 12, 12, 12, 12, 0, 12]
+    assert cashflow._bands_left(days.copy()).tolist() == [0, 0, 0, 1, 1, 1, 2, 11, 11, 12, 12, 12, 0, 12]
+    edges = np.asarray(cashflow.AGE_EDGES_DAYS, dtype="float64")
+    many = np.random.default_rng(3).uniform(-50.0, 800.0, 5_000).round(1)
+    assert (cashflow._bands_right(many.copy()) == np.searchsorted(edges, many, side="right")).all()
+    assert (cashflow._bands_left(many.copy()) == np.searchsorted(edges, many, side="left")).all()
