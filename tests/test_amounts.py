@@ -51,3 +51,14 @@ def test_next_amounts_per_customer_use_all_their_invoices_and_match_the_stats_mo
     assert amounts.loc["a", "moving_average"] == pytest.approx(stats.loc["a", "moving_average"])
     assert amounts.loc["a", "mean_all"] == pytest.approx(sum(AMOUNTS) / 5)
     assert amounts.loc["a", "median_recent"] == pytest.approx(300.0)
+
+
+def test_invoice_order_is_by_customer_then_date_then_file_row() -> None:
+    # Customer codes 0..2 by first appearance: rows 0, 1, 4. Ties on a date keep file order; a missing date is last.
+    names = ["B", "A", "B", "A", "C", "B", "A"]
+    dates = ["2025-03-01", "2025-02-01", "2025-01-01", "2025-02-01", "2025-01-05", None, "2025-01-09"]
+    rows = [{"customer_name": n, "invoice_date": d, "amount": 100.0} for n, d in zip(names, dates, strict=True)]
+    prepared = prepare_ledger(make_ledger(rows))
+    ranks = invoice_order(prepared)
+    assert ranks.order.tolist() == [2, 0, 5, 6, 1, 3, 4]
+    assert ranks.rank.tolist() == [1, 1, 0, 2, 0, 2, 0]
