@@ -146,8 +146,9 @@ def test_finlib_module_does_not_import_streamlit(path: Path) -> None:
     assert "streamlit" not in _imported_modules(path)
 
 
-# config reads the environment; llm sets LiteLLM's offline switches before importing it.
-ENVIRONMENT_READERS = {"config.py", "llm.py"}
+# config reads the environment; llm sets LiteLLM's offline switches before importing it; __main__ sets OpenBLAS's
+# thread wait before numpy loads it.
+ENVIRONMENT_READERS = {"config.py", "llm.py", "__main__.py"}
 
 
 @pytest.mark.parametrize(
