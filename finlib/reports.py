@@ -134,8 +134,8 @@ def kpis_report(
     if dates is None:
         raise ProjectError(f"Project {loaded.info.name!r} has no invoices, so there are no KPIs to compute.")
     report = kpis.compute_kpis(ledger, dates)
-    payload = kpis.kpis_payload(loaded.info.name, report, kpis.monthly_kpis(ledger, dates.period))
-    return {"project": payload.pop("project"), "currency": currency_json(loaded.info.currency), **payload}
+    monthly = kpis.monthly_kpis(ledger, dates.period)
+    return kpis.kpis_payload(loaded.info.name, report, monthly, loaded.info.currency)
 
 
 def select_customer(stats: pd.DataFrame, wanted: str) -> pd.DataFrame:

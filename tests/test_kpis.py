@@ -248,7 +248,8 @@ def test_the_kpis_document_has_the_documented_shape(ledger: pd.DataFrame) -> Non
     assert dates is not None
     report = compute_kpis(ledger, dates)
     payload = kpis_payload("tiny", report, monthly_kpis(ledger, dates.period))
-    assert set(payload) == {"project", "as_of", "period", "balances", "activity", "monthly"}
+    assert set(payload) == {"project", "currency", "as_of", "period", "balances", "activity", "monthly"}
+    assert payload["currency"] is None  # no currency given
     assert payload["as_of"] == "2025-03-31"
     assert payload["balances"]["aging"] == {"current": 300, "1-30": 600, "31-60": 300, "61-90": 250, "over_90": 0}
     assert set(payload["balances"]) == {

@@ -17,6 +17,7 @@ import pandas as pd
 from finlib.analytics.activity import Activity, compute_activity, monthly_activity
 from finlib.analytics.balances import AGING_BUCKETS, Balances, balance_trend, compute_balances
 from finlib.analytics.periods import DAY, Period, ViewDates, month_ends
+from finlib.currency import Currency, currency_json
 
 MONTHLY_COLUMNS = (
     "month", "invoiced", "collected", "outstanding", "overdue", "current", *AGING_BUCKETS[1:], "open_invoices",
@@ -126,11 +127,14 @@ def _day(value: pd.Timestamp) -> str:
     return str(pd.Timestamp(value).strftime("%Y-%m-%d"))
 
 
-def kpis_payload(project: str, report: KpiReport, monthly: pd.DataFrame) -> dict[str, Any]:
-    """The ``kpis --json`` document: project, as_of, period, balances, activity and the monthly trend."""
+def kpis_payload(
+    project: str, report: KpiReport, monthly: pd.DataFrame, currency: Currency | None = None
+) -> dict[str, Any]:
+    """The ``kpis --json`` document: project, its currency, as_of, period, balances, activity, the monthly trend."""
     balances, activity = report.balances, report.activity
     return {
         "project": project,
+        "currency": currency_json(currency),
         "as_of": _day(report.dates.as_of),
         "period": {"from": _day(report.dates.period.start), "to": _day(report.dates.period.end)},
         "balances": {
