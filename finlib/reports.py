@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from finlib.config import Settings
-from finlib.currency import Currency, currency_json
+from finlib.currency import Currency
 from finlib.errors import ProjectError
 from finlib.ingest.ledger import EVERY_EXTRA
 from finlib.names import normalise_names
@@ -87,19 +87,17 @@ def compute_stats_table(
 
 def stats_document(table: StatsTable, customer: str | None = None) -> dict[str, Any]:
     """The ``stats --json`` document of a table, for every customer or the one named ``customer``."""
+    from finlib import summaries
     from finlib.analytics import customer_stats
 
     # In an alias-only table the customer is named by alias: a real name would confirm who is behind one.
     stats = select_customer(table.customers, customer) if customer else table.customers
     # One shape and one rounding with the figures `stats` reads as stored at registration (finlib.summaries).
-    portfolio = customer_stats.portfolio_json(table.portfolio)
-    return {
-        "project": table.project,
-        "currency": currency_json(table.currency),
-        "as_of": portfolio.get("as_of"),
-        "portfolio": portfolio,
-        "customers": customer_stats.customer_stats_records(stats),
-    }
+    summary = summaries.Summary(
+        customers=customer_stats.customer_stats_records(stats),
+        portfolio=customer_stats.portfolio_json(table.portfolio),
+    )
+    return summaries.stats_document(table.project, summary, currency=table.currency)
 
 
 def stats_report(
