@@ -25,7 +25,7 @@ HEADERS = {
 }
 
 context = page_context()
-currency = context.project.currency if context.project else None
+currency = context.currency
 st.title("Breakdown")
 require_ready(context, "breakdown")
 project = context.project

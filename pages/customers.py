@@ -74,7 +74,7 @@ st.caption(
     f"{format_count(row['paid_count'])} paid, {format_count(row['unpaid_count'])} unpaid"
 )
 
-currency = context.project.currency if context.project else None
+currency = context.currency
 history = st.columns(3)
 history[0].metric(
     "Total invoiced",

@@ -79,7 +79,7 @@ weeks = forecast.weeks.frame()
 invoices = forecast.invoices
 late = forecast.predicted_late(settings.alert_late_days)
 
-currency = context.project.currency if context.project else None
+currency = context.currency
 
 
 def money(value: float) -> str:

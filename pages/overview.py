@@ -23,7 +23,7 @@ if overview is None:
 report = overview.report
 dates = report.dates
 period = dates.period
-currency = context.project.currency if context.project else None
+currency = context.currency
 st.caption(wording.describe_view(report, currency))
 
 st.subheader(f"Balances as of {format_date(dates.as_of)}")

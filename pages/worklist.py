@@ -14,7 +14,7 @@ from ui.sidebar import page_context
 HEADERS = rules.WORKLIST_HEADERS
 
 context = page_context()
-currency = context.project.currency if context.project else None
+currency = context.currency
 st.title("Worklist")
 require_ready(context, "worklist")
 project = context.project

@@ -11,6 +11,7 @@ from finlib import access
 from finlib.access import LOCAL_USER, User
 from finlib.analytics import periods
 from finlib.config import Settings
+from finlib.currency import Currency
 from finlib.errors import FinlibError
 from finlib.projects import LoadedProject, ProjectInfo, Services
 from ui import data, frame, url_state
@@ -52,6 +53,11 @@ class AppContext:
     def ready(self) -> bool:
         """A project is selected and its ledger loads."""
         return self.project is not None and self.load_error is None
+
+    @property
+    def currency(self) -> Currency | None:
+        """The selected project's currency (None: no project, or it states none)."""
+        return self.project.currency if self.project else None
 
     @property
     def key(self) -> data.ViewKey:
