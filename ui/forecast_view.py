@@ -97,10 +97,10 @@ def beyond_history_note(invoices: pd.DataFrame, money: Callable[[float], str]) -
     old = invoices[invoices["beyond_history"].astype(bool)]
     if old.empty:
         return ""
-    count = len(old)
-    chance = float((old["amount"] * old["paid_in_13_weeks"]).sum() / old["amount"].sum()) if old["amount"].sum() else 0
+    count, amount = len(old), float(old["amount"].sum())
+    chance = float((old["amount"] * old["paid_in_13_weeks"]).sum()) / amount if amount else 0.0
     return (
-        f"{count} open {'invoice is' if count == 1 else 'invoices are'} ({money(float(old['amount'].sum()))}) older "
+        f"{count} open {'invoice is' if count == 1 else 'invoices are'} ({money(amount)}) older "
         "than nearly all paid invoices of their kind. History says little about when such an invoice is paid: "
         "each gets the same remaining wait, the typical extra wait of the ledger's slowest 10% of payments, so "
         f"they share a predicted date. Judged by the ledger's history, {chance:.0%} of their amount is paid within "

@@ -66,11 +66,18 @@ def latest_date(ledger: pd.DataFrame) -> pd.Timestamp:
 
 
 def predict_days(
-    distribution: DelayDistribution, invoice_day: np.ndarray, target_as_of: np.ndarray, method: str
+    distribution: DelayDistribution,
+    invoice_day: np.ndarray,
+    target_as_of: np.ndarray,
+    method: str,
+    position: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Predicted, low and high payment day of each target (whole days; after its forecast day when conditioned)."""
+    """Predicted, low and high payment day of each target (whole days; after its forecast day when conditioned).
+
+    ``position`` is ``distribution.position()`` when the caller has it already.
+    """
     low_q, high_q = INTERVAL_QUANTILES
-    position = distribution.position()
+    position = distribution.position() if position is None else position
     days = [np.floor(invoice_day + distribution.quantile(q, position) + 0.5) for q in (0.5, low_q, high_q)]
     if distribution.conditioned:
         days = [np.maximum(d, target_as_of + 1) for d in days]
@@ -124,7 +131,8 @@ def _predict_open_invoices(
     targets = np.flatnonzero(prepared.open_on(as_of_day))
     target_as_of = np.full(len(targets), as_of_day)
     distribution = fit_delays(prepared, as_of_day, method, targets, target_as_of)
-    predicted, low, high = predict_days(distribution, prepared.invoice_day[targets], target_as_of, method)
+    position = distribution.position()
+    predicted, low, high = predict_days(distribution, prepared.invoice_day[targets], target_as_of, method, position)
     collectable = collectable_share(prepared, as_of_day, targets)
     order = np.lexsort((prepared.invoice_day[targets], predicted))  # earliest prediction first
     shown = targets[order]  # the rows taken once, already in order (each take copies the text columns)
@@ -135,7 +143,7 @@ def _predict_open_invoices(
         "high_date": to_dates(high[order]),
         "days_late": predicted[order] - prepared.due_day[shown],
         # Older than nearly all paid history: its date is the portfolio's slowest payments' extra wait.
-        "beyond_history": distribution.position()[1][order],
+        "beyond_history": position[1][order],
         "paid_in_13_weeks": collectable[order],
     }
     weeks = forecast_cash_in(
