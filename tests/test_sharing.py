@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -24,11 +23,6 @@ GROWN_CSV = LEDGER_CSV + "Gamma Ltd,2026-03-20,INV-6,900.00,,Omar Khan\n"
 @pytest.fixture
 def bucket(s3_settings: Settings) -> str:
     return str(s3_settings.aws_s3_bucket)
-
-
-@pytest.fixture
-def make_services(make_shared_services: Callable[[str], projects.Services]) -> Callable[[str], projects.Services]:
-    return make_shared_services
 
 
 @pytest.fixture
@@ -55,9 +49,9 @@ def bucket_keys(client: Any, bucket: str) -> list[str]:
 
 
 def test_a_project_uploaded_by_one_process_is_served_by_another_without_a_fetch_or_a_parse(
-    make_services, counted, s3_client, bucket
+    make_shared_services, counted, s3_client, bucket
 ) -> None:
-    first, second = make_services("a"), make_services("b")
+    first, second = make_shared_services("a"), make_shared_services("b")
     projects.upload_project(first, "acme", "march.csv", GROWN_CSV.encode())
     assert counted == {"parses": 1, "fetches": 1}
 
@@ -71,9 +65,9 @@ def test_a_project_uploaded_by_one_process_is_served_by_another_without_a_fetch_
 
 
 def test_the_shared_entry_is_one_parquet_object_under_the_cache_prefix_and_no_temporary_key_is_left(
-    make_services, s3_client, bucket
+    make_shared_services, s3_client, bucket
 ) -> None:
-    first = make_services("a")
+    first = make_shared_services("a")
     projects.upload_project(first, "acme", "march.csv", GROWN_CSV.encode())
     keys = bucket_keys(s3_client, bucket)
     ledgers = [key for key in keys if key.endswith(".parquet")]
@@ -84,8 +78,8 @@ def test_the_shared_entry_is_one_parquet_object_under_the_cache_prefix_and_no_te
     assert sorted(set(table.column("customer_name").to_pylist())) == ["ACME Corp", "Beta LLC", "Gamma Ltd"]
 
 
-def test_stats_in_a_second_process_read_the_shared_figures_without_the_ledger(make_services, counted) -> None:
-    first, second = make_services("a"), make_services("b")
+def test_stats_in_a_second_process_read_the_shared_figures_without_the_ledger(make_shared_services, counted) -> None:
+    first, second = make_shared_services("a"), make_shared_services("b")
     projects.upload_project(first, "acme", "march.csv", GROWN_CSV.encode())
     theirs = summaries.load_summary(second, "acme")
     assert theirs.summary == summaries.load_summary(first, "acme").summary
@@ -94,16 +88,18 @@ def test_stats_in_a_second_process_read_the_shared_figures_without_the_ledger(ma
     assert len(cached) == 1 and ".summary-" in cached[0]  # the figures, not the ledger, were read
 
 
-def test_a_second_process_serves_a_project_whose_source_is_gone(make_services, s3_client, bucket) -> None:
-    first, second = make_services("a"), make_services("b")
+def test_a_second_process_serves_a_project_whose_source_is_gone(make_shared_services, s3_client, bucket) -> None:
+    first, second = make_shared_services("a"), make_shared_services("b")
     s3_client.put_object(Bucket=bucket, Key="exports/ar.csv", Body=GROWN_CSV.encode())
     projects.register_project(first, "acme", f"s3://{bucket}/exports/ar.csv")
     s3_client.delete_object(Bucket=bucket, Key="exports/ar.csv")
     assert len(projects.load_project(second, "acme").ledger) == 6
 
 
-def test_without_the_shared_cache_a_second_process_must_fetch_and_parse(make_services, counted, s3_client, bucket):
-    first, second = make_services("a"), make_services("b")
+def test_without_the_shared_cache_a_second_process_must_fetch_and_parse(
+    make_shared_services, counted, s3_client, bucket
+):
+    first, second = make_shared_services("a"), make_shared_services("b")
     projects.upload_project(first, "acme", "march.csv", GROWN_CSV.encode())
     for key in bucket_keys(s3_client, bucket):
         if key.startswith("cache/"):
@@ -112,16 +108,18 @@ def test_without_the_shared_cache_a_second_process_must_fetch_and_parse(make_ser
     assert counted == {"parses": 2, "fetches": 2}  # the counts can see a parse in the second process
 
 
-def test_the_parse_cache_in_the_bucket_cannot_be_registered_as_a_source(make_services, s3_client, bucket) -> None:
-    first = make_services("a")
+def test_the_parse_cache_in_the_bucket_cannot_be_registered_as_a_source(
+    make_shared_services, s3_client, bucket
+) -> None:
+    first = make_shared_services("a")
     projects.upload_project(first, "acme", "march.csv", GROWN_CSV.encode())
     entry = next(key for key in bucket_keys(s3_client, bucket) if key.endswith(".parquet"))
     with pytest.raises(SourceNotAllowedError, match="parse cache"):
         projects.register_project(first, "thief", f"s3://{bucket}/{entry}")
 
 
-def test_two_processes_registering_one_name_at_once_end_with_one_consistent_project(make_services) -> None:
-    first, second = make_services("a"), make_services("b")
+def test_two_processes_registering_one_name_at_once_end_with_one_consistent_project(make_shared_services) -> None:
+    first, second = make_shared_services("a"), make_shared_services("b")
     contents = [(first, LEDGER_CSV), (second, GROWN_CSV)] * 3
 
     def upload(job: tuple[projects.Services, str]) -> projects.ProjectInfo:
