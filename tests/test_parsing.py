@@ -159,6 +159,26 @@ def test_plain_header_on_row_one_csv(tmp_path: Path, settings: Settings) -> None
     assert list(ledger["amount"]) == [10.0, 20.0]
 
 
+def test_a_german_export_with_decimal_commas_and_dotted_dates_loads_with_its_figures(
+    tmp_path: Path, settings: Settings
+) -> None:
+    path = tmp_path / "offene_posten.csv"
+    path.write_text(
+        "Kunde;Rechnungsnummer;Rechnungsdatum;Fälligkeitsdatum;Bruttobetrag;Zahlungsdatum\n"
+        "Müller GmbH;R-1001;03.01.2025;02.02.2025;1.234,56;15.02.2025\n"
+        "Schmidt AG;R-1002;15.01.2025;14.02.2025;987,10;\n"
+        "Müller GmbH;R-1003;01.02.2025;03.03.2025;-200,00;01.02.2025\n",
+        encoding="utf-8",
+    )
+    ledger, report = parse_ledger(path, settings=settings)
+    assert report.rows_loaded == 3 and report.rejected_count == 0
+    assert list(ledger["customer_name"]) == ["Müller GmbH", "Schmidt AG", "Müller GmbH"]
+    assert list(ledger["amount"]) == [1234.56, 987.10, -200.0]
+    assert list(ledger["invoice_date"].dt.strftime("%Y-%m-%d")) == ["2025-01-03", "2025-01-15", "2025-02-01"]
+    assert list(ledger["due_date"].dt.strftime("%Y-%m-%d")) == ["2025-02-02", "2025-02-14", "2025-03-03"]
+    assert ledger["payment_date"].isna().tolist() == [False, True, False]
+
+
 def test_the_first_sheet_that_maps_the_required_columns_is_chosen(tmp_path: Path, settings: Settings) -> None:
     path = write_xlsx(tmp_path / "multi.xlsx", erp_shape(), sheet_title="AR", extra_sheets=2)
     _, report = parse_ledger(path, settings=settings)

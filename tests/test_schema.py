@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import pandas as pd
 import pytest
 
@@ -45,6 +47,101 @@ from finlib.ingest import schema
 def test_synonyms_ignore_case_spacing_and_punctuation(header: str, canonical: str) -> None:
     mapping = schema.detect_mapping([header])
     assert mapping.columns == {header: canonical}
+
+
+# Header rows as European ERP and accounting exports write them (SAP in German, Sage in French, ...).
+EUROPEAN_HEADERS = [
+    (
+        ["Kunde", "Rechnungsnummer", "Rechnungsdatum", "Fälligkeitsdatum", "Nettobetrag", "MwSt", "Bruttobetrag"]
+        + ["Zahlungsdatum", "Vertriebsmitarbeiter", "Standort"],
+        ["customer_name", "invoice_number", "invoice_date", "due_date", "net_amount", "vat_amount", "total_amount"]
+        + ["payment_date", "sales_manager", "location"],
+    ),
+    (
+        ["Nom du client", "N° facture", "Date de facture", "Date d'échéance", "Montant HT", "TVA", "Montant TTC"]
+        + ["Date de règlement", "Commercial", "Conditions de paiement"],
+        ["customer_name", "invoice_number", "invoice_date", "due_date", "net_amount", "vat_amount", "total_amount"]
+        + ["payment_date", "sales_manager", "pay_terms"],
+    ),
+    (
+        ["Cliente", "Nº Factura", "Fecha de emisión", "Fecha de vencimiento", "Base imponible", "IVA", "Importe total"]
+        + ["Fecha de cobro", "Vendedor", "Sucursal"],
+        ["customer_name", "invoice_number", "invoice_date", "due_date", "net_amount", "vat_amount", "total_amount"]
+        + ["payment_date", "sales_manager", "location"],
+    ),
+    (
+        ["Ragione sociale", "Numero fattura", "Data fattura", "Data scadenza", "Imponibile", "Importo IVA"]
+        + ["Totale fattura", "Data pagamento", "Agente", "Sede"],
+        ["customer_name", "invoice_number", "invoice_date", "due_date", "net_amount", "vat_amount", "total_amount"]
+        + ["payment_date", "sales_manager", "location"],
+    ),
+    (
+        ["Klantnaam", "Factuurnummer", "Factuurdatum", "Vervaldatum", "Bedrag excl. BTW", "BTW", "Factuurbedrag"]
+        + ["Betaaldatum", "Verkoper", "Vestiging"],
+        ["customer_name", "invoice_number", "invoice_date", "due_date", "net_amount", "vat_amount", "total_amount"]
+        + ["payment_date", "sales_manager", "location"],
+    ),
+    (
+        ["Nome do cliente", "Número da fatura", "Data de emissão", "Data de vencimento", "Valor líquido", "Valor IVA"]
+        + ["Valor total", "Data de pagamento", "Vendedor", "Região"],
+        ["customer_name", "invoice_number", "invoice_date", "due_date", "net_amount", "vat_amount", "total_amount"]
+        + ["payment_date", "sales_manager", "location"],
+    ),
+]
+
+
+@pytest.mark.parametrize(("headers", "canonicals"), EUROPEAN_HEADERS, ids=["de", "fr", "es", "it", "nl", "pt"])
+def test_european_export_headers_are_recognised_whatever_their_accents(
+    headers: list[str], canonicals: list[str]
+) -> None:
+    mapping = schema.detect_mapping(headers)
+    assert mapping.columns == dict(zip(headers, canonicals, strict=True))
+    assert schema.score_header(headers) == len(headers)
+
+
+@pytest.mark.parametrize(
+    ("header", "canonical"),
+    [
+        ("Date d'echeance", "due_date"),
+        ("DATE D'ÉCHÉANCE", "due_date"),
+        ("Numero de factura", "invoice_number"),
+        ("Fecha de emision", "invoice_date"),
+        ("Faelligkeit", "due_date"),
+        ("Verkaufer", "sales_manager"),
+        (unicodedata.normalize("NFD", "Date de règlement"), "payment_date"),
+        ("Aussendienst", "sales_manager"),
+    ],
+)
+def test_a_header_written_without_its_accents_or_with_decomposed_ones_is_still_recognised(
+    header: str, canonical: str
+) -> None:
+    assert schema.detect_mapping([header]).columns == {header: canonical}
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        (["Kunde", "Kundennummer", "Datum", "Betrag"], {"Kunde": "customer_name"}),
+        (["Kundennummer", "Kundenname", "Datum", "Betrag"], {"Kundenname": "customer_name"}),
+        (["Rechnungsdatum", "Datum", "Kunde", "Betrag"], {"Rechnungsdatum": "invoice_date"}),
+        (["Customer", "Kunde", "Invoice Date", "Amount"], {"Customer": "customer_name"}),
+    ],
+)
+def test_a_stronger_name_wins_within_a_language_and_english_wins_in_a_mixed_file(
+    headers: list[str], expected: dict[str, str]
+) -> None:
+    columns = schema.detect_mapping(headers).columns
+    assert {h: c for h, c in columns.items() if c in expected.values()} == expected
+
+
+def test_no_header_name_stands_for_two_different_columns() -> None:
+    from finlib.ingest.synonyms import SYNONYMS
+
+    claimed: dict[str, set[str]] = {}
+    for canonical, names in SYNONYMS.items():
+        for name in names:
+            claimed.setdefault(schema.normalise_header(name), set()).add(canonical)
+    assert {key: owners for key, owners in claimed.items() if len(owners) > 1} == {}
 
 
 def test_entity_legal_name_is_only_a_fallback_for_the_customer() -> None:

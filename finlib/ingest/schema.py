@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -44,8 +45,12 @@ _NON_ALNUM = re.compile(r"[^0-9a-z]+")
 
 
 def normalise_header(header: object) -> str:
-    """Comparable form of a header: case, spacing, punctuation and '(...)' notes ignored, '#' read as 'no'."""
-    text = str(header if header is not None else "").casefold().replace("#", " no ").replace("nº", " no ")
+    """Comparable form of a header: case, accents, spacing, punctuation, '(...)' notes ignored; '#', 'Nº' read 'no'."""
+    text = str(header if header is not None else "").casefold()
+    text = text.replace("#", " no ").replace("nº", " no ").replace("n°", " no ")
+    if not text.isascii():
+        # Fälligkeit, échéance, razão: a European ERP export's headers match their unaccented synonyms.
+        text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
     text = _PARENTHESISED.sub(" ", text)
     return _NON_ALNUM.sub("", text)
 

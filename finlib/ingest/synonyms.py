@@ -1,6 +1,8 @@
 """The header names each canonical ledger column goes by: exact synonyms, keywords, fallbacks (data, no logic).
 
-Covers the original ERP export, common ERP and accounting exports (SAP, Dynamics, QuickBooks Online, Xero).
+Covers the original ERP export, common ERP and accounting exports (SAP, Dynamics, QuickBooks Online, Xero), and
+the same exports in German, French, Spanish, Italian, Dutch and Portuguese (``TRANSLATED``; accents are ignored
+when headers are compared).
 """
 
 from __future__ import annotations
@@ -165,6 +167,133 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     ),
     "location": ("location", "region", "branch", "city", "site", "country", "territory", "emirate", "area"),
 }
+# The usual headers of European ERP and accounting exports (SAP, DATEV, Sage, Exact, Holded, Primavera...), by
+# language, strongest first. They rank after the English names above: a file mixing both keeps its English match.
+TRANSLATED: dict[str, dict[str, tuple[str, ...]]] = {
+    "customer_name": {
+        "de": ("kundenname", "kunde", "name des kunden", "debitorname", "debitor", "auftraggeber", "kundennummer"),
+        "fr": ("nom du client", "nom client", "raison sociale", "tiers", "code client"),
+        "es": ("nombre del cliente", "nombre cliente", "cliente", "razón social", "código cliente"),
+        "it": ("nome cliente", "ragione sociale", "codice cliente"),
+        "nl": ("klantnaam", "naam klant", "klant", "debiteurnaam", "debiteur", "klantnummer"),
+        "pt": ("nome do cliente", "razão social", "código do cliente"),
+    },
+    "invoice_date": {
+        "de": ("rechnungsdatum", "belegdatum", "buchungsdatum", "datum"),
+        "fr": ("date de facture", "date facture", "date de la facture", "date document", "date pièce"),
+        "es": ("fecha de factura", "fecha factura", "fecha de emisión", "fecha emisión", "fecha documento", "fecha"),
+        "it": ("data fattura", "data della fattura", "data documento", "data emissione"),
+        "nl": ("factuurdatum", "documentdatum", "boekdatum"),
+        "pt": ("data da fatura", "data fatura", "data de emissão", "data emissão", "data do documento"),
+    },
+    "invoice_number": {
+        "de": (
+            "rechnungsnummer",
+            "rechnungsnr",
+            "rechnung nr",
+            "re nr",
+            "belegnummer",
+            "belegnr",
+            "beleg nr",
+            "rechnung",
+        ),
+        "fr": ("numéro de facture", "numéro facture", "no facture", "n facture", "facture", "numéro de pièce", "pièce"),
+        "es": ("número de factura", "número factura", "no factura", "factura", "folio", "número de documento"),
+        "it": ("numero fattura", "no fattura", "nr fattura", "n fattura", "fattura", "numero documento"),
+        "nl": ("factuurnummer", "factuurnr", "factuur nr", "factuur", "boekstuknummer"),
+        "pt": ("número da fatura", "número fatura", "no fatura", "fatura", "número do documento", "nota fiscal"),
+    },
+    "sales_order_number": {
+        "de": ("auftragsnummer", "auftragsnr", "auftrag", "bestellnummer"),
+        "fr": ("numéro de commande", "no commande", "commande"),
+        "es": ("número de pedido", "no pedido", "pedido", "orden de venta"),
+        "it": ("numero ordine", "no ordine", "ordine"),
+        "nl": ("ordernummer", "bestelnummer", "order"),
+        "pt": ("número do pedido", "no pedido", "pedido"),
+    },
+    "pay_terms": {
+        "de": ("zahlungsbedingungen", "zahlungsbedingung"),
+        "fr": ("conditions de paiement", "conditions de règlement", "mode de règlement"),
+        "es": ("condiciones de pago", "términos de pago", "plazo de pago", "forma de pago"),
+        "it": ("condizioni di pagamento", "termini di pagamento", "modalità di pagamento"),
+        "nl": ("betalingsvoorwaarden", "betalingsconditie", "betalingstermijn"),
+        "pt": ("condições de pagamento", "prazo de pagamento", "forma de pagamento"),
+    },
+    "due_date": {
+        "de": ("fälligkeitsdatum", "fälligkeit", "fällig am", "faelligkeitsdatum", "faelligkeit", "nettofälligkeit"),
+        "fr": ("date d'échéance", "date échéance", "échéance"),
+        "es": ("fecha de vencimiento", "fecha vencimiento", "vencimiento"),
+        "it": ("data scadenza", "data di scadenza", "scadenza"),
+        "nl": ("vervaldatum", "vervaldag"),
+        "pt": ("data de vencimento", "data vencimento", "vencimento"),
+    },
+    "net_amount": {
+        "de": ("nettobetrag", "betrag netto", "netto", "nettowert"),
+        "fr": ("montant ht", "total ht", "ht", "montant hors taxes"),
+        "es": ("importe neto", "base imponible", "neto"),
+        "it": ("importo netto", "imponibile"),
+        "nl": ("nettobedrag", "bedrag excl btw", "excl btw"),
+        "pt": ("valor líquido", "valor sem iva"),
+    },
+    "vat_amount": {
+        "de": ("mwst", "mwst betrag", "mehrwertsteuer", "ust", "umsatzsteuer", "steuerbetrag", "steuer"),
+        "fr": ("tva", "montant tva"),
+        "es": ("iva", "importe iva", "cuota iva"),
+        "it": ("importo iva",),
+        "nl": ("btw", "btw bedrag"),
+        "pt": ("valor iva",),
+    },
+    "total_amount": {
+        "de": ("rechnungsbetrag", "bruttobetrag", "betrag brutto", "brutto", "gesamtbetrag", "betrag", "summe"),
+        "fr": ("montant ttc", "total ttc", "ttc", "montant facture", "montant de la facture", "montant"),
+        "es": ("importe total", "total factura", "importe factura", "importe", "monto total", "monto"),
+        "it": ("importo totale", "totale fattura", "importo fattura", "totale", "importo"),
+        "nl": ("factuurbedrag", "totaalbedrag", "bedrag incl btw", "totaal", "bedrag"),
+        "pt": ("valor total", "valor da fatura", "total da fatura", "montante", "valor"),
+    },
+    "payment_date": {
+        "de": ("zahlungsdatum", "zahldatum", "bezahlt am", "ausgleichsdatum", "zahlungseingang"),
+        "fr": (
+            "date de paiement",
+            "date paiement",
+            "date de règlement",
+            "date règlement",
+            "payé le",
+            "date d'encaissement",
+        ),
+        "es": ("fecha de pago", "fecha pago", "fecha de cobro", "fecha cobro", "pagado el"),
+        "it": ("data pagamento", "data di pagamento", "data incasso", "pagato il"),
+        "nl": ("betaaldatum", "betalingsdatum", "datum betaling", "betaald op"),
+        "pt": ("data de pagamento", "data pagamento", "data do pagamento", "data de recebimento", "pago em"),
+    },
+    "sales_manager": {
+        "de": ("vertriebsmitarbeiter", "verkäufer", "vertreter", "kundenbetreuer", "außendienst"),
+        "fr": ("commercial", "responsable commercial", "vendeur", "chargé de clientèle"),
+        "es": ("vendedor", "comercial", "ejecutivo de cuenta"),
+        "it": ("venditore", "commerciale", "agente"),
+        "nl": ("verkoper", "vertegenwoordiger"),
+        "pt": ("vendedor", "representante", "gestor de conta"),
+    },
+    "service_type": {
+        "de": ("leistungsart", "produkt", "warengruppe", "sparte", "kategorie"),
+        "fr": ("type de service", "produit", "catégorie", "famille"),
+        "es": ("tipo de servicio", "producto", "categoría", "línea de negocio"),
+        "it": ("tipo servizio", "tipo di servizio", "prodotto", "categoria"),
+        "nl": ("dienst", "productgroep", "categorie"),
+        "pt": ("tipo de serviço", "produto", "categoria"),
+    },
+    "location": {
+        "de": ("standort", "niederlassung", "filiale", "ort", "stadt", "land", "gebiet"),
+        "fr": ("ville", "pays", "agence", "région"),
+        "es": ("ubicación", "sucursal", "ciudad", "país", "región", "zona"),
+        "it": ("sede", "città", "paese"),
+        "nl": ("vestiging", "locatie", "plaats", "stad"),
+        "pt": ("localização", "filial", "cidade", "país", "região"),
+    },
+}
+for _canonical, _by_language in TRANSLATED.items():
+    SYNONYMS[_canonical] += tuple(name for names in _by_language.values() for name in names)
+
 # Headers that merely contain one of these words are weaker candidates, still subject to the type check.
 KEYWORDS: dict[str, tuple[str, ...]] = {
     "customer_name": ("customer", "client"),
