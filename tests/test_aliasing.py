@@ -18,6 +18,7 @@ from finlib.privacy.aliasing import (
     ALIAS_PATTERN,
     AliasBook,
     AliasLookup,
+    alias_kinds,
     assign_aliases,
     derive_alias,
     derive_aliases,
@@ -357,6 +358,33 @@ def test_load_alias_book_reads_one_projects_aliases(engine: Engine) -> None:
     assert alias is not None and book.real_for(alias.lower()) == "ACME Corp"
     with session_scope(engine) as session:
         assert session.scalar(sa.select(sa.func.count()).select_from(Alias)) == 3
+
+
+@pytest.mark.parametrize(
+    ("kinds", "expected"),
+    [(None, ["ACME Corp", "Jane Doe"]), ({"customer"}, ["ACME Corp"]), ({"person"}, ["Jane Doe"]), (set(), [])],
+)
+def test_load_alias_book_reads_only_the_kinds_asked_for(engine: Engine, kinds: set[str] | None, expected) -> None:
+    acme = new_project(engine, "acme")
+    assign(engine, acme, names_of(("acme corp", "ACME Corp")))
+    assign(engine, acme, names_of(("jane doe", "Jane Doe")), kind="person")
+
+    with session_scope(engine) as session:
+        book = load_alias_book(session, acme, kinds)
+
+    assert book.real_names() == expected
+
+
+@pytest.mark.parametrize(
+    ("columns", "kinds"),
+    [
+        (("customer_key", "amount"), set()),
+        (("customer_alias",), {"customer"}),
+        (("customer_alias", "sales_manager_alias", "customer_key"), {"customer", "person"}),
+    ],
+)
+def test_alias_kinds_are_the_kinds_of_the_alias_columns_asked_for(columns, kinds: set[str]) -> None:
+    assert alias_kinds(columns) == kinds
 
 
 @pytest.mark.parametrize("length", [2, 8, 13, 26, 40])

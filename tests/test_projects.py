@@ -60,15 +60,17 @@ def test_registering_a_local_csv_stores_the_project_and_aliases_every_name(servi
     assert sorted(loaded.aliases.real_names()) == ["ACME Corp", "Beta LLC", "Jane Doe", "Omar Khan"]
 
 
-def test_loading_only_some_columns_reads_those_and_the_alias_asked_for(services, write_file) -> None:
+def test_loading_only_some_columns_reads_those_and_the_aliases_of_the_alias_asked_for(services, write_file) -> None:
     projects.register_project(services, "narrow", str(write_file("march.csv", LEDGER_CSV)), allow_local_paths=True)
     full = projects.load_project(services, "narrow")
     wanted = ("customer_key", "amount", "invoice_date", "customer_alias")
     narrow = projects.load_project(services, "narrow", columns=wanted)
     assert list(narrow.ledger.columns) == ["customer_key", "invoice_date", "amount", "customer_alias"]
     pd.testing.assert_frame_equal(narrow.ledger, full.ledger[list(narrow.ledger.columns)])
+    assert narrow.aliases.real_names() == full.aliases.real_names("customer") == ["ACME Corp", "Beta LLC"]
     without_alias = projects.load_project(services, "narrow", columns=("customer_key", "amount"))
     assert list(without_alias.ledger.columns) == ["customer_key", "amount"]
+    assert len(without_alias.aliases) == 0
 
 
 def test_local_paths_are_refused_unless_the_caller_allows_them(services, write_file) -> None:

@@ -300,9 +300,17 @@ class AliasBook:
         return ledger
 
 
-def load_alias_book(session: Session, project_id: int) -> AliasBook:
-    """The AliasBook of one project, in one query."""
-    rows = session.execute(
-        sa.select(Alias.kind, Alias.real_name, Alias.key, Alias.alias).where(Alias.project_id == project_id)
-    ).all()
+def load_alias_book(session: Session, project_id: int, kinds: Collection[str] | None = None) -> AliasBook:
+    """The AliasBook of one project (only the aliases of ``kinds``, when given), in one query."""
+    if kinds is not None and not kinds:
+        return AliasBook.empty()
+    query = sa.select(Alias.kind, Alias.real_name, Alias.key, Alias.alias).where(Alias.project_id == project_id)
+    if kinds is not None:
+        query = query.where(Alias.kind.in_(sorted(kinds)))
+    rows = session.execute(query).all()
     return AliasBook(pd.DataFrame([tuple(row) for row in rows], columns=ENTRY_COLUMNS))
+
+
+def alias_kinds(columns: Collection[str]) -> set[str]:
+    """The kinds of alias the ledger columns ``columns`` show (``customer`` for ``customer_alias``, ...)."""
+    return {kind for alias, _, kind in ALIAS_COLUMNS if alias in columns}
