@@ -31,6 +31,7 @@ from finlib.chat.kpi_facts import KpiMonthFacts, quarter_facts
 from finlib.chat.mentions import MentionResolver
 from finlib.chat.numbers import unverified_numbers
 from finlib.chat.offline import OFFLINE_LABEL, answer_offline
+from finlib.chat.period_answers import requested_periods
 from finlib.chat.pipeline import ChatSession, answer_question, prepare
 from finlib.config import Settings
 from finlib.currency import parse_currency
@@ -126,6 +127,30 @@ def test_aging_answer_gives_every_bucket_and_an_overdue_total_without_current(se
     assert "Overdue in total (1 day or more past due): €3,100.00 in 3 invoices, of €3,600.00 outstanding" in answer
 
 
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("Who owes us the most?", ["in 4 open invoices", f"1. {ALPHA}: €2,500.00", f"2. {BETA}: €1,100.00"]),
+        ("Which customers have the largest balances?", [f"1. {ALPHA}: €2,500.00"]),
+        ("How many invoices are still open?", ["€3,600.00 in 4 open invoices, of which overdue €3,100.00"]),
+        ("How much is overdue more than 90 days?", ["More than 90 days past due as of 31 Oct 2026: €300.00 in 1"]),
+        ("What is outstanding over 60 days?", ["More than 60 days past due as of 31 Oct 2026: €2,300.00 in 2"]),
+        ("Open invoices older than 30 days?", ["More than 30 days past due as of 31 Oct 2026: €2,300.00 in 2"]),
+        ("What's our average invoice size?", ["Average invoice as of 31 Oct 2026: €983.33 (€5,900.00 invoiced over 6"]),
+        ("Compare Q2 and Q3 invoicing", ["Q2 2026 (1 Jun 2026 to 30 Jun 2026): invoiced €300.00, collected €0.00.",
+                                         "Q3 2026 (1 Jul 2026 to 30 Sep 2026): invoiced €5,100.00, collected €1,000"]),
+        ("How did the third quarter go?", ["Q3 2026 (1 Jul 2026 to 30 Sep 2026): invoiced €5,100.00"]),
+    ],
+)  # fmt: skip
+def test_balances_thresholds_averages_and_quarters_without_a_year_are_answered_offline(
+    session: ChatSession, question: str, expected: list[str]
+) -> None:
+    answer = ask(session, question)
+    for text in expected:
+        assert text in answer
+    assert "can't answer" not in answer and answer.endswith(OFFLINE_LABEL)
+
+
 LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s")
 
 
@@ -184,7 +209,10 @@ def test_an_unknown_name_as_the_first_question_is_not_taken_for_a_follow_up_and_
 
 def test_amounts_are_written_in_full_with_the_project_currency(session: ChatSession) -> None:
     answer = ask(session, "How much is overdue?")
-    assert "Outstanding in total as of 31 Oct 2026: €3,600.00, of which overdue €3,100.00 (3 invoices)" in answer
+    assert (
+        "Outstanding in total as of 31 Oct 2026: €3,600.00 in 4 open invoices, of which overdue €3,100.00 (3 invoices)"
+        in answer
+    )
 
 
 # Activity over the whole ledger (1 Jun to 31 Oct 2026): invoice 1 took 45 days (paid 15 days after due), invoice 6
@@ -234,7 +262,7 @@ def test_a_day_that_is_no_month_end_is_said_to_be_unavailable_and_the_figures_sa
     assert answer.startswith(
         "Balances as of 15 Aug 2026 are not available offline: the ledger's figures are as of 31 Oct 2026 and at each "
         "month end from 30 Jun 2026 to 31 Oct 2026. The figures below are as of 31 Oct 2026.\n\n"
-        "Outstanding in total as of 31 Oct 2026: €3,600.00, of which overdue €3,100.00"
+        "Outstanding in total as of 31 Oct 2026: €3,600.00 in 4 open invoices, of which overdue €3,100.00"
     )
 
 
@@ -272,3 +300,20 @@ def test_a_quarter_the_trend_starts_in_the_middle_of_is_left_out_unless_the_ledg
         f"{q.quarter} {q.start} {q.end} {q.invoiced} {q.collected}" for q in quarter_facts(trend, pd.Timestamp(first))
     ]
     assert found == quarters
+
+
+@pytest.mark.parametrize(
+    ("question", "as_of", "quarters"),
+    [
+        ("How was Q4?", "2026-10-31", ("2026-Q4",)),
+        ("How was Q1?", "2026-10-31", ("2026-Q1",)),
+        ("How was Q3?", "2026-02-15", ("2025-Q3",)),
+        ("Compare Q2 and Q3 2025", "2026-10-31", ("2025-Q3", "2025-Q2")),
+        ("the first quarter against the second quarter", "2026-10-31", ("2026-Q1", "2026-Q2")),
+        ("Q1 2025 against Q1 2026", "2026-10-31", ("2025-Q1", "2026-Q1")),
+    ],
+)
+def test_a_quarter_named_without_a_year_is_the_latest_begun_or_the_year_the_question_names(
+    question: str, as_of: str, quarters: tuple[str, ...]
+) -> None:
+    assert requested_periods(question, as_of).quarters == quarters

@@ -81,6 +81,7 @@ PORTFOLIO_FACTS = FactsPack(
     rankings=Rankings(
         slowest_payers_by_avg_delay_days=(CustomerFacts("CUST-BBBBBBBB", avg_payment_delay_days=61.0),),
         most_overdue=(CustomerFacts("CUST-CCCCCCCC", overdue_amount=200.0),),
+        largest_outstanding=(CustomerFacts("CUST-DDDDDDDD", outstanding_amount=300.0),),
     ),
     aging_of_open_invoices=(AgingFacts("1-30", 1, 200.0),),
 )
@@ -102,7 +103,8 @@ CAVEAT_START = "Offline, without a language model, I can't answer"
         ("And how late do they usually pay?", "Average payment delay over all paid invoices: 31.5 days", True),
         ("Which service line earns the most?", "filtered by a place, service or sales manager", True),
         ("What is the weather like?", "I recognise totals, DSO", True),
-        ("Who owes us the most?", "CUST-CCCCCCCC: 200.00", False),
+        ("Who owes us the most?", "1. CUST-DDDDDDDD: 300.00", False),
+        ("Which customers are most overdue?", "1. CUST-CCCCCCCC: 200.00", False),
         ("Who are the slowest payers?", "CUST-BBBBBBBB: 61.0 days", False),
     ],
 )
@@ -124,6 +126,11 @@ def test_offline_answers_say_what_they_cannot_answer_then_give_the_closest_answe
         ("What is our DSO?", "dso"),
         ("days sales outstanding please", "dso"),
         ("How late do customers pay?", "slowest"),
+        ("Which customers pay over 30 days late?", "slowest"),
+        ("How much is overdue by more than 60 days?", "aging"),
+        ("Who owes us the most?", "largest_balances"),
+        ("What is the average invoice amount?", "average_invoice"),
+        ("What is the average payment delay?", "slowest"),
         ("Invoiced per month", "monthly"),
     ],
 )

@@ -14,7 +14,7 @@ from finlib.chat.kpi_facts import KpiMonthFacts
 from finlib.chat.phrasing import Phrasing, phrasing_for, plural
 
 if TYPE_CHECKING:
-    from finlib.chat.facts import FactsPack, GroupFacts
+    from finlib.chat.facts import AgingFacts, FactsPack, GroupFacts
 
 DEFAULT_TREND_MONTHS = 3
 BUCKET_TITLES = {
@@ -29,6 +29,17 @@ BREAKDOWN_WORDS = {
     "service_type": re.compile(r"service|product|categor", re.I),
 }
 BREAKDOWN_TITLES = {"sales_manager": "sales manager", "location": "location", "service_type": "service type"}
+# "overdue by more than 60 days", "outstanding over 90 days": a question about the aging buckets past a threshold
+# (a balance word is required: "customers who pay over 30 days late" asks about payers).
+PAST_THRESHOLD = (
+    r"^(?=.*(?:overdue|past due|outstanding|unpaid|open|owed|\bold\b|aged))"
+    r"(?=.*(?:(?:more than|over|older than|above|beyond|>)\s*(?:30|60|90)\s*days|\b(?:30|60|90)\s*\+\s*days))"
+)
+_THRESHOLD_DAYS = re.compile(
+    r"(?:(?:more than|over|older than|above|beyond|>)\s*(30|60|90)\s*days|\b(30|60|90)\s*\+\s*days)", re.I
+)
+# The aging buckets wholly past each threshold a question may name.
+BUCKETS_PAST = {30: ("31-60", "61-90", "over_90"), 60: ("61-90", "over_90"), 90: ("over_90",)}
 
 
 def trend_months(question: str) -> int:
@@ -83,12 +94,28 @@ def dso_answer(facts: FactsPack, question: str = "") -> str:
     return "\n".join([head, "", *trend]) if trend else head
 
 
-def aging_answer(facts: FactsPack) -> str:
-    """Open invoices per aging bucket, then the overdue total (every bucket but current) and the outstanding."""
+def _past_threshold_line(say: Phrasing, rows: Sequence[AgingFacts], as_of: str | None, question: str) -> list[str]:
+    """'More than 60 days past due: ...' for the threshold a question names (nothing when it names none)."""
+    found = _THRESHOLD_DAYS.search(question)
+    if found is None:
+        return []
+    days = int(found.group(1) or found.group(2))
+    past = [r for r in rows if r.bucket in BUCKETS_PAST[days]]
+    amount, count = sum(r.amount for r in past), sum(r.invoice_count for r in past)
+    return [
+        f"More than {days} days past due as of {say.day(as_of)}: {say.money(amount)} in {plural(count, 'invoice')}.",
+        "",
+    ]
+
+
+def aging_answer(facts: FactsPack, question: str = "") -> str:
+    """Open invoices per aging bucket, then the overdue total (every bucket but current) and the outstanding;
+    first the total past the threshold the question names ("overdue more than 60 days")."""
     say = phrasing_for(facts)
     rows = facts.aging_of_open_invoices
     as_of = facts.balances.as_of if facts.balances else facts.as_of
-    lines = [f"Open invoices as of {say.day(as_of)} by days past due:"]
+    lines = _past_threshold_line(say, rows, as_of, question)
+    lines.append(f"Open invoices as of {say.day(as_of)} by days past due:")
     lines += [
         f"- {BUCKET_TITLES.get(r.bucket, r.bucket)}: {plural(r.invoice_count, 'invoice')}, {say.money(r.amount)}"
         for r in rows

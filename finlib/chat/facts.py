@@ -122,6 +122,7 @@ class PortfolioFacts:
     paid_on_time_share: float | None = None
     first_invoice_date: str | None = None
     last_invoice_date: str | None = None
+    average_invoice: float | None = None  # total_invoiced / invoice_count
 
 
 @dataclass(frozen=True)
@@ -238,6 +239,8 @@ def compute_project_figures(
 def portfolio_facts(portfolio: Portfolio) -> PortfolioFacts:
     """The facts of a portfolio KPI result."""
     values: dict[str, Any] = {f.name: _figure(getattr(portfolio, f.name, None)) for f in fields(PortfolioFacts)}
+    if portfolio.invoice_count:
+        values["average_invoice"] = _figure(portfolio.total_invoiced / portfolio.invoice_count)
     return PortfolioFacts(**{name: value for name, value in values.items() if value is not None})
 
 

@@ -31,15 +31,24 @@ INTENTS: list[tuple[str, str]] = [
         "cash_in",
         r"cash (will )?come|cash.?in\b|what cash|how much cash|incoming cash|expected collections|collect next",
     ),
-    ("aging", r"aging|ageing|bucket|days past due"),
+    ("aging", rf"aging|ageing|bucket|days past due|{balance_answers.PAST_THRESHOLD}"),
     (
         "breakdown",
         r"(?:which|what|each|per|by|every)\s+(?:sales ?)?(?:managers?|sales ?(?:persons?|people|reps?)|locations?"
         r"|regions?|city|cities|branch(?:es)?|countr(?:y|ies)|services?|service types?|products?|categor(?:y|ies))\b",
     ),
-    ("overdue", r"overdue|past due|\bowe|outstanding|unpaid|open invoice"),
+    (
+        "largest_balances",
+        r"owes? (?:us )?(?:the )?most|who owes|(?:largest|biggest|highest|top) (?:open |outstanding )?"
+        r"(?:balances?|debtors?|receivables?)|most (?:money )?outstanding",
+    ),
+    ("average_invoice", r"(?:average|mean|typical|avg\.?) (?:invoice|bill)s?\b|invoice (?:size|value)s?\b"),
+    (
+        "overdue",
+        r"overdue|past due|\bowe|outstanding|unpaid|open invoice|invoices? (?:are )?(?:still )?open|open items?",
+    ),
     ("next_payment", r"expect|next|predict|forecast|when will|when do|\bdue\b|upcoming|pay(ment)? date"),
-    ("slowest", r"slow|late payer|latest payer|how late|pays? late|longest|delay|takes? long"),
+    ("slowest", r"slow|late payer|latest payer|how late|pay(?:s|ing)?\b.{0,25}\blate\b|longest|delay|takes? long"),
     ("top", r"\btop\b|largest|biggest|best|most (revenue|sales|invoiced)|ranking|rank|main customers"),
     ("trend", r"trend|grow|increas|decreas|declin|shrink"),
     ("monthly", r"monthly|by month|per month|each month|month by month"),
@@ -179,12 +188,35 @@ def _slowest(facts: FactsPack) -> str:
     return f"Average payment delay over all paid invoices: {delay}.\n\n{ranking}"
 
 
-def _overdue(facts: FactsPack) -> str:
+def _outstanding_line(facts: FactsPack) -> str:
     p, say = facts.portfolio, phrasing_for(facts)
-    ranking = _ranking("Most overdue", facts.rankings.most_overdue, lambda r: r.overdue_amount, say.money)
+    held = f" in {plural(facts.balances.open_invoices, 'open invoice')}" if facts.balances is not None else ""
     return (
-        f"Outstanding in total as of {say.day(facts.as_of)}: {say.money(p.outstanding)}, of which overdue "
-        f"{say.money(p.overdue)} ({plural(p.overdue_count, 'invoice')}).\n\n{ranking}"
+        f"Outstanding in total as of {say.day(facts.as_of)}: {say.money(p.outstanding)}{held}, of which overdue "
+        f"{say.money(p.overdue)} ({plural(p.overdue_count, 'invoice')})."
+    )
+
+
+def _overdue(facts: FactsPack) -> str:
+    say = phrasing_for(facts)
+    ranking = _ranking("Most overdue", facts.rankings.most_overdue, lambda r: r.overdue_amount, say.money)
+    return f"{_outstanding_line(facts)}\n\n{ranking}"
+
+
+def _largest_balances(facts: FactsPack) -> str:
+    say = phrasing_for(facts)
+    rows = facts.rankings.largest_outstanding
+    ranking = _ranking("Largest balances (outstanding)", rows, lambda r: r.outstanding_amount, say.money)
+    return f"{_outstanding_line(facts)}\n\n{ranking}"
+
+
+def _average_invoice(facts: FactsPack) -> str:
+    p, say = facts.portfolio, phrasing_for(facts)
+    if not p.invoice_count or p.average_invoice is None:
+        return "The ledger has no invoices to average."
+    return (
+        f"Average invoice as of {say.day(facts.as_of)}: {say.money(p.average_invoice)} "
+        f"({say.money(p.total_invoiced)} invoiced over {plural(p.invoice_count, 'invoice')})."
     )
 
 
@@ -216,9 +248,11 @@ PORTFOLIO_ANSWERS: dict[str, Callable[[FactsPack, str], str]] = {
     "next_payment": lambda facts, _: "Name a customer to get the expected next payment amount and date.",
     "slowest": lambda facts, _: _slowest(facts),
     "overdue": lambda facts, _: _overdue(facts),
+    "largest_balances": lambda facts, _: _largest_balances(facts),
+    "average_invoice": lambda facts, _: _average_invoice(facts),
     "top": lambda facts, _: _top(facts),
     "trend": lambda facts, _: _trend(facts),
-    "aging": lambda facts, _: balance_answers.aging_answer(facts),
+    "aging": balance_answers.aging_answer,
     "breakdown": balance_answers.breakdown_answer,
     "totals": lambda facts, _: _totals(facts),
 }
@@ -284,10 +318,11 @@ def limitations(question: str, facts: FactsPack) -> list[str]:
     follow_up = FOLLOW_UP_START.search(question) or (PRONOUN.search(question) and not ANTECEDENT.search(question))
     if follow_up and not mentioned and not facts.not_customers:  # "What about Foobar?" names who it asks about
         found.append("follow-up questions that refer to an earlier turn")
-    if intent is None and not mentioned and not found and not facts.not_customers:
+    if intent is None and not mentioned and not found and not facts.not_customers and not dated:
         found.append("this question (I recognise totals, DSO and its trend, CEI, days to pay, a month, quarter or "
-                     "month end, top, slowest and overdue customers, aging, trend, the breakdown by sales manager, "
-                     "location or service, expected payments, cash to come in, invoices predicted late)")  # fmt: skip
+                     "month end, top, slowest and overdue customers, the largest balances, the average invoice, aging, "
+                     "trend, the breakdown by sales manager, location or service, expected payments, cash to come in, "
+                     "invoices predicted late)")  # fmt: skip
     return found
 
 

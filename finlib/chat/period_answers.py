@@ -23,6 +23,10 @@ if TYPE_CHECKING:
 
 QUARTER = re.compile(r"\bq([1-4])\s*(?:of\s+)?((?:19|20)\d\d)\b|\b((?:19|20)\d\d)[\s-]*q([1-4])\b", re.I)
 RELATIVE_QUARTER = re.compile(r"\b(last|previous|past|this|current)\s+quarter\b", re.I)
+# "Q2", "the second quarter" without a year: the year the question names elsewhere, else the latest such quarter.
+BARE_QUARTER = re.compile(r"\bq([1-4])\b|\b(first|second|third|fourth)\s+quarter\b", re.I)
+QUARTER_WORDS = {"first": 1, "second": 2, "third": 3, "fourth": 4}
+YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 CEI_MONTHS_SHOWN = 3
 
 
@@ -44,12 +48,27 @@ def requested_periods(question: str, as_of: str | None) -> Requested:
     days = [f.dates[0].isoformat() for f in found if f.kind == "date" and len(f.dates) == 1]
     months = [f"{f.dates[0]:%Y-%m}" for f in found if f.kind == "month"]
     quarters = [f"{a or d}-Q{q or b}" for q, a, d, b in QUARTER.findall(question)]
+    quarters += _bare_quarters(QUARTER.sub(" ", question), set(YEAR.findall(question)), as_of)
     relative = RELATIVE_QUARTER.search(question)
     if relative and as_of:
         current = pd.Timestamp(as_of).to_period("Q")
         chosen = current if relative.group(1).casefold() in ("this", "current") else current - 1
         quarters.append(f"{chosen.year}-Q{chosen.quarter}")
     return Requested(*(tuple(dict.fromkeys(items)) for items in (days, months, quarters)))
+
+
+def _bare_quarters(text: str, years: set[str], as_of: str | None) -> list[str]:
+    """``YYYY-Qn`` for each quarter ``text`` names without its year: in the one year the question names
+    (``years``), else the latest quarter of that number that has begun by ``as_of``."""
+    named = [int(number) if number else QUARTER_WORDS[word.casefold()] for number, word in BARE_QUARTER.findall(text)]
+    if not named:
+        return []
+    if len(years) == 1:
+        return [f"{years.pop()}-Q{n}" for n in named]
+    if not as_of:
+        return []
+    day = pd.Timestamp(as_of)
+    return [f"{day.year if 3 * n - 2 <= day.month else day.year - 1}-Q{n}" for n in named]
 
 
 def _by_month(facts: FactsPack) -> dict[str, KpiMonthFacts]:
