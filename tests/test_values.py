@@ -20,6 +20,10 @@ from finlib.ingest import date_order, values
         (["05-Jan-2024", "25-Dec-2024"], ["2024-01-05", "2024-12-25"]),
         (["45296", "45651"], ["2024-01-05", "2024-12-25"]),
         (["03/04/2024", "05/06/2024"], ["2024-04-03", "2024-06-05"]),
+        (["Jan 5 2024", "December 25 2024"], ["2024-01-05", "2024-12-25"]),
+        (["March 3rd, 2024", "1st Feb 2024", "22nd Jun 2024"], ["2024-03-03", "2024-02-01", "2024-06-22"]),
+        (["Fri, 05 Jan 2024", "Wed, 25 Dec 2024"], ["2024-01-05", "2024-12-25"]),
+        (["Friday, January 5, 2024", "Wednesday, 25 December 2024"], ["2024-01-05", "2024-12-25"]),
     ],
 )
 def test_date_columns_are_read_in_every_supported_format(raw: list[str], expected: list[str]) -> None:
@@ -121,8 +125,9 @@ def test_the_order_given_for_a_column_is_the_only_one_applied(day_first: bool, e
     [
         ({"Invoice": ["03/04/2025", "04/13/2025"], "Paid": ["04/05/2025"]}, False),
         ({"Invoice": ["03/04/2025"], "Paid": ["25/04/2025"]}, True),
-        ({"Invoice": ["03/04/2025"], "Paid": ["04/05/2025"]}, True),
         ({"Invoice": ["2025-04-03"], "Paid": ["04/13/2025", "13-Apr-2025"]}, False),
+        ({"Invoice": ["Apr 3, 2025"], "Paid": ["25/04/2025"]}, True),
+        ({"Invoice": ["3 Apr 2025"], "Paid": ["04/13/2025"]}, False),
     ],
 )
 def test_one_order_per_file_comes_from_the_unambiguous_dates_of_all_its_columns(
@@ -130,6 +135,30 @@ def test_one_order_per_file_comes_from_the_unambiguous_dates_of_all_its_columns(
 ) -> None:
     order = date_order.resolve_date_order({name: pd.Series(cells, dtype="str") for name, cells in columns.items()})
     assert order.day_first is day_first
+    assert order.warnings == []
+
+
+@pytest.mark.parametrize(
+    ("columns", "day_first", "reason"),
+    [
+        ({"Invoice": ["03/04/2025"], "Paid": ["04/05/2025"]}, True, "nothing in the file tells the order"),
+        ({"Invoice": ["Jan 5 2025", "March 3rd, 2025"], "Paid": ["2/10/2025"]}, False, "month first ('Jan 5 2025')"),
+        ({"Invoice": ["Friday, January 3, 2025"], "Paid": ["2/10/2025"]}, False, "month first"),
+        ({"Invoice": ["5 Jan 2025", "03-Mar-2025"], "Paid": ["2/10/2025"]}, True, "nothing in the file tells"),
+    ],
+)
+def test_when_no_date_settles_the_order_words_for_months_tell_the_habit_and_a_warning_says_so(
+    columns: dict[str, list[str]], day_first: bool, reason: str
+) -> None:
+    order = date_order.resolve_date_order({name: pd.Series(cells, dtype="str") for name, cells in columns.items()})
+    assert order.day_first is day_first
+    assert len(order.warnings) == 1
+    assert "fits both the day-first and the month-first order" in order.warnings[0] and reason in order.warnings[0]
+
+
+def test_a_date_with_the_month_as_a_word_never_overrules_a_numeric_date_that_fits_one_order_only() -> None:
+    order = date_order.resolve_date_order({"Invoice": pd.Series(["Jan 5 2025", "Feb 6 2025", "25/04/2025"])})
+    assert order.day_first is True
     assert order.warnings == []
 
 

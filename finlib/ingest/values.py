@@ -40,10 +40,16 @@ NEUTRAL_FORMATS = (
     "%d %B %Y",
     "%b %d, %Y",
     "%B %d, %Y",
+    "%b %d %Y",
+    "%B %d %Y",
+    "%a, %d %b %Y",
+    "%A, %B %d, %Y",
+    "%A, %d %B %Y",
     "%d.%b.%Y",
     "%Y/%m/%d",
     "%Y%m%d",
 )
+_ORDINAL_DAY = r"\b(\d{1,2})(?:st|nd|rd|th)\b"
 DAY_FIRST_FORMATS = ("%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%d/%m/%y", "%d-%m-%y", "%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S")
 MONTH_FIRST_FORMATS = (
     "%m/%d/%Y",
@@ -206,6 +212,8 @@ def parse_date_texts(text: pd.Series, day_first: bool = True) -> pd.Series:
     family = DAY_FIRST_FORMATS if day_first else MONTH_FIRST_FORMATS
     formats = (*NEUTRAL_FORMATS, *family)
     pending = text[remaining]
+    # "March 3rd, 2025", "1st Feb 2025": the ordinal's letters go, the formats above read the rest.
+    pending = pending.str.replace(_ORDINAL_DAY, r"\1", regex=True)
     tried: set[str] = set()
     while not pending.empty:
         untried = tuple(f for f in formats if f not in tried)
