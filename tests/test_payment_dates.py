@@ -11,7 +11,14 @@ from ledger_frames import make_ledger
 from finlib.analytics.customer_stats import compute_customer_stats
 from finlib.errors import ForecastError
 from finlib.forecast.features import day_of, prepare_ledger
-from finlib.forecast.payment_dates import DelayDistribution, estimate_shrinkage, fit_delays, sorted_quantiles
+from finlib.forecast.payment_dates import (
+    DATE_METHODS,
+    DelayDistribution,
+    DelayFits,
+    estimate_shrinkage,
+    fit_delays,
+    sorted_quantiles,
+)
 
 AS_OF = pd.Timestamp("2025-12-31")
 
@@ -161,3 +168,18 @@ def test_a_generated_ledger_gives_back_each_customers_known_mean_delay(method: s
     distribution = fit_delays(prepared, as_of, method, targets, prepared.invoice_day[targets])
     known = np.array([KNOWN_MEANS[int(str(k).split()[-1]) % 3] for k in prepared.customer_keys])
     assert np.abs(distribution.base - known).max() < 3.0
+
+
+@pytest.mark.parametrize("order", [list(DATE_METHODS), list(reversed(DATE_METHODS))])
+def test_methods_fitted_together_are_each_fitted_alone_to_the_last_bit(order: list[str]) -> None:
+    ledger = generated_ledger()
+    prepared = prepare_ledger(ledger)
+    as_of = day_of(pd.Timestamp("2025-09-30"))
+    targets = np.flatnonzero(prepared.open_on(as_of) | (prepared.invoice_day > as_of))
+    target_as_of = np.maximum(prepared.invoice_day[targets], as_of)
+    fits = DelayFits(prepared, as_of, targets, target_as_of)
+    together = {method: fits.fit(method) for method in order}
+    for method in DATE_METHODS:
+        alone = fit_delays(prepared, as_of, method, targets, target_as_of)
+        for name in ("base", "scale", "age", "residuals", "tail_excess"):
+            assert np.array_equal(getattr(together[method], name), getattr(alone, name), equal_nan=True), (method, name)

@@ -33,8 +33,7 @@ from finlib.forecast.payment_dates import (
     APP_DATE_METHODS,
     DATE_METHODS,
     DEFAULT_DATE_METHOD,
-    fit_delays,
-    known_payments,
+    DelayFits,
 )
 from finlib.jsonable import JSONValue, to_json_object
 
@@ -175,9 +174,9 @@ def score_origin(prepared: PreparedLedger, ranks: InvoiceOrder, origin: float, w
     scored = ~np.isnan(actual)
     invoice_day = prepared.invoice_day[targets]
     collectable = collectable_share(prepared, origin, open_rows)  # the same life table for every method
-    known = known_payments(prepared, origin)  # the same payments for every method
+    fits = DelayFits(prepared, origin, targets, target_as_of)  # the same payments and targets for every method
     for method in DATE_METHODS:
-        distribution = fit_delays(prepared, origin, method, targets, target_as_of, known)
+        distribution = fits.fit(method)
         predicted, low, high = predict_days(distribution, invoice_day, target_as_of, method)
         keep = scored & ~np.isnan(predicted)
         scores.errors[method] = predicted[keep] - actual[keep]

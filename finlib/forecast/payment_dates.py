@@ -11,6 +11,7 @@ Formulas are in the README ("Payment-date forecasts").
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import cached_property
 
 import numpy as np
 
@@ -172,30 +173,91 @@ def fit_delays(
     """The delay distribution of ``targets`` (row positions) under ``method``, from payments known on ``as_of_day``.
 
     ``target_as_of`` is the day each target is forecast on (the as-of date; for an invoice issued later, its own
-    invoice date): the age it is conditioned on. ``known`` is ``known_payments(prepared, as_of_day)``, passed in
-    when fitting several methods on the same date. Raises ForecastError when no payment is known yet.
+    invoice date): the age it is conditioned on. ``known`` is ``known_payments(prepared, as_of_day)`` when the
+    caller has it. Several methods for the same targets: ``DelayFits``. Raises ForecastError when no payment is
+    known yet.
     """
-    known = known_payments(prepared, as_of_day) if known is None else known
-    history, delay = known.rows, known.delay
-    rows = np.concatenate([history, targets])
-    if method == "original":
-        base, scale = _original(prepared, rows, history, delay)
-    elif method in ("due_date_typical", "segments"):
-        base, scale = _due_date_typical(prepared, rows, history)
-        if method == "segments":
-            base, scale = _segments(prepared, rows, history, delay, base)
-    else:
-        shrinkage = 0.0 if method == "customer_mean" else None
-        base, scale = _customer_typical(prepared, rows, history, delay, shrinkage)
-    count = len(history)
-    residuals = np.sort((delay - base[:count]) / scale[:count])
-    residuals = residuals[np.isfinite(residuals)]
-    if method == "original" or len(residuals) == 0:
-        residuals = np.zeros(1)  # the original formula is a date, not a distribution
-    residuals = _thin(residuals)
-    age = np.maximum(target_as_of - prepared.invoice_day[targets], 0.0)
-    conditioned = DATE_METHODS[method].conditioned
-    return DelayDistribution(base[count:], scale[count:], age, residuals, known.tail_excess, conditioned)
+    return DelayFits(prepared, as_of_day, targets, target_as_of, known).fit(method)
+
+
+class DelayFits:
+    """Delay distributions of the same targets on one date under any method, sharing what the methods share.
+
+    That is the customer of every row, the known delays' moments per customer (the customer means and the
+    original formula) and the due-date fit (``due_date_typical``, and where ``segments`` starts). Raises
+    ForecastError when no payment is known on the date.
+    """
+
+    def __init__(
+        self,
+        prepared: PreparedLedger,
+        as_of_day: float,
+        targets: np.ndarray,
+        target_as_of: np.ndarray,
+        known: KnownPayments | None = None,
+    ) -> None:
+        self.prepared = prepared
+        self.known = known_payments(prepared, as_of_day) if known is None else known
+        self.rows = np.concatenate([self.known.rows, targets])  # the known payments first, then the targets
+        self.customer = prepared.customer[self.rows]
+        self.age = np.maximum(target_as_of - prepared.invoice_day[targets], 0.0)
+
+    def fit(self, method: str) -> DelayDistribution:
+        """The targets' delay distribution under ``method``."""
+        known = self.known
+        if method == "original":
+            base, scale = self._original()
+        elif method in ("due_date_typical", "segments"):
+            base, scale = self._due_date_typical
+            if method == "segments":
+                base, scale = _segments(self.prepared, self.rows, self.customer, known, base)
+        else:
+            mean, spread = self._customer_mean if method == "customer_mean" else self._customer_typical
+            base, scale = mean[self.customer], spread[self.customer]
+        count = len(known.rows)
+        residuals = np.sort((known.delay - base[:count]) / scale[:count])
+        residuals = residuals[np.isfinite(residuals)]
+        if method == "original" or len(residuals) == 0:
+            residuals = np.zeros(1)  # the original formula is a date, not a distribution
+        residuals = _thin(residuals)
+        conditioned = DATE_METHODS[method].conditioned
+        return DelayDistribution(base[count:], scale[count:], self.age, residuals, known.tail_excess, conditioned)
+
+    @cached_property
+    def _delay_moments(self) -> GroupMoments:
+        return group_moments(self.customer[: len(self.known.rows)], self.known.delay, self.prepared.customers)
+
+    @cached_property
+    def _customer_mean(self) -> tuple[np.ndarray, np.ndarray]:
+        return _shrunk(self._delay_moments, 0.0)
+
+    @cached_property
+    def _customer_typical(self) -> tuple[np.ndarray, np.ndarray]:
+        return _shrunk(self._delay_moments, None)
+
+    @cached_property
+    def _due_date_typical(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every row's base (due date + the customer's typical lateness, shrunk) and scale."""
+        prepared, history = self.prepared, self.known.rows
+        terms = prepared.terms_days
+        lateness = prepared.payment_day[history] - prepared.invoice_day[history] - terms[history]
+        count = self._delay_moments.count  # of the same known payments per customer
+        moments = group_moments(self.customer[: len(history)], lateness, prepared.customers, count)
+        mean, spread = _shrunk(moments, None)
+        return terms[self.rows] + mean[self.customer], spread[self.customer]
+
+    def _original(self) -> tuple[np.ndarray, np.ndarray]:
+        """The original formula per customer: last payment date + mean delay (rounded half away from zero)."""
+        prepared, history = self.prepared, self.known.rows
+        count, total = self._delay_moments.count, self._delay_moments.total
+        mean = np.divide(total, count, out=np.full(prepared.customers, np.nan), where=count > 0)
+        last = np.full(prepared.customers, -np.inf)
+        np.maximum.at(last, self.customer[: len(history)], prepared.payment_day[history])
+        rounded = np.sign(mean) * np.floor(np.abs(mean) + 0.5)
+        next_day = np.where(count > 0, last + rounded, np.nan)
+        base = next_day[self.customer] - prepared.invoice_day[self.rows]
+        _, spread = self._customer_mean
+        return base, spread[self.customer]
 
 
 def _tail_excess(delay: np.ndarray) -> np.ndarray:
@@ -233,11 +295,26 @@ def sorted_quantiles(ordered: np.ndarray, shares: np.ndarray) -> np.ndarray:
     return values
 
 
-def _group_moments(codes: np.ndarray, values: np.ndarray, groups: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Count, sum and sum of squares of ``values`` per group code."""
-    count, total = _group_sums(codes, values, groups)
+@dataclass(frozen=True)
+class GroupMoments:
+    """Count, sum and sum of squares of values per group, and the mean and variance of all the values."""
+
+    count: np.ndarray
+    total: np.ndarray
+    squares: np.ndarray
+    overall_mean: float
+    overall_var: float
+
+
+def group_moments(codes: np.ndarray, values: np.ndarray, groups: int, count: np.ndarray | None = None) -> GroupMoments:
+    """The moments of ``values`` per group code (``count``: the codes' count per group, when known already)."""
+    if count is None:
+        count, total = _group_sums(codes, values, groups)
+    else:
+        total = np.bincount(codes, weights=values, minlength=groups)
     squares = np.bincount(codes, weights=values * values, minlength=groups)
-    return count, total, squares
+    overall_var = float(values.var()) if len(values) > 1 else 0.0
+    return GroupMoments(count, total, squares, float(values.mean()), overall_var)
 
 
 def _group_sums(codes: np.ndarray, values: np.ndarray, groups: int) -> tuple[np.ndarray, np.ndarray]:
@@ -265,21 +342,18 @@ def estimate_shrinkage(count: np.ndarray, total: np.ndarray, squares: np.ndarray
     return float(np.clip(within / between, *SHRINKAGE_BOUNDS))
 
 
-def _shrunk(
-    codes: np.ndarray, values: np.ndarray, groups: int, shrinkage: float | None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per group: mean shrunk towards the overall mean, spread shrunk towards the overall variance, and counts.
+def _shrunk(moments: GroupMoments, shrinkage: float | None) -> tuple[np.ndarray, np.ndarray]:
+    """Per group: mean shrunk towards the overall mean and spread shrunk towards the overall variance.
 
     mean_g = (sum_g + k * mean) / (n_g + k); spread_g^2 = (sum_g (v - mean_g)^2 + k * var) / (n_g + k), with
     k from ``estimate_shrinkage`` when ``shrinkage`` is None. With k = 0 (the plain customer mean) a group
     without history gets the overall mean and spread.
     """
-    overall_mean = float(values.mean())
-    overall_var = float(values.var()) if len(values) > 1 else 0.0
-    count, total, squares = _group_moments(codes, values, groups)
+    count, total, squares = moments.count, moments.total, moments.squares
     if shrinkage is None:
         shrinkage = estimate_shrinkage(count, total, squares)
     weight = count + shrinkage
+    overall_mean, overall_var = moments.overall_mean, moments.overall_var
     mean = np.where(weight > 0, (total + shrinkage * overall_mean) / np.maximum(weight, 1e-12), overall_mean)
     weight = np.maximum(weight, 1e-12)
     spread_sum = np.maximum(squares - 2 * mean * total + count * mean * mean, 0.0)
@@ -287,49 +361,32 @@ def _shrunk(
         variance = (spread_sum + shrinkage * overall_var) / weight
     else:
         variance = np.where(count > 1, spread_sum / np.maximum(count, 1.0), overall_var)
-    return mean, np.maximum(np.sqrt(variance), MIN_SCALE_DAYS), count
-
-
-def _customer_typical(
-    prepared: PreparedLedger, rows: np.ndarray, history: np.ndarray, delay: np.ndarray, shrinkage: float | None
-) -> tuple[np.ndarray, np.ndarray]:
-    mean, spread, _ = _shrunk(prepared.customer[history], delay, prepared.customers, shrinkage)
-    codes = prepared.customer[rows]
-    return mean[codes], spread[codes]
-
-
-def _due_date_typical(prepared: PreparedLedger, rows: np.ndarray, history: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    terms = prepared.terms_days
-    lateness = prepared.payment_day[history] - prepared.invoice_day[history] - terms[history]
-    mean, spread, _ = _shrunk(prepared.customer[history], lateness, prepared.customers, None)
-    codes = prepared.customer[rows]
-    return terms[rows] + mean[codes], spread[codes]
+    return mean, np.maximum(np.sqrt(variance), MIN_SCALE_DAYS)
 
 
 def _segments(
-    prepared: PreparedLedger, rows: np.ndarray, history: np.ndarray, delay: np.ndarray, base: np.ndarray
+    prepared: PreparedLedger, rows: np.ndarray, customer: np.ndarray, known: KnownPayments, base: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """A typical delay (``base``) plus, per feature, a portfolio effect and a customer-within-level effect, both shrunk.
 
-    One pass over the features in order: effect(level) = sum of residuals / (n + k), then for each
-    (customer, level) cell the same on what is left; k = ``SHRINKAGE_INVOICES`` pulls thin cells to zero.
+    ``customer`` is the customer of each of ``rows`` (the known payments first). One pass over the features in
+    order: effect(level) = sum of residuals / (n + k), then for each (customer, level) cell the same on what is
+    left; k = ``SHRINKAGE_INVOICES`` pulls thin cells to zero.
     """
-    known = len(history)
+    delay, count = known.delay, len(known.rows)
     base = base.copy()
-    customer = prepared.customer[rows]
     for feature in prepared.features:
         level = feature.codes[rows]
-        residual = delay - base[:known]
-        count, total = _group_sums(level[:known], residual, feature.levels)
-        base += (total / (count + SHRINKAGE_INVOICES))[level]
+        residual = delay - base[:count]
+        cases, total = _group_sums(level[:count], residual, feature.levels)
+        base += (total / (cases + SHRINKAGE_INVOICES))[level]
         cell, cells = _cells(customer, level, feature.levels)
-        residual = delay - base[:known]
-        count, total = _group_sums(cell[:known], residual, cells)
-        base += (total / (count + SHRINKAGE_INVOICES))[cell]
-    residual = delay - base[:known]
-    _, spread, _ = _shrunk(prepared.customer[history], residual, prepared.customers, None)
-    scale = spread[customer]
-    return base, scale
+        residual = delay - base[:count]
+        cases, total = _group_sums(cell[:count], residual, cells)
+        base += (total / (cases + SHRINKAGE_INVOICES))[cell]
+    residual = delay - base[:count]
+    _, spread = _shrunk(group_moments(customer[:count], residual, prepared.customers), None)
+    return base, spread[customer]
 
 
 def _cells(customer: np.ndarray, level: np.ndarray, levels: int) -> tuple[np.ndarray, int]:
@@ -340,21 +397,3 @@ def _cells(customer: np.ndarray, level: np.ndarray, levels: int) -> tuple[np.nda
         return cell, size
     cells, position = np.unique(cell, return_inverse=True)
     return position, len(cells)
-
-
-def _original(
-    prepared: PreparedLedger, rows: np.ndarray, history: np.ndarray, delay: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """The original formula per customer: last payment date + mean delay (rounded half away from zero)."""
-    groups = prepared.customers
-    codes = prepared.customer[history]
-    count, total = _group_sums(codes, delay, groups)
-    mean = np.divide(total, count, out=np.full(groups, np.nan), where=count > 0)
-    last = np.full(groups, -np.inf)
-    np.maximum.at(last, codes, prepared.payment_day[history])
-    rounded = np.sign(mean) * np.floor(np.abs(mean) + 0.5)
-    next_day = np.where(count > 0, last + rounded, np.nan)
-    customer = prepared.customer[rows]
-    base = next_day[customer] - prepared.invoice_day[rows]
-    _, spread, _ = _shrunk(codes, delay, groups, 0.0)
-    return base, spread[customer]
