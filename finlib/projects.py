@@ -35,9 +35,12 @@ from finlib.lazy import deferred
 
 # Listing projects needs only the database: pandas, the parse cache and the alias module load on first use.
 if TYPE_CHECKING:
+    import pandas as pd
+
     from finlib import names
     from finlib.ingest import ledger as ledger_frame
     from finlib.ingest import parsed_cache, shared_cache
+    from finlib.ingest.report import ParseReport
     from finlib.privacy import aliasing, keys, presentation
 else:
     shared_cache = deferred("finlib.ingest.shared_cache")
@@ -341,19 +344,38 @@ def load_project(
     shared = services.shared_cache()
     cached = parsed_cache.read_parsed(services.settings, info.source, info.etag, info.column_mapping, shared, columns)
     if cached is None:
-        location = storage.parse_source(info.source, services.settings, allow_local_paths=True)
-        fetched = _fetch(services, name, location)
-        if fetched.etag != info.etag:
-            raise ProjectError(
-                f"The source of project {name!r} changed since it was registered. Refresh the project to load it."
-            )
-        cached = parsed_cache.parse_cached(services.settings, info.source, fetched, info.column_mapping, shared)
+        cached, info, book = _reread(services, info, columns)
     ledger, report = cached
     ledger = ledger if columns is None else ledger[ledger_frame.selected_columns(list(ledger.columns), columns)]
     ledger = book.with_alias_columns(ledger, columns)
     if role == "viewer":
         return _presented(LoadedProject(info=info, ledger=ledger, aliases=book, report=report))
     return LoadedProject(info=info, ledger=ledger, aliases=book, report=report)
+
+
+def _reread(
+    services: Services, info: ProjectInfo, columns: Collection[str] | None
+) -> tuple[tuple[pd.DataFrame, ParseReport], ProjectInfo, aliasing.AliasBook]:
+    """Read a project's unchanged file again (its kept read is gone) and store what this read found.
+
+    Newer code may read more of the file (a date format it learnt) or differently: the project's counts, report
+    and stored figures follow, and a name it did not hold before gets its alias before anything is shown.
+    """
+    name = info.name
+    location = storage.parse_source(info.source, services.settings, allow_local_paths=True)
+    fetched = _fetch(services, name, location)
+    if fetched.etag != info.etag:
+        raise ProjectError(
+            f"The source of project {name!r} changed since it was registered. Refresh the project to load it."
+        )
+    shared = services.shared_cache()
+    ledger, report = parsed_cache.parse_cached(services.settings, info.source, fetched, info.column_mapping, shared)
+    registration = registry.Registration(name, info.source, fetched, ledger, report, info.column_mapping)
+    info = registry.store_registration(services.engine, services.settings, registration, shared, reread=True)
+    with db.session_scope(services.engine) as session:
+        row = registry.require_row(session, name)
+        book = aliasing.load_alias_book(session, row.id, None if columns is None else aliasing.alias_kinds(columns))
+    return (ledger, report), info, book
 
 
 def _presented(loaded: LoadedProject) -> LoadedProject:

@@ -94,9 +94,19 @@ class Registration:
 
 
 def store_registration(
-    engine: Engine, settings: Settings, registration: Registration, shared: shared_cache.SharedCache | None = None
+    engine: Engine,
+    settings: Settings,
+    registration: Registration,
+    shared: shared_cache.SharedCache | None = None,
+    *,
+    reread: bool = False,
 ) -> ProjectInfo:
-    """Write a parsed ledger as its project (row and aliases) in one transaction, replacing the previous one."""
+    """Write a parsed ledger as its project (row and aliases) in one transaction, replacing the previous one.
+
+    ``reread``: the project's own file, read again because its kept read is gone (evicted, or written by other
+    code): its counts, report and version follow the new read and every name gets its alias, but the refresh
+    outcome (status, last error, refresh time) is left as it was.
+    """
     new = registration
     # The figures `stats` shows are computed once per version, here, instead of on every read.
     summaries.keep_summary(settings, new.source, new.fetched.etag, new.mapping, new.ledger, shared)
@@ -104,7 +114,7 @@ def store_registration(
     # whole and retried, and then finds (and updates) the winner's rows instead of failing on a unique constraint.
     for attempt in range(STORE_ATTEMPTS):
         try:
-            return _store_registration_once(engine, settings, new)
+            return _store_registration_once(engine, settings, new, reread)
         except DatabaseError as exc:
             if not isinstance(exc.__cause__, IntegrityError) or attempt == STORE_ATTEMPTS - 1:
                 # The transaction was rolled back whole (or died with its connection): say that nothing changed.
@@ -117,7 +127,7 @@ def store_registration(
     raise AssertionError("unreachable")
 
 
-def _store_registration_once(engine: Engine, settings: Settings, new: Registration) -> ProjectInfo:
+def _store_registration_once(engine: Engine, settings: Settings, new: Registration, reread: bool) -> ProjectInfo:
     name, fetched, ledger, report = new.name, new.fetched, new.ledger, new.report
     customers = names.display_names(ledger["customer_name"], ledger["customer_key"])
     people = names.display_names(ledger["sales_manager"], ledger["sales_manager_key"])
@@ -132,15 +142,14 @@ def _store_registration_once(engine: Engine, settings: Settings, new: Registrati
         row.etag = fetched.etag
         row.size_bytes = fetched.size
         row.updated_at = now
-        row.refreshed_at = now
+        if not reread:
+            row.refreshed_at, row.status, row.last_error = now, None, None
         row.column_mapping = new.mapping
         row.detected_mapping = report.mapping
         row.row_count = report.rows_loaded
         row.rejected_count = report.rejected_count
         row.customer_count = int(customers.size)
         row.parse_report = report.to_dict()
-        row.status = None
-        row.last_error = None
         if row.currency_code is None:
             _keep_stated_currency(row, ledger)
         session.flush()

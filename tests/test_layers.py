@@ -7,7 +7,7 @@ chat         finlib.chat.*           (may use privacy, analytics and forecast, n
 forecast     finlib.forecast.*       (may use analytics)
 ingest       finlib.ingest.*    privacy  finlib.privacy.*    analytics  finlib.analytics.*  (siblings, independent)
 foundation   finlib.errors, finlib.config, finlib.logs, finlib.names, finlib.db, finlib.lazy,
-             finlib.jsonable, finlib.currency
+             finlib.jsonable, finlib.currency, finlib.code_version
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ FOUNDATION = {
     "finlib.lazy",
     "finlib.jsonable",
     "finlib.currency",
+    "finlib.code_version",
 }
 SERVICES = {
     "finlib.registry",

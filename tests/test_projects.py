@@ -151,8 +151,8 @@ def test_a_failed_upload_leaves_no_stored_file_and_no_project(services) -> None:
 
 
 def test_an_upload_with_an_explicit_mapping_reads_headers_detection_misses_and_keeps_the_mapping(services) -> None:
-    data = b"Kunde,Datum,Betrag brutto\nACME Corp,2026-01-05,100.00\nBeta LLC,2026-01-20,50.00\n"
-    mapping = {"Kunde": "customer_name", "Datum": "invoice_date", "Betrag brutto": "total_amount"}
+    data = b"Partner,Tag,Wert\nACME Corp,2026-01-05,100.00\nBeta LLC,2026-01-20,50.00\n"
+    mapping = {"Partner": "customer_name", "Tag": "invoice_date", "Wert": "total_amount"}
     with pytest.raises(MissingColumnsError):
         projects.upload_project(services, "german", "german.csv", data)
     info = projects.upload_project(services, "german", "german.csv", data, mapping=mapping)
@@ -374,3 +374,25 @@ def test_a_file_without_one_usable_row_is_refused_saying_why(services, write_fil
     with pytest.raises(ParseError, match=message):
         projects.register_project(services, "only", str(path), allow_local_paths=True)
     assert projects.list_projects(services) == []
+
+
+def test_a_project_whose_kept_read_is_gone_is_read_again_and_every_name_it_finds_gets_an_alias(
+    services, write_file
+) -> None:
+    # As an older version of the code left it: a read without Gamma Ltd's row, a failed refresh on record.
+    projects.register_project(services, "p", str(write_file("ledger.csv", CHANGED_CSV)), allow_local_paths=True)
+    with db.session_scope(services.engine) as session:
+        session.execute(db.Alias.__table__.delete().where(db.Alias.real_name == "Gamma Ltd"))
+        row = session.scalar(select(db.Project).where(db.Project.name == "p"))
+        row.row_count, row.customer_count, row.status, row.last_error = 5, 2, "refresh failed", "S3 was down"
+    for path in _cached_ledgers(services.settings):
+        path.unlink()
+
+    loaded = projects.load_project(services, "p")
+
+    gamma = loaded.ledger[loaded.ledger["customer_name"] == "Gamma Ltd"]
+    assert len(gamma) == 1 and gamma["customer_alias"].str.match(r"^CUST-[0-9A-Z]{8}$").all()
+    assert "Gamma Ltd" in loaded.aliases.real_names()
+    info = projects.get_project(services, "p")
+    assert (info.row_count, info.customer_count) == (6, 3)
+    assert (info.status, info.last_error) == ("refresh failed", "S3 was down")

@@ -14,7 +14,7 @@ from finlib.ingest import storage
 
 PROJECTS = "pages/projects.py"
 GERMAN_HEADERS_CSV = (
-    b"Kunde Name,Invoice Date,Betrag brutto\n"
+    b"Kunde Name,Invoice Date,Wert brutto\n"
     b"Zephyr Widgets,2025-01-05,1200.00\n"
     b"Zephyr Widgets,2025-02-05,1300.00\n"
     b"Quasar Foods,2025-01-20,800.00\n"
@@ -132,17 +132,17 @@ def test_a_load_lists_rejected_rows_with_their_row_numbers(app_home: Path) -> No
 def test_a_file_whose_amount_column_is_not_recognised_can_be_mapped_by_hand(app_home: Path) -> None:
     at = upload_through_the_page(run_app(PROJECTS), "german", GERMAN_HEADERS_CSV)
     assert not at.exception
-    assert "Betrag brutto" in at.error[0].value, "the error lists the columns found"
+    assert "Wert brutto" in at.error[0].value, "the error lists the columns found"
     assert projects.list_projects(services())[0].name == "demo", "nothing stored yet"
     amount = at.selectbox(key="projects_upload_map_amount")
-    assert "Betrag brutto" in amount.options
-    amount.set_value("Betrag brutto").run()
+    assert "Wert brutto" in amount.options
+    amount.set_value("Wert brutto").run()
     at.selectbox(key="projects_upload_map_customer_name").set_value("Kunde Name").run()
     at.button(key="projects_upload_map_submit").click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     info = projects.get_project(services(), "german")
     assert info.row_count == 3
-    assert info.column_mapping == {"Kunde Name": "customer_name", "Betrag brutto": "total_amount"}
+    assert info.column_mapping == {"Kunde Name": "customer_name", "Wert brutto": "total_amount"}
     assert at.selectbox(key="sidebar_project").value == "german"
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from finlib.code_version import code_fingerprint
 from finlib.config import Settings
 from finlib.forecast.backtest import BacktestResult, run_backtest
 
@@ -24,7 +25,7 @@ BACKTEST_CACHE_VERSION = "2"
 
 def backtest_path(settings: Settings, project: str, version: str) -> Path:
     """Where the backtest of this project version under these settings is kept."""
-    material = json.dumps([BACKTEST_CACHE_VERSION, project, version, settings.moving_avg_window])
+    material = json.dumps([BACKTEST_CACHE_VERSION, code_fingerprint(), project, version, settings.moving_avg_window])
     return settings.cache_dir / "backtest" / f"{hashlib.sha256(material.encode('utf-8')).hexdigest()[:32]}.json"
 
 

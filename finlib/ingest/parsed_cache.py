@@ -18,6 +18,7 @@ from collections.abc import Collection
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from finlib.code_version import code_fingerprint
 from finlib.config import Settings
 from finlib.errors import ParseError
 from finlib.ingest import scratch, shared_cache, storage
@@ -47,7 +48,8 @@ def _folder(settings: Settings, source: str) -> Path:
 def _base(settings: Settings, source: str, etag: str, mapping: dict[str, str] | None) -> Path:
     # Every input of the parse is in the key: a changed setting must not serve a stale ledger.
     material = json.dumps(
-        [PARSED_CACHE_VERSION, source, etag, mapping or {}, settings.parse.cache_material()], sort_keys=True
+        [PARSED_CACHE_VERSION, code_fingerprint(), source, etag, mapping or {}, settings.parse.cache_material()],
+        sort_keys=True,
     )
     return _folder(settings, source) / hashlib.sha256(material.encode("utf-8")).hexdigest()[:32]
 
