@@ -6,7 +6,6 @@ import re
 
 import streamlit as st
 
-from finlib.analytics.drilldown import overdue_first
 from finlib.currency import format_amount as format_money
 from ui import charts, data, drill, exports, forecast_data, forecast_view, tables, url_state, wording
 from ui.actions import require_ready
@@ -126,7 +125,7 @@ outlook[2].metric(
 st.caption(
     forecast_view.describe_original_forecasts(
         forecast_data.kept_backtest(services, key),  # a disk read: this page never waits for a backtest
-        forecast_data.next_amounts(services, key),
+        lambda: forecast_data.next_amounts(services, key),
         customer_key,
         settings.moving_avg_window,
     )
@@ -180,14 +179,16 @@ picked = drill.selected_rows(amounts_event, delays_event)
 st.markdown(
     f"**Invoices** ({wording.plural(len(invoices), 'invoice')}, overdue first; status as of {format_date(as_of)})"
 )
-listed = invoices[invoices["chart_row"].isin(picked)] if picked else invoices
+# Overdue first is a stable sort, so the picked invoices keep the order they have in the whole list.
+ordered = data.customer_invoices_overdue_first(services, key, filters, customer_key)
+listed = ordered[ordered["chart_row"].isin(picked)] if picked else ordered
 if picked:
     st.info(
         f"Showing the {wording.plural(len(listed), 'invoice')} selected on the charts; double-click a chart to "
         "show every invoice again.",
         icon=":material/filter_alt:",
     )
-table = tables.invoice_table(overdue_first(listed), with_customer=True)
+table = tables.invoice_table(listed, with_customer=True)
 shown, column_config = tables.invoice_display(table, currency)
 st.dataframe(
     shown.drop(columns=["Customer"]),

@@ -197,3 +197,26 @@ def test_the_worklist_says_outstanding_names_its_next_payment_formula_and_marks_
     past = table["Next payment (original formula)"] < as_of
     assert past.any(), "the demo has next payments already past"
     assert (table["Already past"] == past).all()
+
+
+def test_invoices_picked_on_a_customer_chart_are_listed_in_the_whole_tables_order(app_home: Path) -> None:
+    from finlib.analytics.drilldown import overdue_first
+    from ui import data
+
+    run_app("pages/customers.py")  # registers the demo project
+    demo = projects.get_project(services(), "demo")
+    key, filters = data.ViewKey("demo", demo.version, "test"), data.LedgerFilters()
+    ledger = projects.load_project(services(), "demo").ledger
+    mixed = (  # a customer with paid, open and overdue invoices, so the order has something to keep
+        (customer, invoices)
+        for customer in ledger["customer_key"].value_counts().index
+        for invoices in [data.compute_customer_invoices(services(), key, filters, customer)]
+        if set(invoices["status"]) == {"paid", "open", "overdue"}
+    )
+    customer, invoices = next(mixed)
+    numbered = invoices.assign(chart_row=range(len(invoices)))
+    ordered = data.customer_invoices_overdue_first(services(), key, filters, customer)
+    pd.testing.assert_frame_equal(ordered, overdue_first(numbered))
+    picked = list(range(0, len(invoices), 3))
+    listed = ordered[ordered["chart_row"].isin(picked)].reset_index(drop=True)
+    pd.testing.assert_frame_equal(listed, overdue_first(numbered[numbered["chart_row"].isin(picked)]))

@@ -197,6 +197,18 @@ def compute_customer_invoices(
     return measures.customer_invoices(known, customer_key, as_of=as_of, window=_services.settings.moving_avg_window)
 
 
+# Shared like the ledgers (no copy per run): a large account's invoices are a quarter of a million rows, and
+# sorting them again on every rerun of the Customers page took 0.1-0.4 s. Nothing mutates the frame.
+@st.cache_resource(ttl=CACHE_TTL_S, max_entries=RESULT_CACHE_ENTRIES, show_spinner=False)
+def customer_invoices_overdue_first(
+    _services: Services, key: ViewKey, filters: LedgerFilters, customer_key: str
+) -> pd.DataFrame:
+    """``compute_customer_invoices`` as the Customers table lists them (``drilldown.overdue_first``), each with its
+    ``chart_row``: its position in forecast order, as the charts number their points."""
+    invoices = compute_customer_invoices(_services, key, filters, customer_key)
+    return drilldown.overdue_first(invoices.assign(chart_row=range(len(invoices))))
+
+
 @st.cache_data(ttl=CACHE_TTL_S, max_entries=RESULT_CACHE_ENTRIES, show_spinner=False)
 def compute_drilldown(
     _services: Services,

@@ -14,9 +14,13 @@ from ui.format import format_compact
 
 
 def describe_original_forecasts(
-    result: BacktestResult | None, amounts: pd.DataFrame, customer_key: str, window: int
+    result: BacktestResult | None, amounts: Callable[[], pd.DataFrame], customer_key: str, window: int
 ) -> str:
-    """One caption: both predictions are the original formulas, their backtest errors, and the best amount method."""
+    """One caption: both predictions are the original formulas, their backtest errors, and the best amount method.
+
+    ``amounts`` gives every customer's next amounts (a pass over the whole ledger); it is called only when the
+    backtest found a better amount method than the moving average, the one case the caption names that amount.
+    """
     if result is None:
         return (
             "Both predictions are the original formulas. Their typical errors appear once the project's backtest "
@@ -30,10 +34,11 @@ def describe_original_forecasts(
     if original is not None and original.predictions:
         text += f" Next payment: ± {original.mae_days:.0f} days typical."
     best = result.best_amount_method
-    if best != "moving_average" and customer_key in amounts.index:
+    next_amounts = amounts() if best != "moving_average" else None
+    if next_amounts is not None and customer_key in next_amounts.index:
         score = result.amount_score(best)
         label = amount_label(best, window)
-        value = amounts.loc[customer_key, best]
+        value = next_amounts.loc[customer_key, best]
         error = f", ± {format_compact(score.mae)} typical" if score is not None else ""
         text += f" Best on this ledger's backtest: {label}, **{format_compact(value)}**{error}."
     best_date = result.date_score(result.best_date_method)
