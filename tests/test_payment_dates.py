@@ -15,6 +15,7 @@ from finlib.forecast.payment_dates import (
     DATE_METHODS,
     DelayDistribution,
     DelayFits,
+    count_at_or_below,
     estimate_shrinkage,
     fit_delays,
     sorted_quantiles,
@@ -183,3 +184,12 @@ def test_methods_fitted_together_are_each_fitted_alone_to_the_last_bit(order: li
         alone = fit_delays(prepared, as_of, method, targets, target_as_of)
         for name in ("base", "scale", "age", "residuals", "tail_excess"):
             assert np.array_equal(getattr(together[method], name), getattr(alone, name), equal_nan=True), (method, name)
+
+
+@pytest.mark.parametrize("count", [10, 5_000])
+def test_counting_values_at_or_below_is_numpys_searchsorted_on_the_right(count: int) -> None:
+    rng = np.random.default_rng(count)
+    ordered = np.sort(np.round(rng.normal(size=2001), 1))  # ties in the table
+    values = np.round(rng.normal(scale=2.0, size=count), 1)  # values equal to table entries, and beyond both ends
+    values[:3] = [np.nan, np.inf, -np.inf]
+    assert np.array_equal(count_at_or_below(ordered, values), np.searchsorted(ordered, values, side="right"))

@@ -177,14 +177,18 @@ def score_origin(prepared: PreparedLedger, ranks: InvoiceOrder, origin: float, w
     fits = DelayFits(prepared, origin, targets, target_as_of)  # the same payments and targets for every method
     for method in DATE_METHODS:
         distribution = fits.fit(method)
-        predicted, low, high = predict_days(distribution, invoice_day, target_as_of, method)
+        position = distribution.position()  # the same for the predicted dates and the cash-in weeks
+        predicted, low, high = predict_days(distribution, invoice_day, target_as_of, method, position)
         keep = scored & ~np.isnan(predicted)
         scores.errors[method] = predicted[keep] - actual[keep]
         scores.covered[method] = (low[keep] <= actual[keep]) & (actual[keep] <= high[keep])
         if method in APP_DATE_METHODS:
             opened = slice(0, len(open_rows))
             amount = prepared.amount[open_rows]
-            weeks = forecast_cash_in(distribution.subset(opened), invoice_day[opened], amount, origin, collectable)
+            opened_position = (position[0][opened], position[1][opened])
+            weeks = forecast_cash_in(
+                distribution.subset(opened), invoice_day[opened], amount, origin, collectable, position=opened_position
+            )
             collected = actual_cash_in(prepared.payment_day[open_rows], amount, origin)
             scores.cash[method] = (weeks.expected, weeks.low, weeks.high, collected)
     predictions = predict_next_amounts(prepared, ranks, origin, window)

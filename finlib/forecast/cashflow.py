@@ -46,11 +46,18 @@ class CashWeeks:
 
 
 def week_probabilities(
-    distribution: DelayDistribution, invoice_day: np.ndarray, as_of_day: float, weeks: int = WEEKS
+    distribution: DelayDistribution,
+    invoice_day: np.ndarray,
+    as_of_day: float,
+    weeks: int = WEEKS,
+    position: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> np.ndarray:
-    """(invoices x weeks) probability that each invoice is paid in each week after the as-of date."""
+    """(invoices x weeks) probability that each invoice is paid in each week after the as-of date.
+
+    ``position`` is ``distribution.position()`` when the caller has it already.
+    """
     edges = as_of_day + DAYS_PER_WEEK * np.arange(weeks + 1)
-    below, tail = distribution.position()
+    below, tail = distribution.position() if position is None else position
     count = len(invoice_day)
     # Targets in the tail and the others apart: each part searches one distribution per week, not both. The tail
     # ones are moved to the end (stable) so that each part is a contiguous slice of one row per week.
@@ -59,13 +66,15 @@ def week_probabilities(
     split = count - int(tail.sum()) if mixed else count
     ordered, days, below, tail = distribution.subset(order), invoice_day[order], below[order], tail[order]
     reached = np.empty((len(edges), count))
+    # Still open on the as-of date, a conditioned invoice had nothing paid by then: its first edge is not searched.
+    first = 1 if distribution.conditioned else 0
+    if first:
+        reached[0] = 0.0
     for part in (slice(0, split), slice(split, count)) if mixed else (slice(None),):
-        targets, position = ordered.subset(part), (below[part], tail[part])
+        targets, part_position = ordered.subset(part), (below[part], tail[part])
         # A predicted day rounds to whole days, so "paid by the end of day E" is a delay below E + 0.5 - invoice day.
-        for row, edge in enumerate(edges):  # written in place: no second (weeks x invoices) matrix
-            reached[row, part] = targets.probability_by(edge + 0.5 - days[part], position)
-    if distribution.conditioned:
-        reached[0] = 0.0  # still open on the as-of date: nothing of it was paid by then
+        for row in range(first, len(edges)):  # written in place: no second (weeks x invoices) matrix
+            reached[row, part] = targets.probability_by(edges[row] + 0.5 - days[part], part_position)
     for row in range(len(edges) - 1, 0, -1):  # differences in place, latest week first: no second matrix
         reached[row] -= reached[row - 1]
     probability = np.empty((count, weeks))  # (invoices x weeks), in the targets' own order
@@ -147,9 +156,13 @@ def forecast_cash_in(
     as_of_day: float,
     collectable: np.ndarray | None = None,
     weeks: int = WEEKS,
+    position: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> CashWeeks:
-    """Expected collections per week (and band) from open invoices' distributions; see the module docstring."""
-    probability = week_probabilities(distribution, invoice_day, as_of_day, weeks)
+    """Expected collections per week (and band) from open invoices' distributions; see the module docstring.
+
+    ``position`` is ``distribution.position()`` when the caller has it already.
+    """
+    probability = week_probabilities(distribution, invoice_day, as_of_day, weeks, position)
     if collectable is not None:
         within = probability.sum(axis=1)
         scale = np.divide(collectable, within, out=np.zeros(len(within)), where=within > 0)

@@ -147,7 +147,7 @@ def _predict_open_invoices(
         "paid_in_13_weeks": collectable[order],
     }
     weeks = forecast_cash_in(
-        distribution, prepared.invoice_day[targets], prepared.amount[targets], as_of_day, collectable
+        distribution, prepared.invoice_day[targets], prepared.amount[targets], as_of_day, collectable, position=position
     )
     return shown, figures, weeks
 

@@ -32,6 +32,7 @@ INTERVAL_QUANTILES = (0.1, 0.9)
 # million makes the cash-in weeks 10x faster and moves a probability by at most 1/2,000.
 DISTRIBUTION_POINTS = 2001
 DENSE_CELLS_LIMIT = 20_000_000
+SORTED_SEARCH_MIN_VALUES = 1_000  # fewer values are searched as they come (sorting them would cost more)
 
 
 @dataclass(frozen=True)
@@ -123,7 +124,7 @@ class DelayDistribution:
         inside: np.ndarray | None = None
         if not tail.all():
             standardised = (delay - self.base) / self.scale
-            reached = np.searchsorted(self.residuals, standardised, side="right") / len(self.residuals)
+            reached = count_at_or_below(self.residuals, standardised) / len(self.residuals)
             remaining = np.maximum(1.0 - below, 1e-12)
             inside = np.clip((reached - below) / remaining, 0.0, 1.0)
             if not tail.any():
@@ -315,6 +316,21 @@ def group_moments(codes: np.ndarray, values: np.ndarray, groups: int, count: np.
     squares = np.bincount(codes, weights=values * values, minlength=groups)
     overall_var = float(values.var()) if len(values) > 1 else 0.0
     return GroupMoments(count, total, squares, float(values.mean()), overall_var)
+
+
+def count_at_or_below(ordered: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """``numpy.searchsorted(ordered, values, side="right")``: per value, how many of ``ordered`` are at or below it.
+
+    The values are searched in sorted order: numpy starts each search where the previous one ended, and the
+    branches of a binary search over a short table are then predictable. Sorting 37k values and searching them
+    takes 0.6 ms instead of 2.2 ms in random order (each value's count is the same either way).
+    """
+    if len(values) < SORTED_SEARCH_MIN_VALUES:
+        return np.searchsorted(ordered, values, side="right")
+    order = np.argsort(values)
+    counts = np.empty(len(values), dtype=np.intp)
+    counts[order] = np.searchsorted(ordered, values[order], side="right")
+    return counts
 
 
 def _group_sums(codes: np.ndarray, values: np.ndarray, groups: int) -> tuple[np.ndarray, np.ndarray]:
