@@ -166,6 +166,9 @@ def test_a_balance_date_before_the_ledger_starts_is_a_400_naming_its_first_day(a
     response = api.client.get(f"/api/projects/demo/{route}", params={"as_of": "2024-01-01"})
     assert response.status_code == 400
     assert "before the ledger starts on 1 May 2025" in response.json()["detail"]
+    response = api.client.get(f"/api/projects/demo/{route}", params={"as_of": "2099-01-01"})
+    assert response.status_code == 400
+    assert "after the ledger's latest date, 31 Oct 2026" in response.json()["detail"]
 
 
 @pytest.mark.parametrize(

@@ -121,6 +121,17 @@ def test_a_balance_date_before_the_first_invoice_is_refused_in_one_line(environ,
         assert run(environ, command, "local2", "--as-of", "2026-01-05") == 0
 
 
+@pytest.mark.parametrize("command", ["kpis", "stats", "forecast"])
+def test_a_balance_date_after_the_ledger_is_refused_in_one_line(environ, ledger, capsys, command) -> None:
+    run(environ, "register", "local2", str(ledger))
+    capsys.readouterr()
+    assert run(environ, command, "local2", "--as-of", "2099-01-01") == 1
+    captured = capsys.readouterr()
+    [line] = captured.err.strip().splitlines()
+    assert line.startswith("error: The balance date 1 Jan 2099 is after the ledger's latest date, ")
+    assert "payments after it are not in the ledger" in line and captured.out == ""
+
+
 def test_python_dash_m_finlib_prints_no_traceback_on_failure(environ) -> None:
     env = {**os.environ, **environ}
     result = subprocess.run(

@@ -326,6 +326,14 @@ def test_countback_of_a_date_before_the_ledger_is_unknown(ledger: pd.DataFrame) 
     assert pd.isna(result[0])
 
 
+def test_a_balance_date_after_the_ledgers_latest_date_is_refused_naming_that_date(ledger: pd.DataFrame) -> None:
+    latest = pd.concat([ledger["invoice_date"], ledger["payment_date"]]).max().normalize()
+    after = latest + pd.Timedelta(days=1)
+    with pytest.raises(ProjectError, match=rf"^The balance date .* is after the ledger's latest date, {latest.day} "):
+        resolve_view_dates(ledger, as_of=after)
+    assert resolve_view_dates(ledger, as_of=latest) is not None
+
+
 def test_a_balance_date_before_the_first_invoice_is_refused_naming_the_first_day(ledger: pd.DataFrame) -> None:
     with pytest.raises(ProjectError, match=r"^The balance date 30 Nov 2024 is before the ledger starts on 1 Dec 2024 "):
         resolve_view_dates(ledger, as_of=pd.Timestamp("2024-11-30"))

@@ -74,13 +74,21 @@ def resolve_as_of(ledger: pd.DataFrame) -> pd.Timestamp | None:
 
 
 def check_as_of(ledger: pd.DataFrame, as_of: date | pd.Timestamp) -> pd.Timestamp:
-    """``as_of`` as a day, or ProjectError when it lies before the ledger's first invoice (nothing to balance yet)."""
+    """``as_of`` as a day, or ProjectError when it lies before the ledger's first invoice (nothing to balance yet)
+    or after its latest date (payments after the export are unknown: every invoice would look unpaid)."""
     day = pd.Timestamp(as_of).normalize()
     first = ledger["invoice_date"].min()
     if pd.notna(first) and day < pd.Timestamp(first).normalize():
         raise ProjectError(
             f"The balance date {_readable(day)} is before the ledger starts on {_readable(pd.Timestamp(first))} "
             "(its first invoice): give a date on or after it."
+        )
+    latest = resolve_as_of(ledger)
+    if latest is not None and day > latest:
+        raise ProjectError(
+            f"The balance date {_readable(day)} is after the ledger's latest date, {_readable(latest)}: payments "
+            "after it are not in the ledger, so every invoice still open would count as unpaid. Give a date up to "
+            f"{latest:%Y-%m-%d}, or refresh the project from a newer export."
         )
     return day
 
