@@ -223,6 +223,12 @@ def test_query_offline_names_the_original_formula_figures(api: Api) -> None:
     assert readable_day(stats["predicted_next_payment_date"]) in payload["answer"]
 
 
+@pytest.mark.parametrize("query", ["   ", "\n\t"])
+def test_a_blank_question_is_refused_saying_what_to_ask(api: Api, query: str) -> None:
+    response = api.client.post("/query", json={"project_name": "demo", "query": query})
+    assert response.status_code == 422 and "The question is empty" in response.json()["detail"]
+
+
 def test_query_gives_what_ask_json_prints(api: Api, capsys: pytest.CaptureFixture[str]) -> None:
     response = api.client.post("/query", json={"project_name": "demo", "query": EXAMPLE_QUESTION}).json()
     printed = api.cli_json("ask", "demo", EXAMPLE_QUESTION, "--json", capsys=capsys)

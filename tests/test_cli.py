@@ -132,6 +132,15 @@ def test_a_balance_date_after_the_ledger_is_refused_in_one_line(environ, ledger,
     assert "payments after it are not in the ledger" in line and captured.out == ""
 
 
+def test_a_blank_question_is_refused_in_one_line(environ, ledger, capsys) -> None:
+    run(environ, "register", "local2", str(ledger))
+    capsys.readouterr()
+    assert run(environ, "ask", "local2", "  ") == 1
+    assert capsys.readouterr().err.strip() == (
+        'error: The question is empty: ask one in plain language, e.g. "Who owes us the most?".'
+    )
+
+
 def test_python_dash_m_finlib_prints_no_traceback_on_failure(environ) -> None:
     env = {**os.environ, **environ}
     result = subprocess.run(

@@ -78,6 +78,8 @@ def query(state: StateParam, caller: CallerParam, body: QueryRequest, aliases: A
             f"Too many questions from this client; ask again in {max(1, round(wait_s))} s.",
             headers={"Retry-After": str(max(1, round(wait_s)))},
         )
+    if not body.query.strip():
+        raise HTTPException(422, 'The question is empty: ask one in plain language, e.g. "Who owes us the most?".')
     grant = state.options.policy.check(state.services, caller, body.project_name, "ask")
     entry = state.cache.get(body.project_name)
     settings = state.services.settings

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from finlib.commands.projects import services_for
 from finlib.config import Settings
 from finlib.currency import Currency, format_amount
+from finlib.errors import ProjectError
 from finlib.lazy import deferred
 
 # pandas and the services load on first use, so `--help` and `projects` stay light.
@@ -165,6 +166,8 @@ def ask_command(args: argparse.Namespace, settings: Settings, out: TextIO) -> in
     from finlib.access import LOCAL_USER
     from finlib.chat.pipeline import answer_question, build_chat_session
 
+    if not args.question.strip():
+        raise ProjectError('The question is empty: ask one in plain language, e.g. "Who owes us the most?".')
     services = services_for(settings)
     loaded = projects.load_project(services, args.name)
     session = build_chat_session(loaded.info.name, loaded.ledger, loaded.aliases, settings, loaded.info.currency)
