@@ -11,7 +11,7 @@ import pytest
 from openpyxl import Workbook
 
 from finlib.config import Settings
-from finlib.errors import MissingColumnsError
+from finlib.errors import MissingColumnsError, ParseError
 from finlib.ingest.parsing import LEDGER_DTYPES, ParseReport, parse_ledger
 
 ERP_HEADER = [
@@ -487,3 +487,48 @@ def test_extra_columns_that_read_as_categories_are_kept_and_named_in_the_report(
     assert list(ledger["extra:Disputed"]).count("Y") == 1
     assert "extra:Memo" not in ledger.columns  # one distinct value per row is free text, not a category
     assert "Memo" in report.unmapped_columns
+
+
+FORMULA_ROWS = [
+    ["Customer", "Invoice Date", "Net", "VAT", "Total"],
+    ["A", "2024-01-05", 100, "=1+4", "=100+5"],
+    ["B", "2024-01-06", 200, "=1+9", "=200+10"],
+]
+
+
+def _save_results(path: Path, results: dict[str, str]) -> Path:
+    """The workbook as a spreadsheet application leaves it: each formula followed by its saved result."""
+    import re
+    import zipfile
+
+    with zipfile.ZipFile(path) as archive:
+        parts = {name: archive.read(name) for name in archive.namelist()}
+    sheet = parts["xl/worksheets/sheet1.xml"].decode()
+    parts["xl/worksheets/sheet1.xml"] = re.sub(
+        r"<f>([^<]*)</f><v ?/>", lambda m: f"<f>{m.group(1)}</f><v>{results[m.group(1)]}</v>", sheet
+    ).encode()
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    return path
+
+
+def test_a_workbook_whose_formula_results_were_never_saved_is_refused_naming_the_empty_columns(
+    tmp_path: Path, settings: Settings
+) -> None:
+    path = write_xlsx(tmp_path / "scripted.xlsx", FORMULA_ROWS)
+    with pytest.raises(ParseError, match=r"columns 'VAT', 'Total' of sheet 'Ledger' are empty because .* never saved"):
+        parse_ledger(path, settings=settings)
+
+
+def test_the_same_workbook_with_its_formula_results_saved_loads_with_them(tmp_path: Path, settings: Settings) -> None:
+    path = write_xlsx(tmp_path / "saved.xlsx", FORMULA_ROWS)
+    _save_results(path, {"1+4": "5", "1+9": "10", "100+5": "105", "200+10": "210"})
+    ledger, _ = parse_ledger(path, settings=settings)
+    assert list(ledger["amount"]) == [105.0, 210.0]
+
+
+def test_an_empty_vat_column_without_formulas_is_no_reason_to_refuse(tmp_path: Path, settings: Settings) -> None:
+    rows = [["Customer", "Invoice Date", "Net", "VAT"], ["A", "2024-01-05", 100, None], ["B", "2024-01-06", 200, None]]
+    ledger, _ = parse_ledger(write_xlsx(tmp_path / "plain.xlsx", rows), settings=settings)
+    assert list(ledger["amount"]) == [100.0, 200.0]

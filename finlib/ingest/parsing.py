@@ -95,11 +95,39 @@ def _excel_table(path: Path, fmt: str, mapping: Mapping[str, str] | None, displa
         except ParseError as exc:
             first_failure = first_failure or exc
             continue
+        _refuse_unsaved_formulas(path, fmt, grid.sheet, body, detected, display_name)
         rows = grid.row_numbers[header_index + 1 :]
         return _Table(body, rows, detected, headers, int(grid.row_numbers[header_index]), grid.sheet, [])
     if first_failure is not None:
         raise first_failure
     raise ParseError("The workbook has no sheet with data. Check that the right file was chosen.")
+
+
+def _refuse_unsaved_formulas(
+    path: Path, fmt: str, sheet: str | None, body: pd.DataFrame, detected: schema.ColumnMapping, display_name: str
+) -> None:
+    """Refuse a workbook whose ledger columns are empty because their formulas' results were never saved.
+
+    A workbook written by a program (not saved by Excel) holds formulas without results; read as empty cells,
+    a Total column would silently fall back to the net amount. The sheet's XML is scanned only when an amount,
+    invoice date or due date column is empty throughout (a payment date column may well be).
+    """
+    if fmt != "xlsx":
+        return
+    computed = schema.AMOUNT_COLUMNS | {"invoice_date", "due_date"}
+    empty = [
+        h
+        for h, canonical in detected.columns.items()
+        if canonical in computed and h in body.columns and bool(values.blank_mask(body[h]).all())
+    ]
+    if empty and len(body) and readers.has_unsaved_formulas(path, sheet):
+        named = ", ".join(repr(h) for h in empty)
+        raise ParseError(
+            f"{display_name}: column{'s' if len(empty) > 1 else ''} {named} of sheet {sheet!r} "
+            f"{'are' if len(empty) > 1 else 'is'} empty because the workbook holds formulas whose results were "
+            "never saved (it was written by a program, not saved by Excel). Open it in Excel and save it, or "
+            "export it as CSV, then retry."
+        )
 
 
 def _csv_table(path: Path, mapping: Mapping[str, str] | None, display_name: str) -> _Table:

@@ -6,6 +6,7 @@ Delimited text is read by ``finlib.ingest.delimited``, Parquet and JSON by ``fin
 from __future__ import annotations
 
 import codecs
+import html
 import re
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
@@ -29,6 +30,12 @@ SNIFF_BYTES = 64 * 1024
 MAX_SHEETS = 50
 _ROW_TAG = re.compile(rb"<(?:\w+:)?row\b[^>]*?\br=\"(\d+)\"[^>]*>(.*?)</(?:\w+:)?row>", re.S)
 _VALUE_TAG = re.compile(rb"<(?:\w+:)?(?:v|t)\b[^>]*>[^<]")
+# A formula cell whose result was never saved: <c r="F2"><f>D2+E2</f><v /></c> (a workbook a program wrote and
+# no spreadsheet application recalculated). Readers see an empty cell.
+_UNSAVED_FORMULA = re.compile(
+    rb"<(?:\w+:)?f\b[^>]*(?:/>|>[^<]*</(?:\w+:)?f>)\s*(?:<(?:\w+:)?v\s*/>|<(?:\w+:)?v>\s*</(?:\w+:)?v>)?\s*</(?:\w+:)?c>"
+)
+_SHEET_NAME = re.compile(rb"<(?:\w+:)?sheet\b[^>]*?\bname=\"([^\"]*)\"")
 
 
 @dataclass
@@ -95,6 +102,29 @@ def _sheet_members(archive: zipfile.ZipFile) -> list[str]:
         target = targets.get(sheet_id, b"").decode(errors="replace").lstrip("/")
         members.append(target if target.startswith("xl/") else "xl/" + target)
     return members
+
+
+def has_unsaved_formulas(path: Path, sheet: str | None) -> bool:
+    """Whether an xlsx sheet holds formula cells without a saved result (read in 1 MB chunks; False if unknown)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = [
+                html.unescape(n.decode("utf-8", "replace"))
+                for n in _SHEET_NAME.findall(archive.read("xl/workbook.xml"))
+            ]
+            members = _sheet_members(archive)
+            if sheet not in names or names.index(sheet) >= len(members):
+                return False
+            with archive.open(members[names.index(sheet)]) as stream:
+                tail = b""
+                while chunk := stream.read(1024 * 1024):
+                    text = tail + chunk
+                    if _UNSAVED_FORMULA.search(text):
+                        return True
+                    tail = text[-SNIFF_BYTES:]
+    except (KeyError, ValueError, OSError, zipfile.BadZipFile):
+        return False
+    return False
 
 
 def _first_sheet_row(archive: zipfile.ZipFile, member: str) -> int:
