@@ -173,10 +173,17 @@ def _register_location(
     services: Services, name: str, location: storage.Source, mapping: dict[str, str] | None
 ) -> ProjectInfo:
     previous = _find_project(services, name)
-    fetched = _fetch(services, name, location)
     source = storage.source_uri(location)
     shared = services.shared_cache()
-    ledger, report = parsed_cache.parse_cached(services.settings, source, fetched, mapping, shared)
+    local = storage.local_file(location, services.settings)
+    if local is None:
+        fetched = _fetch(services, name, location)
+        ledger, report = parsed_cache.parse_cached(services.settings, source, fetched, mapping, shared, keep=False)
+    else:
+        local = (local[0], _shown_filename(services, name, location, local[1]))
+        fetched, ledger, report = parsed_cache.parse_local_cached(
+            services.settings, source, local, lambda: _fetch(services, name, location), mapping, shared, keep=False
+        )
     registration = registry.Registration(name, source, fetched, ledger, report, mapping)
     info = registry.store_registration(services.engine, services.settings, registration, shared)
     log.info("registered project %s: %d rows, %d rejected", name, report.rows_loaded, report.rejected_count)
@@ -234,7 +241,9 @@ def refresh_project(services: Services, name: str, *, user: User = LOCAL_USER) -
         return get_project(services, name), False
     shared, mapping = services.shared_cache(), current.column_mapping
     try:
-        ledger, report = parsed_cache.parse_cached(services.settings, current.source, fetched, mapping, shared)
+        ledger, report = parsed_cache.parse_cached(
+            services.settings, current.source, fetched, mapping, shared, keep=False
+        )
     except FinlibError as exc:
         registry.record_status(services.engine, name, "refresh failed", str(exc))
         raise
@@ -249,7 +258,7 @@ def save_mapping(services: Services, name: str, mapping: dict[str, str], *, user
     location = storage.parse_source(current.source, services.settings, allow_local_paths=True)
     fetched = _fetch(services, name, location)
     shared = services.shared_cache()
-    ledger, report = parsed_cache.parse_cached(services.settings, current.source, fetched, mapping, shared)
+    ledger, report = parsed_cache.parse_cached(services.settings, current.source, fetched, mapping, shared, keep=False)
     registration = registry.Registration(name, current.source, fetched, ledger, report, mapping)
     return registry.store_registration(services.engine, services.settings, registration, shared)
 
@@ -274,9 +283,14 @@ def delete_project(services: Services, name: str, *, user: User = LOCAL_USER) ->
 def _fetch(services: Services, name: str, location: storage.Source) -> storage.FetchedFile:
     """The source as a local file; an upload is named as the user named it, without its content-digest prefix."""
     fetched = storage.fetch_source(location, services.settings, services.s3_client, allow_local_paths=True)
+    return replace(fetched, filename=_shown_filename(services, name, location, fetched.filename))
+
+
+def _shown_filename(services: Services, name: str, location: storage.Source, filename: str) -> str:
+    """The name the user knows a file by: an upload's stored name without its content-digest prefix."""
     if uploads.is_own_upload(services.settings, location, name):
-        return replace(fetched, filename=uploads.shown_filename(fetched.filename))
-    return fetched
+        return uploads.shown_filename(filename)
+    return filename
 
 
 def deletes_stored_copy(services: Services, name: str) -> bool:

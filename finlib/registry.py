@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -30,12 +31,13 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from finlib import names, summaries
-    from finlib.ingest import shared_cache
+    from finlib.ingest import parsed_cache, shared_cache
     from finlib.privacy import aliasing, keys
 else:
     aliasing = deferred("finlib.privacy.aliasing")
     keys = deferred("finlib.privacy.keys")
     names = deferred("finlib.names")
+    parsed_cache = deferred("finlib.ingest.parsed_cache")
     summaries = deferred("finlib.summaries")
 
 log = logging.getLogger(__name__)
@@ -83,7 +85,10 @@ def record_status(engine: Engine, name: str, status: str | None, error: str | No
 
 @dataclass(frozen=True)
 class Registration:
-    """A parsed ledger about to be stored as project ``name``: its source, the fetched file and the parse."""
+    """A parsed ledger about to be stored as project ``name``: its source, the fetched file and the parse.
+
+    ``store_registration`` also writes the parse to the parse cache when it is not there yet.
+    """
 
     name: str
     source: str
@@ -108,8 +113,16 @@ def store_registration(
     outcome (status, last error, refresh time) is left as it was.
     """
     new = registration
-    # The figures `stats` shows are computed once per version, here, instead of on every read.
-    summaries.keep_summary(settings, new.source, new.fetched.etag, new.mapping, new.ledger, shared)
+    # A new parse is written to the parse cache while the figures are computed (Arrow writes without the GIL);
+    # both are done before the transaction, so a failed write still leaves the previous registration as it was.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="finlib-keep-parse") as writer:
+        etag = new.fetched.etag
+        parse_kept = writer.submit(
+            parsed_cache.keep_parsed, settings, new.source, etag, new.mapping, new.ledger, new.report, shared
+        )
+        # The figures `stats` shows are computed once per version, here, instead of on every read.
+        summaries.keep_summary(settings, new.source, new.fetched.etag, new.mapping, new.ledger, shared)
+        parse_kept.result()
     # Concurrent registrations of one name race to insert the same rows; the loser's transaction is rolled back
     # whole and retried, and then finds (and updates) the winner's rows instead of failing on a unique constraint.
     for attempt in range(STORE_ATTEMPTS):

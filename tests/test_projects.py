@@ -115,6 +115,41 @@ def test_refresh_of_an_unchanged_source_does_not_reparse(services, write_file) -
     assert info.row_count == 5
 
 
+def test_a_local_file_is_already_being_parsed_while_its_etag_is_computed(
+    services, write_file, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from finlib.ingest import storage
+
+    md5, parses_running = storage._md5_of_file, []
+
+    def md5_noting_parses(path: Path) -> str:
+        parses_running.append(len(list((services.settings.home / "tmp").glob("parse-*"))))
+        return md5(path)
+
+    monkeypatch.setattr(storage, "_md5_of_file", md5_noting_parses)
+    path = write_file("ledger.csv", LEDGER_CSV)
+    info = projects.register_project(services, "acme", str(path), allow_local_paths=True)
+    assert parses_running == [1]  # the parse had been started (its scratch folder made) before the MD5 pass
+    assert info.row_count == 5
+
+
+def test_registering_an_unchanged_local_file_again_is_served_by_the_cache(
+    services, write_file, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from finlib.ingest import sandbox
+
+    path = write_file("ledger.csv", LEDGER_CSV)
+    first = projects.register_project(services, "acme", str(path), allow_local_paths=True)
+
+    def no_second_parse(self: Any) -> Any:
+        raise AssertionError("the cache should have decided once the ETag was known")
+
+    monkeypatch.setattr(sandbox.PendingParse, "result", no_second_parse)
+    again = projects.register_project(services, "acme", str(path), allow_local_paths=True)
+    assert (again.etag, again.row_count) == (first.etag, 5)
+    assert list((services.settings.home / "tmp").iterdir()) == []  # the speculative parse was stopped and removed
+
+
 def test_refresh_of_a_vanished_source_says_so_and_marks_the_project(services, write_file) -> None:
     path = write_file("ledger.csv", LEDGER_CSV)
     projects.register_project(services, "acme", str(path), allow_local_paths=True)

@@ -14,9 +14,10 @@ import pytest
 from finlib.config import Settings
 from finlib.errors import FileRejectedError, MissingColumnsError
 from finlib.ingest.parsing import parse_ledger
-from finlib.ingest.sandbox import parse_ledger_isolated, stop_parser_server
+from finlib.ingest.sandbox import PendingParse, parse_ledger_isolated, stop_parser_server
 
 HERE = "tests.test_sandbox"
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def abort_in_child(path: Path, **_: Any) -> None:
@@ -151,3 +152,78 @@ def test_a_dead_parse_child_is_explained_by_size_when_it_died_near_the_memory_ca
 
     message = death_message("ledger.xlsx", returncode, stderr, make_settings(PARSE_MEMORY_MB="2048"), peak_mb)
     assert expected in message and "\n" not in message
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    status = Path(f"/proc/{pid}/status")
+    return status.exists() and "zombie" not in status.read_text().casefold()
+
+
+def _within(seconds: float, condition: Callable[[], bool]) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return condition()
+
+
+def test_a_pending_parse_returns_what_the_isolated_parse_returns(ledger_csv: Path, settings: Settings) -> None:
+    expected, expected_report = parse_ledger_isolated(ledger_csv, settings=settings)
+    with PendingParse(ledger_csv, settings=settings) as pending:
+        ledger, report = pending.result()
+    pd.testing.assert_frame_equal(ledger, expected)
+    assert report == expected_report
+
+
+def test_a_parse_left_without_its_result_stops_its_child_and_removes_its_files(
+    ledger_csv: Path, settings: Settings
+) -> None:
+    pid_file = ledger_csv.with_suffix(".pid")
+    started = time.monotonic()
+    with PendingParse(ledger_csv, settings=settings, entry="tests.helpers.stand_ins:announce_and_sleep"):
+        assert _within(20, pid_file.exists), "the parse child never started"
+        child = int(pid_file.read_text())
+        assert _alive(child)
+    assert not _alive(child)  # stopped before the block was left, not when its 120 s sleep ends
+    assert time.monotonic() - started < 30
+    assert list((settings.home / "tmp").iterdir()) == []
+
+
+def test_a_parse_left_before_the_server_took_it_leaves_no_child_running(ledger_csv: Path, settings: Settings) -> None:
+    stop_parser_server()  # the next parse starts a server that is still importing when the parse is left
+    pid_file = ledger_csv.with_suffix(".pid")
+    with PendingParse(ledger_csv, settings=settings, entry="tests.helpers.stand_ins:announce_and_sleep"):
+        pass
+    time.sleep(0.5)
+    assert not pid_file.exists() or not _alive(int(pid_file.read_text()))
+    assert list((settings.home / "tmp").iterdir()) == []
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_the_checks_before_a_parse_import_no_pandas(tmp_path: Path, kind: str) -> None:
+    """They run in the process that asked, before the child starts: pandas there would delay every parse."""
+    import subprocess
+    import sys
+    import zipfile
+
+    path = tmp_path / f"ledger.{kind}"
+    if kind == "xlsx":
+        with zipfile.ZipFile(path, "w") as archive:
+            archive.writestr("xl/worksheets/sheet1.xml", "<worksheet/>")
+    else:
+        path.write_text("Customer,Invoice Date,Amount\nA,2024-01-01,10\n", encoding="utf-8")
+    script = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from finlib.config import load_settings\n"
+        "from finlib.ingest import limits\n"
+        f"environ = {{'FINLIB_HOME': {str(tmp_path / 'home')!r}, 'ALIAS_SALT': 's'}}\n"
+        "settings = load_settings(environ, dotenv_path=None)\n"
+        f"limits.refuse_zip_bomb(Path({str(path)!r}), 'ledger', 0.1, settings)\n"
+        "print(sorted(m for m in ('pandas', 'numpy', 'pyarrow') if m in sys.modules))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"

@@ -6,6 +6,7 @@ Each message names the limit (size, memory) and the setting that moves it, never
 from __future__ import annotations
 
 import signal
+import zipfile
 from pathlib import Path
 
 from finlib.config import Settings
@@ -18,14 +19,13 @@ MEMORY_EXIT_CODE = 3
 # A workbook declaring more unpacked data than this share of the memory cap is refused before parsing.
 UNPACKED_SHARE_OF_MEMORY = 0.5
 NEAR_CAP_SHARE = 0.8
+ZIP_MAGIC = b"PK\x03\x04"  # xlsx is a zip archive
 
 
 def refuse_zip_bomb(path: Path, shown: str, size_mb: float, settings: Settings) -> None:
     """Refuse a workbook that declares more unpacked data than the parser may hold, before any parser sees it."""
-    from finlib.ingest.readers import XLSX_MAGIC, unpacked_bytes  # pandas: not at import time of the parent
-
     with path.open("rb") as handle:
-        if not handle.read(4).startswith(XLSX_MAGIC):
+        if not handle.read(4).startswith(ZIP_MAGIC):
             return
     unpacked_mb = unpacked_bytes(path) / BYTES_PER_MB
     if unpacked_mb > settings.parse_memory_mb * UNPACKED_SHARE_OF_MEMORY:
@@ -34,6 +34,15 @@ def refuse_zip_bomb(path: Path, shown: str, size_mb: float, settings: Settings) 
             f"than the parser may use ({settings.parse_memory_mb:,} MB). If it is a real ledger, export it as CSV "
             "or raise PARSE_MEMORY_MB."
         )
+
+
+def unpacked_bytes(path: Path) -> int:
+    """What a zip-based file (xlsx) declares it unpacks to, in bytes; 0 for anything else."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return sum(member.file_size for member in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return 0
 
 
 def death_message(shown: str, returncode: int, stderr: bytes, settings: Settings, peak_mb: float = 0.0) -> str:

@@ -10,17 +10,18 @@ both places, so other processes serve it without parsing.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
 import shutil
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from finlib.code_version import code_fingerprint
 from finlib.config import Settings
-from finlib.errors import ParseError
+from finlib.errors import FinlibError, ParseError
 from finlib.ingest import scratch, shared_cache, storage
 from finlib.ingest.report import ParseReport
 from finlib.lazy import deferred
@@ -117,30 +118,95 @@ def parse_cached(
     fetched: storage.FetchedFile,
     mapping: dict[str, str] | None,
     shared: shared_cache.SharedCache | None = None,
+    *,
+    keep: bool = True,
 ) -> tuple[pd.DataFrame, ParseReport]:
-    """The cached read, or a new isolated parse that is then cached; a file with no usable row is a ParseError."""
+    """The cached read, or a new isolated parse that is then cached; a file with no usable row is a ParseError.
+
+    With ``keep=False`` a new parse is not written here: registration writes it (``keep_parsed``) while it
+    computes the figures.
+    """
     cached = read_parsed(settings, source, fetched.etag, mapping, shared)
     if cached is not None:
         return cached
     ledger, report = sandbox.parse_ledger_isolated(
         fetched.path, settings=settings, filename=fetched.filename, mapping=mapping
     )
-    if report.rows_loaded == 0:
-        if not report.rejected_count:
-            raise ParseError(
-                f"{fetched.filename} has no invoice rows: every row below the header was skipped "
-                f"({' '.join(report.warnings) or 'empty'}). Export the ledger again with its rows."
-            )
-        every = "the only row was" if report.rejected_count == 1 else f"all {report.rejected_count:,} rows were"
-        raise ParseError(
-            f"No invoice rows could be read from {fetched.filename}: {every} rejected "
-            f"(e.g. {_describe_examples(report)}). Check the file's dates and amounts, or fix the column mapping."
+    _require_rows(report, fetched.filename)
+    if keep:
+        keep_parsed(settings, source, fetched.etag, mapping, ledger, report, shared)
+    return ledger, report
+
+
+def parse_local_cached(
+    settings: Settings,
+    source: str,
+    local: tuple[Path, str],
+    fetch: Callable[[], storage.FetchedFile],
+    mapping: dict[str, str] | None,
+    shared: shared_cache.SharedCache | None = None,
+    *,
+    keep: bool = True,
+) -> tuple[storage.FetchedFile, pd.DataFrame, ParseReport]:
+    """``parse_cached`` of a file on this disk (``local``: its path and shown name), fetched by ``fetch``.
+
+    A local file's ETag is the MD5 of its content, a pass over the whole file: the child starts parsing first
+    and the ETag is computed meanwhile. The cache still decides: on a hit the child is stopped.
+    """
+    path, filename = local
+    try:
+        pending: sandbox.PendingParse | None = sandbox.PendingParse(
+            path, settings=settings, filename=filename, mapping=mapping
         )
-    base = _base(settings, source, fetched.etag, mapping)
+    except (FinlibError, OSError):
+        pending = None  # refused or gone: a cached read may still serve it, else the plain parse below explains
+    with pending or contextlib.nullcontext():
+        fetched = fetch()
+        cached = read_parsed(settings, source, fetched.etag, mapping, shared)
+        if cached is not None:
+            return fetched, *cached
+        if pending is None or fetched.path != path or fetched.filename != filename:
+            ledger, report = parse_cached(settings, source, fetched, mapping, shared, keep=keep)
+            return fetched, ledger, report
+        ledger, report = pending.result()
+    _require_rows(report, fetched.filename)
+    if keep:
+        keep_parsed(settings, source, fetched.etag, mapping, ledger, report, shared)
+    return fetched, ledger, report
+
+
+def keep_parsed(
+    settings: Settings,
+    source: str,
+    etag: str,
+    mapping: dict[str, str] | None,
+    ledger: pd.DataFrame,
+    report: ParseReport,
+    shared: shared_cache.SharedCache | None = None,
+) -> None:
+    """Write a new parse to the cache on disk and to the shared cache (nothing if this read is on disk already)."""
+    base = _base(settings, source, etag, mapping)
+    if base.with_suffix(".arrow").exists() and base.with_suffix(".json").exists():
+        return
     _write_local(base, ledger, report)
     if shared is not None:
         shared_cache.write_ledger(shared, base, ledger, report)
-    return ledger, report
+
+
+def _require_rows(report: ParseReport, filename: str) -> None:
+    """A ParseError when the file had no usable row, saying whether rows were skipped or rejected."""
+    if report.rows_loaded:
+        return
+    if not report.rejected_count:
+        raise ParseError(
+            f"{filename} has no invoice rows: every row below the header was skipped "
+            f"({' '.join(report.warnings) or 'empty'}). Export the ledger again with its rows."
+        )
+    every = "the only row was" if report.rejected_count == 1 else f"all {report.rejected_count:,} rows were"
+    raise ParseError(
+        f"No invoice rows could be read from {filename}: {every} rejected "
+        f"(e.g. {_describe_examples(report)}). Check the file's dates and amounts, or fix the column mapping."
+    )
 
 
 def _write_local(base: Path, ledger: pd.DataFrame, report: ParseReport) -> None:

@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 
 from finlib.errors import FileRejectedError, ParseError
+from finlib.ingest.limits import ZIP_MAGIC as XLSX_MAGIC
 
-XLSX_MAGIC = b"PK\x03\x04"
 XLS_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 PARQUET_MAGIC = b"PAR1"
 EXCEL_EXTENSIONS = {".xlsx": "xlsx", ".xlsm": "xlsx", ".xls": "xls"}
@@ -148,15 +148,6 @@ def _first_sheet_row(archive: zipfile.ZipFile, member: str) -> int:
 def _grid_from_rows(rows: Sequence[Sequence[object]], first_row: int, sheet: str | None) -> Grid:
     frame = pd.DataFrame(rows, dtype=object)
     return Grid(cells=frame, row_numbers=np.arange(first_row, first_row + len(frame), dtype="int64"), sheet=sheet)
-
-
-def unpacked_bytes(path: Path) -> int:
-    """What a zip-based file (xlsx) declares it unpacks to, in bytes; 0 for anything else."""
-    try:
-        with zipfile.ZipFile(path) as archive:
-            return sum(member.file_size for member in archive.infolist())
-    except (zipfile.BadZipFile, OSError, ValueError):
-        return 0
 
 
 def unreadable_workbook(display_name: str) -> FileRejectedError:

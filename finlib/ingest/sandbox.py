@@ -19,6 +19,7 @@ script that parses; this server runs only this module's code.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import importlib
 import json
 import logging
@@ -47,6 +48,11 @@ log = logging.getLogger(__name__)
 
 DEFAULT_ENTRY = "finlib.ingest.parsing:parse_ledger_compact"
 SOCKET_NAME = "server.sock"
+# Third-party libraries only: finlib's own modules import each other, and two threads importing a cycle of modules
+# can see a half-initialised one.
+FRAME_MODULES = ("numpy", "pandas", "pyarrow", "pyarrow.feather", "pyarrow.compute")
+# How long a stopped parse waits for its waiter to confirm the child is gone, before removing its files anyway.
+CANCEL_WAIT_S = 5.0
 BYTES_PER_MB = 1024 * 1024
 PACKAGE_ROOT = Path(__file__).resolve().parents[2]
 # Imported once by the server so that children start with them loaded. The fallback readers (python-calamine,
@@ -144,17 +150,39 @@ def parse_ledger_isolated(
     the compact ledger over (repetitive text as Arrow dictionaries: less to write and read) and the parent
     expands it.
     """
-    path = Path(path)
-    shown = filename or path.name
-    size_mb = path.stat().st_size / BYTES_PER_MB
-    if size_mb > settings.max_file_mb:
-        raise FileRejectedError(
-            f"{shown} is {size_mb:.0f} MB, above the {settings.max_file_mb} MB limit. "
-            "Split the ledger into smaller files or raise MAX_FILE_MB."
-        )
-    limits.refuse_zip_bomb(path, shown, size_mb, settings)
-    with scratch.parse_folder(settings.home) as folder:
-        request: dict[str, Any] = {
+    with PendingParse(path, settings=settings, filename=filename, mapping=mapping, entry=entry) as pending:
+        return pending.result()
+
+
+class PendingParse:
+    """A parse started in a child process (as ``parse_ledger_isolated``) that the caller collects with ``result``.
+
+    The caller works meanwhile (a local file's ETag is an MD5 pass over it); leaving the ``with`` block without
+    the result stops the child and removes its files. The size and zip-bomb checks run before the child starts.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        settings: Settings,
+        filename: str | None = None,
+        mapping: dict[str, str] | None = None,
+        entry: str = DEFAULT_ENTRY,
+    ) -> None:
+        path = Path(path)
+        self._shown = filename or path.name
+        size_mb = path.stat().st_size / BYTES_PER_MB
+        if size_mb > settings.max_file_mb:
+            raise FileRejectedError(
+                f"{self._shown} is {size_mb:.0f} MB, above the {settings.max_file_mb} MB limit. "
+                "Split the ledger into smaller files or raise MAX_FILE_MB."
+            )
+        limits.refuse_zip_bomb(path, self._shown, size_mb, settings)
+        self._settings = settings
+        self._cleanup = contextlib.ExitStack()
+        folder = self._cleanup.enter_context(scratch.parse_folder(settings.home))
+        self._request: dict[str, Any] = {
             "path": str(path.resolve()),
             "filename": filename,
             "mapping": mapping,
@@ -165,40 +193,72 @@ def parse_ledger_isolated(
             "result": str(folder / "result.json"),
             "stderr": str(folder / "stderr.txt"),
         }
-        started = time.perf_counter()
-        returncode, peak_mb = _run_in_child(request, settings.parse_timeout_s, shown)
+        self._started = time.perf_counter()
+        self._deadline = time.monotonic() + settings.parse_timeout_s
+        try:
+            self._connection = self._cleanup.enter_context(socket.socket(socket.AF_UNIX, socket.SOCK_STREAM))
+            self._connection.connect(_server.address())
+            self._connection.sendall(json.dumps(self._request).encode("utf-8") + b"\n")
+        except BaseException:
+            self._cleanup.close()
+            raise
+        self._replies = self._connection.makefile("rb")
+        self._exited = False
+        _import_in_background(FRAME_MODULES)
+
+    def __enter__(self) -> PendingParse:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def result(self) -> tuple[pd.DataFrame, ParseReport]:
+        """The child's ledger and report, once it has exited; its ParseError, or a FileRejectedError that explains."""
+        shown, settings = self._shown, self._settings
+        returncode, peak_mb = self._wait_for_child()
+        self._exited = True
         log.info(
             "parsed %s in a child process: exit code %d, %.2f s, peak memory %.0f MB",
             shown,
             returncode,
-            time.perf_counter() - started,
+            time.perf_counter() - self._started,
             peak_mb,
             extra={"child_peak_mb": peak_mb},
         )
-        result_path = folder / "result.json"
+        result_path = Path(self._request["result"])
         if returncode != 0 or not result_path.exists():
-            stderr_path = Path(request["stderr"])
+            stderr_path = Path(self._request["stderr"])
             stderr = stderr_path.read_bytes() if stderr_path.exists() else b""
             raise FileRejectedError(limits.death_message(shown, returncode, stderr, settings, peak_mb))
         result = json.loads(result_path.read_text(encoding="utf-8"))
         if "error" in result:
             raise _rebuild_error(result["error"], shown)
-        return _read_frame(request["frame"]), _report(result["report"])
+        return _read_frame(self._request["frame"]), _report(result["report"])
 
-
-def _run_in_child(request: dict[str, Any], timeout_s: float, shown: str) -> tuple[int, float]:
-    """Exit code and peak memory (MB) of a parse child run by the server; kills it after ``timeout_s``."""
-    deadline = time.monotonic() + timeout_s
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
-        connection.connect(_server.address())
-        connection.sendall(json.dumps(request).encode("utf-8") + b"\n")
-        replies = connection.makefile("rb")
-        connection.settimeout(max(deadline - time.monotonic(), 0.001))
+    def close(self) -> None:
+        """Stop the child if it still runs (its waiter kills it once this side stops writing), then remove its files."""
         try:
-            pid = int(replies.readline().split()[1])
-            connection.settimeout(max(deadline - time.monotonic(), 0.001))
+            if self._exited:
+                return
+            self._connection.shutdown(socket.SHUT_WR)
+            self._connection.settimeout(CANCEL_WAIT_S)
+            while self._replies.readline():  # until the waiter reports the child's exit and closes
+                pass
+        except OSError:
+            pass  # the waiter is gone already
+        finally:
+            self._replies.close()
+            self._cleanup.close()
+
+    def _wait_for_child(self) -> tuple[int, float]:
+        """Exit code and peak memory (MB) of the child; kills it once the parse timeout has passed."""
+        shown, timeout_s, connection = self._shown, self._settings.parse_timeout_s, self._connection
+        connection.settimeout(max(self._deadline - time.monotonic(), 0.001))
+        try:
+            pid = int(self._replies.readline().split()[1])
+            connection.settimeout(max(self._deadline - time.monotonic(), 0.001))
             try:
-                line = replies.readline()
+                line = self._replies.readline()
             except TimeoutError:
                 _kill(pid)
                 raise FileRejectedError(
@@ -211,6 +271,21 @@ def _run_in_child(request: dict[str, Any], timeout_s: float, shown: str) -> tupl
             ) from exc
         _, code, peak_kb = line.split()
         return int(code), int(peak_kb) / 1024
+
+
+def _import_in_background(modules: tuple[str, ...]) -> None:
+    """Import what reading the child's frame needs while the child parses (the caller is waiting, not working)."""
+    missing = [name for name in modules if name not in sys.modules]
+    if missing:
+        threading.Thread(target=_import_all, args=(missing,), name="finlib-imports", daemon=True).start()
+
+
+def _import_all(modules: list[str]) -> None:
+    for name in modules:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            pass  # the main thread's own import of it reports the problem
 
 
 def _kill(pid: int) -> None:
@@ -331,7 +406,11 @@ def _serve_request(connection: socket.socket) -> None:
         finally:
             sys.stderr.flush()
             os._exit(code)
-    connection.sendall(f"started {pid}\n".encode())
+    try:
+        connection.sendall(f"started {pid}\n".encode())
+    except OSError:
+        _kill(pid)  # the process that asked is gone already (or stopped the parse): nobody waits for this child
+        raise
     _watch_requester(connection, pid)
     _, status, usage = os.wait4(pid, 0)
     connection.sendall(f"exited {os.waitstatus_to_exitcode(status)} {usage.ru_maxrss}\n".encode())

@@ -360,6 +360,22 @@ def forget_source(
         LocalStore(settings.store_dir).delete(location)
 
 
+def local_file(location: Source, settings: Settings) -> tuple[Path, str] | None:
+    """The file a source is read from when it is on this disk already (a local path, the local store), and its name.
+
+    None for S3 (downloaded first) and for a local source ``fetch_source`` would refuse: it explains why.
+    """
+    if isinstance(location, Path):
+        return (location, location.name) if location.is_file() else None
+    if isinstance(location, LocalStoreKey):
+        try:
+            path = LocalStore(settings.store_dir).path_for(location)
+        except SourceNotAllowedError:
+            return None
+        return (path, location.filename) if path.is_file() else None
+    return None
+
+
 def fetch_source(
     source: str | Source,
     settings: Settings,
