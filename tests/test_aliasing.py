@@ -93,6 +93,14 @@ def test_derive_alias_follows_the_documented_formula(
     assert len(alias) == len(prefix) + length
 
 
+@pytest.mark.parametrize(("length", "count"), [(2, 3), (3, 10), (7, 500), (8, 500), (13, 500), (40, 500)])
+def test_many_aliases_derived_at_once_follow_the_documented_formula_key_by_key(length: int, count: int) -> None:
+    # Few keys for short aliases: a collision would (rightly) move a key to its next attempt.
+    keys = ["acme corp", "", "müller gmbh", "東京商事", "x" * 300, *(f"customer {n:05d}" for n in range(count))]
+    aliases = derive_aliases(keys, salt=SALT, project="acme", length=length, kind="person")
+    assert aliases == {key: reference_alias(SALT, "acme", key, length, "PERS-") for key in keys}
+
+
 def test_aliases_use_upper_case_crockford_without_i_l_o_u() -> None:
     body = "".join(derive_alias(SALT, "acme", f"customer {n}", 40, "customer")[5:] for n in range(200))
     assert set(body) <= set(CROCKFORD)

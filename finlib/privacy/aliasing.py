@@ -14,6 +14,7 @@ import hmac
 import re
 from collections.abc import Collection, Iterable, Mapping
 from types import MappingProxyType
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -130,10 +131,12 @@ def derive_aliases(
         raise AliasError(
             f"ALIAS_LENGTH={length} allows {capacity} aliases per kind, fewer than the names to alias; raise it."
         )
+    heads = _first_aliases(new_keys, salt=salt, project=project, length=length, prefix=prefix)
+    if len(set(heads)) == len(heads) and used.isdisjoint(heads):
+        return dict(zip(new_keys, heads, strict=True))  # no collision (the usual case): nothing to re-derive
     result: dict[str, str] = {}
-    for key in new_keys:
+    for key, alias in zip(new_keys, heads, strict=True):
         attempt = 0
-        alias = derive_alias(salt, project, key, length, kind)
         while alias in used:
             attempt += 1
             if attempt > MAX_ATTEMPTS:
@@ -144,6 +147,24 @@ def derive_aliases(
         used.add(alias)
         result[key] = alias
     return result
+
+
+def _first_aliases(keys: list[str], *, salt: bytes, project: str, length: int, prefix: str) -> list[str]:
+    """``derive_alias`` (first attempt) of many keys: one HMAC call each, the base32 heads cut with NumPy at once.
+
+    Equal to ``derive_alias`` key by key (a test compares them); ``_crockford_head`` costs ~5 µs a key in Python.
+    """
+    if not keys:
+        return []
+    head_bytes = (5 * length + 7) // 8
+    start = (project + "\0").encode("utf-8")
+    digests = b"".join([hmac.digest(salt, start + key.encode("utf-8"), "sha256")[:head_bytes] for key in keys])
+    bits = np.unpackbits(np.frombuffer(digests, dtype=np.uint8).reshape(len(keys), head_bytes), axis=1)
+    groups = bits[:, : 5 * length].reshape(len(keys), length, 5)
+    symbols = groups @ np.array([16, 8, 4, 2, 1], dtype=np.uint8)
+    codes = np.frombuffer(CROCKFORD_ALPHABET.encode("ascii"), dtype=np.uint8)[symbols]
+    heads = np.ascontiguousarray(codes).view(f"S{length}").ravel().tolist()
+    return [prefix + head.decode("ascii") for head in heads]
 
 
 def assign_aliases(
@@ -213,7 +234,9 @@ def _insert_aliases(session: Session, project_id: int, kind: str, rows: dict[str
         {"project_id": project_id, "kind": kind, "real_name": name, "key": key, "alias": alias}
         for key, (name, alias) in rows.items()
     ]
-    session.execute(sa.insert(Alias), values)  # SQLite: one executemany, in process
+    # SQLite: one executemany on the session's connection (its transaction). A Core insert of the table: the ORM's
+    # bulk insert of the same rows took 2-3 times as long (0.22 s for 19,402 customers).
+    session.connection().execute(sa.insert(cast(sa.Table, Alias.__table__)), values)
 
 
 class AliasBook:
