@@ -170,24 +170,31 @@ def score_origin(prepared: PreparedLedger, ranks: InvoiceOrder, origin: float, w
     new_rows = np.flatnonzero(upcoming & (prepared.amount > 0))
     targets = np.concatenate([open_rows, new_rows])
     target_as_of = np.concatenate([np.full(len(open_rows), origin), prepared.invoice_day[new_rows]])
-    actual = prepared.payment_day[targets]
-    scored = ~np.isnan(actual)
+    # Only the targets paid later are scored (at the latest origins a few dozen of ~200k): only they are predicted.
+    scored = np.flatnonzero(~np.isnan(prepared.payment_day[targets]))
+    actual = prepared.payment_day[targets[scored]]
     invoice_day = prepared.invoice_day[targets]
     collectable = collectable_share(prepared, origin, open_rows)  # the same life table for every method
     fits = DelayFits(prepared, origin, targets, target_as_of)  # the same payments and targets for every method
     for method in DATE_METHODS:
         distribution = fits.fit(method)
         position = distribution.position()  # the same for the predicted dates and the cash-in weeks
-        predicted, low, high = predict_days(distribution, invoice_day, target_as_of, method, position)
-        keep = scored & ~np.isnan(predicted)
+        predicted, low, high = predict_days(
+            distribution.subset(scored), invoice_day[scored], target_as_of[scored], method, _part(position, scored)
+        )
+        keep = ~np.isnan(predicted)
         scores.errors[method] = predicted[keep] - actual[keep]
         scores.covered[method] = (low[keep] <= actual[keep]) & (actual[keep] <= high[keep])
         if method in APP_DATE_METHODS:
             opened = slice(0, len(open_rows))
             amount = prepared.amount[open_rows]
-            opened_position = (position[0][opened], position[1][opened])
             weeks = forecast_cash_in(
-                distribution.subset(opened), invoice_day[opened], amount, origin, collectable, position=opened_position
+                distribution.subset(opened),
+                invoice_day[opened],
+                amount,
+                origin,
+                collectable,
+                position=_part(position, opened),
             )
             collected = actual_cash_in(prepared.payment_day[open_rows], amount, origin)
             scores.cash[method] = (weeks.expected, weeks.low, weeks.high, collected)
@@ -198,6 +205,12 @@ def score_origin(prepared: PreparedLedger, ranks: InvoiceOrder, origin: float, w
     for method, per_customer in predictions.items():
         scores.amount_errors[method] = per_customer[customer] - scores.amount_actual
     return scores
+
+
+def _part(position: tuple[np.ndarray, np.ndarray], rows: np.ndarray | slice) -> tuple[np.ndarray, np.ndarray]:
+    """The position (``DelayDistribution.position``) of some of the targets."""
+    below, tail = position
+    return below[rows], tail[rows]
 
 
 def run_backtest(ledger: pd.DataFrame, *, window: int = 3) -> BacktestResult:
