@@ -104,11 +104,13 @@ def collectable_share(
     entered = np.minimum(_bands_right(as_of_day - horizon - start), _bands_left(waited))
     paid_from = _bands_left(waited - horizon)
     bands = len(edges)
-    eligible = np.cumsum(np.bincount(entered, minlength=bands + 1)[::-1])[::-1][1:]
-    inside = paid_from < entered
-    paid_counts = np.cumsum(
-        np.bincount(paid_from[inside], minlength=bands + 1) - np.bincount(entered[inside], minlength=bands + 1)
-    )[:bands]
+    # Invoices per (paid_from, entered) pair, counted in one pass; those paid within the horizon of a band they
+    # entered are the pairs with paid_from < entered.
+    levels = bands + 1
+    pairs = np.bincount(paid_from * levels + entered, minlength=levels * levels).reshape(levels, levels)
+    eligible = np.cumsum(pairs.sum(axis=0)[::-1])[::-1][1:]
+    inside = np.triu(pairs, k=1)
+    paid_counts = np.cumsum(inside.sum(axis=1) - inside.sum(axis=0))[:bands]
     shares = np.ones(bands)
     previous = 1.0
     for band in range(bands):  # a dozen scalars
