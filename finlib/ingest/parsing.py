@@ -13,7 +13,17 @@ import pandas as pd
 
 from finlib.config import ParseSettings, Settings
 from finlib.errors import MissingColumnsError, ParseError
-from finlib.ingest import date_order, delimited, plausibility, readers, rejections, schema, structured, values
+from finlib.ingest import (
+    date_order,
+    delimited,
+    duplicates,
+    plausibility,
+    readers,
+    rejections,
+    schema,
+    structured,
+    values,
+)
 from finlib.ingest.ledger import (
     COMPACT_COLUMNS,
     EXTRA_PREFIX,
@@ -356,6 +366,7 @@ def parse_ledger_compact(
     ledger, examples, rejected_count, warnings = _build_ledger(table, ParseSettings.of(settings))
     payments = plausibility.payment_findings(ledger, table.mapping.source_for("payment_date") is not None)
     warnings = table.warnings + table.mapping.warnings + warnings + payments.warnings
+    warnings += duplicates.repeated_rows_warning(ledger, table.body, table.row_numbers)
     if rejected_count:
         warnings.append(f"{rejected_count} rows could not be read and were left out; see the rejected examples.")
     extra = [c[len(EXTRA_PREFIX) :] for c in ledger.columns if c.startswith(EXTRA_PREFIX)]
