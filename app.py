@@ -10,6 +10,7 @@ from ui.auth import record_view, render_no_access, require_user
 from ui.data import ensure_demo, list_project_infos
 from ui.errors import render_error
 from ui.frame import inside_frame
+from ui.preload import start_chart_library
 from ui.services import get_services, get_settings, settings_fingerprint
 from ui.sidebar import render_sidebar
 
@@ -38,8 +39,11 @@ PAGES = {
 }
 
 FILTERED_PAGES = {"Overview", "Worklist", "Customers", "Breakdown"}
+CHART_PAGES = {"Overview", "Customers", "Forecast"}
 
 page = st.navigation(PAGES)
+# Before anything slow: the browser loads the chart library while this run registers, loads and computes.
+preload = start_chart_library() if page.title in CHART_PAGES else None
 
 try:
     settings = get_settings()
@@ -67,4 +71,8 @@ record_view(
     names_shown=not context.presentation,
 )
 with inside_frame():
-    page.run()
+    try:
+        page.run()
+    finally:
+        if preload is not None:
+            preload.empty()
