@@ -60,6 +60,13 @@ def test_a_predicted_date_already_past_says_what_is_still_open() -> None:
     assert "already past as of 31 Oct 2026: 900.00 is open, 400.00 of it overdue" in answer
 
 
+@pytest.mark.parametrize(("date", "past"), [("2026-10-01", True), ("2026-11-15", False)])
+def test_a_customer_summary_says_when_its_expected_payment_date_is_already_past(date: str, past: bool) -> None:
+    answer = answer_offline("Tell me about CUST-AAAAAAAA", facts_for({"predicted_next_payment_date": date}))
+    assert "expected next payment 1,500.00 on" in answer
+    assert ("a date already past as of 31 Oct 2026" in answer) is past
+
+
 def test_a_predicted_date_already_past_with_nothing_open_says_no_newer_invoice_exists() -> None:
     answer = answer_offline(
         "When will CUST-AAAAAAAA pay next?", facts_for({"predicted_next_payment_date": "2026-10-01"})

@@ -109,22 +109,23 @@ def _next_payment(say: Phrasing, customer: CustomerFacts, as_of: str | None = No
     return line
 
 
-def _customer_summary(say: Phrasing, customer: CustomerFacts) -> str:
+def _customer_summary(say: Phrasing, customer: CustomerFacts, as_of: str | None = None) -> str:
     if customer.note is not None:
         return f"- {customer.alias}: {customer.note}."
     return (
         f"- {customer.alias}: {plural(customer.invoice_count, 'invoice')} totalling "
         f"{say.money(customer.total_amount)}; average delay {say.days(customer.avg_payment_delay_days)}; "
         f"outstanding {say.money(customer.outstanding_amount)}, overdue {say.money(customer.overdue_amount)}; "
-        f"trend {customer.trend}; {_next_phrase(say, customer)}."
+        f"trend {customer.trend}; {_next_phrase(say, customer, as_of)}."
     )
 
 
-def _next_phrase(say: Phrasing, customer: CustomerFacts) -> str:
+def _next_phrase(say: Phrasing, customer: CustomerFacts, as_of: str | None = None) -> str:
     amount, date = say.money(customer.predicted_next_amount), customer.predicted_next_payment_date
     if date is None:
         return f"expected next amount {amount}, but no payment date can be predicted (no paid invoice yet)"
-    return f"expected next payment {amount} on {say.day(date)}"
+    past = f", a date already past as of {say.day(as_of)}" if as_of is not None and date < as_of else ""
+    return f"expected next payment {amount} on {say.day(date)}{past}"
 
 
 def _manager_summary(say: Phrasing, manager: GroupFacts) -> str:
@@ -350,7 +351,7 @@ def _named_answers(question: str, facts: FactsPack, intent: str) -> list[str]:
             original = "\n".join(_next_payment(say, c, facts.as_of) for c in facts.mentioned_customers)
             parts.append(("Original formula (per customer):\n" if any(predicted) else "") + original)
         else:
-            parts.append("\n".join(_customer_summary(say, c) for c in facts.mentioned_customers))
+            parts.append("\n".join(_customer_summary(say, c, facts.as_of) for c in facts.mentioned_customers))
     if facts.mentioned_sales_managers:
         parts.append("\n".join(_manager_summary(say, m) for m in facts.mentioned_sales_managers))
     return parts
