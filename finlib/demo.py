@@ -19,10 +19,12 @@ from pathlib import Path
 from typing import cast
 
 import numpy as np
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
 
 DEMO_TODAY = date(2026, 10, 31)
+# What generate_demo_ledger writes for the default seed and day, shipped: a fresh server registers the demo on its
+# first page, and importing openpyxl and writing the workbook took 0.2 s of it (tests/test_demo.py keeps the two
+# the same; scripts/make_demo_ledger.py writes it again).
+SHIPPED_DEMO = Path(__file__).resolve().parent / "data" / "demo-invoice-register.xlsx"
 DEMO_MONTHS = 18
 VAT_RATE = 0.05
 COMPANY = "Falcon Gulf Logistics FZ-LLC"
@@ -103,6 +105,11 @@ def generate_demo_ledger(path: Path, *, seed: int = 7, today: date | None = None
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(_workbook_bytes(rows, today))
     return path
+
+
+def shipped_demo_ledger() -> bytes:
+    """The demo invoice register as shipped: ``generate_demo_ledger``'s bytes for the default seed and day."""
+    return SHIPPED_DEMO.read_bytes()
 
 
 def _invoice_rows(rng: np.random.Generator, today: date) -> list[dict[str, object]]:
@@ -194,6 +201,9 @@ def _add_months(day: date, months: int) -> date:
 
 
 def _workbook_bytes(rows: list[dict[str, object]], today: date) -> bytes:
+    from openpyxl import Workbook  # only here: registering the shipped demo needs no writer
+    from openpyxl.styles import Alignment, Font, PatternFill
+
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "Invoice Register"

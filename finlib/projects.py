@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import logging
 import re
-import tempfile
 from collections.abc import Callable, Collection
 from dataclasses import replace
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
@@ -412,12 +410,10 @@ def ensure_demo_project(services: Services, *, force: bool = False) -> ProjectIn
 
 def register_demo_project(services: Services) -> ProjectInfo:
     """(Re-)register the bundled demo ledger as project 'demo', in the local store also when S3 is configured."""
-    from finlib.demo import generate_demo_ledger
+    from finlib.demo import shipped_demo_ledger
 
-    with tempfile.TemporaryDirectory() as folder:
-        path = generate_demo_ledger(Path(folder) / DEMO_FILENAME)
-        store = storage.LocalStore(services.settings.store_dir)
-        return _register_stored(services, store, DEMO_PROJECT, DEMO_FILENAME, path.read_bytes())
+    store = storage.LocalStore(services.settings.store_dir)
+    return _register_stored(services, store, DEMO_PROJECT, DEMO_FILENAME, shipped_demo_ledger())
 
 
 def _register_stored(

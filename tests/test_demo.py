@@ -12,7 +12,7 @@ import pytest
 from openpyxl import load_workbook
 
 from finlib.currency import parse_currency, stated_currency
-from finlib.demo import DEMO_TODAY, HEADER_ROW, HEADERS, TITLE, generate_demo_ledger
+from finlib.demo import DEMO_TODAY, HEADER_ROW, HEADERS, TITLE, generate_demo_ledger, shipped_demo_ledger
 from finlib.names import normalise_names
 
 REPOSITORY = Path(__file__).resolve().parents[1]
@@ -39,6 +39,13 @@ def test_the_same_seed_and_day_give_the_same_file(demo_path: Path, tmp_path: Pat
     again = generate_demo_ledger(tmp_path / "again.xlsx")
     assert again.read_bytes() == demo_path.read_bytes()
     assert cell_values(again) == cell_values(demo_path)
+
+
+def test_the_shipped_demo_file_is_what_the_generator_writes(demo_path: Path) -> None:
+    assert shipped_demo_ledger() == demo_path.read_bytes(), (
+        "finlib/data/demo-invoice-register.xlsx is stale: python scripts/make_demo_ledger.py "
+        "finlib/data/demo-invoice-register.xlsx"
+    )
 
 
 def test_another_seed_gives_other_invoices(demo_path: Path, tmp_path: Path) -> None:
