@@ -5,11 +5,11 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from finlib.analytics.drilldown import delay_bins
 from ui import charts, data, drill, exports, wording
 from ui.actions import require_ready
 from ui.format import format_date
 from ui.kpi_cards import ACTIVITY_CARDS, BALANCE_CARDS, TREND_CHOICES, render_cards
+from ui.overview_figures import overview_figures
 from ui.sidebar import page_context
 
 context = page_context()
@@ -17,7 +17,8 @@ st.title("Overview")
 require_ready(context, "overview")
 
 overview = data.compute_overview(context.services, context.key, context.filters)
-if overview is None:
+figures = overview_figures(context.services, context.key, context.filters, context.currency)
+if overview is None or figures is None:
     st.info("This ledger has no invoices yet.", icon=":material/filter_alt_off:")
     st.stop()
 report = overview.report
@@ -45,7 +46,7 @@ left, right = st.columns(2)
 with left:
     st.subheader("Invoiced and collected per month")
     monthly_event = st.plotly_chart(
-        charts.monthly_figure(overview.monthly, currency),
+        figures.monthly,
         key="overview_monthly_chart",
         on_select="rerun",
         selection_mode="points",
@@ -72,7 +73,7 @@ with left:
         st.success("Nothing is open on this date.", icon=":material/task_alt:")
     else:
         aging_event = st.plotly_chart(
-            charts.aging_figure(overview.aging, currency),
+            figures.aging,
             key="overview_aging_chart",
             on_select="rerun",
             selection_mode="points",
@@ -84,7 +85,7 @@ with right:
         st.info("No invoice was paid in this period.", icon=":material/hourglass_empty:")
     else:
         delay_event = st.plotly_chart(
-            charts.delay_histogram_figure(delay_bins(overview.delays["delay_days"]), report.activity.avg_days_to_pay),
+            figures.delays,
             key="overview_delay_chart",
             on_select="rerun",
             selection_mode="points",
@@ -93,9 +94,8 @@ with right:
 left, right = st.columns(2)
 with left:
     st.subheader("Top customers, invoiced in the period")
-    ranking = overview.top_invoiced.rename(columns={"customer": "name"})
     revenue_event = st.plotly_chart(
-        charts.ranking_figure(ranking, value_label="Invoiced", currency=currency),
+        figures.top_invoiced,
         key="overview_top_revenue_chart",
         on_select="rerun",
         selection_mode="points",
@@ -106,9 +106,8 @@ with right:
     if overview.most_overdue.empty:
         st.success("No customer has anything overdue on this date.", icon=":material/task_alt:")
     else:
-        ranking = overview.most_overdue.rename(columns={"customer": "name"})
         overdue_event = st.plotly_chart(
-            charts.ranking_figure(ranking, value_label="Overdue", currency=currency),
+            figures.most_overdue,
             key="overview_top_overdue_chart",
             on_select="rerun",
             selection_mode="points",

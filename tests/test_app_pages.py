@@ -220,3 +220,21 @@ def test_invoices_picked_on_a_customer_chart_are_listed_in_the_whole_tables_orde
     picked = list(range(0, len(invoices), 3))
     listed = ordered[ordered["chart_row"].isin(picked)].reset_index(drop=True)
     pd.testing.assert_frame_equal(listed, overdue_first(numbered[numbered["chart_row"].isin(picked)]))
+
+
+def test_the_overview_figures_are_built_once_per_view_and_as_the_chart_builders_draw_them(app_home: Path) -> None:
+    from finlib.currency import parse_currency
+    from ui import charts, data
+    from ui.overview_figures import overview_figures
+
+    run_app()  # registers the demo project
+    demo = projects.get_project(services(), "demo")
+    key, filters, dirham = data.ViewKey("demo", demo.version, "test"), data.LedgerFilters(), parse_currency("AED")
+    figures = overview_figures(services(), key, filters, dirham)
+    assert overview_figures(services(), key, filters, dirham) is figures, "a rerun reuses them"
+    assert overview_figures(services(), key, filters, None) is not figures, "another currency, other axis titles"
+    overview = data.compute_overview(services(), key, filters)
+    assert figures is not None and overview is not None
+    assert figures.monthly == charts.monthly_figure(overview.monthly, dirham)
+    ranking = overview.most_overdue.rename(columns={"customer": "name"})
+    assert figures.most_overdue == charts.ranking_figure(ranking, value_label="Overdue", currency=dirham)
