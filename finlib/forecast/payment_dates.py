@@ -206,9 +206,11 @@ class DelayFits:
     def fit(self, method: str) -> DelayDistribution:
         """The targets' delay distribution under ``method``."""
         known = self.known
-        if method == "original":
+        if method == "original":  # a date, not a distribution: fitted on the targets only, no residuals
             base, scale = self._original()
-        elif method in ("due_date_typical", "segments"):
+            conditioned = DATE_METHODS[method].conditioned
+            return DelayDistribution(base, scale, self.age, np.zeros(1), known.tail_excess, conditioned)
+        if method in ("due_date_typical", "segments"):
             base, scale = self._due_date_typical
             if method == "segments":
                 base, scale = _segments(self.prepared, self.rows, self.customer, known, base)
@@ -218,8 +220,8 @@ class DelayFits:
         count = len(known.rows)
         residuals = np.sort((known.delay - base[:count]) / scale[:count])
         residuals = residuals[np.isfinite(residuals)]
-        if method == "original" or len(residuals) == 0:
-            residuals = np.zeros(1)  # the original formula is a date, not a distribution
+        if len(residuals) == 0:
+            residuals = np.zeros(1)
         residuals = _thin(residuals)
         conditioned = DATE_METHODS[method].conditioned
         return DelayDistribution(base[count:], scale[count:], self.age, residuals, known.tail_excess, conditioned)
@@ -248,7 +250,7 @@ class DelayFits:
         return terms[self.rows] + mean[self.customer], spread[self.customer]
 
     def _original(self) -> tuple[np.ndarray, np.ndarray]:
-        """The original formula per customer: last payment date + mean delay (rounded half away from zero)."""
+        """The targets' base (last payment date + mean delay, rounded half away from zero, per customer) and scale."""
         prepared, history = self.prepared, self.known.rows
         count, total = self._delay_moments.count, self._delay_moments.total
         mean = np.divide(total, count, out=np.full(prepared.customers, np.nan), where=count > 0)
@@ -256,9 +258,10 @@ class DelayFits:
         np.maximum.at(last, self.customer[: len(history)], prepared.payment_day[history])
         rounded = np.sign(mean) * np.floor(np.abs(mean) + 0.5)
         next_day = np.where(count > 0, last + rounded, np.nan)
-        base = next_day[self.customer] - prepared.invoice_day[self.rows]
+        targets = self.customer[len(history) :]
+        base = next_day[targets] - prepared.invoice_day[self.rows[len(history) :]]
         _, spread = self._customer_mean
-        return base, spread[self.customer]
+        return base, spread[targets]
 
 
 def _tail_excess(delay: np.ndarray) -> np.ndarray:
