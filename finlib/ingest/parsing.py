@@ -17,6 +17,7 @@ from finlib.ingest import (
     date_order,
     delimited,
     duplicates,
+    mixed_currency,
     open_amounts,
     plausibility,
     readers,
@@ -369,6 +370,7 @@ def parse_ledger_compact(
     warnings = table.warnings + table.mapping.warnings + warnings + payments.warnings
     warnings += duplicates.repeated_rows_warning(ledger, table.body, table.row_numbers)
     warnings += open_amounts.open_amount_warning(ledger, table.body, table.row_numbers, table.mapping)
+    warnings += mixed_currency.mixed_currency_warning(ledger, table.body, table.row_numbers, table.mapping.unmapped)
     if rejected_count:
         warnings.append(f"{rejected_count} rows could not be read and were left out; see the rejected examples.")
     extra = [c[len(EXTRA_PREFIX) :] for c in ledger.columns if c.startswith(EXTRA_PREFIX)]
