@@ -122,6 +122,29 @@ def test_a_ledger_with_payment_dates_shows_no_such_note(app_home: Path) -> None:
     assert not [info for info in at.info if "has no payment dates" in str(info.value)]
 
 
+MIXED_CURRENCY_CSV = (
+    b"Customer,Invoice Date,Invoice No,Amount,Currency,Payment Date\n"
+    b"Zephyr Widgets,2025-01-05,Z-1,1200.00,USD,2025-02-01\n"
+    b"Quasar Foods,2025-01-20,Q-1,800.00,EUR,2025-02-14\n"
+)
+
+
+@pytest.mark.parametrize("page", ["pages/overview.py", "pages/worklist.py", "pages/breakdown.py"])
+def test_a_note_that_changes_what_the_totals_mean_is_shown_on_the_analysis_pages(app_home: Path, page: str) -> None:
+    upload("mixed", MIXED_CURRENCY_CSV)
+    at = open_project("mixed", page)
+    assert not at.exception and not at.error, [e.value for e in [*at.exception, *at.error]]
+    notes = [str(w.value) for w in at.warning if "currencies" in str(w.value)]
+    assert notes == [
+        "Project mixed: Column 'Currency' names 2 currencies (USD: 1 row, 1,200.00; EUR: 1 row, 800.00). Every "
+        "total adds the amounts as one currency: right only if they are already converted to one. If they are "
+        "not, export one file per currency and register each as its own project."
+    ]
+    upload("paid", ONE_INVOICE_CSV)
+    at = open_project("paid", page)
+    assert not [w for w in at.warning if "currencies" in str(w.value)]
+
+
 def test_with_no_paid_invoice_a_customer_shows_why_there_is_no_payment_forecast(app_home: Path) -> None:
     upload("unpaid", NOTHING_PAID_CSV)
     at = open_project("unpaid", "pages/customers.py")

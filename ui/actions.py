@@ -116,6 +116,8 @@ def require_ready(context: AppContext, prefix: str) -> None:
             icon=":material/cloud_off:",
         )
         _render_project_actions(context, prefix, "status")
+    for note in context.project.report.figure_notes:
+        st.warning(f"Project {name}: {note}", icon=":material/report:")
     if prefix in PAYMENT_PAGES and not context.loaded().has_payment_dates:
         st.info(
             f"Project {name} has no payment dates (Xero and QuickBooks Online invoice exports carry none): days to "

@@ -368,9 +368,12 @@ def parse_ledger_compact(
     ledger, examples, rejected_count, warnings = _build_ledger(table, ParseSettings.of(settings))
     payments = plausibility.payment_findings(ledger, table.mapping.source_for("payment_date") is not None)
     warnings = table.warnings + table.mapping.warnings + warnings + payments.warnings
-    warnings += duplicates.repeated_rows_warning(ledger, table.body, table.row_numbers)
-    warnings += open_amounts.open_amount_warning(ledger, table.body, table.row_numbers, table.mapping)
-    warnings += mixed_currency.mixed_currency_warning(ledger, table.body, table.row_numbers, table.mapping.unmapped)
+    figure_notes = [
+        *duplicates.repeated_rows_warning(ledger, table.body, table.row_numbers),
+        *open_amounts.open_amount_warning(ledger, table.body, table.row_numbers, table.mapping),
+        *mixed_currency.mixed_currency_warning(ledger, table.body, table.row_numbers, table.mapping.unmapped),
+    ]
+    warnings += figure_notes
     if rejected_count:
         warnings.append(f"{rejected_count} rows could not be read and were left out; see the rejected examples.")
     extra = [c[len(EXTRA_PREFIX) :] for c in ledger.columns if c.startswith(EXTRA_PREFIX)]
@@ -389,6 +392,7 @@ def parse_ledger_compact(
         extra_columns=extra,
         payment_dates=payments.payment_dates,
         prepayments=payments.prepayments,
+        figure_notes=figure_notes,
     )
     return ledger, report
 

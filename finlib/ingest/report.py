@@ -29,6 +29,9 @@ class ParseReport:
     # paid before the invoice date (loaded; 0 days to pay).
     payment_dates: int | None = None
     prepayments: int = 0
+    # Warnings (also in ``warnings``) that change what the totals mean: repeated rows, part payments the ledger
+    # does not read, several currencies added as one. Every analysis page shows them, not only the load report.
+    figure_notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe dictionary."""
