@@ -34,7 +34,9 @@ OFFLINE_STATUS = "Offline: no model configured (set LITE_LLM_API_KEY or LITE_LLM
 def load_chat_session(_services: Services, key: data.ViewKey, viewer: bool, _user: User) -> ChatSession:
     """Name scanner, resolver and figures of one project version as a viewer or an analyst sees it (read-only)."""
     loaded = data.load_project(_services, key, _user)
-    return build_chat_session(key.project, loaded.ledger, loaded.aliases, _services.settings, loaded.info.currency)
+    return build_chat_session(
+        key.project, loaded.ledger, loaded.aliases, _services.settings, loaded.info.currency, loaded.report.figure_notes
+    )
 
 
 def shown(text: str, session: ChatSession, presentation: bool) -> str:

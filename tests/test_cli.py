@@ -141,6 +141,23 @@ def test_a_blank_question_is_refused_in_one_line(environ, ledger, capsys) -> Non
     )
 
 
+def test_a_load_note_on_what_the_totals_mean_is_said_under_every_chat_answer(environ, tmp_path, capsys) -> None:
+    path = tmp_path / "mixed.csv"
+    path.write_text(
+        "Customer,Invoice Date,Amount,Currency,Payment Date\nA,2025-01-05,100,USD,2025-02-01\nB,2025-01-06,50,EUR,\n",
+        encoding="utf-8",
+    )
+    run(environ, "register", "mixed", str(path))
+    capsys.readouterr()
+    assert run(environ, "ask", "mixed", "How much did we invoice?") == 0
+    notes = [line for line in capsys.readouterr().out.splitlines() if line.startswith("note: Column 'Currency'")]
+    assert notes == [
+        "note: Column 'Currency' names 2 currencies (USD: 1 row, 100.00; EUR: 1 row, 50.00). Every total adds the "
+        "amounts as one currency: right only if they are already converted to one. If they are not, export one file "
+        "per currency and register each as its own project."
+    ]
+
+
 def test_python_dash_m_finlib_prints_no_traceback_on_failure(environ) -> None:
     env = {**os.environ, **environ}
     result = subprocess.run(

@@ -245,7 +245,9 @@ def unknown(rest: str) -> Response:
 def _chat_session(loaded: projects.LoadedProject, settings: Settings) -> ChatSession:
     from finlib.chat.pipeline import build_chat_session
 
-    return build_chat_session(loaded.info.name, loaded.ledger, loaded.aliases, settings, loaded.info.currency)
+    return build_chat_session(
+        loaded.info.name, loaded.ledger, loaded.aliases, settings, loaded.info.currency, loaded.report.figure_notes
+    )
 
 
 def _stored_stats(request: Request, state: ApiState, grant: Grant, name: str, customer: str | None) -> Response:

@@ -57,10 +57,17 @@ class ChatSession:
     figures: ProjectFigures
     currency: Currency | None = None
     has_payment_dates: bool = True
+    # The load report's notes on what the totals mean (ParseReport.figure_notes), said under every answer.
+    data_notes: tuple[str, ...] = ()
 
 
 def build_chat_session(
-    project: str, ledger: pd.DataFrame, aliases: AliasBook, settings: Settings, currency: Currency | None = None
+    project: str,
+    ledger: pd.DataFrame,
+    aliases: AliasBook,
+    settings: Settings,
+    currency: Currency | None = None,
+    data_notes: Sequence[str] = (),
 ) -> ChatSession:
     """A chat session for a loaded project (``ledger`` with alias columns, ``aliases`` its AliasBook)."""
     scanner = NameScanner.from_book(aliases)
@@ -71,7 +78,8 @@ def build_chat_session(
         late_days=settings.alert_late_days,
     )
     paid = bool(ledger["payment_date"].notna().any())
-    return ChatSession(project, scanner, MentionResolver(scanner), aliases.lookup, figures, currency, paid)
+    resolver = MentionResolver(scanner)
+    return ChatSession(project, scanner, resolver, aliases.lookup, figures, currency, paid, tuple(data_notes))
 
 
 @dataclass
@@ -159,6 +167,7 @@ def prepare(
     notes += [_unknown_name_note(name, session.project) for name in unknown]
     if not session.has_payment_dates:
         notes.append(NO_PAYMENT_DATES_NOTE)
+    notes += session.data_notes
     return ChatAnswer(question, aliased, list(found), messages=messages, facts=facts, notes=notes)
 
 

@@ -170,7 +170,9 @@ def ask_command(args: argparse.Namespace, settings: Settings, out: TextIO) -> in
         raise ProjectError('The question is empty: ask one in plain language, e.g. "Who owes us the most?".')
     services = services_for(settings)
     loaded = projects.load_project(services, args.name)
-    session = build_chat_session(loaded.info.name, loaded.ledger, loaded.aliases, settings, loaded.info.currency)
+    session = build_chat_session(
+        loaded.info.name, loaded.ledger, loaded.aliases, settings, loaded.info.currency, loaded.report.figure_notes
+    )
     reply = answer_question(
         session,
         args.question,
