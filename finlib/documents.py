@@ -62,6 +62,7 @@ class ReportInputs:
     worklist: pd.DataFrame  # worklist.compute_worklist
     invoices: pd.DataFrame  # invoice rows with status columns
     currency: Currency | None = None
+    notes: tuple[str, ...] = ()  # what the totals mean, from the load report (ParseReport.figure_notes)
 
 
 def kpi_rows(report: KpiReport) -> pd.DataFrame:
@@ -96,6 +97,7 @@ def _header(inputs: ReportInputs) -> pd.DataFrame:
         ("Activity from", dates.period.start.date()),
         ("Activity to", dates.period.end.date()),
         ("Currency", inputs.currency.label if inputs.currency else "none stated (amounts as in the ledger)"),
+        *(("Note on the data", note) for note in inputs.notes),
     ]
     return pd.DataFrame(rows, columns=["Item", "Value"])
 
@@ -202,6 +204,10 @@ def build_pdf(inputs: ReportInputs) -> bytes:
         new_x="LMARGIN",
         new_y="NEXT",
     )
+    for note in inputs.notes:
+        pdf.set_font(family, "B", 10)
+        pdf.multi_cell(0, 5, text(f"Note on the data: {note}"), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(family, "", 10)
     pdf.ln(2)
     kpis = kpi_rows(inputs.report)
     for section in ("Balances", "Activity"):

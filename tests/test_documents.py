@@ -111,6 +111,20 @@ def test_the_pdf_report_carries_the_view_and_its_kpis(inputs: ReportInputs) -> N
     assert "Zoë Ærø" in text or "Zo? ?r?" in text
 
 
+def test_a_note_on_what_the_totals_mean_goes_into_the_pdf_and_the_workbook(inputs: ReportInputs) -> None:
+    note = "Column 'Currency' names 2 currencies (USD: 2 rows, 170.00; EUR: 1 row, 50.00)."
+    noted = replace(inputs, notes=(note,))
+    from pypdf import PdfReader  # noqa: PLC0415 - test-only reader
+
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(build_pdf(noted))).pages)
+    assert "Note on the data: Column 'Currency' names 2 currencies" in " ".join(text.split())
+    view = openpyxl.load_workbook(io.BytesIO(build_workbook(noted)))["View"]
+    assert ["Note on the data", note] in [[cell.value for cell in row] for row in view.iter_rows()]
+    assert "Note on the data" not in " ".join(
+        page.extract_text() for page in PdfReader(io.BytesIO(build_pdf(inputs))).pages
+    )
+
+
 def test_the_invoice_sheet_keeps_dates_as_dates_blanks_blank_and_formulas_quoted() -> None:
     invoices = pd.DataFrame(
         {

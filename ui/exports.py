@@ -48,6 +48,7 @@ def report_inputs(context: AppContext, overview: Overview) -> documents.ReportIn
         worklist=worklist,
         invoices=invoices,
         currency=context.project.currency,
+        notes=tuple(context.project.report.figure_notes),
     )
 
 
