@@ -18,7 +18,6 @@ from finlib.currency import Currency
 from finlib.errors import ProjectError
 from finlib.ingest.ledger import EVERY_EXTRA
 from finlib.names import normalise_names
-from finlib.privacy.presentation import present_ledger
 from finlib.projects import LoadedProject
 
 if TYPE_CHECKING:
@@ -45,6 +44,8 @@ def report_ledger(loaded: LoadedProject, *, aliases_only: bool = False) -> pd.Da
     """The ledger a report is computed on: as loaded, or the presentation copy whose names are aliases."""
     if not aliases_only:
         return loaded.ledger
+    from finlib.privacy.presentation import present_ledger  # with the name scanner: only alias-only reports
+
     presented = present_ledger(loaded.ledger, loaded.aliases)
     # The keys are normalised real names; an alias-only report keys customers and people by alias instead.
     return presented.assign(
