@@ -7,6 +7,9 @@ serves it with the same configuration (.streamlit/config.toml, command-line flag
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 import streamlit as st
 from fastapi import FastAPI
 
@@ -15,6 +18,7 @@ from finlib.api.guards import LocalPolicy, MembershipPolicy
 from finlib.projects import Services
 from ui.auth import sign_in_mode
 from ui.services import mark_api_served
+from ui.warmup import start_warm_up
 
 
 def _services() -> Services:
@@ -29,7 +33,14 @@ def _services() -> Services:
     return services
 
 
-dashboard = st.App("app.py")
+@asynccontextmanager
+async def _warm_up_at_start(_app: object) -> AsyncIterator[None]:
+    """Once the runtime started: warm the process for the first session, in a thread the server never waits for."""
+    start_warm_up(_services)
+    yield
+
+
+dashboard = st.App("app.py", lifespan=_warm_up_at_start)
 app = FastAPI(lifespan=dashboard.lifespan(), **API_METADATA)
 # With sign-in (st.login or a trusted proxy's headers) the dashboard knows its users; the API knows them by token.
 sign_in = sign_in_mode() != "local"

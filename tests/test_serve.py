@@ -118,6 +118,65 @@ def test_the_dashboard_renders_from_the_same_process(served: str) -> None:
             browser.close()
 
 
+def _logged(home: Path, text: str) -> str:
+    """The app log once it holds ``text`` (the warm-up runs in the server's background): fails after a minute."""
+    log = home / "app.log"
+    deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        logged = log.read_text(encoding="utf-8") if log.exists() else ""
+        if text in logged:
+            return logged
+        time.sleep(0.2)
+    pytest.fail(f"no {text!r} in {log}")
+
+
+def test_a_fresh_server_registers_the_demo_before_any_visitor_and_shows_it_warmed(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    from finlib import projects
+    from finlib.config import load_settings
+
+    server = _serve(tmp_path_factory, {})
+    base, home = next(server)
+    try:
+        _logged(home, "start-up warm-up: imports")  # nothing but the health check has asked the server anything
+        services = projects.Services(load_settings({"FINLIB_HOME": str(home), "ALIAS_SALT": "serve-test-salt"}))
+        assert [info.name for info in projects.list_projects(services)] == ["demo"]
+        services.engine.dispose()
+        if not CHROMIUM.exists():
+            return
+        from playwright.sync_api import sync_playwright
+
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+            try:
+                page = browser.new_page(viewport={"width": 1440, "height": 1600})
+                page.set_default_timeout(STEP_TIMEOUT_MS)
+                page.goto(base + "/")
+                page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]')
+                page.wait_for_selector('[data-testid="stMetricValue"]')
+                text = page.locator('[data-testid="stMain"]').inner_text()
+                assert "Overview" in text and "AED" in text and "Traceback" not in text  # the demo's currency
+            finally:
+                browser.close()
+    finally:
+        server.close()
+
+
+def test_a_server_whose_database_is_down_starts_and_its_warm_up_logs_why(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    server = _serve(tmp_path_factory, {"DATABASE_URL": "postgresql+psycopg2://nobody@127.0.0.1:9/none"})
+    base, home = next(server)
+    try:
+        logged = _logged(home, "start-up warm-up stopped")
+        assert "Cannot reach the database at 127.0.0.1:9/none" in logged and "Traceback" not in logged
+        answer = httpx.get(f"{base}/api/projects", timeout=60)
+        assert answer.status_code == 503 and answer.json()["error"] == "database unavailable"
+    finally:
+        server.close()
+
+
 @pytest.mark.parametrize("port", ["70000", "-1"])
 def test_serve_refuses_a_port_that_cannot_exist(tmp_path: Path, capsys: pytest.CaptureFixture[str], port: str) -> None:
     environ = {"FINLIB_HOME": str(tmp_path / "home"), "ALIAS_SALT": "serve-test-salt"}

@@ -32,7 +32,7 @@ class ServerFailed(RuntimeError):
 
 @dataclass(frozen=True)
 class RunningApp:
-    """A started ``streamlit run app.py``: its base URL, process id and log file."""
+    """A started server (``streamlit run app.py`` or ``python -m finlib serve``): base URL, process id, log file."""
 
     url: str
     pid: int
@@ -63,14 +63,18 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_app(environ: Mapping[str, str], log: Path) -> Iterator[RunningApp]:
-    """``streamlit run app.py`` from the repository root (so ``.streamlit/config.toml`` applies), until exit."""
+def running_app(environ: Mapping[str, str], log: Path, *, served: bool = False) -> Iterator[RunningApp]:
+    """``streamlit run app.py`` (``served``: ``python -m finlib serve``) from the repository root, until exit.
+
+    From the root, so that ``.streamlit/config.toml`` applies; ``served`` adds the API and the start-up warm-up.
+    """
     port = free_port()
+    if served:
+        command = [sys.executable, "-m", "finlib", "serve", "--port", str(port)]
+    else:
+        command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port)]
     with log.open("wb") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port)],
-            cwd=ROOT, env=dict(environ), stdout=output, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+        process = subprocess.Popen(command, cwd=ROOT, env=dict(environ), stdout=output, stderr=subprocess.STDOUT)
         url = f"http://127.0.0.1:{port}"
         try:
             _wait_until_healthy(url, process, log)
@@ -94,7 +98,7 @@ def _wait_until_healthy(url: str, process: subprocess.Popen[bytes], log: Path) -
         except OSError:
             pass
         if process.poll() is not None or time.monotonic() > deadline:
-            raise ServerFailed(f"streamlit did not start; see {log}")
+            raise ServerFailed(f"the server did not start; see {log}")
         time.sleep(0.3)
 
 
