@@ -387,6 +387,12 @@ def _reread(
     with db.session_scope(services.engine) as session:
         row = registry.require_row(session, name)
         book = aliasing.load_alias_book(session, row.id, None if columns is None else aliasing.alias_kinds(columns))
+    if columns is not None:
+        # The columns asked for, memory-mapped from the entry just written: the whole parse is freed on return
+        # (a command's peak would otherwise add its own work to the parse's).
+        kept = parsed_cache.read_parsed(services.settings, info.source, info.etag, info.column_mapping, shared, columns)
+        if kept is not None:
+            return kept, info, book
     return (ledger, report), info, book
 
 
