@@ -35,7 +35,8 @@ def latest_plausible(invoice_date: pd.Series, payment: pd.Series) -> pd.Timestam
     if not len(invoices):
         return None
     middle = (len(invoices) - 1) // 2  # the lower median: one typo in two rows cannot become the anchor
-    median = np.partition(invoices, middle)[middle]
+    # Selected among the days as integers (the same order): NumPy's partition of datetime64 is ~60 times slower.
+    median = np.partition(invoices.view(np.int64), middle)[middle].astype("datetime64[D]")
     paid = payment.dropna().to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
     days = np.sort(pd.unique(np.concatenate([invoices, paid])))
     days = days[days >= median]
