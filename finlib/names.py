@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
+import numpy as np
 import pandas as pd
 
 _WHITESPACE = re.compile(r"\s+")
@@ -31,11 +32,22 @@ def clean_display_names(names: pd.Series) -> pd.Series:
 
 
 def display_names(cleaned: pd.Series, keys: pd.Series) -> pd.Series:
-    """Most frequent spelling per key (ties: the first seen), as a Series indexed by key."""
-    frame = pd.DataFrame({"key": keys, "name": cleaned}).dropna()
-    if frame.empty:
+    """Most frequent spelling per key (ties: the first seen), as a Series indexed by key, most frequent first.
+
+    Keys and spellings are hashed once each and the (key, spelling) pairs counted as integer codes: grouping the
+    two text columns built and hashed a million pairs of strings (0.1-0.3 s and ~60 MB held at a million rows).
+    """
+    key_codes, key_values = pd.factorize(keys)
+    name_codes, name_values = pd.factorize(cleaned)
+    present = (key_codes >= 0) & (name_codes >= 0)
+    if not present.any():
         return pd.Series(dtype="str", name="name")
-    counts = frame.groupby(["key", "name"], sort=False).size().rename("count").reset_index()
-    # Stable sort keeps first-seen order among equal counts.
-    best = counts.sort_values("count", ascending=False, kind="stable").drop_duplicates("key")
-    return best.set_index("key")["name"]
+    pairs = key_codes[present].astype(np.int64) * len(name_values) + name_codes[present]
+    pair_codes, pair_values = pd.factorize(pairs)  # in order of first appearance, as a groupby without sorting
+    by_count = np.argsort(-np.bincount(pair_codes), kind="stable")
+    pair_keys = pair_values[by_count] // len(name_values)
+    _, first = np.unique(pair_keys, return_index=True)  # each key's most frequent pair (the first seen on ties)
+    best = by_count[np.sort(first)]
+    # Through NumPy, so that the dtypes are inferred as a grouping infers them (text: "str", whatever came in).
+    index = pd.Index(np.asarray(key_values.take(pair_values[best] // len(name_values))), name="key")
+    return pd.Series(np.asarray(name_values.take(pair_values[best] % len(name_values))), index=index, name="name")

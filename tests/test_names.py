@@ -53,3 +53,23 @@ def test_display_name_ties_go_to_the_first_spelling_seen() -> None:
 def test_display_names_of_an_empty_column_is_empty() -> None:
     empty = pd.Series([None, None], dtype="object")
     assert display_names(clean_display_names(empty), normalise_names(empty)).empty
+
+
+def _display_names_by_grouping(cleaned: pd.Series, keys: pd.Series) -> pd.Series:
+    """The rule spelled out with a groupby: count each (key, spelling), most frequent first, ties first seen."""
+    frame = pd.DataFrame({"key": keys, "name": cleaned}).dropna()
+    counts = frame.groupby(["key", "name"], sort=False).size().rename("count").reset_index()
+    best = counts.sort_values("count", ascending=False, kind="stable").drop_duplicates("key")
+    return best.set_index("key")["name"]
+
+
+@pytest.mark.parametrize("dtype", ["str", "object"])
+@pytest.mark.parametrize("seed", range(6))
+def test_display_names_follow_the_counting_rule_in_its_order(dtype: str, seed: int) -> None:
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    spellings = np.array([f"Name {i % 7} {'x' * (i // 7)}" for i in range(21)] + [None], dtype=object)
+    cleaned = pd.Series(rng.choice(spellings, 500), dtype=dtype)
+    keys = cleaned.str.slice(0, 6).where(rng.random(500) > 0.1)  # a few spellings per key, some keys missing
+    pd.testing.assert_series_equal(display_names(cleaned, keys), _display_names_by_grouping(cleaned, keys))
