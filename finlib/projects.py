@@ -8,6 +8,7 @@ keyed by (source, ETag, mapping), so an unchanged file is never fetched or parse
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 from collections.abc import Callable, Collection
@@ -35,7 +36,7 @@ from finlib.lazy import deferred
 if TYPE_CHECKING:
     import pandas as pd
 
-    from finlib import names
+    from finlib import names, summaries
     from finlib.ingest import ledger as ledger_frame
     from finlib.ingest import parsed_cache, shared_cache
     from finlib.ingest.report import ParseReport
@@ -48,6 +49,7 @@ else:
     names = deferred("finlib.names")
     parsed_cache = deferred("finlib.ingest.parsed_cache")
     presentation = deferred("finlib.privacy.presentation")
+    summaries = deferred("finlib.summaries")
 from finlib.project_info import LoadedProject, ProjectInfo
 from finlib.uploads import source_label
 
@@ -174,16 +176,28 @@ def _register_location(
     source = storage.source_uri(location)
     shared = services.shared_cache()
     local = storage.local_file(location, services.settings)
-    if local is None:
-        fetched = _fetch(services, name, location)
-        ledger, report = parsed_cache.parse_cached(services.settings, source, fetched, mapping, shared, keep=False)
-    else:
-        local = (local[0], _shown_filename(services, name, location, local[1]))
-        fetched, ledger, report = parsed_cache.parse_local_cached(
-            services.settings, source, local, lambda: _fetch(services, name, location), mapping, shared, keep=False
-        )
-    registration = registry.Registration(name, source, fetched, ledger, report, mapping)
-    info = registry.store_registration(services.engine, services.settings, registration, shared)
+    with contextlib.ExitStack() as parsing:
+        if local is None:
+            fetched = _fetch(services, name, location)
+            ledger, report = parsed_cache.parse_cached(services.settings, source, fetched, mapping, shared, keep=False)
+            figures = None
+        else:
+            local = (local[0], _shown_filename(services, name, location, local[1]))
+            read = parsing.enter_context(
+                parsed_cache.parse_local_cached(
+                    services.settings,
+                    source,
+                    local,
+                    lambda: _fetch(services, name, location),
+                    mapping,
+                    shared,
+                    keep=False,
+                    followup=summaries.figures_followup(services.settings),
+                )
+            )
+            fetched, ledger, report, figures = read.fetched, read.ledger, read.report, read.followup
+        registration = registry.Registration(name, source, fetched, ledger, report, mapping, figures)
+        info = registry.store_registration(services.engine, services.settings, registration, shared)
     log.info("registered project %s: %d rows, %d rejected", name, report.rows_loaded, report.rejected_count)
     if previous is not None and (previous.source, previous.etag) != (info.source, info.etag):
         _forget_version(services, previous)

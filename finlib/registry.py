@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import logging
 import time
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -96,6 +97,8 @@ class Registration:
     ledger: pd.DataFrame
     report: ParseReport
     mapping: dict[str, str] | None  # the column mapping given by the user (None: detected)
+    # Waits for the figures' JSON the parse child computed (None from it, or no callable: computed here).
+    figures: Callable[[], bytes | None] | None = None
 
 
 def store_registration(
@@ -113,34 +116,61 @@ def store_registration(
     outcome (status, last error, refresh time) is left as it was.
     """
     new = registration
-    # A new parse is written to the parse cache while the figures are computed (Arrow writes without the GIL);
-    # both are done before the transaction, so a failed write still leaves the previous registration as it was.
+    # A new parse is written to the parse cache while the transaction is prepared (Arrow writes without the GIL);
+    # the figures come from the parse child, which computes them meanwhile, or are computed here when it did not.
+    # Both are stored before the transaction commits, so a failed write still leaves the previous registration.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="finlib-keep-parse") as writer:
         etag = new.fetched.etag
         parse_kept = writer.submit(
             parsed_cache.keep_parsed, settings, new.source, etag, new.mapping, new.ledger, new.report, shared
         )
-        # The figures `stats` shows are computed once per version, here, instead of on every read.
-        summaries.keep_summary(settings, new.source, new.fetched.etag, new.mapping, new.ledger, shared)
-        parse_kept.result()
-    # Concurrent registrations of one name race to insert the same rows; the loser's transaction is rolled back
-    # whole and retried, and then finds (and updates) the winner's rows instead of failing on a unique constraint.
-    for attempt in range(STORE_ATTEMPTS):
-        try:
-            return _store_registration_once(engine, settings, new, reread)
-        except DatabaseError as exc:
-            if not isinstance(exc.__cause__, IntegrityError) or attempt == STORE_ATTEMPTS - 1:
-                # The transaction was rolled back whole (or died with its connection): say that nothing changed.
-                raise DatabaseError(
-                    f"{exc} Nothing of this registration of {new.name!r} was saved and any earlier version of the "
-                    "project is unchanged; retry once the database is back."
-                ) from exc.__cause__
-            log.info("registration of %s conflicted with a concurrent one; retrying", new.name)
-            time.sleep(0.05 * (attempt + 1))
+        files = _VersionFiles(settings, new, parse_kept, shared)
+        # Concurrent registrations of one name race to insert the same rows; the loser's transaction is rolled
+        # back whole and retried, and then finds (and updates) the winner's rows instead of failing on a unique
+        # constraint.
+        for attempt in range(STORE_ATTEMPTS):
+            try:
+                return _store_registration_once(engine, settings, new, reread, files.finish)
+            except DatabaseError as exc:
+                if not isinstance(exc.__cause__, IntegrityError) or attempt == STORE_ATTEMPTS - 1:
+                    # The transaction was rolled back whole (or died with its connection): say nothing changed.
+                    raise DatabaseError(
+                        f"{exc} Nothing of this registration of {new.name!r} was saved and any earlier version of "
+                        "the project is unchanged; retry once the database is back."
+                    ) from exc.__cause__
+                log.info("registration of %s conflicted with a concurrent one; retrying", new.name)
+                time.sleep(0.05 * (attempt + 1))
     raise AssertionError("unreachable")
 
 
-def _store_registration_once(engine: Engine, settings: Settings, new: Registration, reread: bool) -> ProjectInfo:
+class _VersionFiles:
+    """The figures and the parse-cache entry of a registered version, finished once before its transaction commits."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        registration: Registration,
+        parse_kept: Future[None],
+        shared: shared_cache.SharedCache | None,
+    ) -> None:
+        self._settings, self._registration, self._parse_kept, self._shared = settings, registration, parse_kept, shared
+        self._finished = False
+
+    def finish(self) -> None:
+        """Store the figures (the child's, else computed here) and wait for the parse-cache write; once only."""
+        if self._finished:
+            return
+        new = self._registration
+        computed = new.figures() if new.figures is not None else None
+        etag = new.fetched.etag
+        summaries.keep_figures(self._settings, new.source, etag, new.mapping, computed, new.ledger, self._shared)
+        self._parse_kept.result()
+        self._finished = True
+
+
+def _store_registration_once(
+    engine: Engine, settings: Settings, new: Registration, reread: bool, before_commit: Callable[[], None]
+) -> ProjectInfo:
     name, fetched, ledger, report = new.name, new.fetched, new.ledger, new.report
     customers = names.display_names(ledger["customer_name"], ledger["customer_key"])
     people = names.display_names(ledger["sales_manager"], ledger["sales_manager_key"])
@@ -170,6 +200,7 @@ def _store_registration_once(engine: Engine, settings: Settings, new: Registrati
         for kind, spellings in (("customer", customers), ("person", people)):
             aliasing.assign_aliases(session, row.id, name, kind, spellings, salt=salt, length=settings.alias_length)
         session.flush()
+        before_commit()
         return ProjectInfo.from_row(row)
 
 

@@ -37,11 +37,12 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from finlib import projects
-    from finlib.analytics import customer_stats, measures
+    from finlib.analytics import figures
+    from finlib.ingest import sandbox
 else:
-    customer_stats = deferred("finlib.analytics.customer_stats")
-    measures = deferred("finlib.analytics.measures")
+    figures = deferred("finlib.analytics.figures")
     projects = deferred("finlib.projects")
+    sandbox = deferred("finlib.ingest.sandbox")
 
 log = logging.getLogger(__name__)
 
@@ -64,14 +65,16 @@ class Summary:
 
 def compute_summary(ledger: pd.DataFrame, settings: Settings) -> Summary:
     """The figures `stats` shows, as of the ledger's latest date (the same steps as ``reports.compute_stats_table``)."""
-    as_of = measures.resolve_as_of(ledger)
-    stats = customer_stats.compute_customer_stats(
-        ledger, window=settings.moving_avg_window, trend_threshold=settings.trend_threshold, as_of=as_of
+    customers, portfolio = figures.compute_figures(
+        ledger, window=settings.moving_avg_window, trend_threshold=settings.trend_threshold
     )
-    return Summary(
-        customers=customer_stats.customer_stats_records(stats),
-        portfolio=customer_stats.portfolio_json(measures.compute_portfolio(ledger, as_of=as_of)),
-    )
+    return Summary(customers=customers, portfolio=portfolio)
+
+
+def figures_followup(settings: Settings) -> sandbox.Followup:
+    """The parse child's follow-up that computes a new read's figures (``keep_figures`` stores its output)."""
+    arguments = {"window": settings.moving_avg_window, "trend_threshold": settings.trend_threshold}
+    return sandbox.Followup(figures.FOLLOWUP_ENTRY, figures.FIGURE_COLUMNS, arguments)
 
 
 def stats_document(
@@ -131,9 +134,11 @@ def store_summary(
     shared: shared_cache.SharedCache | None = None,
 ) -> None:
     """Keep a summary (without aliases) beside the parsed ledger it was computed from (and in the shared cache)."""
-    path = _path(settings, source, etag, mapping)
-    customers = [{**record, "alias": None} for record in summary.customers]
-    data = orjson.dumps({"portfolio": summary.portfolio, "customers": customers})
+    data = figures.figures_json(summary.customers, summary.portfolio)
+    _store_bytes(_path(settings, source, etag, mapping), data, shared)
+
+
+def _store_bytes(path: Path, data: bytes, shared: shared_cache.SharedCache | None) -> None:
     _write_local(path, data)
     if shared is not None:
         shared_cache.write_bytes(shared, shared.key_for(path), data)
@@ -228,3 +233,22 @@ def keep_summary(
     except OSError as exc:
         log.warning("could not store the figures of %s: %s", source, exc.strerror)
     return summary
+
+
+def keep_figures(
+    settings: Settings,
+    source: str,
+    etag: str,
+    mapping: dict[str, str] | None,
+    computed: bytes | None,
+    ledger: pd.DataFrame,
+    shared: shared_cache.SharedCache | None = None,
+) -> None:
+    """Store the figures the parse child computed (``figures_json`` bytes); with None, ``keep_summary`` here."""
+    if computed is None:
+        keep_summary(settings, source, etag, mapping, ledger, shared)
+        return
+    try:
+        _store_bytes(_path(settings, source, etag, mapping), computed, shared)
+    except OSError as exc:
+        log.warning("could not store the figures of %s: %s", source, exc.strerror)

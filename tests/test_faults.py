@@ -334,3 +334,37 @@ def test_a_workbook_lying_about_its_unpacked_size_is_refused_clearly_in_bounded_
     assert info.row_count == 5 and len(projects.load_project(services, "acme").ledger) == 5
     services.engine.dispose()
     stop_parser_server()
+
+
+@pytest.mark.parametrize(
+    ("stand_in", "env"),
+    [("die_after_hand_over", {}), ("fail_after_hand_over", {}), ("hang_after_hand_over", {"PARSE_TIMEOUT_S": "4"})],
+)
+def test_a_parse_child_killed_after_handing_over_its_frame_still_gives_a_whole_registration(
+    make_settings: Callable[..., Settings],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    stand_in: str,
+    env: dict[str, str],
+) -> None:
+    """The child computes the figures after handing the frame over; when it does not, the registering process does."""
+    from finlib import summaries
+    from finlib.ingest.parsing import parse_ledger
+    from finlib.ingest.sandbox import Followup
+
+    settings = make_settings(**env)
+    services = projects.Services(settings)
+    path = tmp_path / "ledger.csv"
+    path.write_text(LEDGER_CSV, encoding="utf-8")
+    monkeypatch.setattr(summaries, "figures_followup", lambda _: Followup(f"{stand_ins.ENTRY}:{stand_in}"))
+    info = projects.register_project(services, "acme", str(path), allow_local_paths=True)
+
+    assert any("follow-up of the parse of ledger.csv" in record.getMessage() for record in caplog.records)
+    assert info.row_count == 5 and info.customer_count == 2
+    loaded = projects.load_project(services, "acme")
+    assert len(loaded.ledger) == 5 and loaded.ledger["customer_alias"].notna().all()
+    stored = summaries.read_summary(settings, info.source, info.etag, info.column_mapping)
+    assert stored == summaries.compute_summary(parse_ledger(path, settings=settings)[0], settings)
+    assert list((settings.home / "tmp").iterdir()) == []
+    services.engine.dispose()

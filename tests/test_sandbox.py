@@ -17,6 +17,7 @@ from finlib.ingest.parsing import parse_ledger
 from finlib.ingest.sandbox import PendingParse, parse_ledger_isolated, stop_parser_server
 
 HERE = "tests.test_sandbox"
+STAND_INS = "tests.helpers.stand_ins"  # imported in the child: no `helpers` import here
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -227,3 +228,45 @@ def test_the_checks_before_a_parse_import_no_pandas(tmp_path: Path, kind: str) -
     )
     result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_a_follow_up_runs_in_the_child_after_the_frame_is_handed_over(ledger_csv: Path, settings: Settings) -> None:
+    from finlib.ingest.sandbox import Followup
+
+    go = ledger_csv.with_suffix(".go")
+    followup = Followup(f"{STAND_INS}:count_when_told", ("customer_key", "amount"), {"go": str(go)})
+    with PendingParse(ledger_csv, settings=settings, followup=followup) as pending:
+        ledger, _ = pending.result()  # returns while the follow-up still waits for its go
+        assert len(ledger) == 2
+        go.touch()
+        assert pending.followup_output() == b"2 rows, columns customer_key,amount"
+    assert list((settings.home / "tmp").iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("stand_in", "env", "logged"),
+    [
+        ("die_after_hand_over", {}, "failed (exit code -9)"),
+        ("fail_after_hand_over", {}, "failed (exit code 1)"),
+        ("hang_after_hand_over", {"PARSE_TIMEOUT_S": "3"}, "took longer than 3 s"),
+    ],
+)
+def test_a_follow_up_that_does_not_finish_gives_nothing_and_leaves_nothing_running(
+    ledger_csv: Path,
+    make_settings: Callable[..., Settings],
+    caplog: pytest.LogCaptureFixture,
+    stand_in: str,
+    env: dict[str, str],
+    logged: str,
+) -> None:
+    from finlib.ingest.sandbox import Followup
+
+    settings = make_settings(**env)
+    started = time.monotonic()
+    with PendingParse(ledger_csv, settings=settings, followup=Followup(f"{STAND_INS}:{stand_in}")) as pending:
+        ledger, _ = pending.result()
+        assert len(ledger) == 2
+        assert pending.followup_output() is None  # a partly written output is not taken either
+    assert time.monotonic() - started < 30
+    assert any(logged in record.getMessage() for record in caplog.records), caplog.text
+    assert list((settings.home / "tmp").iterdir()) == []

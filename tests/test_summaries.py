@@ -12,6 +12,7 @@ from helpers.ledgers import LEDGER_CSV
 from finlib import projects, summaries
 from finlib.cli import main
 from finlib.config import load_settings
+from finlib.ingest.parsing import parse_ledger
 
 # Amounts whose float sums carry binary noise: 0.1 + 0.2 is 0.30000000000000004 before rounding.
 NOISY_CSV = """Customer Name,Invoice Date,Invoice No,Total Amount,Payment Date
@@ -79,6 +80,26 @@ def test_stats_shows_each_customer_alias_from_the_alias_table(environ, tmp_path,
         book.alias_for("Beta LLC", "customer"),
     }
     assert all(c["alias"].startswith("CUST-") for c in payload["customers"])
+
+
+@pytest.mark.parametrize("window", ["3", "1"])
+def test_a_local_registration_takes_the_figures_the_parse_child_computed(
+    environ, tmp_path, capsys, monkeypatch, window
+) -> None:
+    environ = {**environ, "MOVING_AVG_WINDOW": window}
+    path = tmp_path / "p.csv"
+    path.write_text(LEDGER_CSV, encoding="utf-8")
+    settings = load_settings(environ, dotenv_path=None)
+    expected = summaries.compute_summary(parse_ledger(path, settings=settings)[0], settings)
+
+    def not_here(*_: object) -> None:
+        raise AssertionError("the registering process computed the figures the child had computed")
+
+    monkeypatch.setattr(summaries, "compute_summary", not_here)
+    assert main(["register", "p", str(path)], environ=environ) == 0
+    stored = stats_json(environ, capsys)
+    assert stored["portfolio"] == expected.portfolio
+    assert [{**c, "alias": None} for c in stored["customers"]] == expected.customers
 
 
 def test_a_missing_summary_is_recomputed_and_stored_again(environ, tmp_path, capsys) -> None:

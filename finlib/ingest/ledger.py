@@ -7,6 +7,7 @@ categorical; the sandbox child hands that compact frame over and the parent expa
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -146,6 +147,18 @@ def expand_ledger(compact: pd.DataFrame) -> pd.DataFrame:
     ledger = pd.DataFrame(columns, index=compact.index)
     mismatched = {c: d for c, d in LEDGER_DTYPES.items() if c in ledger.columns and ledger[c].dtype != d}
     return ledger.astype(mismatched) if mismatched else ledger
+
+
+def read_compact_file(path: Path, columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """The ledger frame (or only ``columns`` of it) from a compact frame's Arrow IPC file, memory-mapped.
+
+    Numbers are copied once and text stays in the file's pages; the mapping lives as long as the frame does, so
+    the file may be unlinked meanwhile.
+    """
+    import pyarrow.feather as feather
+
+    names = None if columns is None else list(columns)
+    return expand_ledger(feather.read_table(path, columns=names, memory_map=True).to_pandas())
 
 
 def empty_ledger() -> pd.DataFrame:

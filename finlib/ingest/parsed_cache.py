@@ -15,7 +15,8 @@ import hashlib
 import json
 import logging
 import shutil
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -138,6 +139,21 @@ def parse_cached(
     return ledger, report
 
 
+@dataclass(frozen=True)
+class LocalRead:
+    """A local file's read (``parse_local_cached``): the fetched file, the ledger and its report.
+
+    ``followup`` waits for the parse child's follow-up and returns its output (None: it did not finish, the
+    caller does that work itself); it is None when no child parsed this read (the cache served it).
+    """
+
+    fetched: storage.FetchedFile
+    ledger: pd.DataFrame = field(repr=False)
+    report: ParseReport
+    followup: Callable[[], bytes | None] | None = None
+
+
+@contextlib.contextmanager
 def parse_local_cached(
     settings: Settings,
     source: str,
@@ -147,32 +163,37 @@ def parse_local_cached(
     shared: shared_cache.SharedCache | None = None,
     *,
     keep: bool = True,
-) -> tuple[storage.FetchedFile, pd.DataFrame, ParseReport]:
+    followup: sandbox.Followup | None = None,
+) -> Iterator[LocalRead]:
     """``parse_cached`` of a file on this disk (``local``: its path and shown name), fetched by ``fetch``.
 
     A local file's ETag is the MD5 of its content, a pass over the whole file: the child starts parsing first
-    and the ETag is computed meanwhile. The cache still decides: on a hit the child is stopped.
+    and the ETag is computed meanwhile. The cache still decides: on a hit the child is stopped. A child that
+    parsed the read does its ``followup`` after handing the frame over, until the block ends (then it is stopped).
     """
     path, filename = local
     try:
         pending: sandbox.PendingParse | None = sandbox.PendingParse(
-            path, settings=settings, filename=filename, mapping=mapping
+            path, settings=settings, filename=filename, mapping=mapping, followup=followup
         )
     except (FinlibError, OSError):
         pending = None  # refused or gone: a cached read may still serve it, else the plain parse below explains
-    with pending or contextlib.nullcontext():
+    with contextlib.ExitStack() as running:
+        if pending is not None:
+            running.enter_context(pending)
         fetched = fetch()
         cached = read_parsed(settings, source, fetched.etag, mapping, shared)
-        if cached is not None:
-            return fetched, *cached
-        if pending is None or fetched.path != path or fetched.filename != filename:
-            ledger, report = parse_cached(settings, source, fetched, mapping, shared, keep=keep)
-            return fetched, ledger, report
+        if pending is None or cached is not None or fetched.path != path or fetched.filename != filename:
+            running.close()  # the speculative parse is not needed: stopped before the caller goes on
+            if cached is None:
+                cached = parse_cached(settings, source, fetched, mapping, shared, keep=keep)
+            yield LocalRead(fetched, *cached)
+            return
         ledger, report = pending.result()
-    _require_rows(report, fetched.filename)
-    if keep:
-        keep_parsed(settings, source, fetched.etag, mapping, ledger, report, shared)
-    return fetched, ledger, report
+        _require_rows(report, fetched.filename)
+        if keep:
+            keep_parsed(settings, source, fetched.etag, mapping, ledger, report, shared)
+        yield LocalRead(fetched, ledger, report, pending.followup_output if followup is not None else None)
 
 
 def keep_parsed(

@@ -11,6 +11,11 @@ request's socket. The child leads its own session, applies the memory cap, write
 file and the report as JSON, and sends its stderr to a file so a death can be explained. The server exits when
 its parent does (end of file on its stdin).
 
+A parse may carry a ``Followup``: work the child does on the frame it has written after telling the parent it is
+there ("handed" on the socket), so both processes work at once (registration: the figures in the child while
+the parent expands the frame and writes its aliases). The parent collects its output once the child has exited;
+a follow-up that fails, dies or runs out of time gives nothing, and the caller does the work itself.
+
 multiprocessing's forkserver would do the forking, but on Python 3.11 each of its children re-runs the parent's
 main script (``streamlit run`` → all of Streamlit again, ~0.5 s) and it requires a ``__main__`` guard in every
 script that parses; this server runs only this module's code.
@@ -31,6 +36,8 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -126,6 +133,19 @@ class _ParserServer:
 _server = _ParserServer()
 
 
+@dataclass(frozen=True)
+class Followup:
+    """Work for the parse child once its frame is handed over: ``entry(ledger, output_path, **arguments)``.
+
+    ``ledger`` is the handed-over frame's ``columns`` (None: all), expanded as the parent expands it; ``entry`` is
+    "module:function", imported in the child (so a light module); ``arguments`` must be JSON.
+    """
+
+    entry: str
+    columns: tuple[str, ...] | None = None
+    arguments: dict[str, Any] = field(default_factory=dict)
+
+
 def start_parser_server() -> None:
     """Start the parser server now, so that its imports overlap the caller's (optional: parsing starts it)."""
     _server.address()
@@ -169,6 +189,7 @@ class PendingParse:
         filename: str | None = None,
         mapping: dict[str, str] | None = None,
         entry: str = DEFAULT_ENTRY,
+        followup: Followup | None = None,
     ) -> None:
         path = Path(path)
         self._shown = filename or path.name
@@ -193,6 +214,13 @@ class PendingParse:
             "result": str(folder / "result.json"),
             "stderr": str(folder / "stderr.txt"),
         }
+        if followup is not None:
+            self._request["followup"] = {
+                "entry": followup.entry,
+                "columns": followup.columns,
+                "arguments": followup.arguments,
+            }
+            self._request["followup_output"] = str(folder / "followup.out")
         self._started = time.perf_counter()
         self._deadline = time.monotonic() + settings.parse_timeout_s
         try:
@@ -203,7 +231,9 @@ class PendingParse:
             self._cleanup.close()
             raise
         self._replies = self._connection.makefile("rb")
-        self._exited = False
+        self._pid: int | None = None
+        self._handed = False
+        self._exit: tuple[int, float] | None = None  # the child's exit code and peak memory (MB), once it exited
         _import_in_background(FRAME_MODULES)
 
     def __enter__(self) -> PendingParse:
@@ -213,32 +243,45 @@ class PendingParse:
         self.close()
 
     def result(self) -> tuple[pd.DataFrame, ParseReport]:
-        """The child's ledger and report, once it has exited; its ParseError, or a FileRejectedError that explains."""
+        """The child's ledger and report once handed over; its ParseError, or a FileRejectedError that explains."""
         shown, settings = self._shown, self._settings
-        returncode, peak_mb = self._wait_for_child()
-        self._exited = True
-        log.info(
-            "parsed %s in a child process: exit code %d, %.2f s, peak memory %.0f MB",
-            shown,
-            returncode,
-            time.perf_counter() - self._started,
-            peak_mb,
-            extra={"child_peak_mb": peak_mb},
-        )
+        self._read_until(lambda: self._handed or self._exit is not None)
         result_path = Path(self._request["result"])
-        if returncode != 0 or not result_path.exists():
-            stderr_path = Path(self._request["stderr"])
-            stderr = stderr_path.read_bytes() if stderr_path.exists() else b""
-            raise FileRejectedError(limits.death_message(shown, returncode, stderr, settings, peak_mb))
+        if not self._handed:
+            returncode, peak_mb = self._exit or (1, 0.0)
+            if returncode != 0 or not result_path.exists():
+                stderr_path = Path(self._request["stderr"])
+                stderr = stderr_path.read_bytes() if stderr_path.exists() else b""
+                raise FileRejectedError(limits.death_message(shown, returncode, stderr, settings, peak_mb))
         result = json.loads(result_path.read_text(encoding="utf-8"))
         if "error" in result:
             raise _rebuild_error(result["error"], shown)
         return _read_frame(self._request["frame"]), _report(result["report"])
 
+    def followup_output(self) -> bytes | None:
+        """What the child's follow-up wrote, once the child has exited; None if it failed, died or ran out of time.
+
+        Call it after ``result``. None asks the caller to do the work itself; why is logged (a warning).
+        """
+        if "followup" not in self._request:
+            return None
+        try:
+            self._read_until(lambda: self._exit is not None)
+        except FileRejectedError as exc:
+            log.warning("the follow-up of the parse of %s did not finish: %s", self._shown, exc)
+            return None
+        returncode, _ = self._exit or (1, 0.0)
+        output = Path(self._request["followup_output"])
+        if returncode != 0 or not output.exists():
+            # The exit code only: the child's stderr may quote a cell of the ledger (a real name).
+            log.warning("the follow-up of the parse of %s failed (exit code %d)", self._shown, returncode)
+            return None
+        return output.read_bytes()
+
     def close(self) -> None:
         """Stop the child if it still runs (its waiter kills it once this side stops writing), then remove its files."""
         try:
-            if self._exited:
+            if self._exit is not None:
                 return
             self._connection.shutdown(socket.SHUT_WR)
             self._connection.settimeout(CANCEL_WAIT_S)
@@ -250,27 +293,51 @@ class PendingParse:
             self._replies.close()
             self._cleanup.close()
 
-    def _wait_for_child(self) -> tuple[int, float]:
-        """Exit code and peak memory (MB) of the child; kills it once the parse timeout has passed."""
-        shown, timeout_s, connection = self._shown, self._settings.parse_timeout_s, self._connection
-        connection.settimeout(max(self._deadline - time.monotonic(), 0.001))
-        try:
-            pid = int(self._replies.readline().split()[1])
-            connection.settimeout(max(self._deadline - time.monotonic(), 0.001))
+    def _read_until(self, done: Callable[[], bool]) -> None:
+        """Read the waiter's lines (pid, exit) and the child's (hand-over) until ``done``; the timeout kills the child.
+
+        The lines may come in either order: the child can hand over before its waiter has reported the pid.
+        """
+        shown, timeout_s = self._shown, self._settings.parse_timeout_s
+        while not done():
+            self._connection.settimeout(max(self._deadline - time.monotonic(), 0.001))
             try:
-                line = self._replies.readline()
+                fields = self._replies.readline().split()
+                kind = fields[0]
+                if kind == b"started":
+                    self._pid = int(fields[1])
+                elif kind == b"handed":
+                    self._handed = True
+                elif kind == b"exited":
+                    self._exited(int(fields[1]), int(fields[2]) / 1024, float(fields[3]))
+                else:
+                    raise ValueError(kind)
             except TimeoutError:
-                _kill(pid)
+                if self._pid is None:
+                    raise FileRejectedError(
+                        f"The parser process did not answer for {shown}. Retry; if it persists, restart the app."
+                    ) from None
+                _kill(self._pid)
                 raise FileRejectedError(
                     f"Reading {shown} took longer than {timeout_s:g} s and was stopped. "
                     "Check the file is a normal ledger export, split it, or raise PARSE_TIMEOUT_S."
                 ) from None
-        except (IndexError, ValueError, TimeoutError) as exc:
-            raise FileRejectedError(
-                f"The parser process did not answer for {shown}. Retry; if it persists, restart the app."
-            ) from exc
-        _, code, peak_kb = line.split()
-        return int(code), int(peak_kb) / 1024
+            except (IndexError, ValueError, OSError) as exc:
+                raise FileRejectedError(
+                    f"The parser process did not answer for {shown}. Retry; if it persists, restart the app."
+                ) from exc
+
+    def _exited(self, returncode: int, peak_mb: float, cpu_s: float) -> None:
+        self._exit = (returncode, peak_mb)
+        log.info(
+            "parsed %s in a child process: exit code %d, %.2f s, peak memory %.0f MB, %.2f CPU-s",
+            self._shown,
+            returncode,
+            time.perf_counter() - self._started,
+            peak_mb,
+            cpu_s,
+            extra={"child_peak_mb": peak_mb, "child_cpu_s": cpu_s},
+        )
 
 
 def _import_in_background(modules: tuple[str, ...]) -> None:
@@ -300,16 +367,12 @@ def _kill(pid: int) -> None:
 
 
 def _read_frame(path: str) -> pd.DataFrame:
-    """The child's frame, memory-mapped: numbers are copied once, text stays in the file's pages.
-
-    Unlinking the file with the work folder is safe: the mapping lives as long as the frame does.
-    """
+    """The child's frame, expanded (``read_compact_file``: memory-mapped, text stays in the file's pages)."""
     import pyarrow as pa
-    import pyarrow.feather as feather
 
-    from finlib.ingest.ledger import expand_ledger
+    from finlib.ingest.ledger import read_compact_file
 
-    ledger = expand_ledger(feather.read_table(path, memory_map=True).to_pandas())
+    ledger = read_compact_file(Path(path))
     pa.default_memory_pool().release_unused()  # the compact frame is gone: hand its memory back
     return ledger
 
@@ -354,9 +417,28 @@ def _redirect_output(stderr_path: str) -> None:
     os.close(devnull)
 
 
-def run_child(request: dict[str, Any]) -> int:
-    """Child side: apply the memory cap, parse, and write the frame and the report (or the error)."""
+def run_child(request: dict[str, Any], hand_over: Callable[[], None] | None = None) -> int:
+    """Child side: apply the memory cap, parse, write the frame and the report (or the error), then any follow-up.
+
+    ``hand_over`` tells the parent that the frame and the report are written, before the follow-up starts.
+    """
     _limit_memory(int(request["memory_mb"]))
+    code, result = _parse_and_write(request)
+    if result is None:
+        return code
+    Path(request["result"]).write_text(json.dumps(result), encoding="utf-8")
+    followup = request.get("followup")
+    if followup is None or "error" in result or hand_over is None:
+        return 0
+    try:
+        hand_over()
+    except OSError:
+        return 0  # the parent is gone: its waiter stops this child
+    return _run_followup(followup, request)
+
+
+def _parse_and_write(request: dict[str, Any]) -> tuple[int, dict[str, Any] | None]:
+    """Parse and write the frame: (0, the result to report), or (an exit code, None) when memory ran out."""
     result: dict[str, Any]
     try:
         from finlib.config import ParseSettings
@@ -374,7 +456,7 @@ def run_child(request: dict[str, Any]) -> int:
         result = {"report": report.to_dict()}
     except MemoryError:
         print("MemoryError", file=sys.stderr)
-        return limits.MEMORY_EXIT_CODE
+        return limits.MEMORY_EXIT_CODE, None
     except ParseError as exc:
         result = {"error": {"class": type(exc).__name__, "message": str(exc)}}
         if isinstance(exc, errors.MissingColumnsError):
@@ -382,23 +464,43 @@ def run_child(request: dict[str, Any]) -> int:
     except Exception as exc:  # noqa: BLE001 - anything else becomes a message for the parent
         if "alloc" in str(exc).casefold() or "memory" in type(exc).__name__.casefold():
             print(f"MemoryError: {exc}", file=sys.stderr)
-            return limits.MEMORY_EXIT_CODE
+            return limits.MEMORY_EXIT_CODE, None
         result = {"error": {"class": type(exc).__name__, "message": f"{type(exc).__name__}: {exc}"}}
-    Path(request["result"]).write_text(json.dumps(result), encoding="utf-8")
+    return 0, result
+
+
+def _run_followup(followup: dict[str, Any], request: dict[str, Any]) -> int:
+    """The follow-up on the written frame; an exit code other than 0 tells the parent to do the work itself."""
+    import pyarrow as pa
+
+    from finlib.ingest.ledger import read_compact_file
+
+    pa.default_memory_pool().release_unused()  # the parse's frame is gone: the follow-up starts from a small heap
+    try:
+        module_name, function_name = followup["entry"].split(":")
+        work = getattr(importlib.import_module(module_name), function_name)
+        ledger = read_compact_file(Path(request["frame"]), followup["columns"])
+        work(ledger, Path(request["followup_output"]), **followup["arguments"])
+    except MemoryError:
+        print("MemoryError in the follow-up", file=sys.stderr)
+        return limits.MEMORY_EXIT_CODE
     return 0
 
 
 def _serve_request(connection: socket.socket) -> None:
-    """Waiter side: fork the parse child, report its pid, then its exit code and peak memory (KB)."""
+    """Waiter side: fork the parse child, report its pid, then its exit code, peak memory (KB) and CPU seconds."""
     request = json.loads(connection.makefile("rb").readline())
     pid = os.fork()
     if pid == 0:
         code = 1
         try:
-            connection.close()
             os.setsid()
             _redirect_output(request["stderr"])
-            code = run_child(request)
+            if "followup" in request:
+                code = run_child(request, lambda: connection.sendall(b"handed\n"))
+            else:
+                connection.close()
+                code = run_child(request)
         except BaseException:  # noqa: BLE001 - a child must never fall back into the server loop
             import traceback
 
@@ -413,7 +515,8 @@ def _serve_request(connection: socket.socket) -> None:
         raise
     _watch_requester(connection, pid)
     _, status, usage = os.wait4(pid, 0)
-    connection.sendall(f"exited {os.waitstatus_to_exitcode(status)} {usage.ru_maxrss}\n".encode())
+    cpu_s = usage.ru_utime + usage.ru_stime
+    connection.sendall(f"exited {os.waitstatus_to_exitcode(status)} {usage.ru_maxrss} {cpu_s:.3f}\n".encode())
 
 
 def _watch_requester(connection: socket.socket, pid: int) -> None:
