@@ -321,6 +321,25 @@ def test_the_trend_of_many_dates_equals_the_balances_of_each_date(rows: list, of
             assert row.avg_days_past_due == pytest.approx(one.avg_days_past_due, rel=1e-6)
 
 
+@pytest.mark.parametrize(
+    "dates",
+    [
+        ["2024-12-31", "2025-01-01", "2025-01-11", "2025-01-21", "2025-06-30"],  # before, on and after the rows
+        ["1700-01-01", "2025-01-11", "2025-01-21", "2262-01-01"],  # centuries apart: searched per row, no day table
+    ],
+)
+def test_the_trend_equals_each_dates_balances_however_far_apart_the_dates(dates: list[str]) -> None:
+    ledger = _random_ledger(
+        [("Acme", 0, 100.0, 20, "Dubai"), ("Acme", 10, 50.0, None, "Dubai"), ("Beta", 40, 70.5, 100, "Abu Dhabi")]
+    )
+    asked = pd.DatetimeIndex(dates)
+    trend = balance_trend(ledger, asked)
+    for row, as_of in zip(trend.itertuples(), asked, strict=True):
+        one = compute_balances(ledger, as_of)
+        assert (row.outstanding, row.overdue, row.open_invoices) == (one.outstanding, one.overdue, one.open_invoices)
+        assert (row.current, row.over_90) == (one.aging.current, one.aging.over_90)
+
+
 def test_countback_of_a_date_before_the_ledger_is_unknown(ledger: pd.DataFrame) -> None:
     result = countback_days(ledger, pd.Series([100.0]).to_numpy(), pd.DatetimeIndex([pd.Timestamp("2020-01-01")]))
     assert pd.isna(result[0])
