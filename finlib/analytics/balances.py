@@ -95,7 +95,9 @@ def days_past_due(ledger: pd.DataFrame, as_of: pd.Timestamp) -> pd.Series:
 
 def ledger_as_of(ledger: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
     """The ledger as it stood on ``as_of``: invoices issued by then, payments made after it not yet received."""
-    known = ledger[ledger["invoice_date"] <= as_of]
+    issued = ledger["invoice_date"] <= as_of
+    # At the latest date every invoice is issued: a mask of all True would still copy every column.
+    known = ledger if issued.all() else ledger[issued]
     later = known["payment_date"] > as_of
     if not later.any():
         return known

@@ -50,6 +50,11 @@ WORKLIST_HEADERS = {
     "next_payment_past": "Already past",
     "rating": "Payer rating",
 }
+# The ledger columns the worklist reads: a mask over the whole ledger would copy every other text column too.
+WORKLIST_INPUT_COLUMNS = (
+    "customer_key", "customer_name", "customer_alias", "invoice_number", "invoice_date", "due_date",
+    "payment_date", "amount",
+)  # fmt: skip
 
 
 def payer_rating(on_time_share: pd.Series, avg_days_late: pd.Series) -> pd.Series:
@@ -65,15 +70,16 @@ def compute_worklist(
     ledger: pd.DataFrame, as_of: pd.Timestamp, *, window: int = 3, trend_threshold: float = 0.05
 ) -> pd.DataFrame:
     """Every customer of ``ledger`` (issued by ``as_of``), largest overdue first, then largest open balance."""
-    known = ledger_as_of(ledger, as_of)
+    known = ledger_as_of(ledger[[c for c in WORKLIST_INPUT_COLUMNS if c in ledger.columns]], as_of)
     if known.empty:
         return pd.DataFrame({column: pd.Series(dtype="object") for column in WORKLIST_COLUMNS})
     stats = compute_customer_stats(known, window=window, trend_threshold=trend_threshold, as_of=as_of)
     by_key = stats.set_index("customer_key")
-    open_rows = known[open_mask(known, as_of)]
+    open_rows = known[["customer_key", "invoice_date", "due_date"]][open_mask(known, as_of)]
     late = days_past_due(open_rows, as_of).where(lambda days: days > 0)
     open_groups = open_rows.assign(late=late).groupby("customer_key")
-    paid = known[payments(known)].sort_values("payment_date", kind="stable")
+    paid = known[["customer_key", "invoice_date", "due_date", "payment_date"]][payments(known)]
+    paid = paid.sort_values("payment_date", kind="stable")
     delays = days_to_pay(paid)
     days_late = ((paid["payment_date"] - paid["due_date"]) / DAY).where(paid["due_date"].notna())
     paid = paid.assign(delay=delays, days_late=days_late)
