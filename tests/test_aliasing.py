@@ -320,11 +320,13 @@ def test_the_book_lists_names_and_aliases(book: AliasBook) -> None:
 
 
 def test_alias_series_maps_keys_of_a_frame(book: AliasBook) -> None:
-    keys = pd.Series(["globex", "acme corp", None, "initech"], index=[10, 11, 12, 13])
+    # "jane doe" has an alias as a person, not as a customer.
+    keys = pd.Series(["globex", "acme corp", None, "initech", "jane doe", "globex"], index=[10, 11, 12, 13, 14, 15])
     aliases = book.alias_series(keys, "customer")
-    assert aliases.index.tolist() == [10, 11, 12, 13]
-    assert aliases.tolist()[:2] == ["CUST-AAAA0000", "CUST-7K3M9Q2X"]
-    assert aliases.iloc[2:].isna().all()
+    assert aliases.index.tolist() == [10, 11, 12, 13, 14, 15] and aliases.dtype == "str"
+    assert aliases.tolist()[:2] == ["CUST-AAAA0000", "CUST-7K3M9Q2X"] and aliases.iloc[5] == "CUST-AAAA0000"
+    assert aliases.iloc[2:5].isna().all()
+    assert book.alias_series(keys.astype("str"), "person").tolist()[4] == "PERS-4H8T0B1R"
 
 
 def test_the_book_cannot_be_changed_through_its_entries_or_attributes(book: AliasBook) -> None:

@@ -255,11 +255,11 @@ class AliasBook:
         frame = entries[ENTRY_COLUMNS].astype("str").sort_values(["kind", "alias"], kind="stable")
         frame = frame.reset_index(drop=True)
         object.__setattr__(self, "_entries", frame)
-        by_key = {
-            (kind, key): alias for kind, key, alias in zip(frame["kind"], frame["key"], frame["alias"], strict=True)
-        }
+        # Python lists first: iterating an Arrow-backed column makes one call per value (0.07 s at 19,402 customers).
+        kinds, keys, aliases = frame["kind"].tolist(), frame["key"].tolist(), frame["alias"].tolist()
+        by_key = {(kind, key): alias for kind, key, alias in zip(kinds, keys, aliases, strict=True)}
         object.__setattr__(self, "_by_key", MappingProxyType(by_key))
-        object.__setattr__(self, "_lookup", AliasLookup(zip(frame["alias"], frame["real_name"], strict=True)))
+        object.__setattr__(self, "_lookup", AliasLookup(zip(aliases, frame["real_name"].tolist(), strict=True)))
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("AliasBook is immutable")
@@ -308,13 +308,17 @@ class AliasBook:
 
     def alias_series(self, keys: pd.Series, kind: str = "customer") -> pd.Series:
         """Vectorised alias lookup of normalised keys (missing where a key has no alias)."""
+        import pyarrow as pa  # loaded with pandas, whose text columns it holds
+        import pyarrow.compute as pc
+
         of_kind = self._entries[self._entries["kind"] == kind]
-        # Look up each distinct key once, then spread by integer codes: 1M rows cost one factorize, not 1M lookups.
-        codes, uniques = pd.factorize(keys)
-        lookup = pd.Series(of_kind["alias"].to_numpy(), index=of_kind["key"].to_numpy())
-        found = lookup.reindex(uniques).to_numpy(dtype=object)
-        aliases = np.append(found, np.array([None], dtype=object))  # code -1 (missing) -> None
-        return pd.Series(aliases[codes], index=keys.index, dtype="str")
+        # Each row's key is hashed into the book's keys and its alias taken by position, in Arrow: no Python string
+        # per row (a factorize, then 1M Python strings encoded again took 0.12 CPU-s per column at 1M rows).
+        text = pa.large_string()
+        known = pa.array(of_kind["key"], type=text)
+        positions = pc.index_in(pa.array(keys, type=text, from_pandas=True), value_set=known)
+        found = pc.take(pa.array(of_kind["alias"], type=text), positions)  # null where a key has no alias
+        return pd.Series(found, index=keys.index, dtype="str")
 
     def with_alias_columns(self, ledger: pd.DataFrame, wanted: Collection[str] | None = None) -> pd.DataFrame:
         """The ledger with ``customer_alias`` and ``sales_manager_alias`` beside their key columns (the ``wanted``)."""
