@@ -7,6 +7,7 @@ import pytest
 from ledger_frames import make_ledger
 
 from finlib.analytics.breakdowns import compute_breakdown
+from finlib.analytics.customer_stats import compute_customer_stats
 from finlib.analytics.drilldown import delay_bins, drill_invoices, overdue_first, view_invoices, with_status
 from finlib.analytics.periods import resolve_view_dates
 from finlib.analytics.worklist import compute_worklist, payer_rating, search_worklist
@@ -27,6 +28,15 @@ def ledger() -> pd.DataFrame:
         ("Gamma", "2025-03-25", 50.0, None),
     ]
     return make_ledger([{"customer_name": n, "invoice_date": d, "amount": a, "payment_date": p} for n, d, a, p in rows])
+
+
+@pytest.mark.parametrize("as_of", ["2025-03-25", "2025-03-01", "2025-02-06"])
+def test_stats_handed_in_give_the_worklist_computed_without_them(ledger: pd.DataFrame, as_of: str) -> None:
+    # The whole ledger's stats (as of its latest date, 25 Mar) hold only for that date: at an earlier one the
+    # worklist must compute its own, or it would show payments and invoices made after its date.
+    stats = compute_customer_stats(ledger)
+    expected = compute_worklist(ledger, pd.Timestamp(as_of))
+    pd.testing.assert_frame_equal(compute_worklist(ledger, pd.Timestamp(as_of), stats=stats), expected)
 
 
 def test_the_worklist_lists_every_customer_largest_overdue_first(ledger: pd.DataFrame) -> None:

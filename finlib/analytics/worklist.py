@@ -20,7 +20,7 @@ import pandas as pd
 from finlib.analytics.activity import payments
 from finlib.analytics.balances import days_past_due, ledger_as_of, open_mask
 from finlib.analytics.customer_stats import compute_customer_stats
-from finlib.analytics.periods import DAY, days_to_pay
+from finlib.analytics.periods import DAY, days_to_pay, resolve_as_of
 
 GOOD_ON_TIME_SHARE = 0.8
 GOOD_DAYS_LATE = 5.0
@@ -67,13 +67,24 @@ def payer_rating(on_time_share: pd.Series, avg_days_late: pd.Series) -> pd.Serie
 
 
 def compute_worklist(
-    ledger: pd.DataFrame, as_of: pd.Timestamp, *, window: int = 3, trend_threshold: float = 0.05
+    ledger: pd.DataFrame,
+    as_of: pd.Timestamp,
+    *,
+    window: int = 3,
+    trend_threshold: float = 0.05,
+    stats: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """Every customer of ``ledger`` (issued by ``as_of``), largest overdue first, then largest open balance."""
-    known = ledger_as_of(ledger[[c for c in WORKLIST_INPUT_COLUMNS if c in ledger.columns]], as_of)
+    """Every customer of ``ledger`` (issued by ``as_of``), largest overdue first, then largest open balance.
+
+    ``stats``: ``compute_customer_stats(ledger)`` with the same window and threshold, when the caller has it; used
+    only where it is the worklist's own (nothing issued or paid after ``as_of``, which is the ledger's latest date).
+    """
+    selected = ledger[[c for c in WORKLIST_INPUT_COLUMNS if c in ledger.columns]]
+    known = ledger_as_of(selected, as_of)
     if known.empty:
         return pd.DataFrame({column: pd.Series(dtype="object") for column in WORKLIST_COLUMNS})
-    stats = compute_customer_stats(known, window=window, trend_threshold=trend_threshold, as_of=as_of)
+    if stats is None or known is not selected or _customers_as_of(known) != pd.Timestamp(as_of):
+        stats = compute_customer_stats(known, window=window, trend_threshold=trend_threshold, as_of=as_of)
     by_key = stats.set_index("customer_key")
     open_rows = known[["customer_key", "invoice_date", "due_date"]][open_mask(known, as_of)]
     late = days_past_due(open_rows, as_of).where(lambda days: days > 0)
@@ -108,6 +119,12 @@ def compute_worklist(
     table = table.sort_values("customer", key=lambda names: names.str.casefold(), kind="stable")
     table = table.sort_values(["overdue", "outstanding"], ascending=False, kind="stable")
     return table.reset_index(drop=True)[list(WORKLIST_COLUMNS)]
+
+
+def _customers_as_of(ledger: pd.DataFrame) -> pd.Timestamp | None:
+    """The balance date ``compute_customer_stats`` takes by default: the latest date of the rows with a customer."""
+    keyed = ledger["customer_key"].notna()
+    return resolve_as_of(ledger if keyed.all() else ledger[keyed])
 
 
 def search_worklist(worklist: pd.DataFrame, text: str) -> pd.DataFrame:

@@ -232,7 +232,7 @@ def compute_project_figures(
     managers = managers.sort_values("overdue", ascending=False, kind="stable").reset_index(drop=True)
     portfolio = portfolio_facts(measures.compute_portfolio(ledger))
     forecast = compute_forecast_figures(ledger, late_days=late_days, window=window)
-    kpis = kpi_facts.compute_kpi_figures(ledger, window=window, trend_threshold=trend_threshold)
+    kpis = kpi_facts.compute_kpi_figures(ledger, window=window, trend_threshold=trend_threshold, stats=stats)
     return ProjectFigures(ledger, stats, managers, portfolio, forecast, kpis)
 
 

@@ -224,10 +224,16 @@ def activity_facts(ledger: pd.DataFrame, as_of: pd.Timestamp) -> ActivityFacts:
 
 
 def worklist_facts(
-    ledger: pd.DataFrame, as_of: pd.Timestamp, *, window: int, trend_threshold: float
+    ledger: pd.DataFrame,
+    as_of: pd.Timestamp,
+    *,
+    window: int,
+    trend_threshold: float,
+    stats: pd.DataFrame | None = None,
 ) -> tuple[WorklistFacts, ...]:
-    """The first ``WORKLIST_ROWS`` customers of the worklist with an open balance, by alias."""
-    table = compute_worklist(ledger, as_of, window=window, trend_threshold=trend_threshold)
+    """The first ``WORKLIST_ROWS`` customers of the worklist with an open balance, by alias (``stats`` as in
+    ``compute_worklist``)."""
+    table = compute_worklist(ledger, as_of, window=window, trend_threshold=trend_threshold, stats=stats)
     table = table[table["outstanding"].astype("float64") > 0].head(WORKLIST_ROWS)
     names = ledger.drop_duplicates("customer_key").set_index("customer_key")
     aliases = names["customer_alias"] if "customer_alias" in names else pd.Series(dtype="object")
@@ -250,8 +256,11 @@ def worklist_facts(
     return tuple(rows)
 
 
-def compute_kpi_figures(ledger: pd.DataFrame, *, window: int = 3, trend_threshold: float = 0.05) -> KpiFigures:
-    """Balances, KPI trend and worklist of ``ledger`` (with alias columns) at its latest date."""
+def compute_kpi_figures(
+    ledger: pd.DataFrame, *, window: int = 3, trend_threshold: float = 0.05, stats: pd.DataFrame | None = None
+) -> KpiFigures:
+    """Balances, KPI trend and worklist of ``ledger`` (with alias columns) at its latest date; ``stats``, when
+    given, is ``compute_customer_stats(ledger)`` with the same window and threshold."""
     as_of = resolve_as_of(ledger)
     if as_of is None:
         return KpiFigures(None, (), ())
@@ -259,7 +268,7 @@ def compute_kpi_figures(ledger: pd.DataFrame, *, window: int = 3, trend_threshol
     return KpiFigures(
         balances=balance_facts(ledger, as_of),
         trend=trend,
-        worklist=worklist_facts(ledger, as_of, window=window, trend_threshold=trend_threshold),
+        worklist=worklist_facts(ledger, as_of, window=window, trend_threshold=trend_threshold, stats=stats),
         quarters=quarter_facts(trend, pd.Timestamp(ledger["invoice_date"].min()).normalize()),
         activity=activity_facts(ledger, as_of),
     )
