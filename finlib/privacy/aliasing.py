@@ -185,10 +185,14 @@ def assign_aliases(
     wanted = names[names.index.notna()]
     wanted = wanted[~wanted.index.duplicated()]
     display = {str(key): str(name) for key, name in wanted.items()}
+    # Only this kind's aliases: another kind's have another prefix, so they can never be taken by this one (the
+    # people's query otherwise read back every customer alias just written: 0.1 s at 19,402 customers).
     rows = session.execute(
-        sa.select(Alias.id, Alias.kind, Alias.key, Alias.alias, Alias.real_name).where(Alias.project_id == project_id)
+        sa.select(Alias.id, Alias.key, Alias.alias, Alias.real_name).where(
+            Alias.project_id == project_id, Alias.kind == kind
+        )
     ).all()
-    existing = {row.key: row for row in rows if row.kind == kind}
+    existing = {row.key: row for row in rows}
     renamed = [
         {"id": existing[key].id, "real_name": name}
         for key, name in display.items()
