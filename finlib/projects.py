@@ -180,7 +180,7 @@ def _register_location(
         if local is None:
             fetched = _fetch(services, name, location)
             ledger, report = parsed_cache.parse_cached(services.settings, source, fetched, mapping, shared, keep=False)
-            figures = None
+            figures, display_names = None, None
         else:
             local = (local[0], _shown_filename(services, name, location, local[1]))
             read = parsing.enter_context(
@@ -195,8 +195,9 @@ def _register_location(
                     followup=summaries.figures_followup(services.settings),
                 )
             )
-            fetched, ledger, report, figures = read.fetched, read.ledger, read.report, read.followup
-        registration = registry.Registration(name, source, fetched, ledger, report, mapping, figures)
+            fetched, ledger, report = read.fetched, read.ledger, read.report
+            figures, display_names = read.followup, read.display_names
+        registration = registry.Registration(name, source, fetched, ledger, report, mapping, figures, display_names)
         info = registry.store_registration(services.engine, services.settings, registration, shared)
     log.info("registered project %s: %d rows, %d rejected", name, report.rows_loaded, report.rejected_count)
     if previous is not None and (previous.source, previous.etag) != (info.source, info.etag):

@@ -99,6 +99,8 @@ class Registration:
     mapping: dict[str, str] | None  # the column mapping given by the user (None: detected)
     # Waits for the figures' JSON the parse child computed (None from it, or no callable: computed here).
     figures: Callable[[], bytes | None] | None = None
+    # ``names.display_names`` per key column when the parse already counted them (None: counted here).
+    display_names: dict[str, pd.Series] | None = None
 
 
 def store_registration(
@@ -172,8 +174,11 @@ def _store_registration_once(
     engine: Engine, settings: Settings, new: Registration, reread: bool, before_commit: Callable[[], None]
 ) -> ProjectInfo:
     name, fetched, ledger, report = new.name, new.fetched, new.ledger, new.report
-    customers = names.display_names(ledger["customer_name"], ledger["customer_key"])
-    people = names.display_names(ledger["sales_manager"], ledger["sales_manager_key"])
+    counted = new.display_names or {}
+    customers, people = (
+        counted[key] if key in counted else names.display_names(ledger[name_column], ledger[key])
+        for key, name_column in (("customer_key", "customer_name"), ("sales_manager_key", "sales_manager"))
+    )
     now = now_utc()
     with db.session_scope(engine) as session:
         row = session.scalar(select(db.Project).where(db.Project.name == name).with_for_update())

@@ -73,3 +73,16 @@ def test_display_names_follow_the_counting_rule_in_its_order(dtype: str, seed: i
     cleaned = pd.Series(rng.choice(spellings, 500), dtype=dtype)
     keys = cleaned.str.slice(0, 6).where(rng.random(500) > 0.1)  # a few spellings per key, some keys missing
     pd.testing.assert_series_equal(display_names(cleaned, keys), _display_names_by_grouping(cleaned, keys))
+
+
+def test_display_names_of_categoricals_are_those_of_their_text() -> None:
+    """The parse child hands names over as categoricals; counting their codes must pick what the text picks."""
+    raw = pd.Series(["Beta LLC", "acme corp", "ACME Corp", None, "ACME Corp", "beta llc", "Acme corp", "BETA LLC"])
+    keys = normalise_names(raw)
+    # Categories in another order than the rows' first appearance: the codes must not decide the order.
+    categories = sorted(set(raw.dropna()), reverse=True)
+    as_categories = pd.Series(pd.Categorical(raw, categories=categories))
+    key_categories = pd.Series(pd.Categorical(keys, categories=sorted(set(keys.dropna()), reverse=True)))
+    expected = display_names(raw, keys)
+    assert list(expected.index) == ["acme corp", "beta llc"]
+    pd.testing.assert_series_equal(display_names(as_categories, key_categories), expected)

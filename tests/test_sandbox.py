@@ -175,8 +175,14 @@ def test_a_pending_parse_returns_what_the_isolated_parse_returns(ledger_csv: Pat
     expected, expected_report = parse_ledger_isolated(ledger_csv, settings=settings)
     with PendingParse(ledger_csv, settings=settings) as pending:
         ledger, report = pending.result()
+        counted = pending.display_names()
     pd.testing.assert_frame_equal(ledger, expected)
     assert report == expected_report
+    from finlib.names import display_names
+
+    assert set(counted) == {"customer_key", "sales_manager_key"}
+    for key, name in (("customer_key", "customer_name"), ("sales_manager_key", "sales_manager")):
+        pd.testing.assert_series_equal(counted[key], display_names(expected[name], expected[key]))
 
 
 def test_a_parse_left_without_its_result_stops_its_child_and_removes_its_files(

@@ -40,6 +40,8 @@ LEDGER_COLUMNS = tuple(LEDGER_DTYPES)
 EXTRA_PREFIX = "extra:"
 # In a list of wanted columns (``selected_columns``): every extra category column, whatever its header.
 EVERY_EXTRA = EXTRA_PREFIX + "*"
+# Each key column and the column of the names it normalises (``names.display_names`` picks one per key).
+NAME_OF_KEY = {"customer_key": "customer_name", "sales_manager_key": "sales_manager"}
 EXTRA_MAX_CATEGORIES = 50
 EXTRA_MAX_SHARE = 0.2
 COMPACT_COLUMNS = (
@@ -149,16 +151,33 @@ def expand_ledger(compact: pd.DataFrame) -> pd.DataFrame:
     return ledger.astype(mismatched) if mismatched else ledger
 
 
+def compact_display_names(compact: pd.DataFrame) -> dict[str, pd.Series]:
+    """``names.display_names`` of each key column (``NAME_OF_KEY``) of a compact frame, counted on its codes.
+
+    The same Series as from the expanded ledger's text, without hashing a million strings per column.
+    """
+    return {
+        key: names.display_names(compact[name], compact[key])
+        for key, name in NAME_OF_KEY.items()
+        if key in compact.columns and name in compact.columns
+    }
+
+
 def read_compact_file(path: Path, columns: Sequence[str] | None = None) -> pd.DataFrame:
     """The ledger frame (or only ``columns`` of it) from a compact frame's Arrow IPC file, memory-mapped.
 
     Numbers are copied once and text stays in the file's pages; the mapping lives as long as the frame does, so
     the file may be unlinked meanwhile.
     """
+    return expand_ledger(read_compact_table(path, columns))
+
+
+def read_compact_table(path: Path, columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """A compact frame's Arrow IPC file as it was written (repetitive text as categoricals), memory-mapped."""
     import pyarrow.feather as feather
 
-    names = None if columns is None else list(columns)
-    return expand_ledger(feather.read_table(path, columns=names, memory_map=True).to_pandas())
+    wanted = None if columns is None else list(columns)
+    return feather.read_table(path, columns=wanted, memory_map=True).to_pandas()
 
 
 def empty_ledger() -> pd.DataFrame:

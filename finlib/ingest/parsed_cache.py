@@ -144,13 +144,15 @@ class LocalRead:
     """A local file's read (``parse_local_cached``): the fetched file, the ledger and its report.
 
     ``followup`` waits for the parse child's follow-up and returns its output (None: it did not finish, the
-    caller does that work itself); it is None when no child parsed this read (the cache served it).
+    caller does that work itself); it is None when no child parsed this read (the cache served it), and so are
+    ``display_names`` (``names.display_names`` per key column, counted on the child's compact frame).
     """
 
     fetched: storage.FetchedFile
     ledger: pd.DataFrame = field(repr=False)
     report: ParseReport
     followup: Callable[[], bytes | None] | None = None
+    display_names: dict[str, pd.Series] | None = field(default=None, repr=False)
 
 
 @contextlib.contextmanager
@@ -193,7 +195,8 @@ def parse_local_cached(
         _require_rows(report, fetched.filename)
         if keep:
             keep_parsed(settings, source, fetched.etag, mapping, ledger, report, shared)
-        yield LocalRead(fetched, ledger, report, pending.followup_output if followup is not None else None)
+        collect = pending.followup_output if followup is not None else None
+        yield LocalRead(fetched, ledger, report, collect, pending.display_names())
 
 
 def keep_parsed(
