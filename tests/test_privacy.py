@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import random
 import time
 
 import pandas as pd
 import pytest
+from helpers.scanner_reference import reference_index, reference_is_distinctive, reference_name_variants
 
 from finlib.errors import PrivacyBlockedError
 from finlib.privacy.aliasing import AliasBook
@@ -18,6 +20,7 @@ from finlib.privacy.scanner import (
     check_payload,
     find_real_names,
     is_distinctive,
+    name_variants,
     tokenise,
 )
 
@@ -179,6 +182,50 @@ def test_every_string_of_a_nested_structure_is_aliased_keys_included() -> None:
         "count": 3,
     }
     assert not find_real_names(str(alias_strings(facts, SCANNER)), SCANNER)
+
+
+# Words of every shape a name is made of: common and legal words, connectors, short and long words, digits,
+# accents, hyphens, apostrophes, unspaced scripts, Arabic and Indic marks, alias-shaped and symbol-only runs.
+NAME_WORDS = [
+    "the", "The", "and", "&", "+", "und", "et", "и", "Ltd", "LLC", "GmbH", "Inc.", "co", "S.A.", "Trading", "Next",
+    "Total", "Best", "Choice", "Group", "city", "Al", "Al-Noor", "AlNoor", "al-farsi", "O'Brien's", "A.B.C.",
+    "AB", "A", "3M", "X1", "12", "007", "2024", "Müller", "MULLER", "Söhne", "Émile", "Ｆｕｌｌ", "ǅemal", "株式会社",
+    "山田", "タナカ", "บริษัท", "محمد", "مُحَمَّد", "राम", "Ωmega", "Straße", "CUST-AAAAAAAA", "PERS-2000",
+    "Smith", "John", "Jean-Luc", "de", "van", "Zo", "Qi", "Li", "-", "...", "  ", "",
+]  # fmt: skip
+
+
+def _generated_names(count: int, seed: int) -> list[NameEntry]:
+    chance = random.Random(seed)
+    entries = []
+    for i in range(count):
+        words = [chance.choice(NAME_WORDS) for _ in range(chance.choice([1, 1, 2, 2, 3, 3, 4, 5, 7]))]
+        name = chance.choice([" ", " ", "-", ""]).join(words)
+        name = {0: name.upper(), 1: name.lower()}.get(chance.randrange(6), name)
+        kind = chance.choice(["customer", "customer", "person"])
+        entries.append(NameEntry(kind, name, f"k{i}", f"{'CUST' if kind == 'customer' else 'PERS'}-{i:08d}"))
+    # A first word shared by more than MAX_SHARED_PART names, and names repeated under other keys.
+    entries += [
+        NameEntry("customer", f"Zephyr {w} Holdings", f"z{i}", f"CUST-Z{i:07d}") for i, w in enumerate(NAME_WORDS)
+    ]
+    entries += [NameEntry(e.kind, e.real_name, e.key + "b", e.alias + "B") for e in entries[:300]]
+    # One person whose name repeats a word: many parts, but of one name only.
+    entries.append(NameEntry("person", " ".join(["Okafor"] * (MAX_SHARED_PART + 2)), "okafor", "PERS-0KAF0R00"))
+    return entries
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_the_scanner_knows_every_name_by_exactly_the_variants_of_its_first_build(seed: int) -> None:
+    entries = _generated_names(3000, seed)
+    for entry in entries:
+        assert name_variants(entry) == reference_name_variants(entry), entry.real_name
+        tokens = [token for _, _, token in tokenise(entry.real_name)]
+        for size in range(1, len(tokens) + 1):
+            assert is_distinctive(tokens[:size]) == reference_is_distinctive(tokens[:size]), tokens[:size]
+    index, longest = reference_index(entries)
+    scanner = NameScanner(entries)
+    assert scanner.variants() == [(w, named, full, generic) for named, full, generic, w in index.values()]
+    assert scanner._longest == longest
 
 
 def test_scanning_for_thousands_of_names_is_fast() -> None:

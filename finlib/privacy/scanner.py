@@ -34,11 +34,13 @@ Lookup is one dictionary probe per token and run length, so thousands of names c
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
+import gc
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -153,12 +155,22 @@ def folded_key(words: Iterable[str]) -> str:
 
 def is_distinctive(words: Sequence[str]) -> bool:
     """True when a run of folded tokens can stand for a name on its own (see the module docstring)."""
-    joined = "".join(words)
-    if any(_UNSPACED_CHAR.search(w) for w in words) or not any(c.isalpha() for c in joined):
+    traits = [_token_traits(w) for w in words]
+    if any(unspaced for unspaced, _, _, _ in traits) or not any(alpha for _, alpha, _, _ in traits):
         return False
-    if all(w in COMMON_WORDS or w in LEGAL_SUFFIXES or w in CONNECTORS for w in words):
+    if all(ordinary for _, _, ordinary, _ in traits):
         return False
-    return len(joined) >= 3 or (len(joined) == 2 and any(c.isdigit() for c in joined))
+    length = sum(len(w) for w in words)
+    return length >= 3 or (length == 2 and any(digit for _, _, _, digit in traits))
+
+
+@functools.lru_cache(maxsize=65536)
+def _token_traits(word: str) -> tuple[bool, bool, bool, bool]:
+    """What ``is_distinctive`` asks of one token: unspaced script, has a letter, ordinary word, has a digit."""
+    ordinary = word in COMMON_WORDS or word in LEGAL_SUFFIXES or word in CONNECTORS
+    has_alpha = any(c.isalpha() for c in word)
+    has_digit = any(c.isdigit() for c in word)
+    return _UNSPACED_CHAR.search(word) is not None, has_alpha, ordinary, has_digit
 
 
 def entries_from(book: AliasBook) -> list[NameEntry]:
@@ -173,34 +185,10 @@ class NameScanner:
     def __init__(self, entries: Iterable[NameEntry]) -> None:
         self.entries: tuple[NameEntry, ...] = tuple(entries)
         self.alias_shaped_names = frozenset(alias_shaped(e.real_name for e in self.entries if "-" in e.real_name))
-        # key -> rank (0 whole name, 1 shortened, 2 part of another's name) -> entries; plus word forms
-        grouped: dict[str, dict[int, list[NameEntry]]] = {}
-        generic: dict[str, bool] = {}
-        words: dict[str, str] = {}
-        longest = 1
-        for entry in self.entries:
-            for tokens, rank in name_variants(entry):
-                key = folded_key(tokens)
-                if not key:
-                    continue
-                grouped.setdefault(key, {}).setdefault(rank, []).append(entry)
-                generic[key] = generic.get(key, True) and key in COMMON_WORDS
-                words.setdefault(key, " ".join(tokens))
-                longest = max(longest, len(tokens))
-        self._index: dict[str, _Variant] = {}
-        for key, by_rank in grouped.items():
-            parts = list(dict.fromkeys(by_rank.get(2, [])))
-            if len(parts) > MAX_SHARED_PART:
-                by_rank.pop(2)
-            if not by_rank:
-                continue
-            # A whole name beats the same words found as another name's shortened form.
-            best = [by_rank[0]] if 0 in by_rank else list(by_rank.values())
-            named = sorted(
-                dict.fromkeys(e for group in best for e in group),
-                key=lambda e: (e.kind != "customer", e.real_name, e.alias),
-            )
-            self._index[key] = _Variant(tuple(named), 0 in by_rank, generic[key], words[key])
+        # Tens of thousands of lasting objects and no cycle among them: collections during the build would only
+        # walk them (~0.1 s at 19k names, more when the build is repeated in a process).
+        with _collector_paused():
+            self._index, longest = _name_index(self.entries)
         # Runs in text may hold a few more tokens than the name ("Muller and Sohne" for "Müller & Söhne").
         self._longest = longest + 2
 
@@ -251,6 +239,60 @@ class NameScanner:
         return select_longest(self.scan(text))
 
 
+def _name_index(entries: Sequence[NameEntry]) -> tuple[dict[str, _Variant], int]:
+    """The scanner's index (folded key -> variant) and the most tokens of a variant."""
+    # key -> the (rank, entry) of each variant with that key (rank 0 whole name, 1 shortened, 2 part of
+    # another's name), and the words of its first variant
+    found: dict[str, list[tuple[int, NameEntry]]] = {}
+    words: dict[str, str] = {}
+    longest = 1
+    for entry in entries:
+        for tokens, rank in name_variants(entry):
+            key = folded_key(tokens)
+            if not key:
+                continue
+            named = found.get(key)
+            if named is None:
+                found[key] = [(rank, entry)]
+                words[key] = " ".join(tokens)
+            else:
+                named.append((rank, entry))
+            longest = max(longest, len(tokens))
+    index: dict[str, _Variant] = {}
+    for key, variants in found.items():
+        if len(variants) == 1:
+            # Nearly every key of a large ledger belongs to one name alone: nothing to choose between.
+            ((rank, entry),) = variants
+            index[key] = _Variant((entry,), rank == 0, key in COMMON_WORDS, words[key])
+            continue
+        by_rank: dict[int, list[NameEntry]] = {}
+        for rank, entry in variants:
+            by_rank.setdefault(rank, []).append(entry)
+        if len(dict.fromkeys(by_rank.get(2, []))) > MAX_SHARED_PART:
+            by_rank.pop(2)
+        if not by_rank:
+            continue
+        # A whole name beats the same words found as another name's shortened form.
+        best = [by_rank[0]] if 0 in by_rank else list(by_rank.values())
+        ordered = sorted(
+            dict.fromkeys(e for group in best for e in group),
+            key=lambda e: (e.kind != "customer", e.real_name, e.alias),
+        )
+        index[key] = _Variant(tuple(ordered), 0 in by_rank, key in COMMON_WORDS, words[key])
+    return index, longest
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
+
+
 def select_longest(hits: Sequence[NameHit]) -> list[NameHit]:
     """Keep the longest of overlapping hits (full names before shortened ones), in order of position."""
     chosen: list[NameHit] = []
@@ -263,7 +305,7 @@ def select_longest(hits: Sequence[NameHit]) -> list[NameHit]:
 def name_variants(entry: NameEntry) -> list[tuple[tuple[str, ...], int]]:
     """Token runs a name is known by, each with its rank: 0 the whole name, 1 shortened, 2 a part of it."""
     # A name is tokenised whole: one spelled like an alias ("CUST-AAAAAAAA") is still a name.
-    found = [fold_token(m.group()) for m in _TOKEN.finditer(entry.real_name)]
+    found = [fold_token(token) for token in _TOKEN.findall(entry.real_name)]
     if not found:
         return []
     variants = [(tuple(found), 0)]
