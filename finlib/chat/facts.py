@@ -227,11 +227,12 @@ def compute_project_figures(
     ledger: pd.DataFrame, *, window: int = 3, trend_threshold: float = 0.05, late_days: int = 14
 ) -> ProjectFigures:
     """Every figure a facts pack draws from (stats, managers, portfolio, forecast, balances) of an aliased ledger."""
+    # The forecast first, while the least is held: its arrays over every row are the session's peak memory.
+    forecast = compute_forecast_figures(ledger, late_days=late_days, window=window)
     stats = customer_stats.compute_customer_stats(ledger, window=window, trend_threshold=trend_threshold)
     managers = customer_stats.compute_manager_stats(ledger)
     managers = managers.sort_values("overdue", ascending=False, kind="stable").reset_index(drop=True)
     portfolio = portfolio_facts(measures.compute_portfolio(ledger))
-    forecast = compute_forecast_figures(ledger, late_days=late_days, window=window)
     kpis = kpi_facts.compute_kpi_figures(ledger, window=window, trend_threshold=trend_threshold, stats=stats)
     return ProjectFigures(ledger, stats, managers, portfolio, forecast, kpis)
 

@@ -78,13 +78,13 @@ def build_chat_session(
     data_notes: Sequence[str] = (),
 ) -> ChatSession:
     """A chat session for a loaded project (``ledger`` with alias columns, ``aliases`` its AliasBook)."""
-    scanner = NameScanner.from_book(aliases)
     figures = compute_project_figures(
         ledger,
         window=settings.moving_avg_window,
         trend_threshold=settings.trend_threshold,
         late_days=settings.alert_late_days,
     )
+    scanner = NameScanner.from_book(aliases)
     paid = bool(ledger["payment_date"].notna().any())
     resolver = MentionResolver(scanner)
     return ChatSession(project, scanner, resolver, aliases.lookup, figures, currency, paid, tuple(data_notes))
