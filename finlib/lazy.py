@@ -34,9 +34,14 @@ class DeferredModule:
         return getattr(self.module(), attribute)
 
     def module(self) -> ModuleType:
-        """The real module (imported now if it was not yet)."""
+        """The real module (imported now if it was not yet; waited for while another thread imports it)."""
         loaded = sys.modules.get(self._name)
-        return loaded if loaded is not None else import_uncollected(self._name)
+        spec = getattr(loaded, "__spec__", None)
+        if loaded is not None and not getattr(spec, "_initializing", False):
+            return loaded
+        # Missing, or still running its code in another thread (sys.modules holds it from the start): the import
+        # system waits for that thread's import to finish instead of answering from a half-made module.
+        return import_uncollected(self._name)
 
     def __repr__(self) -> str:
         return f"<deferred module {self._name!r}>"

@@ -55,3 +55,23 @@ def test_a_deferred_import_collects_no_garbage_and_leaves_the_collector_as_it_wa
 @pytest.mark.parametrize(("thread", "frozen"), [(False, True), (True, False)])
 def test_what_a_deferred_import_made_is_frozen_only_in_a_process_of_one_thread(thread: bool, frozen: bool) -> None:
     assert probe(thread=thread, disabled=False)["frozen"] is frozen
+
+
+def test_a_deferred_module_read_while_another_thread_imports_it_waits_for_the_whole_module(tmp_path: Path) -> None:
+    """Registrations in threads read one deferred module at once: the second must not see it half made."""
+    (tmp_path / "slow_to_import.py").write_text("import time\ntime.sleep(0.5)\nANSWER = 42\n", encoding="utf-8")
+    code = (
+        "import sys, threading, time\n"
+        f"sys.path.insert(0, {str(tmp_path)!r})\n"
+        "from finlib.lazy import deferred\n"
+        "slow = deferred('slow_to_import')\n"
+        "first = threading.Thread(target=lambda: slow.ANSWER)\n"
+        "first.start()\n"
+        "while 'slow_to_import' not in sys.modules:\n"
+        "    time.sleep(0.001)\n"
+        "print(slow.ANSWER)\n"
+        "first.join()\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == "42"
