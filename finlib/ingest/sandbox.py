@@ -436,23 +436,31 @@ def run_child(request: dict[str, Any], hand_over: Callable[[], None] | None = No
     ``hand_over`` tells the parent that the frame and the report are written, before the follow-up starts.
     """
     _limit_memory(int(request["memory_mb"]))
-    code, result = _parse_and_write(request)
+    followup = request.get("followup") if hand_over is not None else None
+    code, result, kept = _parse_and_write(request, followup)
     if result is None:
         return code
     Path(request["result"]).write_text(json.dumps(result), encoding="utf-8")
-    followup = request.get("followup")
-    if followup is None or "error" in result or hand_over is None:
+    if followup is None or kept is None or hand_over is None:
         return 0
     try:
         hand_over()
     except OSError:
         return 0  # the parent is gone: its waiter stops this child
-    return _run_followup(followup, request)
+    return _run_followup(followup, request, kept)
 
 
-def _parse_and_write(request: dict[str, Any]) -> tuple[int, dict[str, Any] | None]:
-    """Parse and write the frame: (0, the result to report), or (an exit code, None) when memory ran out."""
+def _parse_and_write(
+    request: dict[str, Any], followup: dict[str, Any] | None
+) -> tuple[int, dict[str, Any] | None, pd.DataFrame | None]:
+    """Parse and write the frame: (0, the result to report, the follow-up's columns of the compact frame, if it
+    has one), or (an exit code, None, None) when memory ran out.
+
+    The follow-up's columns are kept from the frame in memory: reading them back from the file just written cost
+    ~0.2 CPU-s at a million rows (its 16 batches concatenated, the dictionaries unified); the rest is freed.
+    """
     result: dict[str, Any]
+    kept: pd.DataFrame | None = None
     try:
         from finlib.config import ParseSettings
 
@@ -467,9 +475,14 @@ def _parse_and_write(request: dict[str, Any]) -> tuple[int, dict[str, Any] | Non
         # Arrow IPC, uncompressed: ~0.1 s each way at 1M rows where parquet took ~0.5 s to write and to read.
         feather.write_feather(frame, request["frame"], compression="uncompressed")
         result = {"report": report.to_dict()}
+        if followup is not None:
+            wanted = followup["columns"]
+            # A column the frame lacks leaves the follow-up undone (the parent does its work), not the parse.
+            if wanted is None or set(wanted) <= set(frame.columns):
+                kept = frame if wanted is None else frame[list(wanted)]
     except MemoryError:
         print("MemoryError", file=sys.stderr)
-        return limits.MEMORY_EXIT_CODE, None
+        return limits.MEMORY_EXIT_CODE, None, None
     except ParseError as exc:
         result = {"error": {"class": type(exc).__name__, "message": str(exc)}}
         if isinstance(exc, errors.MissingColumnsError):
@@ -477,22 +490,23 @@ def _parse_and_write(request: dict[str, Any]) -> tuple[int, dict[str, Any] | Non
     except Exception as exc:  # noqa: BLE001 - anything else becomes a message for the parent
         if "alloc" in str(exc).casefold() or "memory" in type(exc).__name__.casefold():
             print(f"MemoryError: {exc}", file=sys.stderr)
-            return limits.MEMORY_EXIT_CODE, None
+            return limits.MEMORY_EXIT_CODE, None, None
         result = {"error": {"class": type(exc).__name__, "message": f"{type(exc).__name__}: {exc}"}}
-    return 0, result
+    return 0, result, kept
 
 
-def _run_followup(followup: dict[str, Any], request: dict[str, Any]) -> int:
-    """The follow-up on the written frame; an exit code other than 0 tells the parent to do the work itself."""
+def _run_followup(followup: dict[str, Any], request: dict[str, Any], compact: pd.DataFrame) -> int:
+    """The follow-up on the handed-over frame's columns; an exit code other than 0: the parent does the work."""
     import pyarrow as pa
 
-    from finlib.ingest.ledger import read_compact_file
+    from finlib.ingest.ledger import expand_ledger
 
-    pa.default_memory_pool().release_unused()  # the parse's frame is gone: the follow-up starts from a small heap
+    pa.default_memory_pool().release_unused()  # the rest of the parse is gone: the follow-up starts from less
     try:
         module_name, function_name = followup["entry"].split(":")
         work = getattr(importlib.import_module(module_name), function_name)
-        ledger = read_compact_file(Path(request["frame"]), followup["columns"])
+        ledger = expand_ledger(compact)
+        del compact
         work(ledger, Path(request["followup_output"]), **followup["arguments"])
     except MemoryError:
         print("MemoryError in the follow-up", file=sys.stderr)
