@@ -30,6 +30,17 @@ def ledger() -> pd.DataFrame:
     return make_ledger([{"customer_name": n, "invoice_date": d, "amount": a, "payment_date": p} for n, d, a, p in rows])
 
 
+def test_invoices_without_a_customer_count_for_no_customer(ledger: pd.DataFrame) -> None:
+    nameless = make_ledger(
+        [
+            {"customer_name": None, "invoice_date": "2025-01-05", "amount": 300.0, "payment_date": None},
+            {"customer_name": None, "invoice_date": "2025-01-06", "amount": 300.0, "payment_date": "2025-03-30"},
+        ]
+    )
+    both = pd.concat([nameless, ledger], ignore_index=True)
+    pd.testing.assert_frame_equal(compute_worklist(both, AS_OF), compute_worklist(ledger, AS_OF))
+
+
 @pytest.mark.parametrize("as_of", ["2025-03-25", "2025-03-01", "2025-02-06"])
 def test_stats_handed_in_give_the_worklist_computed_without_them(ledger: pd.DataFrame, as_of: str) -> None:
     # The whole ledger's stats (as of its latest date, 25 Mar) hold only for that date: at an earlier one the

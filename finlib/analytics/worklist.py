@@ -86,28 +86,33 @@ def compute_worklist(
     if stats is None or known is not selected or _customers_as_of(known) != pd.Timestamp(as_of):
         stats = compute_customer_stats(known, window=window, trend_threshold=trend_threshold, as_of=as_of)
     by_key = stats.set_index("customer_key")
-    open_rows = known[["customer_key", "invoice_date", "due_date"]][open_mask(known, as_of)]
+    keys = by_key.index
+    # Groups by integer code, not by key: each mask, sort and groupby of the key column copied or hashed its text.
+    code, uniques = pd.factorize(known["customer_key"])
+    positions = uniques.get_indexer(keys)
+    is_open = open_mask(known, as_of).to_numpy()
+    open_rows = known[["invoice_date", "due_date"]][is_open].assign(code=code[is_open])
     late = days_past_due(open_rows, as_of).where(lambda days: days > 0)
-    open_groups = open_rows.assign(late=late).groupby("customer_key")
-    paid = known[["customer_key", "invoice_date", "due_date", "payment_date"]][payments(known)]
+    open_groups = open_rows.assign(late=late).groupby("code")
+    is_paid = payments(known).to_numpy()
+    paid = known[["invoice_date", "due_date", "payment_date"]][is_paid].assign(code=code[is_paid])
     paid = paid.sort_values("payment_date", kind="stable")
     delays = days_to_pay(paid)
     days_late = ((paid["payment_date"] - paid["due_date"]) / DAY).where(paid["due_date"].notna())
     paid = paid.assign(delay=delays, days_late=days_late)
-    recent = paid.groupby("customer_key").tail(RECENT_PAYMENTS).groupby("customer_key")["delay"].mean()
-    keys = by_key.index
+    recent = paid.groupby("code").tail(RECENT_PAYMENTS).groupby("code")["delay"].mean()
     table = pd.DataFrame(
         {
             "customer": by_key["customer"],
             "customer_key": keys,
             "outstanding": by_key["outstanding_amount"].astype("float64"),
             "overdue": by_key["overdue_amount"].astype("float64"),
-            "open_invoices": open_groups.size().reindex(keys, fill_value=0).astype("int64"),
-            "oldest_open_invoice": open_groups["invoice_date"].min().reindex(keys),
-            "days_past_due": open_groups["late"].max().reindex(keys),
+            "open_invoices": _per_key(open_groups.size(), positions, keys, fill_value=0).astype("int64"),
+            "oldest_open_invoice": _per_key(open_groups["invoice_date"].min(), positions, keys),
+            "days_past_due": _per_key(open_groups["late"].max(), positions, keys),
             "avg_days_to_pay": by_key["avg_payment_delay_days"].astype("float64"),
-            "recent_days_to_pay": recent.reindex(keys),
-            "avg_days_late": paid.groupby("customer_key")["days_late"].mean().reindex(keys),
+            "recent_days_to_pay": _per_key(recent, positions, keys),
+            "avg_days_late": _per_key(paid.groupby("code")["days_late"].mean(), positions, keys),
             "on_time_share": by_key["on_time_share"].astype("float64"),
             "trend": by_key["trend"],
             "next_payment_date": by_key["predicted_next_payment_date"],
@@ -119,6 +124,14 @@ def compute_worklist(
     table = table.sort_values("customer", key=lambda names: names.str.casefold(), kind="stable")
     table = table.sort_values(["overdue", "outstanding"], ascending=False, kind="stable")
     return table.reset_index(drop=True)[list(WORKLIST_COLUMNS)]
+
+
+def _per_key(by_code: pd.Series, positions: np.ndarray, keys: pd.Index, fill_value: object = None) -> pd.Series:
+    """A figure per customer code as a figure per key of ``keys`` (``positions``: the code of each key)."""
+    # Code -1 is the rows without a customer: no key is theirs.
+    known = by_code.drop(-1, errors="ignore")
+    values = known.reindex(positions) if fill_value is None else known.reindex(positions, fill_value=fill_value)
+    return pd.Series(values.to_numpy(), index=keys)
 
 
 def _customers_as_of(ledger: pd.DataFrame) -> pd.Timestamp | None:
