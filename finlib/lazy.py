@@ -18,6 +18,7 @@ import gc
 import importlib
 import sys
 import threading
+from collections.abc import Sequence
 from types import ModuleType
 from typing import Any
 
@@ -70,3 +71,22 @@ def import_uncollected(name: str) -> ModuleType:
     finally:
         if collecting:
             gc.enable()
+
+
+def import_in_background(modules: Sequence[str]) -> None:
+    """Import third-party ``modules`` in a thread while this one waits (a parse child): later reads find them.
+
+    Third-party only: finlib's own modules import each other, and two threads importing a cycle of modules can
+    see a half-initialised one.
+    """
+    missing = [name for name in modules if name not in sys.modules]
+    if missing:
+        threading.Thread(target=_import_all, args=(missing,), name="finlib-imports", daemon=True).start()
+
+
+def _import_all(modules: list[str]) -> None:
+    for name in modules:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            pass  # the main thread's own import of it reports the problem

@@ -30,7 +30,7 @@ from finlib.errors import (
     ProjectNotFoundError,
 )
 from finlib.ingest import storage
-from finlib.lazy import deferred
+from finlib.lazy import deferred, import_in_background
 
 # Listing projects needs only the database: pandas, the parse cache and the alias module load on first use.
 if TYPE_CHECKING:
@@ -173,6 +173,7 @@ def _register_location(
     services: Services, name: str, location: storage.Source, mapping: dict[str, str] | None
 ) -> ProjectInfo:
     previous = _find_project(services, name)
+    import_in_background(registry.TRANSACTION_MODULES)
     source = storage.source_uri(location)
     shared = services.shared_cache()
     local = storage.local_file(location, services.settings)

@@ -44,6 +44,13 @@ else:
 log = logging.getLogger(__name__)
 
 STORE_ATTEMPTS = 4
+# Third-party modules a registration's transaction imports on first use (the alias and key stores' SQL dialects,
+# the key store's cipher: ~0.05 s), imported while the parse runs (``lazy.import_in_background``).
+TRANSACTION_MODULES = (
+    "sqlalchemy.dialects.postgresql",
+    "sqlalchemy.dialects.sqlite",
+    "cryptography.hazmat.primitives.ciphers.aead",
+)
 
 
 def require_row(session: Any, name: str) -> db.Project:

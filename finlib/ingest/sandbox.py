@@ -44,19 +44,19 @@ from typing import TYPE_CHECKING, Any
 from finlib import errors
 from finlib.errors import FileRejectedError, ParseError
 from finlib.ingest import limits, scratch
+from finlib.lazy import import_in_background
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from finlib.config import Settings
-    from finlib.ingest.parsing import ParseReport
+    from finlib.ingest.report import ParseReport
 
 log = logging.getLogger(__name__)
 
 DEFAULT_ENTRY = "finlib.ingest.parsing:parse_ledger_compact"
 SOCKET_NAME = "server.sock"
-# Third-party libraries only: finlib's own modules import each other, and two threads importing a cycle of modules
-# can see a half-initialised one.
+# What reading the child's frame imports, imported while the child parses (``lazy.import_in_background``).
 FRAME_MODULES = ("numpy", "pandas", "pyarrow", "pyarrow.feather", "pyarrow.compute")
 # How long a stopped parse waits for its waiter to confirm the child is gone, before removing its files anyway.
 CANCEL_WAIT_S = 5.0
@@ -235,7 +235,7 @@ class PendingParse:
         self._handed = False
         self._exit: tuple[int, float] | None = None  # the child's exit code and peak memory (MB), once it exited
         self._display_names: dict[str, pd.Series] = {}
-        _import_in_background(FRAME_MODULES)
+        import_in_background(FRAME_MODULES)  # the caller waits for the child meanwhile
 
     def __enter__(self) -> PendingParse:
         return self
@@ -346,21 +346,6 @@ class PendingParse:
         )
 
 
-def _import_in_background(modules: tuple[str, ...]) -> None:
-    """Import what reading the child's frame needs while the child parses (the caller is waiting, not working)."""
-    missing = [name for name in modules if name not in sys.modules]
-    if missing:
-        threading.Thread(target=_import_all, args=(missing,), name="finlib-imports", daemon=True).start()
-
-
-def _import_all(modules: list[str]) -> None:
-    for name in modules:
-        try:
-            importlib.import_module(name)
-        except ImportError:
-            pass  # the main thread's own import of it reports the problem
-
-
 def _kill(pid: int) -> None:
     """Stop a child and whatever it started: it leads its own session, whose id is its pid."""
     try:
@@ -391,7 +376,8 @@ def _read_frame(path: str) -> tuple[pd.DataFrame, dict[str, pd.Series]]:
 
 
 def _report(data: dict[str, Any]) -> ParseReport:
-    from finlib.ingest.parsing import ParseReport
+    # Not from finlib.ingest.parsing, which imports every reader (~0.05 s after the hand-over).
+    from finlib.ingest.report import ParseReport
 
     return ParseReport.from_dict(data)
 
