@@ -71,6 +71,8 @@ def compute_stats_table(
     from finlib.analytics import customer_stats, measures, periods
 
     ledger = report_ledger(loaded, aliases_only=aliases_only)
+    if as_of is not None:
+        periods.check_asked_as_of(ledger, as_of)
     # The balance date every page uses (the ledger's latest date unless one is given).
     dates = periods.resolve_view_dates(ledger, as_of=as_of)
     as_of = dates.as_of if dates is not None else None
@@ -129,6 +131,8 @@ def kpis_report(
             f"The period ends ({end:%Y-%m-%d}) before it starts ({start:%Y-%m-%d}); give its first day first."
         )
     ledger = report_ledger(loaded, aliases_only=aliases_only)
+    if as_of is not None:
+        periods.check_asked_as_of(ledger, as_of)
     dates = periods.resolve_view_dates(ledger, start, end, as_of)
     if dates is None:
         raise ProjectError(f"Project {loaded.info.name!r} has no invoices, so there are no KPIs to compute.")
@@ -180,7 +184,7 @@ def forecast_report(
     from finlib.forecast import backtest_cache, outlook, payment_dates
 
     if as_of is not None:
-        periods.check_as_of(loaded.ledger, as_of)
+        periods.check_asked_as_of(loaded.ledger, as_of)
     kept = backtest_cache.load_backtest(settings, loaded.info.name, loaded.info.version)
     chosen = method or (kept.best_date_method if kept else payment_dates.DEFAULT_DATE_METHOD)
     forecast = outlook.compute_forecast(report_ledger(loaded, aliases_only=aliases_only), as_of, chosen)

@@ -25,7 +25,14 @@ from ledger_frames import make_ledger
 from finlib.analytics.activity import compute_activity
 from finlib.analytics.balances import balance_trend, compute_balances, countback_days
 from finlib.analytics.kpis import compute_kpis, kpis_payload, monthly_kpis
-from finlib.analytics.periods import Period, month_ends, months_ending, resolve_view_dates, whole_months
+from finlib.analytics.periods import (
+    Period,
+    check_asked_as_of,
+    month_ends,
+    months_ending,
+    resolve_view_dates,
+    whole_months,
+)
 from finlib.errors import ProjectError
 
 AS_OF = pd.Timestamp("2025-03-31")
@@ -345,12 +352,13 @@ def test_countback_of_a_date_before_the_ledger_is_unknown(ledger: pd.DataFrame) 
     assert pd.isna(result[0])
 
 
-def test_a_balance_date_after_the_ledgers_latest_date_is_refused_naming_that_date(ledger: pd.DataFrame) -> None:
+def test_a_balance_date_typed_after_the_ledgers_latest_date_is_refused_naming_that_date(ledger: pd.DataFrame) -> None:
     latest = pd.concat([ledger["invoice_date"], ledger["payment_date"]]).max().normalize()
     after = latest + pd.Timedelta(days=1)
     with pytest.raises(ProjectError, match=rf"^The balance date .* is after the ledger's latest date, {latest.day} "):
-        resolve_view_dates(ledger, as_of=after)
-    assert resolve_view_dates(ledger, as_of=latest) is not None
+        check_asked_as_of(ledger, after)
+    assert check_asked_as_of(ledger, latest) == latest
+    assert resolve_view_dates(ledger, as_of=after) is not None  # the analytics take any day they are given
 
 
 def test_a_balance_date_before_the_first_invoice_is_refused_naming_the_first_day(ledger: pd.DataFrame) -> None:

@@ -74,8 +74,7 @@ def resolve_as_of(ledger: pd.DataFrame) -> pd.Timestamp | None:
 
 
 def check_as_of(ledger: pd.DataFrame, as_of: date | pd.Timestamp) -> pd.Timestamp:
-    """``as_of`` as a day, or ProjectError when it lies before the ledger's first invoice (nothing to balance yet)
-    or after its latest date (payments after the export are unknown: every invoice would look unpaid)."""
+    """``as_of`` as a day, or ProjectError when it lies before the ledger's first invoice (nothing to balance yet)."""
     day = pd.Timestamp(as_of).normalize()
     first = ledger["invoice_date"].min()
     if pd.notna(first) and day < pd.Timestamp(first).normalize():
@@ -83,6 +82,16 @@ def check_as_of(ledger: pd.DataFrame, as_of: date | pd.Timestamp) -> pd.Timestam
             f"The balance date {_readable(day)} is before the ledger starts on {_readable(pd.Timestamp(first))} "
             "(its first invoice): give a date on or after it."
         )
+    return day
+
+
+def check_asked_as_of(ledger: pd.DataFrame, as_of: date | pd.Timestamp) -> pd.Timestamp:
+    """A balance date a user typed (CLI, API): ``check_as_of``, and ProjectError after the ledger's latest date.
+
+    Payments after the export are unknown, so every invoice still open would look unpaid (``kpis --as-of 2030``
+    showed a DSO of 1,236 days). The sidebar offers no such day; the analytics take any day they are given.
+    """
+    day = check_as_of(ledger, as_of)
     latest = resolve_as_of(ledger)
     if latest is not None and day > latest:
         raise ProjectError(
