@@ -30,6 +30,13 @@ if TYPE_CHECKING:
 KPI_COLUMNS = ("customer_key", "invoice_date", "due_date", "payment_date", "amount")
 BACKTEST_COLUMNS = (*KPI_COLUMNS, "service_type", "location", EVERY_EXTRA)
 FORECAST_COLUMNS = (*BACKTEST_COLUMNS, "invoice_number", "customer_name", "customer_alias")
+# The ledger columns a chat session reads (``projects.load_project(columns=...)``): with both alias columns the
+# alias book holds every kind of name, so the name scanner is the whole ledger's.
+CHAT_COLUMNS = (
+    "customer_key", "customer_name", "customer_alias", "invoice_number", "invoice_date", "due_date",
+    "payment_date", "amount", "service_type", "location", "sales_manager", "sales_manager_key",
+    "sales_manager_alias", EVERY_EXTRA,
+)  # fmt: skip
 
 
 def parse_as_of(text: str, label: str = "--as-of") -> pd.Timestamp:

@@ -27,20 +27,12 @@ from finlib.chat.offline import answer_offline
 from finlib.config import Settings
 from finlib.currency import Currency
 from finlib.errors import LLMUnavailableError, PrivacyBlockedError
-from finlib.ingest.ledger import EVERY_EXTRA
 from finlib.jsonable import JSONValue, to_json_object
 from finlib.privacy.aliasing import AliasBook, AliasLookup
 from finlib.privacy.dealias import StreamingDealiaser, render_answer
 from finlib.privacy.scanner import NameScanner, alias_text, redact_messages, redact_text
 
 MAX_HISTORY_MESSAGES = 8
-# The ledger columns a chat session reads (``projects.load_project(columns=...)``): with both alias columns the
-# alias book holds every kind of name, so the name scanner is the whole ledger's.
-CHAT_COLUMNS = (
-    "customer_key", "customer_name", "customer_alias", "invoice_number", "invoice_date", "due_date",
-    "payment_date", "amount", "service_type", "location", "sales_manager", "sales_manager_key",
-    "sales_manager_alias", EVERY_EXTRA,
-)  # fmt: skip
 SYSTEM_PROMPT = """You answer questions about one company's accounts receivable (its invoices and payments).
 Customers and sales managers appear only as aliases such as CUST-7K3M9Q2X and PERS-4H8T0B1R. Write aliases
 exactly as they are given; never guess who is behind them.

@@ -164,12 +164,12 @@ def kpis_command(args: argparse.Namespace, settings: Settings, out: TextIO) -> i
 
 def ask_command(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
     from finlib.access import LOCAL_USER
-    from finlib.chat.pipeline import CHAT_COLUMNS, answer_question, build_chat_session
+    from finlib.chat.pipeline import answer_question, build_chat_session
 
     if not args.question.strip():
         raise ProjectError('The question is empty: ask one in plain language, e.g. "Who owes us the most?".')
     services = services_for(settings)
-    loaded = projects.load_project(services, args.name, columns=CHAT_COLUMNS)
+    loaded = projects.load_project(services, args.name, columns=reports.CHAT_COLUMNS)
     session = build_chat_session(
         loaded.info.name, loaded.ledger, loaded.aliases, settings, loaded.info.currency, loaded.report.figure_notes
     )
