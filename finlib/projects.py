@@ -397,7 +397,9 @@ def _reread(
             f"The source of project {name!r} changed since it was registered. Refresh the project to load it."
         )
     shared = services.shared_cache()
-    ledger, report = parsed_cache.parse_cached(services.settings, info.source, fetched, info.column_mapping, shared)
+    ledger, report = parsed_cache.parse_cached(
+        services.settings, info.source, fetched, info.column_mapping, shared, keep=False
+    )  # store_registration writes the parse, beside the figures
     registration = registry.Registration(name, info.source, fetched, ledger, report, info.column_mapping)
     info = registry.store_registration(services.engine, services.settings, registration, shared, reread=True)
     with db.session_scope(services.engine) as session:
