@@ -56,6 +56,7 @@ _REPETITIVE_SOURCES = frozenset(
 )
 _DATE_SOURCES = ("invoice_date", "due_date", "payment_date")
 TYPE_SAMPLE_ROWS = 500
+BLANK_CHECK_HEAD = 1000  # rows looked at before a whole column is read for blanks
 _IMMEDIATE_TERMS = r"(?i)immediate|on receipt|upon receipt|\bcod\b|cash"
 _UNNAMED = re.compile(r"^(unnamed: ?\d+|__unnamed__\d+|column_?\d+)$", re.I)
 
@@ -130,7 +131,7 @@ def _refuse_unsaved_formulas(
     empty = [
         h
         for h, canonical in detected.columns.items()
-        if canonical in computed and h in body.columns and bool(values.blank_mask(body[h]).all())
+        if canonical in computed and h in body.columns and _blank_throughout(body[h])
     ]
     if empty and len(body) and readers.has_unsaved_formulas(path, sheet):
         named = ", ".join(repr(h) for h in empty)
@@ -140,6 +141,13 @@ def _refuse_unsaved_formulas(
             "never saved (it was written by a program, not saved by Excel). Open it in Excel and save it, or "
             "export it as CSV, then retry."
         )
+
+
+def _blank_throughout(column: pd.Series) -> bool:
+    """Whether every cell is blank; the first rows usually settle it without reading the whole column."""
+    if not bool(values.blank_mask(column.iloc[:BLANK_CHECK_HEAD]).all()):
+        return False
+    return bool(values.blank_mask(column).all())
 
 
 def _csv_table(path: Path, mapping: Mapping[str, str] | None, display_name: str) -> _Table:
