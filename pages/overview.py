@@ -8,7 +8,7 @@ import streamlit as st
 from ui import charts, data, drill, exports, wording
 from ui.actions import require_ready
 from ui.format import format_date
-from ui.kpi_cards import ACTIVITY_CARDS, BALANCE_CARDS, TREND_CHOICES, render_cards
+from ui.kpi_cards import ACTIVITY_CARDS, BALANCE_CARDS, TREND_CHOICES, amounts_heading, render_cards
 from ui.overview_figures import overview_figures
 from ui.sidebar import page_context
 
@@ -27,9 +27,9 @@ period = dates.period
 currency = context.currency
 st.caption(wording.describe_view(report, currency))
 
-st.subheader(f"Balances as of {format_date(dates.as_of)}")
+st.subheader(amounts_heading(f"Balances as of {format_date(dates.as_of)}", currency))
 render_cards(BALANCE_CARDS, report.balances, report.previous_balances, key="overview_balance", currency=currency)
-st.subheader(f"Activity, {format_date(period.start)} – {format_date(period.end)}")
+st.subheader(amounts_heading(f"Activity, {format_date(period.start)} – {format_date(period.end)}", currency))
 if overview.invoice_count == 0 and report.activity.paid_count == 0:
     st.info(
         "No invoices dated and no payments received in this period. Widen the period or clear a filter in the "

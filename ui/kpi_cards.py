@@ -9,7 +9,7 @@ import streamlit as st
 
 from finlib.currency import Currency
 from finlib.currency import format_amount as format_money
-from ui.format import format_compact, format_number, format_share, with_currency
+from ui.format import format_compact, format_number, format_share
 
 AMOUNT, DAYS, SHARE, INDEX = "amount", "days", "share", "index"
 
@@ -75,28 +75,35 @@ TREND_CHOICES = {
 }
 
 
-def format_value(card: Card, value: float | None, currency: Currency | None = None) -> str:
-    """A card's value as it reads: ``€1.29M``, ``78.5``, ``38.3%``."""
+def format_value(card: Card, value: float | None) -> str:
+    """A card's value as it reads: ``1.29M``, ``78.5``, ``38.3%``.
+
+    Amounts go without their currency, which the section's heading names (``amounts_heading``): six cards share
+    a row, and "AED 1.29M" was cut to "AED …" on a 1,400-pixel screen. The card's help gives the exact amount.
+    """
     if card.unit == AMOUNT:
-        return with_currency(format_compact(value), currency)
+        return format_compact(value)
     if card.unit == SHARE:
         return format_share(value)
     return format_number(value)
 
 
-def format_change(
-    card: Card, current: float | None, previous: float | None, currency: Currency | None = None
-) -> str | None:
+def format_change(card: Card, current: float | None, previous: float | None) -> str | None:
     """The change against the comparison, in the card's unit; None when either side is missing."""
     if current is None or previous is None:
         return None
     change = current - previous
     if card.unit == AMOUNT:
-        text = ("+" if change >= 0 else "-") + with_currency(format_compact(abs(change)), currency)
+        text = ("+" if change >= 0 else "-") + format_compact(abs(change))
         return text + (f" ({change / abs(previous) * 100:+.1f}%)" if previous else "")
     if card.unit == SHARE:
         return f"{change * 100:+.1f} pts"
     return f"{change:+.1f}" + (" days" if card.unit == DAYS else "")
+
+
+def amounts_heading(heading: str, currency: Currency | None) -> str:
+    """A card section's heading naming its amounts' currency: ``Balances as of 31 Oct 2026, in AED``."""
+    return f"{heading}, in {currency.code}" if currency is not None else heading
 
 
 def render_cards(
@@ -109,8 +116,8 @@ def render_cards(
         exact = f" Exactly {format_money(value, currency)}." if card.unit == AMOUNT and value is not None else ""
         column.metric(
             card.label,
-            format_value(card, value, currency),
-            format_change(card, value, before, currency),
+            format_value(card, value),
+            format_change(card, value, before),
             delta_color="inverse" if card.lower_is_better else "normal",
             help=card.formula + exact,
             border=True,
