@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 from pandas.util import hash_array
 
-from finlib.ingest.rejections import row_list
+from finlib.ingest.rejections import loaded_cells, row_list
 
 
 def repeated_rows_warning(ledger: pd.DataFrame, body: pd.DataFrame, row_numbers: np.ndarray) -> list[str]:
@@ -31,12 +31,12 @@ def repeated_rows_warning(ledger: pd.DataFrame, body: pd.DataFrame, row_numbers:
     candidates = numbered & pd.Series(combined).duplicated(keep=False).to_numpy()
     if not candidates.any():
         return []
-    positions = np.searchsorted(row_numbers, ledger["source_row"].to_numpy()[candidates])
-    raw = body.iloc[positions].astype("string").fillna("")
+    candidate_rows = ledger["source_row"].to_numpy()[candidates]
+    raw = loaded_cells(body, row_numbers, candidate_rows).astype("string").fillna("")
     repeated = raw.duplicated(keep="first").to_numpy()
     if not repeated.any():
         return []
-    rows = ledger["source_row"].to_numpy()[candidates][repeated]
+    rows = candidate_rows[repeated]
     if len(rows) == 1:
         head, counted = (
             f"1 row repeats an earlier row in every cell ({row_list(rows)})",

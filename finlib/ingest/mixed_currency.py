@@ -7,6 +7,7 @@ import pandas as pd
 
 from finlib.currency import CODES_BY_SYMBOL, CURRENCY_HEADER
 from finlib.ingest.ledger import EXTRA_PREFIX
+from finlib.ingest.rejections import loaded_cells
 
 MAX_LISTED = 5
 
@@ -24,8 +25,7 @@ def mixed_currency_warning(
         if kept in ledger.columns:
             cells = ledger[kept]
         else:
-            positions = np.searchsorted(row_numbers, ledger["source_row"].to_numpy())
-            cells = body[header].iloc[positions].reset_index(drop=True).astype("string")
+            cells = loaded_cells(body[[header]], row_numbers, ledger["source_row"].to_numpy())[header].astype("string")
         # Sums per value as written first (a few distinct values, whatever the rows), then per code.
         amounts = pd.Series(ledger["amount"].to_numpy(), index=cells.index)
         written = amounts.groupby(cells, observed=True, sort=False).agg(["size", "sum"])

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from finlib.ingest import values
-from finlib.ingest.rejections import row_list
+from finlib.ingest.rejections import loaded_cells, row_list
 from finlib.ingest.schema import ColumnMapping, normalise_header
 
 # Headers of a per-invoice remaining balance (compared without case, accents, spacing or punctuation).
@@ -40,8 +40,8 @@ def open_amount_warning(
     unpaid = ledger["payment_date"].isna().to_numpy()
     if not unpaid.any():
         return []
-    positions = np.searchsorted(row_numbers, ledger["source_row"].to_numpy())
-    every = values.parse_amounts(body[column].iloc[positions].reset_index(drop=True)).to_numpy()
+    cells = loaded_cells(body[[column]], row_numbers, ledger["source_row"].to_numpy())[column]
+    every = values.parse_amounts(cells).to_numpy()
     paid_left = every[~unpaid]
     if len(paid_left) and np.mean(np.abs(np.nan_to_num(paid_left, nan=1.0)) <= TOLERANCE) < PAID_AT_ZERO_SHARE:
         return []  # paid invoices with something left: a running balance or another figure, not what is left

@@ -30,6 +30,12 @@ def row_list(rows: np.ndarray) -> str:
     return f"row {shown}" if len(rows) == 1 else f"rows {shown}{more}"
 
 
+def loaded_cells(body: pd.DataFrame, row_numbers: np.ndarray, source_rows: np.ndarray) -> pd.DataFrame:
+    """The raw cells (``body``, whose file rows are ``row_numbers``, ascending) of the loaded rows ``source_rows``,
+    in their order and indexed from 0: what a check of the ledger finds in a column the ledger does not keep."""
+    return body.iloc[np.searchsorted(row_numbers, source_rows)].reset_index(drop=True)
+
+
 def _per_unique(series: pd.Series, test: Callable[[pd.Series], pd.Series]) -> np.ndarray:
     """A boolean per row from a test on the column's distinct stripped texts (missing cells → False)."""
     codes, uniques = pd.factorize(series)
