@@ -57,17 +57,19 @@ def _distinct_texts(series: pd.Series) -> pd.Series:
     return pd.Series([], dtype=object)
 
 
-def _numeric_parts(text: pd.Series) -> tuple[pd.Series, pd.Series]:
+def _numeric_orders(text: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Masks of numeric dates readable only day-first (13/04/2025), only month-first (04/13/2025), and as two
+    different days (02/10/2025)."""
     parts = text.str.extract(_NUMERIC_DATE)
-    return pd.to_numeric(parts[0], errors="coerce"), pd.to_numeric(parts[1], errors="coerce")
-
-
-def _day_and_month_only(text: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Masks of numeric dates readable only day-first (13/04/2025) and only month-first (04/13/2025)."""
-    first, second = _numeric_parts(text)
+    first, second = pd.to_numeric(parts[0], errors="coerce"), pd.to_numeric(parts[1], errors="coerce")
     day_only = first.between(13, 31) & second.between(1, 12)
     month_only = second.between(13, 31) & first.between(1, 12)
-    return day_only.fillna(False).astype(bool), month_only.fillna(False).astype(bool)
+    either = first.between(1, 12) & second.between(1, 12) & (first != second)
+    return _mask(day_only), _mask(month_only), _mask(either)
+
+
+def _mask(values: pd.Series) -> pd.Series:
+    return values.fillna(False).astype(bool)
 
 
 def date_order_evidence(series: pd.Series) -> DateOrderEvidence:
@@ -76,11 +78,9 @@ def date_order_evidence(series: pd.Series) -> DateOrderEvidence:
     text = _distinct_texts(series)
     if text.empty:
         return DateOrderEvidence()
-    day_only, month_only = _day_and_month_only(text)
+    day_only, month_only, either = _numeric_orders(text)
     named_day = text.str.contains(_NAMED_DAY_FIRST, regex=True).fillna(False).astype(bool)
     named_month = text.str.contains(_NAMED_MONTH_FIRST, regex=True).fillna(False).astype(bool)
-    first, second = _numeric_parts(text)
-    either = (first.between(1, 12) & second.between(1, 12) & (first != second)).fillna(False).astype(bool)
     return DateOrderEvidence(
         day_first=int(day_only.sum()),
         month_first=int(month_only.sum()),
@@ -149,7 +149,7 @@ def resolve_date_order(columns: Mapping[str, pd.Series]) -> DateOrder:
 
 def reads_only_in_other_order(text: str, day_first: bool) -> bool:
     """True when a date text is valid only in the order the column is *not* read in (e.g. 12/31 when day-first)."""
-    day_only, month_only = _day_and_month_only(pd.Series([str(text).strip()], dtype=object))
+    day_only, month_only, _ = _numeric_orders(pd.Series([str(text).strip()], dtype=object))
     return bool(month_only.iloc[0]) if day_first else bool(day_only.iloc[0])
 
 
