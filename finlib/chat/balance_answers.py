@@ -31,13 +31,9 @@ BREAKDOWN_WORDS = {
 BREAKDOWN_TITLES = {"sales_manager": "sales manager", "location": "location", "service_type": "service type"}
 # "overdue by more than 60 days", "outstanding over 90 days": a question about the aging buckets past a threshold
 # (a balance word is required: "customers who pay over 30 days late" asks about payers).
-PAST_THRESHOLD = (
-    r"^(?=.*(?:overdue|past due|outstanding|unpaid|open|owed|\bold\b|aged))"
-    r"(?=.*(?:(?:more than|over|older than|above|beyond|>)\s*(?:30|60|90)\s*days|\b(?:30|60|90)\s*\+\s*days))"
-)
-_THRESHOLD_DAYS = re.compile(
-    r"(?:(?:more than|over|older than|above|beyond|>)\s*(30|60|90)\s*days|\b(30|60|90)\s*\+\s*days)", re.I
-)
+_DAYS_PAST = r"(?:(?:more than|over|older than|above|beyond|>)\s*(30|60|90)\s*days|\b(30|60|90)\s*\+\s*days)"
+PAST_THRESHOLD = rf"^(?=.*(?:overdue|past due|outstanding|unpaid|open|owed|\bold\b|aged))(?=.*{_DAYS_PAST})"
+_THRESHOLD_DAYS = re.compile(_DAYS_PAST, re.I)
 # The aging buckets wholly past each threshold a question may name.
 BUCKETS_PAST = {30: ("31-60", "61-90", "over_90"), 60: ("61-90", "over_90"), 90: ("over_90",)}
 
