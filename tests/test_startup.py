@@ -79,3 +79,18 @@ def test_a_run_sets_a_short_blas_thread_wait_before_numpy_loads(tmp_path) -> Non
     env.update(FINLIB_HOME=str(tmp_path / "home"), ALIAS_SALT="startup-test-salt")
     assert blas_wait_in_a_run(env) == "4 False"  # set, and `--help` loaded no numpy that could have read it earlier
     assert blas_wait_in_a_run({**env, "OPENBLAS_THREAD_TIMEOUT": "12"}) == "12 False"  # the user's own value stays
+
+
+def test_registration_builds_the_parse_request_without_importing_pandas(tmp_path) -> None:
+    # The parse child starts when the request is sent; pandas imported before it (~0.3 s) delays the whole parse.
+    script = (
+        "import sys\n"
+        "from finlib.config import load_settings\n"
+        "from finlib import summaries\n"
+        "followup = summaries.figures_followup(load_settings())\n"
+        "print(followup.entry, 'pandas' in sys.modules)\n"
+    )
+    env = {**os.environ, "FINLIB_HOME": str(tmp_path / "home"), "ALIAS_SALT": "startup-test-salt"}
+    result = subprocess.run([sys.executable, "-c", script], cwd=REPO, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.split() == ["finlib.analytics.figures:write_figures", "False"]
