@@ -330,8 +330,17 @@ def customer_stats_records(stats: pd.DataFrame) -> list[dict[str, Any]]:
         elif pd.api.types.is_integer_dtype(values) or pd.api.types.is_bool_dtype(values):
             columns[name] = values.tolist()
         else:
-            columns[name] = [json_scalar(v) for v in values.astype(object).tolist()]
+            columns[name] = _texts(values)
     return [dict(zip(columns, row, strict=True)) for row in zip(*columns.values(), strict=True)]
+
+
+def _texts(values: pd.Series) -> list[Any]:
+    """A text column's JSON values: the strings as they are, ``None`` where missing (``json_scalar`` otherwise)."""
+    objects = values.to_numpy(dtype=object)
+    present = values.notna().to_numpy()
+    if pd.api.types.infer_dtype(objects[present], skipna=False) in ("string", "empty"):
+        return list(np.where(present, objects, None))
+    return [json_scalar(v) for v in objects.tolist()]
 
 
 def customer_stats_frame(records: list[dict[str, Any]]) -> pd.DataFrame:
