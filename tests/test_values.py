@@ -89,6 +89,25 @@ def test_blank_or_invalid_amounts_become_missing(raw: str | None) -> None:
     assert math.isnan(values.parse_amounts(pd.Series(["1", raw], dtype=object)).iloc[1])
 
 
+@pytest.mark.parametrize("dtype", ["str", object])
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (["1", "2.50", None, "-3", "1e3", "+4", ".5"], [1.0, 2.5, math.nan, -3.0, 1000.0, 4.0, 0.5]),
+        ([" 12", "7 ", "1,000.00"], [12.0, 7.0, 1000.0]),  # what Arrow's cast refuses is read as before
+        (["1e400", "5"], [math.nan, 5.0]),  # infinite: out of range
+        ([None, None], [math.nan, math.nan]),
+    ],
+)
+def test_a_text_column_of_plain_numbers_reads_the_same_whatever_holds_the_text(
+    dtype: object, raw: list[str | None], expected: list[float]
+) -> None:
+    parsed = values.parse_amounts(pd.Series(raw, dtype=dtype, index=range(10, 10 + len(raw))))
+    assert parsed.dtype == "float64"
+    assert list(parsed.index) == list(range(10, 10 + len(raw)))
+    assert parsed.tolist() == pytest.approx(expected, nan_ok=True)
+
+
 def test_numeric_columns_pass_through_as_floats() -> None:
     parsed = values.parse_amounts(pd.Series([1, -2, 3]))
     assert parsed.dtype == "float64"
