@@ -353,7 +353,12 @@ def _forget_version(services: Services, info: ProjectInfo) -> None:
 
 
 def load_project(
-    services: Services, name: str, *, user: User = LOCAL_USER, columns: Collection[str] | None = None
+    services: Services,
+    name: str,
+    *,
+    user: User = LOCAL_USER,
+    columns: Collection[str] | None = None,
+    compact: bool = False,
 ) -> LoadedProject:
     """The project's ledger (from the parse cache when the ETag is unchanged) with alias columns.
 
@@ -361,7 +366,8 @@ def load_project(
     kinds of those alias columns (empty without one), for a command that needs no other (text is most of a
     ledger's memory; a million-row ledger's book takes 0.2 s to read). A viewer gets every column in presentation
     mode: names and free text hold aliases only, and the alias book holds no real name (each alias stands for
-    itself).
+    itself). ``compact``: repetitive text as categoricals, no column left in the file's mapped pages
+    (``ingest.ledger.compact_text``), for a command that only computes (``ask``); not in presentation mode.
     """
     role = access.require_role(services.engine, services.settings, user, name, "viewer")
     columns = None if role == "viewer" else columns
@@ -375,6 +381,9 @@ def load_project(
         cached, info, book = _reread(services, info, columns)
     ledger, report = cached
     ledger = ledger if columns is None else ledger[ledger_frame.selected_columns(list(ledger.columns), columns)]
+    if compact and role != "viewer":
+        ledger = ledger_frame.compact_text(ledger)
+        del cached  # the text's mapped pages go with the last column that pointed into them
     ledger = book.with_alias_columns(ledger, columns)
     if role == "viewer":
         return _presented(LoadedProject(info=info, ledger=ledger, aliases=book, report=report))

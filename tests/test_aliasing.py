@@ -329,6 +329,14 @@ def test_alias_series_maps_keys_of_a_frame(book: AliasBook) -> None:
     assert book.alias_series(keys.astype("str"), "person").tolist()[4] == "PERS-4H8T0B1R"
 
 
+def test_alias_series_of_categorical_keys_gives_the_same_aliases_as_a_categorical(book: AliasBook) -> None:
+    keys = pd.Series(["globex", "acme corp", None, "initech", "jane doe", "globex"], index=[10, 11, 12, 13, 14, 15])
+    aliases = book.alias_series(keys.astype("category"), "customer")
+    assert isinstance(aliases.dtype, pd.CategoricalDtype)
+    assert list(aliases.cat.categories) == ["CUST-7K3M9Q2X", "CUST-AAAA0000"]
+    pd.testing.assert_series_equal(aliases.astype("str"), book.alias_series(keys, "customer"))
+
+
 def test_the_book_cannot_be_changed_through_its_entries_or_attributes(book: AliasBook) -> None:
     entries = book.entries
     entries.loc[0, "real_name"] = "Changed"

@@ -31,6 +31,27 @@ def test_expanding_decodes_categoricals_to_the_contract_text_dtype(column: str) 
     assert expanded[column].tolist()[0::2] == ["Dubai", "Dubai"] and pd.isna(expanded[column][1])
 
 
+def test_compacting_keeps_every_value_and_turns_repetitive_text_into_sorted_categoricals() -> None:
+    text = pd.Series(["Zeta", None, "Alpha", "Zeta", "Ökonom"], dtype="str")
+    frame = pd.DataFrame(
+        {
+            "customer_key": text,
+            "location": pd.Series([None] * 5, dtype="str"),
+            "extra:Channel": text,
+            "invoice_number": pd.Series(["INV-2", "INV-10", None, "INV-1", "INV-3"], dtype="str"),
+            "amount": [1.0, 2.0, 3.0, 4.0, 5.0],
+        },
+        index=[7, 8, 9, 10, 11],
+    )
+    compact = ledger.compact_text(frame)
+    for column in ("customer_key", "location", "extra:Channel"):
+        assert isinstance(compact[column].dtype, pd.CategoricalDtype)
+        assert list(compact[column].cat.categories) == sorted(frame[column].dropna().unique())
+    assert compact["invoice_number"].dtype == "str" and compact["amount"].dtype == "float64"
+    as_text = compact.astype({c: "str" for c in ("customer_key", "location", "extra:Channel")})
+    pd.testing.assert_frame_equal(as_text, frame)
+
+
 @pytest.mark.parametrize(
     ("wanted", "selected"),
     [

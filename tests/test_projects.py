@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -71,6 +72,23 @@ def test_loading_only_some_columns_reads_those_and_the_aliases_of_the_alias_aske
     without_alias = projects.load_project(services, "narrow", columns=("customer_key", "amount"))
     assert list(without_alias.ledger.columns) == ["customer_key", "amount"]
     assert len(without_alias.aliases) == 0
+
+
+def test_a_compact_load_has_the_same_values_and_keeps_no_page_of_the_parsed_file(services, write_file) -> None:
+    projects.register_project(services, "compact", str(write_file("march.csv", LEDGER_CSV)), allow_local_paths=True)
+    wanted = ("customer_name", "customer_key", "invoice_number", "amount", "customer_alias", "sales_manager_alias")
+    full = projects.load_project(services, "compact", columns=wanted)
+    compact = projects.load_project(services, "compact", columns=wanted, compact=True)
+    assert isinstance(compact.ledger["customer_key"].dtype, pd.CategoricalDtype)
+    assert isinstance(compact.ledger["customer_alias"].dtype, pd.CategoricalDtype)
+    pd.testing.assert_frame_equal(compact.ledger.astype(dict(full.ledger.dtypes)), full.ledger)
+    maps = Path("/proc/self/maps")  # Linux: the files the process has mapped
+    if maps.exists():
+        parsed = [path.name for path in services.settings.home.rglob("*.arrow")]
+        assert any(name in maps.read_text() for name in parsed)  # the text load's columns point into its file
+        del full
+        gc.collect()
+        assert not any(name in maps.read_text() for name in parsed)
 
 
 def test_local_paths_are_refused_unless_the_caller_allows_them(services, write_file) -> None:

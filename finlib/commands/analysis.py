@@ -169,7 +169,7 @@ def ask_command(args: argparse.Namespace, settings: Settings, out: TextIO) -> in
     if not args.question.strip():
         raise ProjectError('The question is empty: ask one in plain language, e.g. "Who owes us the most?".')
     services = services_for(settings)
-    loaded = projects.load_project(services, args.name, columns=reports.CHAT_COLUMNS)
+    loaded = projects.load_project(services, args.name, columns=reports.CHAT_COLUMNS, compact=True)
     session = build_chat_session(
         loaded.info.name, loaded.ledger, loaded.aliases, settings, loaded.info.currency, loaded.report.figure_notes
     )
