@@ -8,11 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from finlib import names
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 LEDGER_DTYPES: dict[str, str] = {
     "source_row": "int64",
@@ -145,7 +149,8 @@ def compact_text(ledger: pd.DataFrame) -> pd.DataFrame:
     for name in ledger.columns:
         column = ledger[name]
         if column.dtype == "str":
-            chunked = column.array.__arrow_array__()
+            arrow = column.array.__arrow_array__()
+            chunked = arrow if isinstance(arrow, pa.ChunkedArray) else pa.chunked_array([arrow])
             if name in COMPACT_COLUMNS or str(name).startswith(EXTRA_PREFIX):
                 column = _sorted_categorical(chunked, column.index)
             else:
@@ -156,7 +161,7 @@ def compact_text(ledger: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(columns, index=ledger.index)
 
 
-def _sorted_categorical(chunked: object, index: pd.Index) -> pd.Series:
+def _sorted_categorical(chunked: pa.ChunkedArray, index: pd.Index) -> pd.Series:
     """A text column's categorical, its categories in sorted order, encoded by Arrow (no Python string per row)."""
     import pyarrow.compute as pc
 
