@@ -43,7 +43,7 @@ def child(mode: str) -> None:
     from finlib.ingest import sandbox, storage
 
     counts = {"parses": 0, "fetches": 0}
-    parse, fetch = sandbox.parse_ledger_isolated, storage.fetch_source
+    parse, fetch = sandbox.PendingParse.result, storage.fetch_source
 
     def counting_parse(*args: Any, **kwargs: Any) -> Any:
         counts["parses"] += 1
@@ -53,7 +53,7 @@ def child(mode: str) -> None:
         counts["fetches"] += 1
         return fetch(*args, **kwargs)
 
-    sandbox.parse_ledger_isolated, storage.fetch_source = counting_parse, counting_fetch  # type: ignore[assignment]
+    sandbox.PendingParse.result, storage.fetch_source = counting_parse, counting_fetch  # type: ignore[method-assign]
     services = projects.Services(load_settings(dotenv_path=None))
     if mode == "fresh":
         services.shared_cache = lambda: None  # type: ignore[method-assign]

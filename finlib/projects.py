@@ -177,11 +177,15 @@ def _register_location(
     source = storage.source_uri(location)
     shared = services.shared_cache()
     local = storage.local_file(location, services.settings)
+    followup = summaries.figures_followup(services.settings)
     with contextlib.ExitStack() as parsing:
         if local is None:
             fetched = _fetch(services, name, location)
-            ledger, report = parsed_cache.parse_cached(services.settings, source, fetched, mapping, shared, keep=False)
-            figures, display_names = None, None
+            read = parsing.enter_context(
+                parsed_cache.parse_fetched(
+                    services.settings, source, fetched, mapping, shared, keep=False, followup=followup
+                )
+            )
         else:
             local = (local[0], _shown_filename(services, name, location, local[1]))
             read = parsing.enter_context(
@@ -193,14 +197,13 @@ def _register_location(
                     mapping,
                     shared,
                     keep=False,
-                    followup=summaries.figures_followup(services.settings),
+                    followup=followup,
                 )
             )
-            fetched, ledger, report = read.fetched, read.ledger, read.report
-            figures, display_names = read.followup, read.display_names
-        registration = registry.Registration(name, source, fetched, ledger, report, mapping, figures, display_names)
-        info = registry.store_registration(services.engine, services.settings, registration, shared)
-    log.info("registered project %s: %d rows, %d rejected", name, report.rows_loaded, report.rejected_count)
+        info = registry.store_registration(
+            services.engine, services.settings, _registration(name, source, read, mapping), shared
+        )
+    log.info("registered project %s: %d rows, %d rejected", name, info.row_count, info.report.rejected_count)
     if previous is not None and (previous.source, previous.etag) != (info.source, info.etag):
         _forget_version(services, previous)
     return info
@@ -253,16 +256,15 @@ def refresh_project(services: Services, name: str, *, user: User = LOCAL_USER) -
     if fetched.etag == current.etag and current.status is None:
         registry.record_status(services.engine, name, None, None)
         return get_project(services, name), False
-    shared, mapping = services.shared_cache(), current.column_mapping
-    try:
-        ledger, report = parsed_cache.parse_cached(
-            services.settings, current.source, fetched, mapping, shared, keep=False
-        )
-    except FinlibError as exc:
-        registry.record_status(services.engine, name, "refresh failed", str(exc))
-        raise
-    registration = registry.Registration(name, current.source, fetched, ledger, report, mapping)
-    return registry.store_registration(services.engine, services.settings, registration, shared), True
+    shared = services.shared_cache()
+    with contextlib.ExitStack() as parsing:
+        try:
+            read = parsing.enter_context(_parse(services, current, fetched, current.column_mapping))
+        except FinlibError as exc:
+            registry.record_status(services.engine, name, "refresh failed", str(exc))
+            raise
+        registration = _registration(name, current.source, read, current.column_mapping)
+        return registry.store_registration(services.engine, services.settings, registration, shared), True
 
 
 def save_mapping(services: Services, name: str, mapping: dict[str, str], *, user: User = LOCAL_USER) -> ProjectInfo:
@@ -271,10 +273,29 @@ def save_mapping(services: Services, name: str, mapping: dict[str, str], *, user
     current = get_project(services, name)
     location = storage.parse_source(current.source, services.settings, allow_local_paths=True)
     fetched = _fetch(services, name, location)
-    shared = services.shared_cache()
-    ledger, report = parsed_cache.parse_cached(services.settings, current.source, fetched, mapping, shared, keep=False)
-    registration = registry.Registration(name, current.source, fetched, ledger, report, mapping)
-    return registry.store_registration(services.engine, services.settings, registration, shared)
+    with _parse(services, current, fetched, mapping) as read:
+        registration = _registration(name, current.source, read, mapping)
+        return registry.store_registration(services.engine, services.settings, registration, services.shared_cache())
+
+
+def _parse(
+    services: Services, info: ProjectInfo, fetched: storage.FetchedFile, mapping: dict[str, str] | None
+) -> contextlib.AbstractContextManager[parsed_cache.FileRead]:
+    """A project's fetched file read for storing (``store_registration`` writes the parse), its figures computed
+    by the parse child meanwhile."""
+    followup = summaries.figures_followup(services.settings)
+    return parsed_cache.parse_fetched(
+        services.settings, info.source, fetched, mapping, services.shared_cache(), keep=False, followup=followup
+    )
+
+
+def _registration(
+    name: str, source: str, read: parsed_cache.FileRead, mapping: dict[str, str] | None
+) -> registry.Registration:
+    """What ``store_registration`` stores of a read: the parse, the child's figures and display names."""
+    return registry.Registration(
+        name, source, read.fetched, read.ledger, read.report, mapping, read.followup, read.display_names
+    )
 
 
 def set_currency(services: Services, name: str, currency: Currency | None, *, user: User = LOCAL_USER) -> ProjectInfo:
@@ -406,11 +427,10 @@ def _reread(
             f"The source of project {name!r} changed since it was registered. Refresh the project to load it."
         )
     shared = services.shared_cache()
-    ledger, report = parsed_cache.parse_cached(
-        services.settings, info.source, fetched, info.column_mapping, shared, keep=False
-    )  # store_registration writes the parse, beside the figures
-    registration = registry.Registration(name, info.source, fetched, ledger, report, info.column_mapping)
-    info = registry.store_registration(services.engine, services.settings, registration, shared, reread=True)
+    with _parse(services, info, fetched, info.column_mapping) as read:
+        registration = _registration(name, info.source, read, info.column_mapping)
+        info = registry.store_registration(services.engine, services.settings, registration, shared, reread=True)
+    ledger, report = read.ledger, read.report
     with db.session_scope(services.engine) as session:
         row = registry.require_row(session, name)
         book = aliasing.load_alias_book(session, row.id, None if columns is None else aliasing.alias_kinds(columns))

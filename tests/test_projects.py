@@ -236,6 +236,39 @@ def test_registering_from_s3_records_the_etag_and_loads_from_cache_afterwards(
     assert len(projects.load_project(services, "acme").ledger) == 5
 
 
+def test_every_new_read_of_an_s3_source_stores_the_figures_its_parse_child_computed(
+    s3_settings: Settings, s3_client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Registration, refresh and a saved mapping each parse anew; the child computes the figures meanwhile."""
+    from finlib import summaries
+    from finlib.ingest.parsing import parse_ledger
+
+    kept: list[bool] = []
+    keep_figures = summaries.keep_figures
+
+    def recording(*args: Any, **kwargs: Any) -> None:
+        kept.append(args[4] is not None)  # the figures' bytes from the parse child, or None (computed here)
+        keep_figures(*args, **kwargs)
+
+    monkeypatch.setattr(summaries, "keep_figures", recording)
+    services = projects.Services(s3_settings)
+    bucket = s3_settings.aws_s3_bucket
+    s3_client.put_object(Bucket=bucket, Key="exports/ar.csv", Body=LEDGER_CSV.encode())
+    projects.register_project(services, "acme", f"s3://{bucket}/exports/ar.csv")
+    grown = LEDGER_CSV + "Gamma Ltd,2026-03-20,INV-6,900.00,,Omar Khan\n"
+    s3_client.put_object(Bucket=bucket, Key="exports/ar.csv", Body=grown.encode())
+    info, changed = projects.refresh_project(services, "acme")
+    assert changed
+    info = projects.save_mapping(services, "acme", {"Sales Manager": "service_type"})
+    assert kept == [True, True, True]
+    stored = summaries.read_summary(s3_settings, info.source, info.etag, info.column_mapping)
+    path = s3_settings.home / "grown.csv"
+    path.write_text(grown, encoding="utf-8")
+    ledger = parse_ledger(path, settings=s3_settings, mapping={"Sales Manager": "service_type"})[0]
+    assert stored == summaries.compute_summary(ledger, s3_settings)
+    services.engine.dispose()
+
+
 def test_registering_a_missing_s3_object_is_a_clear_error_and_stores_nothing(s3_settings: Settings) -> None:
     services = projects.Services(s3_settings)
     with pytest.raises(ObjectNotFoundError):

@@ -27,9 +27,9 @@ def bucket(s3_settings: Settings) -> str:
 
 @pytest.fixture
 def counted(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
-    """Counts of the parses (the parser child) and source fetches this test process makes."""
+    """Counts of the parses (a parser child's result collected) and source fetches this test process makes."""
     counts = {"parses": 0, "fetches": 0}
-    parse, fetch = sandbox.parse_ledger_isolated, storage.fetch_source
+    parse, fetch = sandbox.PendingParse.result, storage.fetch_source
 
     def counting_parse(*args: Any, **kwargs: Any) -> Any:
         counts["parses"] += 1
@@ -39,7 +39,7 @@ def counted(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
         counts["fetches"] += 1
         return fetch(*args, **kwargs)
 
-    monkeypatch.setattr(sandbox, "parse_ledger_isolated", counting_parse)
+    monkeypatch.setattr(sandbox.PendingParse, "result", counting_parse)
     monkeypatch.setattr(storage, "fetch_source", counting_fetch)
     return counts
 

@@ -113,7 +113,8 @@ def _read_frame(path: Path, columns: Collection[str] | None) -> pd.DataFrame:
     return frame.astype({c: d for c, d in ledger_frame.LEDGER_DTYPES.items() if c in frame.columns})
 
 
-def parse_cached(
+@contextlib.contextmanager
+def parse_fetched(
     settings: Settings,
     source: str,
     fetched: storage.FetchedFile,
@@ -121,27 +122,61 @@ def parse_cached(
     shared: shared_cache.SharedCache | None = None,
     *,
     keep: bool = True,
-) -> tuple[pd.DataFrame, ParseReport]:
-    """The cached read, or a new isolated parse that is then cached; a file with no usable row is a ParseError.
+    followup: sandbox.Followup | None = None,
+) -> Iterator[FileRead]:
+    """The cached read of a fetched file, or a new isolated parse of it; a file with no usable row is a ParseError.
 
-    With ``keep=False`` a new parse is not written here: registration writes it (``keep_parsed``) while it
-    computes the figures.
+    A new parse is cached when ``keep`` (registration passes False: it writes the parse while it stores the
+    project). The parse child does its ``followup`` (the figures) after handing the frame over, while the block
+    runs; it is stopped when the block ends.
     """
     cached = read_parsed(settings, source, fetched.etag, mapping, shared)
     if cached is not None:
-        return cached
-    ledger, report = sandbox.parse_ledger_isolated(
-        fetched.path, settings=settings, filename=fetched.filename, mapping=mapping
-    )
+        yield FileRead(fetched, *cached)
+        return
+    with _parse_new(settings, source, fetched, mapping, shared, keep=keep, followup=followup) as read:
+        yield read
+
+
+@contextlib.contextmanager
+def _parse_new(
+    settings: Settings,
+    source: str,
+    fetched: storage.FetchedFile,
+    mapping: dict[str, str] | None,
+    shared: shared_cache.SharedCache | None,
+    *,
+    keep: bool,
+    followup: sandbox.Followup | None,
+) -> Iterator[FileRead]:
+    """A new isolated parse of ``fetched`` (no cache looked up), cached when ``keep``."""
+    with sandbox.PendingParse(
+        fetched.path, settings=settings, filename=fetched.filename, mapping=mapping, followup=followup
+    ) as pending:
+        yield _collected(pending, settings, source, fetched, mapping, shared, keep=keep)
+
+
+def _collected(
+    pending: sandbox.PendingParse,
+    settings: Settings,
+    source: str,
+    fetched: storage.FetchedFile,
+    mapping: dict[str, str] | None,
+    shared: shared_cache.SharedCache | None,
+    *,
+    keep: bool,
+) -> FileRead:
+    """The read a parse child handed over (a file with no usable row is a ParseError), cached when ``keep``."""
+    ledger, report = pending.result()
     _require_rows(report, fetched.filename)
     if keep:
         keep_parsed(settings, source, fetched.etag, mapping, ledger, report, shared)
-    return ledger, report
+    return FileRead(fetched, ledger, report, pending.followup_output, pending.display_names())
 
 
 @dataclass(frozen=True)
-class LocalRead:
-    """A local file's read (``parse_local_cached``): the fetched file, the ledger and its report.
+class FileRead:
+    """A file's read (``parse_local_cached``, ``parse_fetched``): the fetched file, the ledger and its report.
 
     ``followup`` waits for the parse child's follow-up and returns its output (None: it did not finish, the
     caller does that work itself); it is None when no child parsed this read (the cache served it), and so are
@@ -166,8 +201,8 @@ def parse_local_cached(
     *,
     keep: bool = True,
     followup: sandbox.Followup | None = None,
-) -> Iterator[LocalRead]:
-    """``parse_cached`` of a file on this disk (``local``: its path and shown name), fetched by ``fetch``.
+) -> Iterator[FileRead]:
+    """``parse_fetched`` of a file on this disk (``local``: its path and shown name), fetched by ``fetch``.
 
     A local file's ETag is the MD5 of its content, a pass over the whole file: the child starts parsing first
     and the ETag is computed meanwhile. The cache still decides: on a hit the child is stopped. A child that
@@ -187,16 +222,13 @@ def parse_local_cached(
         cached = read_parsed(settings, source, fetched.etag, mapping, shared)
         if pending is None or cached is not None or fetched.path != path or fetched.filename != filename:
             running.close()  # the speculative parse is not needed: stopped before the caller goes on
-            if cached is None:
-                cached = parse_cached(settings, source, fetched, mapping, shared, keep=keep)
-            yield LocalRead(fetched, *cached)
+            if cached is not None:
+                yield FileRead(fetched, *cached)
+                return
+            with _parse_new(settings, source, fetched, mapping, shared, keep=keep, followup=followup) as read:
+                yield read
             return
-        ledger, report = pending.result()
-        _require_rows(report, fetched.filename)
-        if keep:
-            keep_parsed(settings, source, fetched.etag, mapping, ledger, report, shared)
-        collect = pending.followup_output if followup is not None else None
-        yield LocalRead(fetched, ledger, report, collect, pending.display_names())
+        yield _collected(pending, settings, source, fetched, mapping, shared, keep=keep)
 
 
 def keep_parsed(
