@@ -3,8 +3,9 @@
 Starts the README's command, `python -m finlib serve` (``--command app``: `streamlit run app.py`; ``both``: each in
 turn), in a fresh data home, opens it in Debian's Chromium through Playwright as soon as the server answers its
 health check, and times from navigation until the script finished (``data-test-script-state="notRunning"``)
-with the Overview's KPI cards on screen. Then a page switch and back (cached), the same for a project registered
-from ``bench/data/ledger_1000000.csv`` (opened with ``?project=big``).
+with the Overview's KPI cards on screen. Then a page switch and back (cached), and a filter change (the activity
+period's "12M" button) and back to all dates (cached); the same for a project registered from
+``bench/data/ledger_1000000.csv`` (opened with ``?project=big``).
 
     python bench/browser_timing.py [--skip-big] [--command serve|app|both]
 """
@@ -40,8 +41,15 @@ def settled_after(page: object, action: object) -> float:
     return time.perf_counter() - started
 
 
+def period_button(page: object, label: str) -> object:
+    """The sidebar's activity-period button ``label`` ("12M", "All")."""
+    sidebar = page.locator('[data-testid="stSidebar"]')  # type: ignore[attr-defined]
+    return sidebar.get_by_role("radio", name=label, exact=True).first
+
+
 def time_project(url: str, query: str) -> dict[str, float]:
-    """First Overview, a switch to Customers, and back to Overview (cached), in one browser session."""
+    """First Overview, a switch to Customers and back (cached), then the activity period changed to the last 12
+    months and back to all dates (cached: the Overview of all dates was drawn before), in one browser session."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -52,8 +60,16 @@ def time_project(url: str, query: str) -> dict[str, float]:
         first_with_cards = first
         switch = settled_after(page, lambda: page.get_by_role("link", name="Customers").first.click())
         back = settled_after(page, lambda: page.get_by_role("link", name="Overview").first.click())
+        twelve_months = settled_after(page, lambda: period_button(page, "12M").click())  # type: ignore[attr-defined]
+        all_dates = settled_after(page, lambda: period_button(page, "All").click())  # type: ignore[attr-defined]
         browser.close()
-    return {"first Overview": first_with_cards, "switch to Customers": switch, "back to Overview (cached)": back}
+    return {
+        "first Overview": first_with_cards,
+        "switch to Customers": switch,
+        "back to Overview (cached)": back,
+        "filter: period 12 months": twelve_months,
+        "filter: back to all (cached)": all_dates,
+    }
 
 
 def wait_for_warm_up(log: Path, after: int = 0) -> None:
