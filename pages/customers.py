@@ -9,6 +9,7 @@ import streamlit as st
 from finlib.currency import format_amount as format_money
 from ui import charts, data, drill, exports, forecast_data, forecast_view, tables, url_state, wording
 from ui.actions import require_ready
+from ui.customer_picker import render_customer_picker
 from ui.format import (
     MISSING_TEXT,
     format_compact,
@@ -40,25 +41,7 @@ if stats.empty:
     )
     st.stop()
 
-labels = dict(zip(stats["customer_key"], stats["customer"], strict=True))
-by_alias = dict(zip(stats["alias"].astype(str), stats["customer_key"], strict=True)) if "alias" in stats else {}
-# Which customer: one opened from the worklist, else the page address (on arrival), else the one shown before,
-# else the top customer by revenue (the most useful first view). Keys survive presentation mode.
-opened = st.session_state.pop(url_state.OPEN_CUSTOMER_STATE, None)
-from_url = by_alias.get(st.query_params.get(url_state.CUSTOMER, ""))
-chosen = st.session_state.get("customers_select")
-if opened in labels:
-    st.session_state["customers_select"] = opened
-elif from_url in labels and chosen is None:
-    st.session_state["customers_select"] = from_url
-elif chosen not in labels:
-    st.session_state["customers_select"] = stats.sort_values("total_amount", ascending=False)["customer_key"].iloc[0]
-customer_key = st.selectbox(
-    f"Customer ({wording.plural(len(labels), 'customer')} in this selection; type to search)",
-    list(labels),
-    format_func=lambda key: labels.get(key, "?"),
-    key="customers_select",
-)
+customer_key = render_customer_picker(stats)
 row = stats.loc[stats["customer_key"] == customer_key].iloc[0]
 url_state.write(url_state.CUSTOMER, str(row["alias"]) if "alias" in row and row["alias"] else None)
 invoices = data.compute_customer_invoices(services, key, filters, customer_key)
@@ -189,7 +172,12 @@ if picked:
         icon=":material/filter_alt:",
     )
 table = tables.invoice_table(listed, with_customer=True)
-shown, column_config = tables.invoice_display(table, currency)
+shown, column_config = tables.invoice_display(table.head(tables.MAX_TABLE_ROWS), currency)
+if len(table) > len(shown):
+    st.caption(
+        f"The table lists the first {format_count(len(shown))} of {format_count(len(table))} invoices in this order; "
+        "the download below holds every one."
+    )
 st.dataframe(
     shown.drop(columns=["Customer"]),
     column_config=column_config,

@@ -28,6 +28,9 @@ OPTIONAL_COLUMNS = ("invoice_number", "service_type", "location", "sales_manager
 AMOUNT_HEADERS = ("Amount",)
 DAY_COUNT_HEADERS = ("Days to pay", "Days overdue")
 DATE_FORMAT = "D MMM YYYY"
+# A table sends every row it lists to the browser (about 130 bytes each): a large account's quarter of a million
+# invoices were 33 MB per page run. Past this many a page lists the first and its CSV download holds them all.
+MAX_TABLE_ROWS = 10_000
 
 
 def invoice_table(invoices: pd.DataFrame, *, with_customer: bool = True) -> pd.DataFrame:

@@ -19,6 +19,7 @@ import pandas as pd
 
 from finlib.analytics.activity import payments
 from finlib.analytics.balances import days_past_due, ledger_as_of, open_mask
+from finlib.analytics.customer_search import search_customers
 from finlib.analytics.customer_stats import compute_customer_stats
 from finlib.analytics.periods import DAY, days_to_pay, resolve_as_of
 
@@ -142,7 +143,4 @@ def _customers_as_of(ledger: pd.DataFrame) -> pd.Timestamp | None:
 
 def search_worklist(worklist: pd.DataFrame, text: str) -> pd.DataFrame:
     """Rows whose customer name contains ``text`` (case-insensitive); every row for empty text."""
-    needle = (text or "").strip().casefold()
-    if not needle:
-        return worklist
-    return worklist[worklist["customer"].astype("str").str.casefold().str.contains(needle, regex=False)]
+    return search_customers(worklist, text)
