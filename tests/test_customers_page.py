@@ -124,3 +124,23 @@ def test_a_customer_with_more_invoices_than_the_table_lists_shows_the_first_and_
     assert table["Invoice"].tolist() == ["Z-3", "Z-2"], "the open one, then the latest paid: the whole list's order"
     assert any("first 2 of 3 invoices" in caption.value for caption in at.caption)
 
+
+def test_the_worklist_and_the_customers_page_compute_every_customers_figures_once_per_view(
+    many: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from finlib.analytics import customer_stats, worklist
+
+    computed: list[int] = []
+
+    def counted(ledger: object, **options: object) -> object:
+        computed.append(1)
+        return compute(ledger, **options)
+
+    compute = customer_stats.compute_customer_stats
+    monkeypatch.setattr(customer_stats, "compute_customer_stats", counted)
+    monkeypatch.setattr(worklist, "compute_customer_stats", counted)
+    at = open_customers()
+    at.switch_page("pages/worklist.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("Zephyr Widgets" in frame.value["Customer"].tolist() for frame in at.dataframe)
+    assert len(computed) == 1
