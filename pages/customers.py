@@ -9,6 +9,7 @@ import streamlit as st
 from finlib.currency import format_amount as format_money
 from ui import charts, data, drill, exports, forecast_data, forecast_view, tables, url_state, wording
 from ui.actions import require_ready
+from ui.customer_figures import customer_figures, figure_number
 from ui.customer_picker import render_customer_picker
 from ui.format import (
     MISSING_TEXT,
@@ -131,7 +132,15 @@ if len(invoices) > charts.MAX_CUSTOMER_POINTS:
         f"The charts draw the latest {format_count(charts.MAX_CUSTOMER_POINTS)} of "
         f"{format_count(len(invoices))} invoices; the table below and its download hold every one."
     )
-invoices = invoices.assign(chart_row=range(len(invoices)))
+figures = customer_figures(
+    services,
+    key,
+    filters,
+    customer_key,
+    figure_number(row["predicted_next_amount"]),
+    figure_number(row["avg_payment_delay_days"]),
+    currency,
+)
 left, right = st.columns(2)
 amounts_event = delays_event = None
 with left:
@@ -139,19 +148,18 @@ with left:
     if len(invoices) == 1:
         st.caption("One invoice so far: the moving average and the prediction are that invoice's amount.")
     amounts_event = st.plotly_chart(
-        charts.customer_amounts_figure(invoices, predicted_amount=row["predicted_next_amount"], currency=currency),
+        figures.amounts,
         key="customers_amounts_chart",
         on_select="rerun",
         selection_mode="points",
     )
 with right:
     st.markdown("**Days to pay, per invoice**")
-    paid = invoices[invoices["delay_days"].notna()]
-    if paid.empty:
+    if figures.delays is None:
         st.info("Nothing paid yet.", icon=":material/hourglass_empty:")
     else:
         delays_event = st.plotly_chart(
-            charts.customer_delays_figure(paid, row["avg_payment_delay_days"]),
+            figures.delays,
             key="customers_delays_chart",
             on_select="rerun",
             selection_mode="points",

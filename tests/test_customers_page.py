@@ -144,3 +144,36 @@ def test_the_worklist_and_the_customers_page_compute_every_customers_figures_onc
     assert not at.exception, [e.value for e in at.exception]
     assert any("Zephyr Widgets" in frame.value["Customer"].tolist() for frame in at.dataframe)
     assert len(computed) == 1
+
+
+def test_a_customers_charts_are_built_once_per_view_and_customer_and_as_the_chart_builders_draw_them(
+    many: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ui import charts, data
+    from ui.customer_figures import customer_figures
+
+    built: list[str] = []
+    amounts_figure = charts.customer_amounts_figure
+
+    def counted(invoices: object, **options: object) -> object:
+        built.append("amounts")
+        return amounts_figure(invoices, **options)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(charts, "customer_amounts_figure", counted)
+    at = open_customers()
+    at.switch_page("pages/overview.py").run()
+    at.switch_page("pages/customers.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert len(at.get("plotly_chart")) == 2
+    assert built == ["amounts"], "a rerun on cached results reuses the figures"
+
+    version = projects.get_project(services(), "many").version
+    key, filters = data.ViewKey("many", version, "test"), data.LedgerFilters()
+    zephyr = many["Zephyr Widgets"]
+    figures = customer_figures(services(), key, filters, zephyr, 1250.0, 30.0, None)
+    invoices = data.compute_customer_invoices(services(), key, filters, zephyr)
+    numbered = invoices.assign(chart_row=range(len(invoices)))
+    assert figures.amounts == amounts_figure(numbered, predicted_amount=1250.0, currency=None)
+    paid = numbered[numbered["delay_days"].notna()]
+    assert figures.delays == charts.customer_delays_figure(paid, 30.0)
+    assert customer_figures(services(), key, filters, many["Orion Trading"], 400.0, None, None).delays is None

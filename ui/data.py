@@ -22,6 +22,7 @@ from finlib.analytics.overview import compute_overview as build_overview
 from finlib.analytics.periods import ViewDates, resolve_as_of
 from finlib.privacy.presentation import present_ledger
 from finlib.projects import LoadedProject, ProjectInfo, Services
+from ui import tables
 
 CACHE_TTL_S = 6 * 3600
 LEDGER_CACHE_ENTRIES = 8
@@ -200,7 +201,12 @@ def compute_customer_invoices(
     dates = view_dates(whole, filters)
     as_of = dates.as_of if dates is not None else None
     known = narrow(whole, filters) if as_of is None else measures.ledger_as_of(narrow(whole, filters), as_of)
-    return measures.customer_invoices(known, customer_key, as_of=as_of, window=_services.settings.moving_avg_window)
+    # Only what the page draws and lists: the ledger's other columns, copied and sorted along for a large account,
+    # cost 0.1 s and a third more memory in the cache.
+    needed = [column for column in ("customer_key", *tables.INVOICE_COLUMNS) if column in known.columns]
+    return measures.customer_invoices(
+        known[needed], customer_key, as_of=as_of, window=_services.settings.moving_avg_window
+    )
 
 
 # Shared too: sorting a large account's invoices again on every rerun of the Customers page took 0.1-0.4 s.
