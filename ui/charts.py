@@ -19,11 +19,6 @@ FEW_INVOICES = 10
 # A customer's charts draw its latest invoices only: a browser draws a few thousand SVG markers at once, not the
 # quarter of a million a large account has (the page's table and CSV still hold every invoice).
 MAX_CUSTOMER_POINTS = 2_000
-# A customer's charts start with margins that already hold, from 1,280 px wide, what plotly's automatic margins
-# would make room for (amount ticks and the axis title on the left, two-line dates below, the legend's two rows on
-# top): plotly draws every marker again whenever those margins grow after the first draw.
-CUSTOMER_CHART_MARGIN = dict(l=64, r=16, t=64, b=56)
-AXIS_TITLE_STANDOFF_PX = 6
 RANKING_BAR_PX = 30
 RANKING_MIN_HEIGHT_PX = 200
 SINGLE_DATE_PADDING = pd.Timedelta(days=7)
@@ -270,10 +265,8 @@ def customer_amounts_figure(
 
 
 def _selectable(figure: go.Figure) -> go.Figure:
-    """Hover and click pick one invoice (a unified hover would pick a date, and a click would select nothing);
-    margins that need not grow, so two thousand SVG markers are drawn once, not twice."""
-    figure.update_layout(hovermode="closest", margin=CUSTOMER_CHART_MARGIN)
-    figure.update_yaxes(title_standoff=AXIS_TITLE_STANDOFF_PX)
+    """Hover and click pick one invoice (a unified hover would pick a date, and a click would select nothing)."""
+    figure.update_layout(hovermode="closest")
     return figure
 
 
