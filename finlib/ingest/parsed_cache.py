@@ -179,8 +179,9 @@ class FileRead:
     """A file's read (``parse_local_cached``, ``parse_fetched``): the fetched file, the ledger and its report.
 
     ``followup`` waits for the parse child's follow-up and returns its output (None: none was asked, or it did
-    not finish, and the caller does that work itself); it is None when no child parsed this read (the cache served it), and so are
-    ``display_names`` (``names.display_names`` per key column, counted on the child's compact frame).
+    not finish, and the caller does that work itself); it is None when no child parsed this read (the cache
+    served it), and so are ``display_names`` (``names.display_names`` per key column, counted on the child's
+    compact frame).
     """
 
     fetched: storage.FetchedFile
