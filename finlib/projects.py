@@ -177,15 +177,9 @@ def _register_location(
     source = storage.source_uri(location)
     shared = services.shared_cache()
     local = storage.local_file(location, services.settings)
-    followup = summaries.figures_followup(services.settings)
     with contextlib.ExitStack() as parsing:
         if local is None:
-            fetched = _fetch(services, name, location)
-            read = parsing.enter_context(
-                parsed_cache.parse_fetched(
-                    services.settings, source, fetched, mapping, shared, keep=False, followup=followup
-                )
-            )
+            read = parsing.enter_context(_parse(services, source, _fetch(services, name, location), mapping, shared))
         else:
             local = (local[0], _shown_filename(services, name, location, local[1]))
             read = parsing.enter_context(
@@ -197,7 +191,7 @@ def _register_location(
                     mapping,
                     shared,
                     keep=False,
-                    followup=followup,
+                    followup=summaries.figures_followup(services.settings),
                 )
             )
         info = registry.store_registration(
@@ -259,7 +253,7 @@ def refresh_project(services: Services, name: str, *, user: User = LOCAL_USER) -
     shared = services.shared_cache()
     with contextlib.ExitStack() as parsing:
         try:
-            read = parsing.enter_context(_parse(services, current, fetched, current.column_mapping))
+            read = parsing.enter_context(_parse(services, current.source, fetched, current.column_mapping, shared))
         except FinlibError as exc:
             registry.record_status(services.engine, name, "refresh failed", str(exc))
             raise
@@ -273,19 +267,24 @@ def save_mapping(services: Services, name: str, mapping: dict[str, str], *, user
     current = get_project(services, name)
     location = storage.parse_source(current.source, services.settings, allow_local_paths=True)
     fetched = _fetch(services, name, location)
-    with _parse(services, current, fetched, mapping) as read:
+    shared = services.shared_cache()
+    with _parse(services, current.source, fetched, mapping, shared) as read:
         registration = _registration(name, current.source, read, mapping)
-        return registry.store_registration(services.engine, services.settings, registration, services.shared_cache())
+        return registry.store_registration(services.engine, services.settings, registration, shared)
 
 
 def _parse(
-    services: Services, info: ProjectInfo, fetched: storage.FetchedFile, mapping: dict[str, str] | None
+    services: Services,
+    source: str,
+    fetched: storage.FetchedFile,
+    mapping: dict[str, str] | None,
+    shared: shared_cache.SharedCache | None,
 ) -> contextlib.AbstractContextManager[parsed_cache.FileRead]:
-    """A project's fetched file read for storing (``store_registration`` writes the parse), its figures computed
-    by the parse child meanwhile."""
+    """A fetched file read for storing (``store_registration`` writes the parse), its figures computed by the
+    parse child meanwhile."""
     followup = summaries.figures_followup(services.settings)
     return parsed_cache.parse_fetched(
-        services.settings, info.source, fetched, mapping, services.shared_cache(), keep=False, followup=followup
+        services.settings, source, fetched, mapping, shared, keep=False, followup=followup
     )
 
 
@@ -427,7 +426,7 @@ def _reread(
             f"The source of project {name!r} changed since it was registered. Refresh the project to load it."
         )
     shared = services.shared_cache()
-    with _parse(services, info, fetched, info.column_mapping) as read:
+    with _parse(services, info.source, fetched, info.column_mapping, shared) as read:
         registration = _registration(name, info.source, read, info.column_mapping)
         info = registry.store_registration(services.engine, services.settings, registration, shared, reread=True)
     ledger, report = read.ledger, read.report
