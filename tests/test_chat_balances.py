@@ -27,7 +27,7 @@ import pandas as pd
 import pytest
 
 from finlib.chat.facts import build_facts, compute_project_figures
-from finlib.chat.kpi_facts import KpiMonthFacts, quarter_facts
+from finlib.chat.kpi_facts import KpiMonthFacts, quarter_facts, trend_facts, worklist_facts
 from finlib.chat.mentions import MentionResolver
 from finlib.chat.numbers import unverified_numbers
 from finlib.chat.offline import OFFLINE_LABEL, answer_offline
@@ -108,6 +108,20 @@ def test_the_worklist_lists_customers_largest_overdue_first_by_alias(session: Ch
     facts = build_facts(session.figures, [], "who should we chase first", session.scanner)
     rows = [(row.alias, row.overdue, row.outstanding, row.open_invoices) for row in facts.worklist or ()]
     assert rows == [(ALPHA, 2000.0, 2500.0, 2), (BETA, 1100.0, 1100.0, 2)]
+
+
+def test_the_trend_and_the_worklist_are_computed_when_a_question_first_asks_for_them(session: ChatSession) -> None:
+    figures = compute_project_figures(session.figures.ledger)
+    kpis = figures.kpis
+    assert kpis is not None and kpis.as_of == pd.Timestamp("2026-10-31")
+    plain = build_facts(figures, [], "how are we doing", session.scanner)
+    assert (plain.kpi_trend, plain.worklist) == (None, None)
+    assert {"trend", "quarters", "worklist"}.isdisjoint(vars(kpis))
+    trend = build_facts(figures, [], "how did DSO move", session.scanner).kpi_trend
+    assert {"trend", "quarters"} <= set(vars(kpis)) and "worklist" not in vars(kpis)
+    assert trend and trend == trend_facts(figures.ledger, kpis.as_of)
+    worklist = build_facts(figures, [], "who should we chase first", session.scanner).worklist
+    assert worklist and worklist == worklist_facts(figures.ledger, kpis.as_of, window=3, trend_threshold=0.05)
 
 
 def test_dso_trend_over_the_last_three_months_is_answered_month_end_by_month_end(session: ChatSession) -> None:

@@ -8,7 +8,8 @@ Customers appear by alias only; ``build_facts`` still passes every string throug
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import pandas as pd
@@ -116,13 +117,41 @@ KPI_FACT_TYPES = (BalanceFacts, KpiMonthFacts, KpiQuarterFacts, ActivityFacts, W
 
 @dataclass(frozen=True)
 class KpiFigures:
-    """The balance facts, the whole KPI trend and the whole worklist of a ledger, computed once per ledger."""
+    """The balance and activity facts of a ledger, and its KPI trend, quarters and worklist, once per ledger.
+
+    The trend and the worklist are computed the first time a question asks for them, then kept: most questions
+    need neither, and together they are about as costly as every other figure of a session.
+    """
 
     balances: BalanceFacts | None
-    trend: tuple[KpiMonthFacts, ...]
-    worklist: tuple[WorklistFacts, ...]
-    quarters: tuple[KpiQuarterFacts, ...] = ()
     activity: ActivityFacts | None = None
+    ledger: pd.DataFrame | None = field(default=None, repr=False, compare=False)
+    as_of: pd.Timestamp | None = None
+    window: int = 3
+    trend_threshold: float = 0.05
+    # compute_customer_stats(ledger) with the same window and threshold, when the caller has it
+    stats: pd.DataFrame | None = field(default=None, repr=False, compare=False)
+
+    @cached_property
+    def trend(self) -> tuple[KpiMonthFacts, ...]:
+        """The last ``TREND_MONTHS`` months of the KPI trend."""
+        return () if self.ledger is None or self.as_of is None else trend_facts(self.ledger, self.as_of)
+
+    @cached_property
+    def quarters(self) -> tuple[KpiQuarterFacts, ...]:
+        """Invoiced and collected per quarter of the trend's months."""
+        if self.ledger is None:
+            return ()
+        return quarter_facts(self.trend, pd.Timestamp(self.ledger["invoice_date"].min()).normalize())
+
+    @cached_property
+    def worklist(self) -> tuple[WorklistFacts, ...]:
+        """The first ``WORKLIST_ROWS`` customers of the worklist with an open balance."""
+        if self.ledger is None or self.as_of is None:
+            return ()
+        return worklist_facts(
+            self.ledger, self.as_of, window=self.window, trend_threshold=self.trend_threshold, stats=self.stats
+        )
 
 
 def _value(value: Any, digits: int = 2) -> Any:
@@ -259,18 +288,20 @@ def worklist_facts(
 def compute_kpi_figures(
     ledger: pd.DataFrame, *, window: int = 3, trend_threshold: float = 0.05, stats: pd.DataFrame | None = None
 ) -> KpiFigures:
-    """Balances, KPI trend and worklist of ``ledger`` (with alias columns) at its latest date; ``stats``, when
-    given, is ``compute_customer_stats(ledger)`` with the same window and threshold."""
+    """Balances and activity of ``ledger`` (with alias columns) at its latest date, its trend and worklist to
+    come (see ``KpiFigures``); ``stats``, when given, is ``compute_customer_stats(ledger)`` with the same window
+    and threshold."""
     as_of = resolve_as_of(ledger)
     if as_of is None:
-        return KpiFigures(None, (), ())
-    trend = trend_facts(ledger, as_of)
+        return KpiFigures(None)
     return KpiFigures(
         balances=balance_facts(ledger, as_of),
-        trend=trend,
-        worklist=worklist_facts(ledger, as_of, window=window, trend_threshold=trend_threshold, stats=stats),
-        quarters=quarter_facts(trend, pd.Timestamp(ledger["invoice_date"].min()).normalize()),
         activity=activity_facts(ledger, as_of),
+        ledger=ledger,
+        as_of=as_of,
+        window=window,
+        trend_threshold=trend_threshold,
+        stats=stats,
     )
 
 
