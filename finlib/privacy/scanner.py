@@ -175,7 +175,9 @@ def _token_traits(word: str) -> tuple[bool, bool, bool, bool]:
 
 def entries_from(book: AliasBook) -> list[NameEntry]:
     """The name entries of an AliasBook (one per aliased customer or person)."""
-    rows = book.entries[["kind", "real_name", "key", "alias"]].itertuples(index=False, name=None)
+    # Columns as NumPy object arrays: itertuples over Arrow-backed strings took 0.19 s at 19k names, this 0.03.
+    columns = [book.entries[c].to_numpy(dtype=object) for c in ("kind", "real_name", "key", "alias")]
+    rows = zip(*columns, strict=True)
     return [NameEntry(str(kind), str(name), str(key), str(alias)) for kind, name, key, alias in rows]
 
 
@@ -323,8 +325,26 @@ def name_variants(entry: NameEntry) -> list[tuple[tuple[str, ...], int]]:
         # A run of a person's name counts when it holds a distinctive word at an end ("Al-Farsi", "Smith").
         variants.extend((run, 2) for run in runs if len(run) < len(core) and _has_distinctive_end(run))
     else:
-        variants.extend((tuple(core[:size]), 2) for size in range(1, len(core)) if is_distinctive(core[:size]))
+        variants.extend((tuple(core[:size]), 2) for size in _distinctive_prefixes(core))
     return variants
+
+
+def _distinctive_prefixes(words: Sequence[str]) -> list[int]:
+    """The sizes ``n`` (below ``len(words)``) for which ``is_distinctive(words[:n])``, in one pass over the words."""
+    sizes = []
+    unspaced = has_alpha = has_digit = False
+    all_ordinary = True
+    length = 0
+    for size, word in enumerate(words[:-1], start=1):
+        word_unspaced, word_alpha, ordinary, digit = _token_traits(word)
+        unspaced, has_alpha, has_digit = unspaced or word_unspaced, has_alpha or word_alpha, has_digit or digit
+        all_ordinary = all_ordinary and ordinary
+        length += len(word)
+        if unspaced:
+            break  # no longer prefix can be distinctive either
+        if has_alpha and not all_ordinary and (length >= 3 or (length == 2 and has_digit)):
+            sizes.append(size)
+    return sizes
 
 
 def _has_distinctive_end(run: Sequence[str]) -> bool:
