@@ -155,13 +155,23 @@ def folded_key(words: Iterable[str]) -> str:
 
 def is_distinctive(words: Sequence[str]) -> bool:
     """True when a run of folded tokens can stand for a name on its own (see the module docstring)."""
-    traits = [_token_traits(w) for w in words]
-    if any(unspaced for unspaced, _, _, _ in traits) or not any(alpha for _, alpha, _, _ in traits):
-        return False
-    if all(ordinary for _, _, ordinary, _ in traits):
-        return False
-    length = sum(len(w) for w in words)
-    return length >= 3 or (length == 2 and any(digit for _, _, _, digit in traits))
+    flags = _distinctive_prefixes(words)
+    return bool(flags) and flags[-1]
+
+
+def _distinctive_prefixes(words: Sequence[str]) -> list[bool]:
+    """``is_distinctive(words[:n])`` for every n from 1 to ``len(words)``, in one pass over the words."""
+    flags = []
+    unspaced = has_alpha = has_digit = False
+    all_ordinary = True
+    length = 0
+    for word in words:
+        word_unspaced, word_alpha, ordinary, digit = _token_traits(word)
+        unspaced, has_alpha, has_digit = unspaced or word_unspaced, has_alpha or word_alpha, has_digit or digit
+        all_ordinary = all_ordinary and ordinary
+        length += len(word)
+        flags.append(not unspaced and has_alpha and not all_ordinary and (length >= 3 or (length == 2 and has_digit)))
+    return flags
 
 
 @functools.lru_cache(maxsize=65536)
@@ -325,26 +335,9 @@ def name_variants(entry: NameEntry) -> list[tuple[tuple[str, ...], int]]:
         # A run of a person's name counts when it holds a distinctive word at an end ("Al-Farsi", "Smith").
         variants.extend((run, 2) for run in runs if len(run) < len(core) and _has_distinctive_end(run))
     else:
-        variants.extend((tuple(core[:size]), 2) for size in _distinctive_prefixes(core))
+        shorter = _distinctive_prefixes(core[:-1])
+        variants.extend((tuple(core[:size]), 2) for size, distinctive in enumerate(shorter, start=1) if distinctive)
     return variants
-
-
-def _distinctive_prefixes(words: Sequence[str]) -> list[int]:
-    """The sizes ``n`` (below ``len(words)``) for which ``is_distinctive(words[:n])``, in one pass over the words."""
-    sizes = []
-    unspaced = has_alpha = has_digit = False
-    all_ordinary = True
-    length = 0
-    for size, word in enumerate(words[:-1], start=1):
-        word_unspaced, word_alpha, ordinary, digit = _token_traits(word)
-        unspaced, has_alpha, has_digit = unspaced or word_unspaced, has_alpha or word_alpha, has_digit or digit
-        all_ordinary = all_ordinary and ordinary
-        length += len(word)
-        if unspaced:
-            break  # no longer prefix can be distinctive either
-        if has_alpha and not all_ordinary and (length >= 3 or (length == 2 and has_digit)):
-            sizes.append(size)
-    return sizes
 
 
 def _has_distinctive_end(run: Sequence[str]) -> bool:
