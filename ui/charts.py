@@ -33,16 +33,10 @@ CHART_MARGIN = dict(l=80, r=16, t=44, b=72)
 GROWING_MARGIN = dict(l=8, r=8, t=36, b=8)
 
 
-def _layout(
-    figure: go.Figure,
-    *,
-    height: int = CHART_HEIGHT_PX,
-    y_title: str | None = None,
-    margin: dict[str, int] = CHART_MARGIN,
-) -> go.Figure:
+def _layout(figure: go.Figure, *, height: int = CHART_HEIGHT_PX, y_title: str | None = None) -> go.Figure:
     figure.update_layout(
         height=height,
-        margin=margin,
+        margin=CHART_MARGIN,
         legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="left", x=0, title_text=""),
         hovermode="x unified",
         bargap=0.25,
@@ -273,17 +267,16 @@ def customer_amounts_figure(
             marker=dict(color=FORECAST_COLOR, size=15, symbol="star"),
             hovertemplate=f"Predicted next invoice: {_money_hover(currency)}<extra></extra>",
         )
-        return _selectable(_layout(figure, y_title=amount_header("Amount", currency), margin=GROWING_MARGIN))
+        return _selectable(_layout(figure, y_title=amount_header("Amount", currency)))
     return _selectable(
-        _pad_single_date(
-            _layout(figure, y_title=amount_header("Amount", currency), margin=GROWING_MARGIN), invoices["invoice_date"]
-        )
+        _pad_single_date(_layout(figure, y_title=amount_header("Amount", currency)), invoices["invoice_date"])
     )
 
 
 def _selectable(figure: go.Figure) -> go.Figure:
-    """Hover and click pick one invoice (a unified hover would pick a date, and a click would select nothing)."""
-    figure.update_layout(hovermode="closest")
+    """Hover and click pick one invoice (a unified hover would pick a date, and a click would select nothing);
+    margins that grow (``GROWING_MARGIN``)."""
+    figure.update_layout(hovermode="closest", margin=GROWING_MARGIN)
     return figure
 
 
@@ -310,6 +303,6 @@ def customer_delays_figure(paid: pd.DataFrame, average: float | None) -> go.Figu
             annotation_text=f"average {average:.0f} days",
             annotation_position="top left",
         )
-    _layout(figure, y_title="Days to pay", margin=GROWING_MARGIN)
+    _layout(figure, y_title="Days to pay")
     figure.update_layout(showlegend=False)
     return _selectable(_pad_single_date(figure, paid["invoice_date"]))
