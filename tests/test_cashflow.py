@@ -114,3 +114,55 @@ def test_the_age_band_lookup_finds_what_a_search_of_the_edges_finds() -> None:
     many = np.random.default_rng(3).uniform(-50.0, 800.0, 5_000).round(1)
     assert (cashflow._bands_right(many.copy()) == np.searchsorted(edges, many, side="right")).all()
     assert (cashflow._bands_left(many.copy()) == np.searchsorted(edges, many, side="left")).all()
+
+
+def _cash_in_invoice_by_invoice(
+    distribution: DelayDistribution, invoice_day: np.ndarray, amount: np.ndarray, collectable: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The module docstring's expected and variance per week, one invoice at a time (the test's oracle)."""
+    edges = AS_OF + 7.0 * np.arange(WEEKS + 1)
+    expected, variance = np.zeros(WEEKS), np.zeros(WEEKS)
+    for i in range(len(amount)):
+        one = distribution.subset(np.array([i]))
+        reached = [
+            0.0
+            if distribution.conditioned and k == 0
+            else float(one.probability_by(edge + 0.5 - invoice_day[i : i + 1])[0])
+            for k, edge in enumerate(edges)
+        ]
+        paid = np.diff(reached)
+        if collectable is not None:
+            paid = paid * (collectable[i] / paid.sum() if paid.sum() > 0 else 0.0)
+        expected += amount[i] * paid
+        variance += amount[i] ** 2 * paid * (1 - paid)
+    return expected, variance
+
+
+@pytest.mark.parametrize("conditioned", [True, False])
+@pytest.mark.parametrize("seed", [1, 2])
+def test_the_weekly_forecast_equals_its_invoice_by_invoice_definition(seed: int, conditioned: bool) -> None:
+    # Open invoices of every age, some older than nearly all history (the tail), issued before and on the as-of
+    # date, with and without collectable shares: the tail ones are summed per start day, the others one by one.
+    rng = np.random.default_rng(seed)
+    count = 300
+    invoice_day = AS_OF - rng.integers(0, 400, count).astype("float64")
+    invoice_day[:40] = AS_OF - 250.0  # many tail invoices with the same start day
+    distribution = DelayDistribution(
+        base=rng.uniform(10.0, 60.0, count),
+        scale=rng.uniform(1.0, 20.0, count),
+        age=AS_OF - invoice_day,
+        residuals=np.sort(rng.standard_normal(501)),
+        tail_excess=np.sort(np.append(rng.gamma(2.0, 20.0, 100), 0.25)),  # one paid within the as-of day
+        conditioned=conditioned,
+    )
+    amount = rng.uniform(-50.0, 1000.0, count).round(2)
+    tail = distribution.position()[1]
+    assert conditioned == (0 < tail.sum() < count)  # the case mixes both kinds (none is in the tail unconditioned)
+    for collectable in (None, rng.uniform(0.0, 1.0, count)):
+        weeks = forecast_cash_in(distribution, invoice_day, amount, AS_OF, collectable)
+        expected, variance = _cash_in_invoice_by_invoice(distribution, invoice_day, amount, collectable)
+        np.testing.assert_allclose(weeks.expected, expected, rtol=1e-9, atol=1e-7)
+        spread = Z_80 * np.sqrt(variance)
+        np.testing.assert_allclose(weeks.high, expected + spread, rtol=1e-9, atol=1e-6)
+        np.testing.assert_allclose(weeks.low, np.maximum(expected - spread, 0.0), rtol=1e-9, atol=1e-6)
+        assert weeks.beyond == pytest.approx(amount.sum() - expected.sum())

@@ -45,41 +45,22 @@ class CashWeeks:
         )
 
 
-def week_probabilities(
-    distribution: DelayDistribution,
-    invoice_day: np.ndarray,
-    as_of_day: float,
-    weeks: int = WEEKS,
-    position: tuple[np.ndarray, np.ndarray] | None = None,
+def _paid_by_edges(
+    distribution: DelayDistribution, invoice_day: np.ndarray, edges: np.ndarray, position: tuple[np.ndarray, np.ndarray]
 ) -> np.ndarray:
-    """(invoices x weeks) probability that each invoice is paid in each week after the as-of date.
+    """(edges x targets) probability that each target is paid by the end of each edge's day.
 
-    ``position`` is ``distribution.position()`` when the caller has it already.
+    ``position`` is ``distribution.position()``; the targets' own distributions are searched, so this is for
+    targets outside the tail (``forecast_cash_in`` takes the tail ones apart).
     """
-    edges = as_of_day + DAYS_PER_WEEK * np.arange(weeks + 1)
-    below, tail = distribution.position() if position is None else position
-    count = len(invoice_day)
-    # Targets in the tail and the others apart: each part searches one distribution per week, not both. The tail
-    # ones are moved to the end (stable) so that each part is a contiguous slice of one row per week.
-    mixed = bool(tail.any() and not tail.all())
-    order = np.argsort(tail, kind="stable") if mixed else slice(None)
-    split = count - int(tail.sum()) if mixed else count
-    ordered, days, below, tail = distribution.subset(order), invoice_day[order], below[order], tail[order]
-    reached = np.empty((len(edges), count))
+    reached = np.empty((len(edges), len(invoice_day)))
     # Still open on the as-of date, a conditioned invoice had nothing paid by then: its first edge is not searched.
     first = 1 if distribution.conditioned else 0
-    if first:
-        reached[0] = 0.0
-    for part in (slice(0, split), slice(split, count)) if mixed else (slice(None),):
-        targets, part_position = ordered.subset(part), (below[part], tail[part])
+    reached[:first] = 0.0
+    for row in range(first, len(edges)):  # written in place: no second (edges x targets) matrix
         # A predicted day rounds to whole days, so "paid by the end of day E" is a delay below E + 0.5 - invoice day.
-        for row in range(first, len(edges)):  # written in place: no second (weeks x invoices) matrix
-            reached[row, part] = targets.probability_by(edges[row] + 0.5 - days[part], part_position)
-    for row in range(len(edges) - 1, 0, -1):  # differences in place, latest week first: no second matrix
-        reached[row] -= reached[row - 1]
-    probability = np.empty((count, weeks))  # (invoices x weeks), in the targets' own order
-    probability[order] = reached[1:].T
-    return probability
+        reached[row] = distribution.probability_by(edges[row] + 0.5 - invoice_day, position)
+    return reached
 
 
 def collectable_share(
@@ -162,22 +143,56 @@ def forecast_cash_in(
 ) -> CashWeeks:
     """Expected collections per week (and band) from open invoices' distributions; see the module docstring.
 
-    ``position`` is ``distribution.position()`` when the caller has it already.
+    ``position`` is ``distribution.position()`` when the caller has it already. The targets outside the tail
+    each get their own weekly probabilities, a (weeks x targets) matrix; the ones in the tail share theirs with
+    every tail target whose wait started on the same day, so those are summed per start day instead.
     """
-    probability = week_probabilities(distribution, invoice_day, as_of_day, weeks, position)
-    if collectable is not None:
-        within = probability.sum(axis=1)
-        scale = np.divide(collectable, within, out=np.zeros(len(within)), where=within > 0)
-        probability *= scale[:, None]
-    expected = amount @ probability if len(amount) else np.zeros(weeks)
-    # p * (1 - p) built in one matrix, not two (200k open invoices x 13 weeks is 21 MB each).
-    spread_share = 1 - probability
-    spread_share *= probability
-    variance = (amount * amount) @ spread_share if len(amount) else np.zeros(weeks)
-    spread = Z_80 * np.sqrt(variance)
-    start = as_of_day + 1 + DAYS_PER_WEEK * np.arange(weeks)
+    below, tail = distribution.position() if position is None else position
+    edges = as_of_day + DAYS_PER_WEEK * np.arange(weeks + 1)
+    expected, variance = np.zeros(weeks), np.zeros(weeks)
+    own = np.flatnonzero(~tail)
+    if len(own):
+        part = distribution.subset(own)
+        reached = _paid_by_edges(part, invoice_day[own], edges, (below[own], tail[own]))
+        probability = np.diff(reached, axis=0)  # (weeks x targets)
+        del reached
+        if collectable is not None:
+            probability *= _rescaled(collectable[own], probability.sum(axis=0))
+        amounts = amount[own]
+        expected += probability @ amounts
+        # p * (1 - p) built in one matrix, not two.
+        spread_share = 1 - probability
+        spread_share *= probability
+        variance += spread_share @ (amounts * amounts)
+    shared = np.flatnonzero(tail)
+    if len(shared):
+        # A target in the tail waits the portfolio's slowest payments' extra days from the later of its invoice
+        # date and its as-of date (its invoice date + age): one row of weekly probabilities per such start day.
+        start, group = np.unique(invoice_day[shared] + distribution.age[shared], return_inverse=True)
+        excess = distribution.tail_excess
+        found = np.searchsorted(excess, edges[None, :] + 0.5 - start[:, None], side="right") / len(excess)
+        if distribution.conditioned:
+            found[:, 0] = 0.0
+        paid = np.diff(found, axis=1)  # (start days x weeks)
+        amounts = amount[shared]
+        scale = np.ones(len(shared)) if collectable is None else _rescaled(collectable[shared], paid.sum(axis=1)[group])
+        # With p = scale * paid(start, week): sum a p = paid * sum(a scale), and sum a^2 p (1 - p) =
+        # paid * sum(a^2 scale) - paid^2 * sum(a^2 scale^2), the sums taken per start day.
+        scaled = amounts * scale
+        starts = len(start)
+        expected += np.bincount(group, weights=scaled, minlength=starts) @ paid
+        variance += np.bincount(group, weights=scaled * amounts, minlength=starts) @ paid
+        variance -= np.bincount(group, weights=scaled * scaled, minlength=starts) @ (paid * paid)
+    spread = Z_80 * np.sqrt(np.maximum(variance, 0.0))  # a sum of differences can round a hair below zero
+    start_day = as_of_day + 1 + DAYS_PER_WEEK * np.arange(weeks)
     beyond = float(amount.sum() - expected.sum()) if len(amount) else 0.0
-    return CashWeeks(start, expected, np.maximum(expected - spread, 0.0), expected + spread, beyond)
+    return CashWeeks(start_day, expected, np.maximum(expected - spread, 0.0), expected + spread, beyond)
+
+
+def _rescaled(collectable: np.ndarray, within: np.ndarray) -> np.ndarray:
+    """Per target: the factor that makes its probability of being paid within the weeks its collectable share."""
+    factor: np.ndarray = np.divide(collectable, within, out=np.zeros(len(within)), where=within > 0)
+    return factor
 
 
 def actual_cash_in(payment_day: np.ndarray, amount: np.ndarray, as_of_day: float, weeks: int = WEEKS) -> np.ndarray:
