@@ -517,11 +517,27 @@ def test_every_call_is_logged_without_names_or_questions(api: Api, caplog: pytes
         api.client.post("/query", json={"project_name": "demo", "query": EXAMPLE_QUESTION})
         api.client.get("/api/projects/nope/stats")
     lines = [record.getMessage() for record in caplog.records if record.name.startswith("finlib.api")]
-    assert any("GET /api/projects/demo/stats -> 200" in line for line in lines)
+    assert any("GET /api/projects/demo/stats -> 200 in " in line and line.endswith("(user local)") for line in lines)
     assert any("POST /query -> 200" in line for line in lines)
     assert any("GET /api/projects/nope/stats -> 404" in line for line in lines)
+    assert len([line for line in lines if " -> " in line]) == 3  # one line per call
     everything = "\n".join(r.getMessage() for r in caplog.records if r.levelno >= logging.INFO)
     assert find_real_names(everything, api.name_scanner()) == [] and "expected payment" not in everything
+
+
+def test_a_token_users_calls_are_logged_with_their_user(
+    start_api: Callable[..., Api], caplog: pytest.LogCaptureFixture
+) -> None:
+    api = start_api(ApiOptions(require_token=True))
+    secret = tokens.create_token(api.services, "a@example.com").secret
+    with caplog.at_level(logging.INFO, logger="finlib.api"):
+        api.client.get("/api/projects", headers={"Authorization": f"Bearer {secret}"})
+        api.client.get("/api/projects")
+    lines = [record.getMessage() for record in caplog.records if record.name == "finlib.api"]
+    assert any(
+        line.startswith("api GET /api/projects -> 200 in ") and line.endswith("(user a@example.com)") for line in lines
+    )
+    assert any(line.startswith("api GET /api/projects -> 401 in ") for line in lines)
 
 
 def test_the_openapi_description_lists_every_endpoint(api: Api) -> None:

@@ -21,6 +21,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from finlib.api.guards import BodyLimit, Caller
 from finlib.api.responses import error_response, translate_error, translate_status, validation_detail
@@ -76,23 +77,47 @@ def install_api(app: FastAPI, provide_services: Callable[[], Services], options:
     app.add_exception_handler(RequestValidationError, lambda request, exc: error_response(*validation_detail(exc)))
     app.add_exception_handler(Exception, _unexpected)
 
-    @app.middleware("http")
-    async def log_request(request: Request, call_next: Callable[[Request], Any]) -> Any:
-        if not is_api_path(request.url.path):
-            return await call_next(request)
+    app.add_middleware(RequestLog, logged=is_api_path)
+
+
+class RequestLog:
+    """ASGI middleware: one log line per API request (method, path, status, time, user); the rest passes through.
+
+    Plain ASGI rather than ``@app.middleware("http")``: that wraps every response of the process in a task group
+    and a memory stream, the dashboard's scripts and its 4.7 MB chart library included, on the event loop its
+    sessions share.
+    """
+
+    def __init__(self, app: ASGIApp, logged: Callable[[str], bool]) -> None:
+        self.app = app
+        self.logged = logged
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not self.logged(scope["path"]):
+            await self.app(scope, receive, send)
+            return
         started = time.perf_counter()
-        response = await call_next(request)
-        caller: Caller | None = getattr(request.state, "caller", None)
-        # The path names projects only; the query string (a customer) and the body (a question) stay out.
-        log.info(
-            "api %s %s -> %d in %.0f ms (user %s)",
-            request.method,
-            request.url.path,
-            response.status_code,
-            (time.perf_counter() - started) * 1000,
-            (caller.user if caller else None) or "local",
-        )
-        return response
+        status = 500
+
+        async def recording_send(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, recording_send)
+        finally:
+            caller: Caller | None = scope.get("state", {}).get("caller")  # request.state.caller, set by the routes
+            # The path names projects only; the query string (a customer) and the body (a question) stay out.
+            log.info(
+                "api %s %s -> %d in %.0f ms (user %s)",
+                scope["method"],
+                scope["path"],
+                status,
+                (time.perf_counter() - started) * 1000,
+                (caller.user if caller else None) or "local",
+            )
 
 
 def _install_docs(app: FastAPI) -> None:
