@@ -7,6 +7,9 @@ serves it with the same configuration (.streamlit/config.toml, command-line flag
 
 from __future__ import annotations
 
+import logging
+import os
+import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -19,6 +22,44 @@ from finlib.projects import Services
 from ui.auth import sign_in_mode
 from ui.services import mark_api_served
 from ui.warmup import start_warm_up
+
+log = logging.getLogger("finlib.serve")
+
+
+def _listen_without_nagle() -> int:
+    """Turn Nagle's algorithm off on this process's listening TCP sockets; connections they accept inherit it (Linux).
+
+    `streamlit run` binds its socket without naming the protocol, so asyncio never sets TCP_NODELAY on the
+    connections: a response's body then waits for the client to acknowledge its headers, which a client delays
+    by 40 ms, on every request but a connection's first. A first page's ~150 script files over six connections
+    lost about 0.2 s to it. The socket is bound before this module is imported, so it is found among the
+    process's open files. Returns how many sockets were changed.
+    """
+    changed = 0
+    try:
+        descriptors = [int(name) for name in os.listdir("/proc/self/fd")]
+    except OSError:  # not Linux: nothing to find this way
+        return 0
+    for descriptor in descriptors:
+        try:
+            duplicate = os.dup(descriptor)
+        except OSError:  # closed since it was listed
+            continue
+        try:
+            listener = socket.socket(fileno=duplicate)  # owns the duplicate from here on
+        except OSError:  # not a socket
+            os.close(duplicate)
+            continue
+        with listener:  # closes the duplicate only
+            try:
+                if listener.family in (socket.AF_INET, socket.AF_INET6) and listener.getsockopt(
+                    socket.SOL_SOCKET, socket.SO_ACCEPTCONN
+                ):
+                    listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                    changed += 1
+            except OSError:  # a socket without these options
+                continue
+    return changed
 
 
 def _services() -> Services:
@@ -40,6 +81,7 @@ async def _warm_up_at_start(_app: object) -> AsyncIterator[None]:
     yield
 
 
+log.debug("TCP_NODELAY set on %d listening sockets", _listen_without_nagle())
 dashboard = st.App("app.py", lifespan=_warm_up_at_start)
 app = FastAPI(lifespan=dashboard.lifespan(), **API_METADATA)
 # With sign-in (st.login or a trusted proxy's headers) the dashboard knows its users; the API knows them by token.
