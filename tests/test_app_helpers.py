@@ -191,6 +191,14 @@ def test_ranking_figure_puts_the_largest_value_at_the_top() -> None:
     assert list(figure.data[0].y) == ["Small", "Big"]  # plotly draws the last category at the top
 
 
+@pytest.mark.parametrize(("longest", "left"), [(3, charts.CHART_MARGIN["l"]), (27, 20 + 7 * 27), (80, 320)])
+def test_a_rankings_left_margin_starts_wide_enough_for_its_longest_name(longest: int, left: int) -> None:
+    # Plotly would grow a narrower margin after drawing and draw the chart again; very long names stop at 320 px.
+    ranking = pd.DataFrame({"name": ["B" * longest, "Small"], "value": [100.0, 10.0]})
+    margin = charts.ranking_figure(ranking, value_label="Invoiced").layout.margin
+    assert (margin.l, margin.r, margin.t, margin.b) == (left, 28, charts.CHART_MARGIN["t"], charts.CHART_MARGIN["b"])
+
+
 def test_customer_amounts_figure_marks_the_predicted_next_invoice() -> None:
     invoices = pd.DataFrame(
         {

@@ -26,11 +26,18 @@ SINGLE_DATE_PADDING = pd.Timedelta(days=7)
 
 # Margins that already hold what plotly's automatic margins make room for on the Overview's charts (amount ticks
 # and the axis title on the left, month ticks below, the legend on top): plotly then draws a chart once, not again
-# after growing them (a cached "back to Overview" 1.57-1.62 -> 0.93-1.30 s on a 2-core machine). A ranking's
-# customer names still grow the left margin. The customer charts keep small margins that grow: with fixed ones a
-# click on one of their points stopped selecting it (docs/PERFORMANCE.md).
-CHART_MARGIN = dict(l=80, r=16, t=44, b=72)
+# after growing them (a cached "back to Overview" 1.57-1.62 -> 0.93-1.30 s on a 2-core machine; at 44/72 px the
+# monthly charts still grew by 1-2 px). A ranking's left margin is sized for its longest name. The customer charts
+# keep small margins that grow: with fixed ones a click on one of their points stopped selecting it
+# (docs/PERFORMANCE.md).
+CHART_MARGIN = dict(l=80, r=16, t=48, b=80)
 GROWING_MARGIN = dict(l=8, r=8, t=36, b=8)
+# A ranking's left margin starts wide enough for its longest name at about this many pixels per character (plotly's
+# 12 px font averages 5.5-6.5), and its right margin holds the value labels printed outside the bars.
+RANKING_NAME_PX_PER_CHAR = 7
+RANKING_NAME_PAD_PX = 20
+RANKING_MAX_LEFT_PX = 320
+RANKING_RIGHT_PX = 28
 
 
 def _layout(figure: go.Figure, *, height: int = CHART_HEIGHT_PX, y_title: str | None = None) -> go.Figure:
@@ -207,6 +214,9 @@ def ranking_figure(
     # Height follows the number of bars, so two customers do not get two slabs.
     height = max(RANKING_MIN_HEIGHT_PX, RANKING_BAR_PX * len(ordered) + 100)
     _layout(figure, height=height)
+    longest = max((len(str(name)) for name in ordered["name"]), default=0)
+    left = RANKING_NAME_PAD_PX + RANKING_NAME_PX_PER_CHAR * longest
+    figure.update_layout(margin=dict(l=min(max(CHART_MARGIN["l"], left), RANKING_MAX_LEFT_PX), r=RANKING_RIGHT_PX))
     figure.update_layout(hovermode="closest", showlegend=False)
     largest = float(ordered["value"].max()) if len(ordered) else 0.0
     # Room on the right for the value labels printed outside the bars.
