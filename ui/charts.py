@@ -216,8 +216,11 @@ def ranking_figure(
     _layout(figure, height=height)
     longest = max((len(str(name)) for name in ordered["name"]), default=0)
     left = RANKING_NAME_PAD_PX + RANKING_NAME_PX_PER_CHAR * longest
-    figure.update_layout(margin=dict(l=min(max(CHART_MARGIN["l"], left), RANKING_MAX_LEFT_PX), r=RANKING_RIGHT_PX))
-    figure.update_layout(hovermode="closest", showlegend=False)
+    figure.update_layout(
+        margin=dict(l=min(max(CHART_MARGIN["l"], left), RANKING_MAX_LEFT_PX), r=RANKING_RIGHT_PX),
+        hovermode="closest",
+        showlegend=False,
+    )
     largest = float(ordered["value"].max()) if len(ordered) else 0.0
     # Room on the right for the value labels printed outside the bars.
     figure.update_xaxes(
