@@ -99,7 +99,7 @@ def test_a_connections_later_responses_do_not_wait_for_the_clients_acknowledgeme
             started = time.perf_counter()
             assert client.get(f"/{path}").status_code == 200
             seconds.append(time.perf_counter() - started)
-    assert statistics.median(seconds[1:]) < 0.02, [round(s * 1000) for s in seconds]
+    assert statistics.median(seconds[1:]) < 0.03, [round(s * 1000) for s in seconds]
 
 
 def test_the_dashboard_renders_from_the_same_process(served: str) -> None:
