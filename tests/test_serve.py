@@ -128,6 +128,9 @@ def test_the_dashboard_renders_from_the_same_process(served: str) -> None:
             page.wait_for_selector("text=Your API tokens")
             assert "without the API" not in page.locator("body").inner_text(), "this process serves the API"
             page.goto(served + "/")
+            # A session's first run draws a blank chart first (ui.preload): wait for the cards of the finished run.
+            settled = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+            page.wait_for_selector(f'{settled} [data-testid="stMetricValue"]')
             page.wait_for_selector('[data-testid="stPlotlyChart"] svg.main-svg')
             assert page.locator('[data-testid="stMetricValue"]').count() >= 4
         finally:
