@@ -14,6 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from helpers.browser import SETTLED
 
 from finlib.cli import main
 
@@ -117,20 +118,19 @@ def test_the_dashboard_renders_from_the_same_process(served: str) -> None:
             for path, marker in (("/", "Overview"), ("/customers", "Customer"), ("/docs", "Invoice analytics API")):
                 page.goto(served + path)
                 if path != "/docs":
-                    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]')
+                    page.wait_for_selector(SETTLED)
                     page.wait_for_selector('[data-testid="stSidebarNav"]')
                 else:
                     page.wait_for_load_state("networkidle")
                 text = page.locator("body").inner_text()
                 assert marker in text and "Traceback" not in text, path
             page.goto(served + "/api")
-            page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]')
+            page.wait_for_selector(SETTLED)
             page.wait_for_selector("text=Your API tokens")
             assert "without the API" not in page.locator("body").inner_text(), "this process serves the API"
             page.goto(served + "/")
             # A session's first run draws a blank chart first (ui.preload): wait for the cards of the finished run.
-            settled = '[data-testid="stApp"][data-test-script-state="notRunning"]'
-            page.wait_for_selector(f'{settled} [data-testid="stMetricValue"]')
+            page.wait_for_selector(f'{SETTLED} [data-testid="stMetricValue"]')
             page.wait_for_selector('[data-testid="stPlotlyChart"] svg.main-svg')
             assert page.locator('[data-testid="stMetricValue"]').count() >= 4
         finally:
@@ -172,7 +172,7 @@ def test_a_fresh_server_registers_the_demo_before_any_visitor_and_shows_it_warme
                 page = browser.new_page(viewport={"width": 1440, "height": 1600})
                 page.set_default_timeout(STEP_TIMEOUT_MS)
                 page.goto(base + "/")
-                page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]')
+                page.wait_for_selector(SETTLED)
                 page.wait_for_selector('[data-testid="stMetricValue"]')
                 text = page.locator('[data-testid="stMain"]').inner_text()
                 assert "Overview" in text and "AED" in text and "Traceback" not in text  # the demo's currency
